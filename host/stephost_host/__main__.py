@@ -1,0 +1,3 @@
+from stephost_host.cli import main
+
+main()

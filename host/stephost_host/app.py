@@ -1,0 +1,178 @@
+"""The composition root: builds every component, starts them in dependency order and
+stops them in reverse.
+
+    NATS (embedded or URL) -> streams/buckets -> registry, invoker, sidecar gRPC port
+    -> queue consumers, cron -> HTTP -> supervised sidecars (+ reload)
+
+Shutdown: stop taking work (HTTP, consumers, cron), let in-flight invocations finish
+within ``drain_seconds``, nak what is left (redelivered later), stop the sidecars, the
+gRPC port, then NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from stephost_host.config import ConfigError, Settings
+from stephost_host.cron.scheduler import CronScheduler
+from stephost_host.http.admin import build_admin
+from stephost_host.http.app import StepHttp
+from stephost_host.natsio import jetstream
+from stephost_host.natsio.embedded import EmbeddedNats
+from stephost_host.queue.dlq import DeadLetters
+from stephost_host.queue.manager import Consumers
+from stephost_host.queue.publisher import Publisher
+from stephost_host.router.invoker import Invoker
+from stephost_host.rpc.calls import Calls
+from stephost_host.rpc.server import SidecarService, start_server
+from stephost_host.sidecars import languages
+from stephost_host.sidecars.reload import watch_and_reload
+from stephost_host.sidecars.supervisor import SidecarProcess
+from stephost_host.state.store import StateStore
+from stephost_host.steps.registry import Registry
+
+log = logging.getLogger("stephost")
+
+
+class _Uvicorn(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the Host owns signals and decides the shutdown order
+
+
+class Host:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.secret = settings.secret
+        if not self.secret and not settings.is_loopback(settings.sidecar_host):
+            raise ConfigError(
+                f"sidecar_host={settings.sidecar_host!r} listens beyond loopback, so a secret is required: "
+                "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar")
+        if not self.secret and settings.supervise:
+            # Children get it in their environment; nobody else on the machine can register steps.
+            self.secret = secrets.token_urlsafe(24)
+        self.embedded: EmbeddedNats | None = None
+        self.stopped = asyncio.Event()
+        self.http_port = 0
+        self.sidecar_port = 0
+        self.nats_url = ""
+        self.processes: dict[str, SidecarProcess] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.runtime_dir
+
+    async def start(self) -> None:
+        s = self.settings
+        # 1. NATS
+        self.nats_url = s.nats_url
+        if not self.nats_url:
+            self.embedded = EmbeddedNats(self.state_dir / "nats", sync_always=s.nats_sync_always)
+            self.nats_url = await self.embedded.start()
+        self.nc = await jetstream.connect(self.nats_url)
+        self.js = self.nc.jetstream(timeout=10)
+        buckets = await jetstream.ensure_all(self.js, event_max_age_days=s.event_max_age_days, replicas=s.replicas)
+
+        # 2. Core services
+        self.registry = Registry()
+        self.invoker = Invoker(self.registry)
+        self.publisher = Publisher(self.js)
+        self.state = StateStore(self.js, buckets.state)
+        self.dlq = DeadLetters(self.js)
+        self.service = SidecarService(self.registry, Calls(self.publisher, self.state), self.invoker.slot_freed,
+                                      secret=self.secret, heartbeat_ms=s.heartbeat_ms)
+        self.grpc, self.sidecar_port = await start_server(self.service, s.sidecar_host, s.sidecar_port)
+
+        # 3. Work sources
+        self.consumers = Consumers(self.js, self.registry, self.invoker, self.dlq,
+                                   backoff_base=s.retry_backoff_base, backoff_max=s.retry_backoff_max)
+        self.cron = CronScheduler(self.registry, self.invoker, buckets.cron_locks)
+        self.registry.on_change(self.consumers.sync)
+        self.registry.on_change(self.cron.sync)
+
+        # 4. HTTP
+        self.http = StepHttp(self.registry, self.invoker, build_admin(self.registry, self.publisher, self.secret))
+        sock = socket.socket(socket.AF_INET6 if ":" in s.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((s.host, s.port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen for HTTP on {s.host}:{s.port}: {exc.strerror}") from None
+        self.http_port = sock.getsockname()[1]
+        self.uvicorn = _Uvicorn(uvicorn.Config(self.http, log_config=None, lifespan="off", access_log=False,
+                                               timeout_graceful_shutdown=int(s.drain_seconds) or 1))
+        self._tasks.append(asyncio.create_task(self.uvicorn.serve(sockets=[sock])))
+        while not self.uvicorn.started:
+            if self._tasks[-1].done():
+                self._tasks[-1].result()
+            await asyncio.sleep(0.01)
+
+        # 5. Sidecars
+        if s.supervise:
+            await self._start_sidecars()
+        self._write_runtime()
+        log.info("stephost ready: http://%s:%d  sidecars dial %s:%d  nats %s", s.host, self.http_port,
+                 s.sidecar_host, self.sidecar_port, self.nats_url)
+
+    async def _start_sidecars(self) -> None:
+        s = self.settings
+        found = languages.detect(s.project)
+        if s.languages:
+            found = [lang for lang in found if lang.name in s.languages]
+        if not found:
+            log.warning("no step files found under %s/steps or %s/src", s.project, s.project)
+        connect_host = "127.0.0.1" if s.sidecar_host in ("0.0.0.0", "::", "") else s.sidecar_host
+        for lang in found:
+            problem = languages.missing_runtime(lang)
+            if problem:
+                log.error(problem)
+                continue
+            self.processes[lang.name] = SidecarProcess(lang, s.project, f"{connect_host}:{self.sidecar_port}",
+                                                       self.secret, self.service)
+        results = await asyncio.gather(*(p.start() for p in self.processes.values()))
+        for proc, ok in zip(self.processes.values(), results, strict=True):
+            if not ok:
+                log.error("the %s sidecar is not ready; its steps answer 503 until it is", proc.lang.name)
+        if s.reload and self.processes:
+            self._tasks.append(asyncio.create_task(watch_and_reload(s.project, self.processes)))
+
+    def _write_runtime(self) -> None:
+        """Where a running host can be reached, for `stephost emit` and tools (owner-only)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / "runtime.json"
+        info = {"pid": os.getpid(), "http": f"http://{self.settings.host}:{self.http_port}",
+                "sidecar": f"{self.settings.sidecar_host}:{self.sidecar_port}", "nats": self.nats_url,
+                "secret": self.secret}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(info, f)
+
+    async def stop(self) -> None:
+        s = self.settings
+        log.info("shutting down: draining in-flight work (up to %gs)", s.drain_seconds)
+        self.service.stop_accepting()
+        self.uvicorn.should_exit = True
+        await asyncio.gather(self.consumers.stop(s.drain_seconds), self.cron.stop(), *self._tasks,
+                             return_exceptions=True)
+        await asyncio.gather(*(p.stop() for p in self.processes.values()))
+        await self.grpc.stop(grace=2.0)
+        with contextlib.suppress(Exception):
+            await self.nc.drain()
+        if self.embedded:
+            await self.embedded.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.state_dir / "runtime.json").unlink()
+        log.info("stopped")
+        self.stopped.set()

@@ -1,0 +1,127 @@
+"""One typed config, built once from defaults < project file < environment < CLI flags.
+
+The project file is ``stephost.toml`` at the project root (flat keys, same names as
+below); the environment uses ``STEPHOST_<KEY>`` (upper case). Errors name the key,
+where it came from and the bad value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_FILE = "stephost.toml"
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the key and the value."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project: Path = Path(".")
+    host: str = "127.0.0.1"  # HTTP bind address
+    port: int = Field(3000, ge=0, le=65535)  # HTTP port (0: pick a free one)
+    sidecar_host: str = "127.0.0.1"  # the gRPC port sidecars dial
+    sidecar_port: int = Field(7070, ge=0, le=65535)
+    secret: str = ""  # shared secret sidecars present; required beyond loopback
+    nats_url: str = ""  # empty: start an embedded nats-server
+    nats_sync_always: bool = True  # fsync every JetStream write before acknowledging it
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    reload: bool = False  # restart sidecars when step files change (dev)
+    supervise: bool = True  # start one sidecar per language found in the project
+    languages: tuple[str, ...] = ()  # limit the supervised languages; empty: every language found
+    retry_backoff_base: float = Field(1.0, gt=0)  # seconds; attempt n waits base * 2**(n-1)
+    retry_backoff_max: float = Field(300.0, gt=0)
+    event_max_age_days: float = Field(7.0, gt=0)  # how long events stay in the stream
+    drain_seconds: float = Field(10.0, ge=0)  # graceful shutdown budget for in-flight work
+    heartbeat_ms: int = Field(5000, ge=100)
+    uvloop: bool = True
+    replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
+    state_dir: Path | None = None  # embedded NATS store and runtime.json; default <project>/.stephost
+
+    @field_validator("host", "sidecar_host")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+    def is_loopback(self, address: str) -> bool:
+        if address == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.state_dir or self.project / ".stephost"
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        raw = environ.get(f"STEPHOST_{name.upper()}")
+        if raw is None:
+            continue
+        if field.annotation is bool:
+            if raw.lower() not in _BOOL:
+                raise ConfigError(f"STEPHOST_{name.upper()}={raw!r}: expected true or false")
+            out[name] = _BOOL[raw.lower()]
+        elif name == "languages":
+            out[name] = tuple(x.strip() for x in raw.split(",") if x.strip())
+        else:
+            out[name] = raw
+    return out
+
+
+def _from_file(project: Path) -> dict[str, Any]:
+    path = project / PROJECT_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    unknown = set(data) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+    return data
+
+
+def load_settings(project: Path | str = ".", environ: dict[str, str] | None = None, **flags: Any) -> Settings:
+    """Build the one Settings object; ``flags`` are CLI values (None means not given)."""
+    project = Path(project)
+    if not project.is_dir():
+        raise ConfigError(f"project directory {project} does not exist")
+    layers = [
+        ("stephost.toml", _from_file(project)),
+        ("environment", _from_env(dict(os.environ if environ is None else environ))),
+        ("command line", {k: v for k, v in flags.items() if v is not None}),
+    ]
+    merged: dict[str, Any] = {"project": project.resolve()}
+    origin: dict[str, str] = {}
+    for where, layer in layers:
+        for key, value in layer.items():
+            merged[key] = value
+            origin[key] = where
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(
+            f"setting {key!r} (from {origin.get(key, 'defaults')}) = {merged.get(key)!r}: {err['msg']}"
+        ) from exc

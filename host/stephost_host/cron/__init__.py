@@ -1,0 +1,1 @@
+"""Cron schedules: one fire per tick across every host sharing NATS."""

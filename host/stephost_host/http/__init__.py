@@ -1,0 +1,1 @@
+"""HTTP: api-step routes (a lean ASGI path) in front of a FastAPI app for everything else."""

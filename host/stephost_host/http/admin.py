@@ -1,0 +1,74 @@
+"""The host's own HTTP endpoints, under /__stephost: health, the step list, emit."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from stephost import _wire
+
+from stephost_host.queue.publisher import Publisher
+from stephost_host.steps.models import ApiStep, CronStep, EventStep
+from stephost_host.steps.registry import Registry
+
+
+class EmitBody(BaseModel):
+    topic: str = Field(min_length=1)
+    data: Any = None
+    messageGroupId: str | None = None
+    traceId: str | None = None
+
+
+def describe(registry: Registry) -> list[dict[str, Any]]:
+    out = []
+    for e in sorted(registry.steps.values(), key=lambda e: e.name):
+        cfg = e.config
+        item: dict[str, Any] = {"name": e.name, "type": cfg.type, "language": e.language, "file": e.file,
+                                "live": e.live, "sidecars": [s.sidecar_id for s in e.sessions],
+                                "flows": cfg.flows, "emits": sorted(cfg.emit_topics)}
+        if isinstance(cfg, ApiStep):
+            item.update(method=cfg.method, path=cfg.path)
+        elif isinstance(cfg, EventStep):
+            item["subscribes"] = cfg.subscribes
+        elif isinstance(cfg, CronStep):
+            item["cron"] = cfg.cron
+        out.append(item)
+    return out
+
+
+def build_admin(registry: Registry, publisher: Publisher, secret: str) -> FastAPI:
+    app = FastAPI(title="stephost", docs_url="/__stephost/docs", openapi_url="/__stephost/openapi.json",
+                  redoc_url=None)
+
+    def authorise(authorization: str | None) -> None:
+        if not secret:
+            return
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(token.encode(), secret.encode()):
+            raise HTTPException(401, "this endpoint needs 'Authorization: Bearer <secret>' (the host's secret)")
+
+    @app.get("/__stephost/health")
+    async def health() -> dict[str, Any]:
+        steps = registry.steps.values()
+        return {"status": "ok", "steps": len(steps), "live": sum(e.live for e in steps)}
+
+    @app.get("/__stephost/steps")
+    async def steps() -> list[dict[str, Any]]:
+        return describe(registry)
+
+    @app.post("/__stephost/emit", status_code=202)
+    async def emit(body: EmitBody, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        authorise(authorization)
+        trace_id = body.traceId or uuid.uuid4().hex
+        ack = await publisher.emit(body.topic, _wire.dumps(body.data), trace_id, group=body.messageGroupId or "")
+        return {"traceId": trace_id, "stream": ack.stream, "sequence": ack.seq}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    return app

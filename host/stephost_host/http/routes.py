@@ -1,0 +1,79 @@
+"""The route table for api steps: ``/users/:id`` style paths matched by method and path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stephost_host.steps.models import ApiStep
+from stephost_host.steps.registry import Registry
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    step: str
+    segments: tuple[str, ...]
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        # Static segments beat parameters: /users/me wins over /users/:id.
+        return (sum(not s.startswith(":") for s in self.segments), len(self.segments))
+
+
+def _split(path: str) -> tuple[str, ...]:
+    return tuple(p for p in path.split("/") if p)
+
+
+class RouteTable:
+    def __init__(self) -> None:
+        self.static: dict[tuple[str, str], Route] = {}
+        self.dynamic: dict[int, list[Route]] = {}  # by segment count
+        self.paths: dict[tuple[str, ...], set[str]] = {}
+
+    @classmethod
+    def build(cls, registry: Registry) -> RouteTable:
+        table = cls()
+        for entry in registry.of_type(ApiStep):
+            cfg = entry.config
+            assert isinstance(cfg, ApiStep)
+            table.add(Route(cfg.method, cfg.path, entry.name, _split(cfg.path)))
+        for routes in table.dynamic.values():
+            routes.sort(key=lambda r: r.specificity, reverse=True)
+        return table
+
+    def add(self, route: Route) -> None:
+        if any(s.startswith(":") for s in route.segments):
+            self.dynamic.setdefault(len(route.segments), []).append(route)
+        else:
+            self.static[(route.method, "/" + "/".join(route.segments))] = route
+        self.paths.setdefault(route.segments, set()).add(route.method)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        segments = _split(path)
+        route = self.static.get((method, "/" + "/".join(segments)))
+        if route:
+            return route, {}
+        for candidate in self.dynamic.get(len(segments), ()):
+            if candidate.method != method:
+                continue
+            params: dict[str, str] = {}
+            for pattern, part in zip(candidate.segments, segments, strict=True):
+                if pattern.startswith(":"):
+                    params[pattern[1:]] = part
+                elif pattern != part:
+                    break
+            else:
+                return candidate, params
+        return None
+
+    def methods_for(self, path: str) -> set[str]:
+        """Methods some route serves at this path (to tell 405 from 404)."""
+        segments = _split(path)
+        out: set[str] = set()
+        for pattern, methods in self.paths.items():
+            if len(pattern) == len(segments) and all(
+                p.startswith(":") or p == s for p, s in zip(pattern, segments, strict=True)
+            ):
+                out |= methods
+        return out

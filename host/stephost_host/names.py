@@ -1,0 +1,71 @@
+"""Every NATS subject, stream, bucket and consumer name stephost uses, in one place.
+
+Topics, step names, state groups and keys are user strings; NATS forbids some
+characters in subjects and keys, so they are encoded here: strings made only of safe
+characters stay readable, anything else becomes ``=`` + base64url.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+EVENTS_STREAM = "STEPHOST_EVENTS"
+EVENTS_SUBJECTS = "stephost.events.>"
+DLQ_STREAM = "STEPHOST_DLQ"
+DLQ_SUBJECTS = "stephost.dlq.>"
+STATE_BUCKET = "stephost_state"
+CRON_LOCK_BUCKET = "stephost_cron_locks"
+
+HEADER_TRACE = "Stephost-Trace-Id"
+HEADER_GROUP = "Stephost-Message-Group"
+HEADER_SOURCE = "Stephost-Source-Step"
+
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_SAFE_TOPIC = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def token(text: str) -> str:
+    """One subject token / KV key part for any string (reversible with untoken)."""
+    return text if _SAFE_TOKEN.fullmatch(text) else "=" + _b64(text)
+
+
+def untoken(part: str) -> str:
+    if not part.startswith("="):
+        return part
+    raw = part[1:]
+    return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+
+
+def topic_subject(topic: str) -> str:
+    # Dotted topics keep their dots so `nats sub 'stephost.events.user.>'` works.
+    body = topic if _SAFE_TOPIC.fullmatch(topic) else token(topic)
+    return f"stephost.events.{body}"
+
+
+def dlq_subject(step: str) -> str:
+    return f"stephost.dlq.{token(step)}"
+
+
+def consumer_name(topic: str, step: str) -> str:
+    """A durable consumer per (topic, step): readable prefix plus a hash for uniqueness."""
+    digest = hashlib.sha256(f"{topic}\0{step}".encode()).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", step)[:40]
+    return f"ev_{readable}_{digest}"
+
+
+def state_key(group: str, key: str) -> str:
+    return f"{token(group)}.{token(key)}"
+
+
+def state_group_filter(group: str) -> str:
+    return f"{token(group)}.*"
+
+
+def cron_lock_key(step: str, fire_epoch: int) -> str:
+    return f"{token(step)}.{fire_epoch}"

@@ -1,0 +1,1 @@
+"""Connecting to NATS, or starting an embedded nats-server when none is configured."""

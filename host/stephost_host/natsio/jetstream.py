@@ -1,0 +1,79 @@
+"""Connects to NATS and makes sure every stream and bucket stephost needs exists."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
+
+from stephost_host import names
+
+log = logging.getLogger("stephost.nats")
+DAY = 86_400.0
+
+
+async def connect(url: str, name: str = "stephost-host") -> NATS:
+    async def disconnected() -> None:
+        log.warning("disconnected from NATS at %s; reconnecting", url)
+
+    async def reconnected() -> None:
+        log.info("reconnected to NATS at %s", url)
+
+    async def error(exc: Exception) -> None:
+        log.debug("NATS client error: %s", exc)
+
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        disconnected_cb=disconnected, reconnected_cb=reconnected, error_cb=error,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name or "")
+    except NotFoundError:
+        await js.add_stream(config)
+        log.info("created stream %s", config.name)
+        return
+    await js.update_stream(config)
+
+
+async def ensure_kv(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
+    try:
+        return await js.key_value(config.bucket)
+    except Exception:  # nats-py raises BucketNotFoundError or NotFoundError by version
+        kv = await js.create_key_value(config)
+        log.info("created key/value bucket %s", config.bucket)
+        return kv
+
+
+class Buckets:
+    """The KV buckets, opened once."""
+
+    def __init__(self, state: KeyValue, cron_locks: KeyValue) -> None:
+        self.state = state
+        self.cron_locks = cron_locks
+
+
+async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replicas: int = 1) -> Buckets:
+    await ensure_stream(js, StreamConfig(
+        name=names.EVENTS_STREAM, subjects=[names.EVENTS_SUBJECTS], retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE, max_age=event_max_age_days * DAY, num_replicas=replicas,
+        duplicate_window=120.0,
+    ))
+    await ensure_stream(js, StreamConfig(
+        name=names.DLQ_STREAM, subjects=[names.DLQ_SUBJECTS], retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE, num_replicas=replicas,
+    ))
+    state = await ensure_kv(js, KeyValueConfig(
+        bucket=names.STATE_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas,
+    ))
+    locks = await ensure_kv(js, KeyValueConfig(
+        bucket=names.CRON_LOCK_BUCKET, history=1, ttl=DAY, storage=StorageType.FILE, replicas=replicas,
+    ))
+    return Buckets(state, locks)

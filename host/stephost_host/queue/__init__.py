@@ -1,0 +1,1 @@
+"""Durable event queues on NATS JetStream: publishing, consuming with retries, dead letters."""

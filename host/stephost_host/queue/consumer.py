@@ -1,0 +1,210 @@
+"""One durable pull consumer per (topic, step): fetch, invoke, then ack, retry or dead-letter.
+
+A message is acknowledged only after its handler succeeded (or after its dead letter
+is stored), so a host or sidecar dying mid-flight means redelivery, never loss.
+Attempts are counted by JetStream (``num_delivered``), which survives host restarts;
+the consumer itself never gives up on a message (``max_deliver`` unlimited) because
+stephost, not the server, decides when an event is dead, and always writes the
+dead letter first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from stephost_host import names
+from stephost_host.errors import HostError, InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
+from stephost_host.queue.backoff import retry_delay
+from stephost_host.queue.dlq import DeadLetters
+from stephost_host.router.invoker import Invoker
+from stephost_host.steps.models import EventStep
+from stephost_host.steps.registry import StepEntry
+
+log = logging.getLogger("stephost.queue")
+MAX_FETCH = 64
+# A lost sidecar is retried soon: the work did not fail, its runner disappeared.
+LOST_RETRY_DELAY = 0.5
+
+
+class StepConsumer:
+    def __init__(self, js: JetStreamContext, invoker: Invoker, dlq: DeadLetters, entry: StepEntry, topic: str,
+                 *, since: datetime, backoff_base: float, backoff_max: float, max_in_flight: int = 256) -> None:
+        self.js = js
+        self.invoker = invoker
+        self.dlq = dlq
+        self.entry = entry
+        self.topic = topic
+        self.since = since
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_in_flight = max_in_flight
+        self.name = names.consumer_name(topic, entry.name)
+        self.live = asyncio.Event()  # set while a sidecar serves the step
+        self.inflight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def config(self) -> EventStep:
+        assert isinstance(self.entry.config, EventStep)
+        return self.entry.config
+
+    def _ack_wait(self) -> float:
+        # Long enough for a handler to finish; a dead host's messages come back after it.
+        q = self.config.infrastructure.queue
+        return q.visibilityTimeout or self.config.timeout + 30.0
+
+    async def ensure(self) -> None:
+        config = ConsumerConfig(
+            durable_name=self.name,
+            filter_subject=names.topic_subject(self.topic),
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait(),
+            max_deliver=-1,
+            max_ack_pending=10_000,
+            # Only consulted on first creation: a new step sees events emitted since this
+            # host started (so a sidecar that connects late misses nothing), not all history.
+            deliver_policy=DeliverPolicy.BY_START_TIME,
+            opt_start_time=self.since.isoformat().replace("+00:00", "Z"),
+            description=f"stephost: step {self.entry.name} on topic {self.topic}",
+        )
+        try:
+            existing = await self.js.consumer_info(names.EVENTS_STREAM, self.name)
+        except NotFoundError:
+            pass
+        else:  # where it reads from is fixed at creation; only the rest may be updated
+            config.deliver_policy = existing.config.deliver_policy
+            config.opt_start_time = existing.config.opt_start_time
+        await self.js.add_consumer(names.EVENTS_STREAM, config)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.ensure()
+                psub = await self.js.pull_subscribe_bind(durable=self.name, stream=names.EVENTS_STREAM)
+                break
+            except Exception as exc:
+                log.warning("cannot create consumer for %s on %s (%s); retrying", self.entry.name, self.topic, exc)
+                await asyncio.sleep(1.0)
+        while True:
+            await self.live.wait()
+            await self._room.wait()
+            want = min(MAX_FETCH, self.max_in_flight - len(self.inflight))
+            try:
+                msgs = await psub.fetch(want, timeout=1.0)
+            except (TimeoutError, NatsTimeout):
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("fetch for %s failed: %s", self.entry.name, exc)
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                task = asyncio.create_task(self._handle(msg))
+                self.inflight.add(task)
+                task.add_done_callback(self._done)
+            if len(self.inflight) >= self.max_in_flight:
+                self._room.clear()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.inflight.discard(task)
+        self._room.set()
+
+    async def _handle(self, msg: Msg) -> None:
+        meta = msg.metadata
+        attempt = meta.num_delivered
+        headers = msg.headers or {}
+        trace_id = headers.get(names.HEADER_TRACE) or uuid.uuid4().hex
+        step = self.entry.name
+        q = self.config.infrastructure.queue
+        max_attempts = q.maxRetries + 1
+        extra = {"step": step, "trace_id": trace_id, "language": self.entry.language}
+        if attempt > max_attempts:
+            # Delivered again after its last attempt never reported back (sidecar or host died).
+            await self._dead(msg, trace_id, attempt - 1, {
+                "type": "AttemptsExhausted", "stack": "",
+                "message": f"no attempt completed after {attempt - 1} deliveries (sidecar or host lost)",
+            })
+            return
+        started = time.perf_counter()
+        try:
+            await self.invoker.invoke(step, msg.data.decode(), trace_id, attempt=attempt, topic=self.topic)
+        except StepFailed as exc:
+            err = {"type": exc.type, "message": exc.message, "stack": exc.stack}
+            await self._failed(msg, trace_id, attempt, max_attempts, err, exc.retryable, exc.retry_after, extra)
+        except InvocationTimeout as exc:
+            err = {"type": "TimeoutError", "message": str(exc), "stack": ""}
+            await self._failed(msg, trace_id, attempt, max_attempts, err, True, 0.0, extra)
+        except (SidecarLost, StepUnavailable) as exc:
+            log.warning("attempt %d interrupted: %s; redelivering", attempt, exc, extra=extra)
+            await self._nak(msg, LOST_RETRY_DELAY)
+        except HostError as exc:
+            log.error("attempt %d: %s", attempt, exc, extra=extra)
+            await self._nak(msg, LOST_RETRY_DELAY)
+        except asyncio.CancelledError:
+            await self._nak(msg, 0)  # host shutting down: hand it to someone else now
+            raise
+        else:
+            await msg.ack()
+            log.info("event %s handled (attempt %d) in %.1fms", self.topic, attempt,
+                     (time.perf_counter() - started) * 1000, extra=extra)
+
+    async def _failed(self, msg: Msg, trace_id: str, attempt: int, max_attempts: int, err: dict[str, str],
+                      retryable: bool, retry_after: float, extra: dict[str, str]) -> None:
+        if retryable and attempt < max_attempts:
+            delay = retry_delay(attempt, self.backoff_base, self.backoff_max, retry_after)
+            log.warning("attempt %d/%d failed: %s: %s; retrying in %.2fs", attempt, max_attempts, err["type"],
+                        err["message"], delay, extra={**extra, "stack": err["stack"]})
+            await self._nak(msg, delay)
+            return
+        why = "not retryable" if not retryable else f"attempt {attempt}/{max_attempts}"
+        log.error("event %s failed for good (%s): %s: %s; moved to dead letters", self.topic, why, err["type"],
+                  err["message"], extra={**extra, "stack": err["stack"]})
+        await self._dead(msg, trace_id, attempt, err)
+
+    async def _dead(self, msg: Msg, trace_id: str, attempts: int, err: dict[str, str]) -> None:
+        try:
+            await self.dlq.put(step=self.entry.name, topic=self.topic, msg=msg, trace_id=trace_id,
+                               attempts=attempts, error=err)
+        except Exception as exc:
+            # Never drop it: without a stored dead letter the event goes back on the queue.
+            log.error("could not store dead letter for %s (%s); will retry", self.entry.name, exc)
+            await self._nak(msg, LOST_RETRY_DELAY)
+            return
+        await msg.term()
+
+    async def _nak(self, msg: Msg, delay: float) -> None:
+        try:
+            await msg.nak(delay=delay if delay > 0 else None)
+        except Exception as exc:  # connection gone: ack_wait expiry redelivers it anyway
+            log.debug("nak failed: %s", exc)
+
+    async def stop(self, drain_seconds: float) -> None:
+        """Stop fetching; give in-flight handlers a bounded time, then nak the rest."""
+        if self._task:
+            self._task.cancel()
+        if self.inflight:
+            await asyncio.wait(list(self.inflight), timeout=drain_seconds)
+        for task in list(self.inflight):
+            task.cancel()
+        if self.inflight:
+            await asyncio.wait(list(self.inflight), timeout=2.0)
+
+
+def host_start_time() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Choosing a sidecar for each invocation and waiting for its answer."""

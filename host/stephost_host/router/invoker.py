@@ -1,0 +1,70 @@
+"""Sends an invocation to the least-loaded sidecar serving the step and awaits the answer.
+
+When every replica is at capacity the caller waits (up to its deadline) for a free
+slot rather than overloading a sidecar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from stephost import _wire
+
+from stephost_host.errors import InvocationTimeout, StepUnavailable
+from stephost_host.rpc.session import Session
+from stephost_host.steps.registry import Registry, StepEntry
+
+log = logging.getLogger("stephost.invoke")
+
+
+class Invoker:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._freed = asyncio.Event()
+        self._waiting = 0
+
+    def slot_freed(self) -> None:
+        if self._waiting:
+            self._freed.set()
+
+    async def _pick(self, entry: StepEntry, deadline: float) -> Session:
+        while True:
+            if not entry.sessions:
+                raise StepUnavailable(f"no sidecar serving step {entry.name!r} ({entry.language}) is connected")
+            best = min(entry.sessions, key=lambda s: s.load)
+            if best.has_room:
+                return best
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                raise InvocationTimeout(f"step {entry.name!r} had no free sidecar slot before its deadline")
+            self._waiting += 1
+            self._freed.clear()
+            try:
+                await asyncio.wait_for(self._freed.wait(), remaining)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiting -= 1
+
+    async def invoke(self, step: str, payload_json: str, trace_id: str, *, attempt: int = 1, topic: str = "",
+                     timeout: float | None = None) -> Any:
+        """Run the step; returns the handler's result (decoded JSON) or raises a HostError."""
+        entry = self.registry.steps.get(step)
+        if entry is None:
+            raise StepUnavailable(f"no step named {step!r} is registered")
+        timeout = entry.config.timeout if timeout is None else timeout
+        deadline = time.time() + timeout
+        session = await self._pick(entry, deadline)
+        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic)
+        try:
+            result_json = await asyncio.wait_for(fut, max(0.0, deadline - time.time()))
+        except TimeoutError:
+            session.cancel(inv_id, f"timed out after {timeout:g}s")
+            raise InvocationTimeout(f"step {step!r} timed out after {timeout:g}s") from None
+        except asyncio.CancelledError:
+            session.cancel(inv_id, "the caller went away")
+            raise
+        return _wire.loads(result_json)

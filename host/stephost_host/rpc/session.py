@@ -1,0 +1,154 @@
+"""One connected sidecar: its outgoing queue, its in-flight invocations, its calls.
+
+The session is the only thing that knows about the wire for one sidecar. Invocations
+are futures keyed by id; results resolve them. Calls a handler makes (emit, state)
+are answered by the ``CallHandler`` the host wires in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stephost import _wire
+from stephost.v1 import sidecar_pb2 as pb
+
+from stephost_host.errors import SidecarLost, StepFailed
+from stephost_host.logs import LEVELS
+
+log = logging.getLogger("stephost.sidecar")
+step_log = logging.getLogger("stephost.step")
+_ids = itertools.count(1)
+
+
+@dataclass
+class InFlight:
+    step: str
+    trace_id: str
+    future: asyncio.Future[Any]
+
+
+CallHandler = Callable[["Session", InFlight | None, pb.HostCall], Awaitable[Any]]
+
+
+class Session:
+    def __init__(self, hello: pb.Hello, peer: str, calls: CallHandler, on_free: Callable[[], None]) -> None:
+        self.sidecar_id = hello.sidecar_id
+        self.language = hello.language
+        self.capacity = max(1, hello.capacity)
+        self.peer = peer
+        self.out: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
+        self.inflight: dict[str, InFlight] = {}
+        self.last_seen = time.monotonic()
+        self.closed = False
+        self._calls = calls
+        self._on_free = on_free
+
+    def __repr__(self) -> str:
+        return f"<Session {self.language} {self.sidecar_id}>"
+
+    @property
+    def load(self) -> int:
+        return len(self.inflight)
+
+    @property
+    def has_room(self) -> bool:
+        return not self.closed and len(self.inflight) < self.capacity
+
+    def send(self, msg: pb.HostMessage) -> None:
+        self.out.put_nowait(msg)
+
+    def outgoing(self) -> AsyncIterator[pb.HostBatch]:
+        return _wire.batches(self.out, lambda items: pb.HostBatch(messages=items))
+
+    # -- invocations ---------------------------------------------------------
+
+    def invoke(self, step: str, trace_id: str, payload_json: str, attempt: int, deadline: float,
+               topic: str = "") -> tuple[str, asyncio.Future[Any]]:
+        if self.closed:
+            raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
+        inv_id = str(next(_ids))
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.inflight[inv_id] = InFlight(step, trace_id, fut)
+        self.send(pb.HostMessage(invocation=pb.Invocation(
+            invocation_id=inv_id, step=step, trace_id=trace_id, attempt=attempt,
+            deadline_unix_ms=int(deadline * 1000), payload_json=payload_json, topic=topic,
+        )))
+        return inv_id, fut
+
+    def cancel(self, inv_id: str, reason: str) -> None:
+        if self.inflight.pop(inv_id, None) is not None:
+            self.send(pb.HostMessage(cancel=pb.Cancel(invocation_id=inv_id, reason=reason)))
+            self._on_free()
+
+    def _finish(self, res: pb.InvocationResult) -> None:
+        entry = self.inflight.pop(res.invocation_id, None)
+        if entry is None or entry.future.done():
+            return  # cancelled or timed out already
+        if res.HasField("error"):
+            e = res.error
+            entry.future.set_exception(StepFailed(e.type, e.message, e.stack, e.retryable, e.retry_after_seconds))
+        else:
+            entry.future.set_result(res.result_json)
+        self._on_free()
+
+    # -- reading -------------------------------------------------------------
+
+    async def read(self, batches: AsyncIterator[pb.SidecarBatch]) -> None:
+        """Consume the sidecar's batches until its side of the stream ends."""
+        async for batch in batches:
+            self.last_seen = time.monotonic()
+            for msg in batch.messages:
+                kind = msg.WhichOneof("kind")
+                if kind == "result":
+                    self._finish(msg.result)
+                elif kind == "call":
+                    asyncio.get_running_loop().create_task(self._answer(msg.call))
+                elif kind == "log":
+                    self._log(msg.log)
+                elif kind == "hello":
+                    log.warning("%r sent a second hello; ignored", self)
+
+    async def _answer(self, call: pb.HostCall) -> None:
+        res = pb.CallResult(call_id=call.call_id)
+        try:
+            value = await self._calls(self, self.inflight.get(call.invocation_id), call)
+            res.result_json = _wire.dumps(value)
+        except Exception as exc:
+            res.error.CopyFrom(pb.StepError(type=_error_type(exc), message=str(exc), retryable=True))
+        if not self.closed:
+            self.send(pb.HostMessage(call_result=res))
+
+    def _log(self, rec: pb.LogRecord) -> None:
+        owner = self.inflight.get(rec.invocation_id)
+        extra: dict[str, Any] = {"language": self.language}
+        if owner:
+            extra.update(step=owner.step, trace_id=owner.trace_id)
+        if rec.fields_json:
+            try:
+                extra["fields"] = _wire.loads(rec.fields_json)
+            except ValueError:
+                extra["fields"] = {"fields": rec.fields_json}
+        step_log.log(LEVELS.get(rec.level, 20), rec.message, extra=extra)
+
+    def close(self) -> None:
+        """The stream is gone: fail everything in flight so the callers can redeliver."""
+        if self.closed:
+            return
+        self.closed = True
+        lost = SidecarLost(f"sidecar {self.sidecar_id} ({self.language}) disconnected mid-invocation")
+        for entry in self.inflight.values():
+            if not entry.future.done():
+                entry.future.set_exception(lost)
+        self.inflight.clear()
+        self.out.put_nowait(None)
+        self._on_free()
+
+
+def _error_type(exc: Exception) -> str:
+    return getattr(exc, "error_type", None) or type(exc).__name__

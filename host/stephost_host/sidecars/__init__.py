@@ -1,0 +1,1 @@
+"""Running sidecars as child processes in development: start, watch, restart, reload."""

@@ -1,0 +1,144 @@
+"""Runs one language's sidecar as a child process, the way `stephost dev` needs it.
+
+Own process group (so a signal reaches the whole tree), output mirrored into the host
+log, a readiness handshake (the child's hello, matched by the sidecar id we gave it),
+restart with backoff when it dies, and a stop ladder: SIGTERM, wait, SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+from stephost_host.logs import LEVELS
+from stephost_host.rpc.server import SidecarService
+from stephost_host.sidecars.languages import Language
+
+log = logging.getLogger("stephost.supervisor")
+READY_TIMEOUT = 60.0
+STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
+
+
+class SidecarProcess:
+    def __init__(self, lang: Language, project: Path, connect: str, secret: str, service: SidecarService,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.lang = lang
+        self.project = project
+        self.connect = connect
+        self.secret = secret
+        self.service = service
+        self.extra_env = extra_env or {}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.sidecar_id = ""
+        self._watch: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lock = asyncio.Lock()
+
+    async def _spawn(self) -> tuple[asyncio.subprocess.Process, str, asyncio.Future[object]]:
+        sidecar_id = f"{self.lang.name}-{uuid.uuid4().hex[:8]}"
+        ready: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self.service.hello_waiters[sidecar_id] = ready  # type: ignore[assignment]
+        env = {**os.environ, **self.extra_env, "STEPHOST_CONNECT": self.connect, "STEPHOST_SECRET": self.secret,
+               "STEPHOST_SIDECAR_ID": sidecar_id, "PYTHONUNBUFFERED": "1"}
+        proc = await asyncio.create_subprocess_exec(
+            *self.lang.command(), str(self.project), cwd=str(self.project), env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        asyncio.get_running_loop().create_task(self._mirror(proc))
+        log.info("started %s sidecar (pid %d)", self.lang.name, proc.pid, extra={"language": self.lang.name})
+        return proc, sidecar_id, ready
+
+    async def _mirror(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout
+        child = logging.getLogger(f"stephost.{self.lang.name}")
+        while line := await proc.stdout.readline():
+            text = line.decode(errors="replace").rstrip()
+            # Sidecars print "LEVEL message"; keep their level instead of wrapping it in ours.
+            word, _, rest = text.partition(" ")
+            level = LEVELS.get(word.lower())
+            child.log(level or logging.INFO, rest if level else text, extra={"language": self.lang.name})
+
+    async def _await_ready(self, proc: asyncio.subprocess.Process, sidecar_id: str,
+                           ready: asyncio.Future[object]) -> bool:
+        exited = asyncio.ensure_future(proc.wait())
+        try:
+            done, _ = await asyncio.wait({ready, exited}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+            self.service.hello_waiters.pop(sidecar_id, None)
+        if ready in done:
+            return True
+        why = f"exited with code {proc.returncode}" if proc.returncode is not None else "sent no hello in time"
+        log.error("%s sidecar %s", self.lang.name, why, extra={"language": self.lang.name})
+        return False
+
+    async def start(self) -> bool:
+        """Start it and wait for its hello; keeps it running afterwards."""
+        async with self._lock:
+            self.proc, self.sidecar_id, ready = await self._spawn()
+            ok = await self._await_ready(self.proc, self.sidecar_id, ready)
+            self._watch = asyncio.get_running_loop().create_task(self._keep_alive())
+            return ok
+
+    async def _keep_alive(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            assert self.proc
+            started = time.monotonic()
+            code = await self.proc.wait()
+            if self._stopping:
+                return
+            if time.monotonic() - started > 30:
+                backoff = 1.0
+            log.error("%s sidecar exited with code %s; restarting in %.0fs", self.lang.name, code, backoff,
+                      extra={"language": self.lang.name})
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            if self._stopping:
+                return
+            async with self._lock:
+                self.proc, self.sidecar_id, ready = await self._spawn()
+                await self._await_ready(self.proc, self.sidecar_id, ready)
+
+    async def reload(self) -> None:
+        """Start a fresh sidecar, wait for its hello, then stop the old one: no gap in service."""
+        async with self._lock:
+            old = self.proc
+            if self._watch:
+                self._watch.cancel()
+            self.proc, self.sidecar_id, ready = await self._spawn()
+            await self._await_ready(self.proc, self.sidecar_id, ready)
+            if old:
+                await _terminate(old)
+            self._watch = asyncio.get_running_loop().create_task(self._keep_alive())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watch:
+            self._watch.cancel()
+        async with self._lock:
+            if self.proc:
+                await _terminate(self.proc)
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), STOP_GRACE)
+    except ProcessLookupError:
+        return
+    except TimeoutError:
+        log.warning("sidecar pid %d ignored SIGTERM; killing it", proc.pid)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        await proc.wait()

@@ -1,0 +1,1 @@
+"""Step configs (typed, validated) and the registry of who serves which step."""

@@ -1,0 +1,173 @@
+"""Typed step configs with the fields Motia documents.
+
+Unknown keys are kept (Motia configs carry extras); known keys are validated, and an
+error names the file, the field and the bad value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class EmitSpec(_Model):
+    topic: str = Field(min_length=1)
+    label: str | None = None
+    conditional: bool = False
+
+
+class HandlerInfra(_Model):
+    timeout: float = Field(30.0, gt=0, description="seconds")
+    ram: int | None = None
+    cpu: float | None = None
+
+
+class QueueInfra(_Model):
+    type: Literal["standard", "fifo"] = "standard"
+    maxRetries: int = Field(3, ge=0, le=100, description="retries after the first attempt")
+    visibilityTimeout: float | None = Field(None, gt=0)
+    delaySeconds: int = Field(0, ge=0, le=900)
+
+
+class Infrastructure(_Model):
+    handler: HandlerInfra = Field(default_factory=HandlerInfra)
+    queue: QueueInfra = Field(default_factory=QueueInfra)
+
+
+class QueryParam(_Model):
+    name: str
+    description: str | None = None
+
+
+def _emit_list(value: Any) -> Any:
+    return [{"topic": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
+
+
+class BaseStep(_Model):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    flows: list[str] = Field(default_factory=list)
+    emits: list[EmitSpec] = Field(default_factory=list)
+    virtualEmits: list[EmitSpec] = Field(default_factory=list)
+    virtualSubscribes: list[str] = Field(default_factory=list)
+    includeFiles: list[str] = Field(default_factory=list)
+    infrastructure: Infrastructure = Field(default_factory=Infrastructure)
+
+    @field_validator("emits", "virtualEmits", mode="before")
+    @classmethod
+    def _emits(cls, v: Any) -> Any:
+        return _emit_list(v)
+
+    @property
+    def emit_topics(self) -> set[str]:
+        return {e.topic for e in self.emits}
+
+    @property
+    def timeout(self) -> float:
+        return self.infrastructure.handler.timeout
+
+
+class ApiStep(BaseStep):
+    type: Literal["api"]
+    path: str
+    method: str = "GET"
+    bodySchema: dict[str, Any] | None = None
+    responseSchema: dict[str, Any] | None = None
+    queryParams: list[QueryParam] = Field(default_factory=list)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("must start with '/'")
+        return v
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.upper() in HTTP_METHODS:
+            return v.upper()
+        raise ValueError(f"must be one of {', '.join(HTTP_METHODS)}")
+
+
+class EventStep(BaseStep):
+    type: Literal["event"]
+    subscribes: list[str] = Field(min_length=1)
+    input: dict[str, Any] | None = None
+
+
+class CronStep(BaseStep):
+    type: Literal["cron"]
+    cron: str
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        cron_iter(v)  # raises ValueError with the reason
+        return v
+
+
+class NoopStep(BaseStep):
+    type: Literal["noop"]
+
+
+StepConfig = Annotated[ApiStep | EventStep | CronStep | NoopStep, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[ApiStep | EventStep | CronStep | NoopStep] = TypeAdapter(StepConfig)
+
+
+def cron_iter(expr: str, start: float | None = None) -> croniter:
+    """5 fields (minute first) or 6 with seconds first, as node-cron and Motia use."""
+    fields = expr.split()
+    if len(fields) not in (5, 6):
+        raise ValueError(f"expected 5 or 6 fields, got {len(fields)}")
+    seconds = len(fields) == 6
+    if not croniter.is_valid(expr, second_at_beginning=seconds):
+        raise ValueError("not a valid cron expression")
+    return croniter(expr, start, second_at_beginning=seconds)
+
+
+class ConfigInvalid(ValueError):
+    pass
+
+
+def parse_config(config_json: str, file: str) -> ApiStep | EventStep | CronStep | NoopStep:
+    """Validate one manifest entry; ConfigInvalid names the file, field and bad value."""
+    try:
+        raw = json.loads(config_json)
+    except json.JSONDecodeError as exc:
+        raise ConfigInvalid(f"{file}: config is not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigInvalid(f"{file}: config must be an object")
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            if loc and loc[0] == raw.get("type"):
+                loc = loc[1:]  # the discriminator tag pydantic puts first
+            loc = loc or ["type"]
+            field = ".".join(loc)
+            value = _dig(raw, loc)
+            problems.append(f"field {field!r} = {json.dumps(value)}: {err['msg']}")
+        raise ConfigInvalid(f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems)) from None
+
+
+def _dig(raw: Any, loc: list[str]) -> Any:
+    for part in loc:
+        if isinstance(raw, dict):
+            raw = raw.get(part)
+        elif isinstance(raw, list) and part.isdigit() and int(part) < len(raw):
+            raw = raw[int(part)]
+        else:
+            return None
+    return raw

@@ -1,0 +1,91 @@
+"""Which steps exist, and which connected sidecars serve each one.
+
+Built from sidecar hellos. Several sidecars may serve one step (replicas) when they
+load it from the same file; a second *file* claiming a registered name is rejected.
+Components that care about changes (HTTP routes, queue consumers, cron) subscribe
+with ``on_change``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from stephost_host.steps.models import ApiStep, ConfigInvalid, CronStep, EventStep, NoopStep, parse_config
+
+if TYPE_CHECKING:
+    from stephost_host.rpc.session import Session
+
+log = logging.getLogger("stephost.registry")
+StepConfig = ApiStep | EventStep | CronStep | NoopStep
+
+
+@dataclass
+class StepEntry:
+    name: str
+    file: str
+    language: str
+    config: StepConfig
+    sessions: list[Session] = field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        return bool(self.sessions)
+
+
+@dataclass
+class Rejection:
+    step: str
+    file: str
+    reason: str
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.steps: dict[str, StepEntry] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def register(self, session: Session, manifests: list[tuple[str, str, str]]) -> list[Rejection]:
+        """manifests: (name, file, config_json). Returns the steps refused, with reasons."""
+        rejected: list[Rejection] = []
+        for name, file, config_json in manifests:
+            try:
+                config = parse_config(config_json, file)
+            except ConfigInvalid as exc:
+                rejected.append(Rejection(name, file, str(exc)))
+                continue
+            entry = self.steps.get(name)
+            if entry and entry.live and (entry.file != file or entry.language != session.language):
+                rejected.append(Rejection(
+                    name, file,
+                    f"{file}: duplicate step name {name!r}: already registered from {entry.file} "
+                    f"({entry.language})",
+                ))
+                continue
+            if entry is None or not entry.live:
+                entry = self.steps[name] = StepEntry(name, file, session.language, config)
+            else:
+                entry.config = config  # a reloaded replica may bring a changed config
+            entry.sessions.append(session)
+        for r in rejected:
+            log.error("rejected step %s: %s", r.step, r.reason, extra={"language": session.language})
+        self._notify()
+        return rejected
+
+    def unregister(self, session: Session) -> None:
+        for entry in self.steps.values():
+            if session in entry.sessions:
+                entry.sessions.remove(session)
+        self._notify()
+
+    def of_type(self, kind: type[StepConfig]) -> list[StepEntry]:
+        return [e for e in self.steps.values() if isinstance(e.config, kind)]

@@ -1,0 +1,18 @@
+"""stephost: the SDK a Python step author imports.
+
+Step files need nothing from here to run (``config`` + ``handler`` is enough); import
+the context type for annotations and the errors to control retries.
+"""
+
+from stephost.context import Context, Logger, State
+from stephost.errors import HostCallError, NonRetryableError, RetryableError, StephostError
+
+__all__ = [
+    "Context",
+    "HostCallError",
+    "Logger",
+    "NonRetryableError",
+    "RetryableError",
+    "State",
+    "StephostError",
+]

@@ -1,0 +1,97 @@
+'use strict'
+// The sidecar's settings, built once from CLI flags over STEPHOST_* env over
+// defaults (docs/protocol.md, "Launch"). Errors name the flag or variable and
+// the bad value.
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const USAGE = `usage: node sidecars/node/src/main.js [--connect HOST:PORT] [--secret S] [--sidecar-id ID] [--capacity N] [DIR]
+
+Runs the *.step.ts|js|mjs|cjs|mts|cts files under DIR/steps and DIR/src and
+serves them to a stephost host over one gRPC stream.
+
+  --connect HOST:PORT   the host's sidecar port    (STEPHOST_CONNECT, default 127.0.0.1:7070)
+  --secret S            shared secret for the hello (STEPHOST_SECRET)
+  --sidecar-id ID       identity in the hello       (STEPHOST_SIDECAR_ID, default node-<hostname>-<pid>)
+  --capacity N          invocations in flight       (STEPHOST_CAPACITY, default 64)
+  DIR                   project root                (STEPHOST_PROJECT, default .)
+`
+
+class ConfigError extends Error {}
+
+const FLAGS = {
+  '--connect': 'connect',
+  '--secret': 'secret',
+  '--sidecar-id': 'sidecarId',
+  '--capacity': 'capacity',
+}
+
+function parseArgs(argv) {
+  const flags = {}
+  const positional = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '-h' || arg === '--help') return { help: true }
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1))
+      break
+    }
+    if (!arg.startsWith('--') || arg === '-') {
+      positional.push(arg)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const name = eq === -1 ? arg : arg.slice(0, eq)
+    const key = FLAGS[name]
+    if (!key) throw new ConfigError(`unknown option ${name}`)
+    let value
+    if (eq !== -1) value = arg.slice(eq + 1)
+    else if (i + 1 < argv.length) value = argv[++i]
+    else throw new ConfigError(`${name} needs a value`)
+    flags[key] = { value, source: name }
+  }
+  if (positional.length > 1) throw new ConfigError(`expected one project directory, got ${positional.length}: ${positional.join(' ')}`)
+  if (positional.length === 1) flags.project = { value: positional[0], source: 'DIR' }
+  return { flags }
+}
+
+/** Flags over env over defaults -> { connect, secret, sidecarId, capacity, project }. */
+function loadConfig(argv, env = process.env) {
+  const parsed = parseArgs(argv)
+  if (parsed.help) return { help: true }
+  const { flags } = parsed
+  const pick = (key, envName, fallback) => {
+    if (flags[key]) return flags[key]
+    if (env[envName] !== undefined && env[envName] !== '') return { value: env[envName], source: envName }
+    return { value: fallback, source: 'default' }
+  }
+
+  const connect = pick('connect', 'STEPHOST_CONNECT', '127.0.0.1:7070')
+  if (!/^[^\s]+:\d+$/.test(connect.value) && !connect.value.startsWith('unix:')) {
+    throw new ConfigError(`${connect.source}: expected HOST:PORT, got ${JSON.stringify(connect.value)}`)
+  }
+
+  const capacity = pick('capacity', 'STEPHOST_CAPACITY', '64')
+  const capacityValue = Number(capacity.value)
+  if (!/^\s*\d+\s*$/.test(String(capacity.value)) || !Number.isSafeInteger(capacityValue) || capacityValue < 1) {
+    throw new ConfigError(`${capacity.source}: expected a positive integer, got ${JSON.stringify(capacity.value)}`)
+  }
+
+  const project = pick('project', 'STEPHOST_PROJECT', '.')
+  const projectDir = path.resolve(project.value)
+  const stat = fs.statSync(projectDir, { throwIfNoEntry: false })
+  if (!stat || !stat.isDirectory()) {
+    throw new ConfigError(`${project.source}: not a directory: ${JSON.stringify(project.value)}`)
+  }
+
+  return {
+    connect: connect.value,
+    secret: pick('secret', 'STEPHOST_SECRET', '').value,
+    sidecarId: pick('sidecarId', 'STEPHOST_SIDECAR_ID', `node-${os.hostname()}-${process.pid}`).value,
+    capacity: capacityValue,
+    project: fs.realpathSync(projectDir),
+  }
+}
+
+module.exports = { loadConfig, ConfigError, USAGE }

@@ -1,0 +1,257 @@
+'use strict'
+// Layer 2, the connection: one long-lived Connect stream to the host, the
+// hello/welcome handshake, heartbeats both ways, a writer that drains
+// everything queued into one SidecarBatch per write, and reconnection with
+// backoff when the stream dies.
+const { fromStepError } = require('./errors')
+
+const WELCOME_TIMEOUT_MS = 10_000
+const DEFAULT_HEARTBEAT_MS = 5_000
+const BACKOFF_START_MS = 100
+const BACKOFF_MAX_MS = 5_000
+const CLOSE_TIMEOUT_MS = 2_000
+
+class StreamLost extends Error {
+  constructor(message = 'the stream to the host was lost') {
+    super(message)
+    this.name = 'StreamLost'
+  }
+}
+
+/** Exponential backoff, 100 ms doubling to 5 s, with jitter (half to full delay). */
+function backoffDelay(attempt) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt)
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
+}
+
+/**
+ * One Connect stream, from hello until it dies. `done` resolves once with
+ * `{ welcomed, reason, rejection }`; the Session is then inert and a new one
+ * is made for the next attempt, so nothing from a dead stream leaks into the
+ * next (late results and calls of abandoned invocations are dropped).
+ */
+class Session {
+  constructor(client, { hello, invoker, log }) {
+    this.invoker = invoker
+    this.log = log
+    this.alive = true
+    this.welcomed = false
+    this.inFlight = new Map() // invocationId -> slot (owned by the Invoker)
+    this.pending = new Map() // callId -> { resolve, reject }
+    this.callSeq = 0
+    this.queue = []
+    this.flushScheduled = false
+    this.blocked = false
+    this.lastReceived = Date.now()
+    this.timer = null
+    this.done = new Promise((resolve) => {
+      this.finish = resolve
+    })
+    this.flush = this.flush.bind(this)
+
+    this.stream = client.Connect()
+    this.stream.on('data', (batch) => this.receive(batch))
+    this.stream.on('error', (err) => this.close(`stream error: ${err.details || err.message}`))
+    this.stream.on('end', () => this.close('the host closed the stream'))
+    this.stream.on('status', (status) => this.close(`stream ended: ${status.details || `code ${status.code}`}`))
+
+    this.send({ hello })
+    this.timer = setTimeout(() => this.close('no welcome from the host'), WELCOME_TIMEOUT_MS)
+  }
+
+  // --- writing -------------------------------------------------------------
+
+  /** Queue a SidecarMessage; it goes out with everything else queued this tick. */
+  send(message) {
+    if (!this.alive) return
+    this.queue.push(message)
+    if (!this.flushScheduled && !this.blocked) {
+      this.flushScheduled = true
+      // setImmediate, not a microtask: lets every result and call produced by
+      // this turn of the event loop (including I/O callbacks) join the batch.
+      setImmediate(this.flush)
+    }
+  }
+
+  flush() {
+    this.flushScheduled = false
+    if (!this.alive || this.blocked || this.queue.length === 0) return
+    const messages = this.queue
+    this.queue = []
+    if (!this.stream.write({ messages })) {
+      // gRPC's buffer is full: keep queueing (bigger batches) until it drains.
+      this.blocked = true
+      this.stream.once('drain', () => {
+        this.blocked = false
+        this.flush()
+      })
+    }
+  }
+
+  /** A HostCall for `invocationId`; resolves with the CallResult's result_json. */
+  call(invocationId, op) {
+    if (!this.alive) return Promise.reject(new StreamLost())
+    return new Promise((resolve, reject) => {
+      const callId = String(++this.callSeq)
+      this.pending.set(callId, { resolve, reject })
+      this.send({ call: { callId, invocationId, ...op } })
+    })
+  }
+
+  /** A LogRecord from ctx.logger; fire and forget. */
+  sendLog(record) {
+    if (this.alive) this.send({ log: record })
+  }
+
+  // --- reading -------------------------------------------------------------
+
+  receive(batch) {
+    this.lastReceived = Date.now()
+    for (const message of batch.messages) {
+      if (!this.alive) return
+      switch (message.kind) {
+        case 'invocation':
+          this.invoker.submit(this, message.invocation)
+          break
+        case 'callResult':
+          this.settleCall(message.callResult)
+          break
+        case 'cancel':
+          this.invoker.cancel(this, message.cancel.invocationId)
+          break
+        case 'heartbeat':
+          break
+        case 'welcome':
+          this.onWelcome(message.welcome)
+          break
+        case 'rejection':
+          this.close(`rejected: ${message.rejection.code}: ${message.rejection.message}`, message.rejection)
+          break
+        default:
+          // A newer host may send kinds this sidecar does not know; skip them.
+          break
+      }
+    }
+  }
+
+  settleCall(result) {
+    const waiter = this.pending.get(result.callId)
+    if (!waiter) return
+    this.pending.delete(result.callId)
+    if (result.error) waiter.reject(fromStepError(result.error))
+    else waiter.resolve(result.resultJson)
+  }
+
+  onWelcome(welcome) {
+    this.welcomed = true
+    clearTimeout(this.timer)
+    this.log.info('connected', { host: welcome.hostId || '?', heartbeatMs: welcome.heartbeatIntervalMs })
+    for (const rejected of welcome.rejectedSteps) {
+      this.log.error('step rejected by the host', { step: rejected.step, file: rejected.file, reason: rejected.reason })
+    }
+    const interval = welcome.heartbeatIntervalMs > 0 ? welcome.heartbeatIntervalMs : DEFAULT_HEARTBEAT_MS
+    let lastTick = Date.now()
+    this.timer = setInterval(() => {
+      const now = Date.now()
+      // A handler that blocked the event loop delays this timer and the data
+      // events alike; judge silence only when the timer itself ran on time.
+      const loopWasBlocked = now - lastTick > 2 * interval
+      lastTick = now
+      if (!loopWasBlocked && now - this.lastReceived > 3 * interval) {
+        this.close(`no message from the host for ${now - this.lastReceived} ms`)
+        return
+      }
+      this.send({ heartbeat: { sentUnixMs: now, inFlight: this.inFlight.size } })
+    }, interval)
+    this.timer.unref()
+  }
+
+  // --- ending --------------------------------------------------------------
+
+  /** The stream is dead (or refused us): settle everything it owned, once. */
+  close(reason, rejection) {
+    if (!this.alive) return
+    this.alive = false
+    clearTimeout(this.timer)
+    clearInterval(this.timer)
+    this.queue = []
+    const lost = new StreamLost(`the stream to the host was lost (${reason})`)
+    for (const waiter of this.pending.values()) waiter.reject(lost)
+    this.pending.clear()
+    this.invoker.abandon(this)
+    this.stream.cancel()
+    this.finish({ welcomed: this.welcomed, reason, rejection })
+  }
+
+  /** Shutdown: send what is queued, half-close, and wait briefly for the host to end the stream. */
+  async closeGracefully() {
+    if (!this.alive) return
+    clearInterval(this.timer)
+    await new Promise((resolve) => {
+      const timeout = setTimeout(resolve, CLOSE_TIMEOUT_MS)
+      this.done.then(() => {
+        clearTimeout(timeout)
+        resolve()
+      })
+      const end = () => {
+        this.flush()
+        if (this.blocked) this.stream.once('drain', end)
+        else this.stream.end()
+      }
+      end()
+    })
+    this.close('sidecar stopping')
+  }
+}
+/**
+ * Keeps one Session alive until stop(): dial, hello, and on loss reconnect
+ * with backoff. `run()` resolves with the process exit code.
+ */
+class Connection {
+  constructor({ client, hello, invoker, log }) {
+    this.client = client
+    this.hello = hello
+    this.invoker = invoker
+    this.log = log
+    this.session = null
+    this.stopping = false
+    this.wakeUp = null
+  }
+
+  async run() {
+    let attempt = 0
+    while (!this.stopping) {
+      this.session = new Session(this.client, { hello: this.hello, invoker: this.invoker, log: this.log })
+      const outcome = await this.session.done
+      if (outcome.rejection) {
+        process.stderr.write(`${outcome.rejection.code}: ${outcome.rejection.message}\n`)
+        return 2
+      }
+      if (this.stopping) break
+      if (outcome.welcomed) attempt = 0
+      const delay = backoffDelay(attempt++)
+      this.log.warn('reconnecting', { attempt, inMs: delay, reason: outcome.reason })
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delay)
+        this.wakeUp = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.wakeUp = null
+    }
+    return 0
+  }
+
+  /** SIGTERM/SIGINT: no new invocations, let running ones finish (bounded), close the stream. */
+  async stop(graceMs) {
+    if (this.stopping) return
+    this.stopping = true
+    if (this.wakeUp) this.wakeUp()
+    const finished = await this.invoker.drain(graceMs)
+    if (!finished) this.log.warn('stopping with invocations still running', { graceMs })
+    if (this.session) await this.session.closeGracefully()
+  }
+}
+
+module.exports = { Connection, Session, backoffDelay, StreamLost }

@@ -1,0 +1,150 @@
+'use strict'
+// Runs invocations: at most `capacity` at once (extras wait in a local queue),
+// each through its step's handler (and middleware for api steps), answered
+// with exactly one InvocationResult on the stream the invocation came from.
+const { performance } = require('node:perf_hooks')
+const { createContext } = require('./context')
+const { toStepError } = require('./errors')
+
+/** An api handler's return value -> {status, body, headers} with string header values. */
+function normaliseResponse(response) {
+  const isResponse = response !== null && typeof response === 'object' && !Array.isArray(response) &&
+    ('status' in response || 'body' in response || 'headers' in response)
+  // Anything else is taken as the body of a 200.
+  if (!isResponse) return { status: 200, body: response === undefined ? null : response, headers: {} }
+  let status = 200
+  if (response.status !== undefined && response.status !== null) {
+    status = Number(response.status)
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new TypeError(`api response status must be an HTTP status code, got ${JSON.stringify(response.status)}`)
+    }
+  }
+  const headers = {}
+  if (response.headers && typeof response.headers === 'object') {
+    for (const name of Object.keys(response.headers)) {
+      const value = response.headers[name]
+      if (value === undefined || value === null) continue
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+    }
+  }
+  return { status, body: response.body === undefined ? null : response.body, headers }
+}
+
+/** Middleware `(req, ctx, next)` in order, then the handler; `next()` returns the rest's response. */
+function runApi(step, req, ctx) {
+  const { middleware, handler } = step
+  const dispatch = async (index) =>
+    index < middleware.length ? middleware[index](req, ctx, () => dispatch(index + 1)) : handler(req, ctx)
+  return dispatch(0)
+}
+
+/** One invocation -> the InvocationResult to send. Never rejects. */
+async function runInvocation(step, invocation, ctx) {
+  const invocationId = invocation.invocationId
+  try {
+    const payload = invocation.payloadJson ? JSON.parse(invocation.payloadJson) : null
+    let value
+    if (step.type === 'api') value = normaliseResponse(await runApi(step, payload || {}, ctx))
+    else if (step.type === 'cron') value = await step.handler(ctx)
+    else value = step.handler ? await step.handler(payload, ctx) : null
+    const resultJson = JSON.stringify(value === undefined ? null : value)
+    return { invocationId, resultJson: resultJson === undefined ? 'null' : resultJson }
+  } catch (err) {
+    return { invocationId, error: toStepError(err) }
+  }
+}
+
+class Invoker {
+  /** `steps`: loaded steps (loader.js); `log`: the sidecar log. */
+  constructor({ steps, capacity, log }) {
+    this.steps = new Map(steps.map((step) => [step.name, step]))
+    this.capacity = capacity
+    this.log = log
+    this.running = 0
+    this.waiting = []
+    this.draining = false
+    this.idleWaiters = []
+  }
+
+  /** An Invocation arrived on `session`. */
+  submit(session, invocation) {
+    if (this.draining) return // shutting down: the host fails it when the stream closes
+    if (this.running < this.capacity) this.start(session, invocation)
+    else this.waiting.push({ session, invocation })
+  }
+
+  start(session, invocation) {
+    const step = this.steps.get(invocation.step)
+    if (!step) {
+      session.send({ result: { invocationId: invocation.invocationId, error: {
+        type: 'StepNotFound', message: `no step named '${invocation.step}' in this sidecar`, stack: '',
+        retryable: true, retryAfterSeconds: 0 } } })
+      return
+    }
+    const slot = { session, invocation, released: false, started: this.log.debugEnabled ? performance.now() : 0 }
+    session.inFlight.set(invocation.invocationId, slot)
+    this.running++
+    runInvocation(step, invocation, createContext(session, invocation)).then((result) => this.finish(slot, result))
+  }
+
+  finish(slot, result) {
+    // Released already: cancelled, or its stream died. The result has nowhere to go.
+    if (slot.released) return
+    slot.session.send({ result })
+    if (this.log.debugEnabled) {
+      this.log.debug('invocation', {
+        step: slot.invocation.step, traceId: slot.invocation.traceId, attempt: slot.invocation.attempt,
+        ms: Math.round((performance.now() - slot.started) * 100) / 100,
+        outcome: result.error ? `error ${result.error.type}: ${result.error.message}` : 'ok',
+      })
+    }
+    this.release(slot)
+  }
+
+  release(slot) {
+    if (slot.released) return
+    slot.released = true
+    slot.session.inFlight.delete(slot.invocation.invocationId)
+    this.running--
+    while (this.running < this.capacity && this.waiting.length > 0) {
+      const next = this.waiting.shift()
+      if (next.session.alive) this.start(next.session, next.invocation)
+    }
+    if (this.running === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  /**
+   * The host gave up on an invocation. JS cannot stop a running promise, so
+   * the handler runs on, but its slot is freed (the host already counts it as
+   * done) and its result is dropped.
+   */
+  cancel(session, invocationId) {
+    const slot = session.inFlight.get(invocationId)
+    if (slot) this.release(slot)
+    else this.waiting = this.waiting.filter((w) => w.invocation.invocationId !== invocationId)
+  }
+
+  /** The stream died: its invocations are abandoned (the host has failed them already). */
+  abandon(session) {
+    for (const slot of [...session.inFlight.values()]) this.release(slot)
+    this.waiting = this.waiting.filter((w) => w.session !== session)
+  }
+
+  /** Stop taking invocations; resolves when the running ones finished or after `timeoutMs`. */
+  drain(timeoutMs) {
+    this.draining = true
+    this.waiting = []
+    if (this.running === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs)
+      this.idleWaiters.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+}
+
+module.exports = { Invoker, runInvocation, normaliseResponse }

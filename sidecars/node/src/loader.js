@@ -1,0 +1,221 @@
+'use strict'
+// Layer 3, the loader: find step and stream files, import them (TypeScript
+// through tsx, no build step), check their exports and build the manifests for
+// the hello. A file that fails becomes a LoadError naming the file and why;
+// the others still load.
+const fs = require('node:fs')
+const path = require('node:path')
+const Module = require('node:module')
+const { pathToFileURL } = require('node:url')
+const { toJsonValue } = require('./schema')
+
+const ROOTS = ['steps', 'src']
+const EXTENSIONS = '(?:ts|js|mjs|cjs|mts|cts)'
+const STEP_FILE = new RegExp(`\\.step\\.${EXTENSIONS}$`)
+const STREAM_FILE = new RegExp(`\\.stream\\.${EXTENSIONS}$`)
+const SKIP_DIRS = new Set(['node_modules', '__pycache__'])
+
+/** Relative ("/"-separated) paths of step and stream files, in sorted order. */
+function discover(projectDir) {
+  const steps = []
+  const streams = []
+  const walk = (absDir, relDir) => {
+    let entries
+    try {
+      entries = fs.readdirSync(absDir, { withFileTypes: true })
+    } catch (err) {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return
+      throw err
+    }
+    for (const entry of entries) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name
+      const abs = path.join(absDir, entry.name)
+      let isDir = entry.isDirectory()
+      let isFile = entry.isFile()
+      if (entry.isSymbolicLink()) {
+        const stat = fs.statSync(abs, { throwIfNoEntry: false })
+        isDir = Boolean(stat && stat.isDirectory())
+        isFile = Boolean(stat && stat.isFile())
+      }
+      if (isDir) {
+        if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(abs, rel)
+      } else if (isFile) {
+        if (STEP_FILE.test(entry.name)) steps.push(rel)
+        else if (STREAM_FILE.test(entry.name)) streams.push(rel)
+      }
+    }
+  }
+  for (const root of ROOTS) walk(path.join(projectDir, root), root)
+  // Plain code-unit order, the same order every language's sidecar uses.
+  const byPath = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
+  return { steps: steps.sort(byPath), streams: streams.sort(byPath) }
+}
+
+// Names the sidecar answers for when the project does not provide them.
+const FALLBACK_MODULES = { stephost: path.join(__dirname, 'index.js') }
+
+let hooksInstalled = false
+/**
+ * Teach Node to import TypeScript (tsx, both module systems) and to resolve
+ * the fallback module names. Once per process, before the first step import.
+ */
+async function installHooks() {
+  if (hooksInstalled) return
+  hooksInstalled = true
+  require('tsx/cjs/api').register()
+  // tsx's CommonJS build of its ESM API computes its loader path wrongly
+  // (tsx 4.23), so take the ESM build.
+  const tsxEsm = await import('tsx/esm/api')
+  tsxEsm.register()
+
+  // Registered after tsx, so these wrap it: the project and tsx resolve first.
+  const originalResolve = Module._resolveFilename
+  Module._resolveFilename = function resolveWithFallback(request, ...rest) {
+    try {
+      return originalResolve.call(this, request, ...rest)
+    } catch (err) {
+      if (err && err.code === 'MODULE_NOT_FOUND' && Object.hasOwn(FALLBACK_MODULES, request)) {
+        return FALLBACK_MODULES[request]
+      }
+      throw err
+    }
+  }
+  const fallbacks = {}
+  for (const [name, file] of Object.entries(FALLBACK_MODULES)) fallbacks[name] = pathToFileURL(file).href
+  Module.register(pathToFileURL(path.join(__dirname, 'resolve-hooks.mjs')).href, { data: { fallbacks } })
+}
+
+/** A LoadError's one-line message: enough to fix the file without the stack. */
+function describeLoadFailure(err, projectDir) {
+  if (!(err instanceof Error)) return String(err)
+  const lines = String(err.message)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+  // Node's "Require stack:" lists add nothing the file name does not say.
+  const keep = err.code === 'MODULE_NOT_FOUND' ? lines.slice(0, 1) : lines.slice(0, 3)
+  // esbuild's "Transform failed with 1 error:" header only precedes the real line.
+  let message = keep.join(' ').replace(/^Transform failed with \d+ errors?:\s*/, '')
+  // Node reports a JS syntax error's position only in the stack's first line.
+  if (err.name === 'SyntaxError' && typeof err.stack === 'string') {
+    const where = err.stack.split('\n', 1)[0]
+    if (/:\d+$/.test(where) && !message.includes(where)) message += ` (at ${where})`
+  }
+  const type = err.constructor && err.constructor.name !== 'Error' ? err.constructor.name : err.name
+  if (type && type !== 'Error') message = `${type}: ${message}`
+  // Paths relative to the project read better and match LoadError.file.
+  const prefixes = [pathToFileURL(projectDir).href + '/', projectDir + path.sep]
+  for (const prefix of prefixes) message = message.split(prefix).join('')
+  return message
+}
+
+/** The file's exports, whether written as ESM exports or `module.exports`. */
+function exportsOf(mod) {
+  if (mod.config !== undefined || mod.handler !== undefined) return mod
+  // CommonJS imported from ESM shows up as `default`; so does `export default {config, handler}`.
+  const fallback = mod.default
+  if (fallback && typeof fallback === 'object') return fallback
+  return mod
+}
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null
+}
+
+function describeValue(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
+}
+
+class StepLoadError extends Error {}
+
+/** Checks a step module's exports; returns the step or throws StepLoadError. */
+function checkStep(mod) {
+  const { config, handler } = exportsOf(mod)
+  if (config === undefined) throw new StepLoadError("missing export 'config'")
+  if (!isPlainObject(config)) throw new StepLoadError(`config must be an object, got ${describeValue(config)}`)
+  // Motia's noop steps are diagram-only and have no handler.
+  if (handler === undefined && config.type !== 'noop') throw new StepLoadError("missing export 'handler'")
+  if (handler !== undefined && typeof handler !== 'function') {
+    throw new StepLoadError(`handler must be a function, got ${describeValue(handler)}`)
+  }
+  const middleware = config.middleware === undefined || config.middleware === null ? [] : config.middleware
+  if (!Array.isArray(middleware) || middleware.some((fn) => typeof fn !== 'function')) {
+    throw new StepLoadError('config.middleware must be a list of functions')
+  }
+  return { config, handler, middleware }
+}
+
+/**
+ * Import every step and stream file of the project. Returns
+ * `{ steps, streams, loadErrors }`: steps are `{name, type, handler,
+ * middleware, file, manifest}`, ready for the hello and for invocations.
+ */
+async function loadProject(projectDir, log) {
+  await installHooks()
+  const found = discover(projectDir)
+  const steps = []
+  const streams = []
+  const loadErrors = []
+  const stepFileByName = new Map()
+  const streamFileByName = new Map()
+
+  const fail = (file, err) => {
+    const message = err instanceof StepLoadError ? err.message : describeLoadFailure(err, projectDir)
+    const stack = err instanceof StepLoadError ? '' : String((err && err.stack) || '')
+    loadErrors.push({ file, message, stack })
+    if (log) log.error('step file failed to load', { file, error: message })
+  }
+
+  for (const file of found.steps) {
+    const abs = path.join(projectDir, file)
+    try {
+      const step = checkStep(await import(pathToFileURL(abs).href))
+      const name = typeof step.config.name === 'string' ? step.config.name : ''
+      const type = typeof step.config.type === 'string' ? step.config.type : ''
+      if (name && stepFileByName.has(name)) {
+        throw new StepLoadError(`duplicate step name '${name}': already defined in ${stepFileByName.get(name)}`)
+      }
+      let configJson
+      try {
+        configJson = JSON.stringify(toJsonValue(step.config, abs))
+      } catch (err) {
+        throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
+      }
+      if (name) stepFileByName.set(name, file)
+      steps.push({ name, type, handler: step.handler, middleware: step.middleware, file,
+        manifest: { name, type, configJson, file } })
+    } catch (err) {
+      fail(file, err)
+    }
+  }
+
+  for (const file of found.streams) {
+    const abs = path.join(projectDir, file)
+    try {
+      const { config } = exportsOf(await import(pathToFileURL(abs).href))
+      if (config === undefined) throw new StepLoadError("missing export 'config'")
+      if (!isPlainObject(config)) throw new StepLoadError(`config must be an object, got ${describeValue(config)}`)
+      const name = typeof config.name === 'string' ? config.name : ''
+      if (name && streamFileByName.has(name)) {
+        throw new StepLoadError(`duplicate stream name '${name}': already defined in ${streamFileByName.get(name)}`)
+      }
+      let configJson
+      try {
+        configJson = JSON.stringify(toJsonValue(config, abs))
+      } catch (err) {
+        throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
+      }
+      if (name) streamFileByName.set(name, file)
+      streams.push({ name, configJson, file })
+    } catch (err) {
+      fail(file, err)
+    }
+  }
+  return { steps, streams, loadErrors }
+}
+
+module.exports = { discover, loadProject, installHooks, describeLoadFailure, checkStep }

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+'use strict'
+// Entry point: `node sidecars/node/src/main.js --connect HOST:PORT [...] DIR`.
+// Loads the project's JS/TS steps, dials the host, serves until SIGTERM/SIGINT.
+const { loadConfig, ConfigError, USAGE } = require('./config')
+const { loadProject } = require('./loader')
+const { Invoker } = require('./invoker')
+const { Connection } = require('./connection')
+const { createClient, PROTOCOL_VERSION } = require('./proto')
+const log = require('./log')
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+function describe(err) {
+  return err instanceof Error ? (err.stack || err.message) : String(err)
+}
+
+async function main() {
+  let config
+  try {
+    config = loadConfig(process.argv.slice(2))
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`stephost-node: ${err.message}\n\n${USAGE}`)
+    return 2
+  }
+  if (config.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+
+  // Step code runs with the project as working directory, as under Motia:
+  // relative paths in handlers and tsconfig.json lookup (tsx) mean the project.
+  process.chdir(config.project)
+
+  // One bad handler must not take down every step in this process: a promise
+  // it forgot to await, or a throw from its own timer, is logged, not fatal.
+  process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection in step code', { error: describe(reason) }))
+  process.on('uncaughtException', (err) => log.error('uncaught exception in step code', { error: describe(err) }))
+
+  const { steps, streams, loadErrors } = await loadProject(config.project, log)
+  log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })
+
+  const hello = {
+    protocolVersion: PROTOCOL_VERSION,
+    language: 'node',
+    sidecarId: config.sidecarId,
+    capacity: config.capacity,
+    steps: steps.map((step) => step.manifest),
+    loadErrors,
+    secret: config.secret,
+    runtime: `node ${process.version}`,
+    streams,
+  }
+  const invoker = new Invoker({ steps, capacity: config.capacity, log })
+  const connection = new Connection({ client: createClient(config.connect), hello, invoker, log })
+
+  let signalled = false
+  const onSignal = (signal) => {
+    if (signalled) process.exit(0) // a second signal: stop waiting for handlers
+    signalled = true
+    log.info('stopping', { signal })
+    connection.stop(SHUTDOWN_GRACE_MS).catch((err) => log.error('error while stopping', { error: describe(err) }))
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
+  log.info('dialing host', { connect: config.connect, sidecarId: config.sidecarId, capacity: config.capacity })
+  return connection.run()
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`stephost-node: ${describe(err)}\n`)
+    process.exit(1)
+  },
+)

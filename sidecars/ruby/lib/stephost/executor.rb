@@ -1,0 +1,158 @@
+# frozen_string_literal: true
+
+require_relative "errors"
+require_relative "wire"
+require_relative "context"
+
+module Stephost
+  # Runs invocations on a fixed pool of `capacity` threads. The host never
+  # sends more than that at once, but if it does the extra jobs wait in the
+  # queue rather than crash anything. Threads suit step code: handlers
+  # block on I/O (HTTP clients, the host calls ctx makes), which releases
+  # the GVL, so `capacity` handlers really are in flight together.
+  #
+  # Cancel (from the host, or because the stream died) is delivered with
+  # Thread#raise of Stephost::Cancelled, the mechanism Timeout uses. The
+  # raise is only allowed while the thread is inside the handler
+  # (Thread.handle_interrupt), so it can never land in the bookkeeping
+  # around it or in the next invocation the thread picks up.
+  class Executor
+    Job = Struct.new(:session, :invocation)
+
+    def initialize(steps, capacity:, log:)
+      @steps = steps.to_h { |s| [s.name, s] }
+      @log = log
+      @jobs = Queue.new
+      @mutex = Mutex.new
+      @idle = ConditionVariable.new
+      @queued = {}  # invocation_id => Job, not started yet
+      @running = {} # invocation_id => [Job, Thread]
+      @threads = Array.new(capacity) { |i| Thread.new { work(i) } }
+    end
+
+    # Invocations running now (Heartbeat.in_flight).
+    def in_flight = @mutex.synchronize { @running.size }
+
+    def submit(session, invocation)
+      job = Job.new(session, invocation)
+      @mutex.synchronize { @queued[invocation.invocation_id] = job }
+      @jobs.push(job)
+    end
+
+    # Best effort: a queued job is dropped, a running one gets Cancelled.
+    def cancel(invocation_id, reason = "cancelled by the host")
+      @mutex.synchronize do
+        if @queued.delete(invocation_id)
+          signal_if_idle
+        else
+          _job, thread = @running[invocation_id]
+          thread&.raise(Cancelled, reason)
+        end
+      end
+    end
+
+    # The stream a session belonged to died: its results cannot be
+    # delivered any more, so stop its work and free the slots for the
+    # next stream.
+    def abandon(session)
+      @mutex.synchronize do
+        @queued.delete_if { |_, job| job.session.equal?(session) }
+        @running.each_value do |job, thread|
+          thread.raise(Cancelled, "stream to the host lost") if job.session.equal?(session)
+        end
+        signal_if_idle
+      end
+    end
+
+    # Blocks until nothing is queued or running, or `timeout` seconds pass;
+    # true when idle.
+    def wait_idle(timeout)
+      deadline = now + timeout
+      @mutex.synchronize do
+        until @queued.empty? && @running.empty?
+          left = deadline - now
+          return false if left <= 0
+
+          @idle.wait(@mutex, left)
+        end
+      end
+      true
+    end
+
+    private
+
+    def work(index)
+      Thread.current.name = "stephost-worker-#{index}"
+      Thread.handle_interrupt(Cancelled => :never) do
+        while (job = @jobs.pop)
+          run(job)
+        end
+      end
+    end
+
+    def run(job)
+      inv = job.invocation
+      id = inv.invocation_id
+      @mutex.synchronize do
+        return unless @queued.delete(id) # cancelled or abandoned before it started
+
+        @running[id] = [job, Thread.current]
+      end
+      started = now
+      result = begin
+        Thread.handle_interrupt(Cancelled => :immediate) { execute(job.session, inv) }
+      rescue Cancelled => e
+        error_result(id, e)
+      end
+      # Queue the result before leaving the running set: shutdown waits for
+      # that set to empty and then closes the stream, which must not
+      # overtake this result.
+      job.session.push(V1::SidecarMessage.new(result: result))
+      finish(id)
+      trace(inv, started, result) if @log.debug?
+    end
+
+    def execute(session, inv)
+      step = @steps[inv.step] ||
+             raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
+      ctx = Context.new(session, inv)
+      V1::InvocationResult.new(invocation_id: inv.invocation_id,
+                               result_json: step.run(Wire.parse(inv.payload_json), ctx))
+    rescue Cancelled
+      raise
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      # Everything a handler can throw, `exit` and stack overflows
+      # included, is that invocation's failure, never the sidecar's.
+      error_result(inv.invocation_id, e)
+    end
+
+    def error_result(id, exception)
+      V1::InvocationResult.new(invocation_id: id, error: Wire.step_error(exception))
+    end
+
+    def finish(id)
+      @mutex.synchronize do
+        @running.delete(id)
+        signal_if_idle
+      end
+      # A cancel that raced the handler's return is still pending on this
+      # thread: swallow it here, or it would fire in the next invocation.
+      Thread.handle_interrupt(Cancelled => :immediate) {} if Thread.pending_interrupt?
+    rescue Cancelled
+      nil
+    end
+
+    # Caller holds @mutex.
+    def signal_if_idle
+      @idle.broadcast if @running.empty? && @queued.empty?
+    end
+
+    def trace(inv, started, result)
+      outcome = result.error ? "error #{result.error.type}: #{result.error.message}" : "ok"
+      @log.debug("invocation", step: inv.step, trace_id: inv.trace_id, attempt: inv.attempt,
+                               ms: ((now - started) * 1000).round(1), outcome: outcome)
+    end
+
+    def now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+end

@@ -1,0 +1,180 @@
+# frozen_string_literal: true
+
+require "find"
+require_relative "step"
+
+module Stephost
+  # Finds the project's Ruby step files and loads each into its own
+  # namespace, so that two files both defining `config` and `handler` (the
+  # Motia classic shape) never clobber each other.
+  #
+  # A step file is plain Ruby evaluated inside a fresh anonymous Module:
+  # top-level `def`s become that module's methods, constants and classes
+  # land in it, and `require_relative` still resolves from the file's own
+  # directory because the code is evaluated under its real path. What a
+  # file may define (first match wins):
+  #
+  #   config:  `def config` returning a Hash, or a `CONFIG = {...}` constant
+  #   handler: `def handler(...)`, or a `HANDLER = ->(...) { }` constant
+  #
+  # Config keys may be Strings or Symbols; Symbol values (`type: :api`) are
+  # read as Strings. `middleware:` lists callables (`method(:auth)`,
+  # lambdas) or Symbols naming methods of the same file (`[:auth, :stamp]`).
+  class Loader
+    ROOTS = %w[steps src].freeze
+    SKIP_DIRS = %w[node_modules __pycache__].freeze
+    PATTERN = /(?:\.step|_step)\.rb\z/
+
+    # A file found but not loadable; becomes a LoadError in the hello.
+    Failure = Struct.new(:file, :message, :stack, keyword_init: true) do
+      def to_proto = V1::LoadError.new(file: file, message: message, stack: stack.to_s)
+    end
+
+    # A problem with what a file defines (as opposed to an exception while
+    # evaluating it); the message is the whole explanation.
+    class Invalid < StandardError; end
+
+    attr_reader :steps, :failures
+
+    def initialize(root)
+      @root = File.expand_path(root)
+      @steps = []
+      @failures = []
+    end
+
+    # Step files relative to the root, "/"-separated, in sorted order (the
+    # order files load in, which decides who wins a duplicate name).
+    def discover
+      ROOTS.flat_map do |dir|
+        base = File.join(@root, dir)
+        next [] unless File.directory?(base)
+
+        found = []
+        Find.find(base) do |path|
+          name = File.basename(path)
+          if File.directory?(path)
+            Find.prune if path != base && (name.start_with?(".") || SKIP_DIRS.include?(name))
+          elsif PATTERN.match?(name) && File.file?(path)
+            found << path.delete_prefix("#{@root}/")
+          end
+        end
+        found
+      end.sort
+    end
+
+    def load_all
+      by_name = {}
+      discover.each do |rel|
+        step = load_file(rel)
+        next unless step
+
+        if (first = by_name[step.name]) && !step.name.empty?
+          @failures << Failure.new(file: rel, message: "duplicate step name #{step.name.inspect}: " \
+                                                       "#{first.file} already defines it (this file was not loaded)")
+          next
+        end
+        by_name[step.name] = step
+        @steps << step
+      end
+      self
+    end
+
+    private
+
+    def load_file(rel)
+      path = File.join(@root, rel)
+      mod = namespace_for(rel)
+      mod.module_eval(File.read(path, encoding: Encoding::UTF_8), path, 1)
+      build_step(rel, mod)
+    rescue Invalid => e
+      @failures << Failure.new(file: rel, message: e.message)
+      nil
+    rescue ScriptError, StandardError, SystemExit => e
+      # ScriptError covers SyntaxError and LoadError from a bad `require`;
+      # SystemExit a stray `exit` at the top of a file: neither may take
+      # the other steps down.
+      @failures << Failure.new(file: rel, message: one_line(e), stack: Wire.stack(e))
+      nil
+    end
+
+    # The module a file is evaluated in. `extend self` makes its top-level
+    # `def`s callable on the module itself and lets them call each other.
+    def namespace_for(rel)
+      mod = Module.new
+      mod.extend(mod)
+      label = "#<stephost step #{rel}>"
+      mod.define_singleton_method(:inspect) { label }
+      mod.define_singleton_method(:to_s) { label }
+      mod
+    end
+
+    def build_step(rel, mod)
+      raw = own_method(mod, :config)&.call
+      raw = mod.const_get(:CONFIG, false) if raw.nil? && mod.const_defined?(:CONFIG, false)
+      raise Invalid, "no config: define `def config` returning a Hash (or a CONFIG constant)" if raw.nil?
+      raise Invalid, "config must be a Hash, got #{raw.class}" unless raw.is_a?(Hash)
+
+      config = json_safe(raw.reject { |k, _| k.to_s == "middleware" })
+      handler = own_method(mod, :handler)
+      handler ||= mod.const_get(:HANDLER, false) if mod.const_defined?(:HANDLER, false)
+      if handler.nil? && config["type"].to_s != "noop"
+        raise Invalid, "no handler: define `def handler(#{signature(config['type'])})`"
+      end
+      raise Invalid, "HANDLER must respond to #call, got #{handler.class}" if handler && !handler.respond_to?(:call)
+
+      Step.new(file: rel, config: config, handler: handler,
+               middleware: middleware(mod, raw[:middleware] || raw["middleware"]))
+    end
+
+    # Only methods the file itself defined: a top-level `def handler` in
+    # some library the file required lands on Object, and must not be
+    # mistaken for this file's handler.
+    def own_method(mod, name)
+      return nil unless mod.respond_to?(name, true)
+
+      m = mod.method(name)
+      [mod, mod.singleton_class].include?(m.owner) ? m : nil
+    end
+
+    def middleware(mod, list)
+      return [] if list.nil?
+
+      Array(list).each_with_index.map do |m, i|
+        if m.is_a?(Symbol) || m.is_a?(String)
+          own_method(mod, m.to_sym) || raise(Invalid, "config.middleware[#{i}]: no method #{m.inspect} in this file")
+        elsif m.respond_to?(:call)
+          m
+        else
+          raise Invalid, "config.middleware[#{i}] must be callable or a method name, got #{m.class}"
+        end
+      end
+    end
+
+    # String keys, String for Symbol values, functions dropped: what the
+    # manifest's config_json must hold, and what the host validates.
+    def json_safe(value)
+      case value
+      when Hash
+        value.each_with_object({}) do |(k, v), out|
+          out[k.is_a?(Symbol) ? k.name : k.to_s] = json_safe(v) unless function?(v)
+        end
+      when Array then value.reject { |v| function?(v) }.map { |v| json_safe(v) }
+      when Symbol then value.name
+      else value
+      end
+    end
+
+    def function?(value) = value.is_a?(Proc) || value.is_a?(Method) || value.is_a?(UnboundMethod)
+
+    def signature(type)
+      { "api" => "req, ctx", "event" => "input, ctx", "cron" => "ctx" }.fetch(type.to_s, "input, ctx")
+    end
+
+    # LoadError.message must be one line; a SyntaxError's message spans
+    # several (the offending source line and a caret), the stack keeps them.
+    def one_line(exception)
+      first = exception.message.to_s.lines.first.to_s.strip.gsub("#{@root}/", "")
+      "#{Wire.type_name(exception)}: #{first}"
+    end
+  end
+end

@@ -1,0 +1,79 @@
+# frozen_string_literal: true
+
+require "optparse"
+require "socket"
+
+module Stephost
+  # The sidecar's settings, built once from CLI flags over STEPHOST_* env
+  # over defaults (docs/protocol.md, "Launch"). Every sidecar language
+  # accepts the same flags, so the host's supervisor can launch any of them
+  # the same way.
+  Options = Struct.new(:connect, :secret, :sidecar_id, :capacity, :project, :log_format, :log_level,
+                       keyword_init: true)
+
+  class Options
+    # A flag or env value that cannot be used; the message names the key
+    # and the bad value.
+    class Invalid < StandardError; end
+
+    DEFAULT_CONNECT = "127.0.0.1:7070"
+    DEFAULT_CAPACITY = 64
+
+    def self.parse(argv, env = ENV)
+      flags = {}
+      parser = OptionParser.new do |o|
+        o.banner = "usage: stephost-sidecar-ruby [--connect HOST:PORT] [--secret S] " \
+                   "[--sidecar-id ID] [--capacity N] [DIR]"
+        o.on("--connect HOST:PORT", "host's sidecar port (STEPHOST_CONNECT, default #{DEFAULT_CONNECT})") do |v|
+          flags[:connect] = v
+        end
+        o.on("--secret S", "shared secret sent in the hello (STEPHOST_SECRET)") { |v| flags[:secret] = v }
+        o.on("--sidecar-id ID", "identity in the hello (STEPHOST_SIDECAR_ID)") { |v| flags[:sidecar_id] = v }
+        o.on("--capacity N", "invocations in flight at once (STEPHOST_CAPACITY, default 64)") do |v|
+          flags[:capacity] = v
+        end
+        o.on("-h", "--help") do
+          $stdout.puts o
+          exit 0
+        end
+      end
+      rest = parser.parse(argv)
+      raise Invalid, "expected at most one project DIR, got #{rest.inspect}" if rest.size > 1
+
+      pick = ->(key, env_key) { flags.fetch(key) { env[env_key] unless env[env_key].to_s.empty? } }
+      new(
+        connect: check_address(pick.(:connect, "STEPHOST_CONNECT") || DEFAULT_CONNECT),
+        secret: pick.(:secret, "STEPHOST_SECRET").to_s,
+        sidecar_id: pick.(:sidecar_id, "STEPHOST_SIDECAR_ID") || "ruby-#{Socket.gethostname}-#{Process.pid}",
+        capacity: check_capacity(pick.(:capacity, "STEPHOST_CAPACITY")),
+        project: File.expand_path(rest.first || env["STEPHOST_PROJECT"].then { |p| p.to_s.empty? ? "." : p }),
+        log_format: check_choice("STEPHOST_LOG_FORMAT", env["STEPHOST_LOG_FORMAT"] || "text", %w[text json]),
+        log_level: check_choice("STEPHOST_LOG_LEVEL", (env["STEPHOST_LOG_LEVEL"] || "info").downcase,
+                                %w[debug info warn error])
+      )
+    rescue OptionParser::ParseError => e
+      raise Invalid, e.message
+    end
+
+    def self.check_address(value)
+      return value if value.match?(/\A.+:\d+\z/)
+
+      raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT"
+    end
+
+    def self.check_capacity(value)
+      return DEFAULT_CAPACITY if value.nil?
+
+      n = Integer(value, exception: false)
+      return n if n&.positive?
+
+      raise Invalid, "--capacity / STEPHOST_CAPACITY: #{value.inspect} is not a positive integer"
+    end
+
+    def self.check_choice(key, value, allowed)
+      return value if allowed.include?(value)
+
+      raise Invalid, "#{key}: #{value.inspect} is not one of #{allowed.join(', ')}"
+    end
+  end
+end

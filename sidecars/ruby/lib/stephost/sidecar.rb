@@ -1,0 +1,94 @@
+# frozen_string_literal: true
+
+# The generated stubs require each other as "stephost/v1/...", so their
+# root goes on the load path once, here.
+gen = File.expand_path("gen", __dir__)
+$LOAD_PATH.unshift(gen) unless $LOAD_PATH.include?(gen)
+require "stephost/v1/sidecar_services_pb"
+
+require_relative "../stephost"
+require_relative "options"
+require_relative "log"
+require_relative "loader"
+require_relative "executor"
+require_relative "connection"
+
+module Stephost
+  # The composition root: options, then step files, then the worker pool,
+  # then the connection; signals and the exit code are decided here.
+  class Sidecar
+    DRAIN_TIMEOUT = 10.0 # protocol.md: in-flight work gets at most 10 s on SIGTERM
+    EXIT_REJECTED = 2
+
+    def self.main(argv)
+      options = Options.parse(argv)
+      exit new(options).run
+    rescue Options::Invalid => e
+      warn "stephost-sidecar-ruby: #{e.message}"
+      exit EXIT_REJECTED
+    end
+
+    def initialize(options)
+      @options = options
+      @log = Log.new(format: options.log_format, level: options.log_level)
+    end
+
+    # Returns the process exit code.
+    def run
+      loader = Loader.new(@options.project).load_all
+      loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
+      @log.info("steps loaded", project: @options.project, steps: loader.steps.size,
+                                load_errors: loader.failures.size)
+
+      executor = Executor.new(loader.steps, capacity: @options.capacity, log: @log)
+      control = Queue.new
+      connection = Connection.new(address: @options.connect, hello: hello(loader), executor: executor,
+                                  log: @log, on_rejected: ->(why) { control << [:rejected, why] })
+      %w[TERM INT].each { |sig| trap(sig) { control << [:signal, sig] } }
+      thread = Thread.new do
+        Thread.current.name = "stephost-connection"
+        connection.run
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        control << [:crashed, e]
+      end
+
+      event, detail = control.pop
+      case event
+      when :rejected
+        warn detail # protocol.md: "code: message" on stderr, exit 2
+        connection.close(thread, grace: 1.0)
+        EXIT_REJECTED
+      when :crashed
+        @log.error("connection thread crashed", error: "#{detail.class}: #{detail.message}",
+                                                at: detail.backtrace&.first)
+        1
+      else
+        shutdown(connection, executor, thread, detail)
+      end
+    end
+
+    private
+
+    def shutdown(connection, executor, thread, signal)
+      @log.info("stopping", signal: signal, in_flight: executor.in_flight)
+      connection.drain!
+      @log.warn("in-flight invocations did not finish in time; abandoning them") unless executor.wait_idle(DRAIN_TIMEOUT)
+      connection.close(thread)
+      @log.info("stopped")
+      0
+    end
+
+    def hello(loader)
+      V1::Hello.new(
+        protocol_version: PROTOCOL_VERSION,
+        language: "ruby",
+        sidecar_id: @options.sidecar_id,
+        capacity: @options.capacity,
+        secret: @options.secret,
+        runtime: "ruby #{RUBY_VERSION} (grpc #{GRPC::VERSION})",
+        steps: loader.steps.map(&:manifest),
+        load_errors: loader.failures.map(&:to_proto)
+      )
+    end
+  end
+end

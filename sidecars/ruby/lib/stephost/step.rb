@@ -1,0 +1,98 @@
+# frozen_string_literal: true
+
+require_relative "indifferent_hash"
+require_relative "wire"
+
+module Stephost
+  # One loaded step: its config (already JSON-safe), its handler and, for
+  # api steps, its middleware; and how to call them for each step type.
+  class Step
+    attr_reader :name, :type, :file, :config
+
+    # config: string-keyed, JSON-safe Hash. handler/middleware: callables
+    # (Method, Proc, or anything with #call).
+    def initialize(file:, config:, handler:, middleware: [])
+      @file = file
+      @config = config
+      @name = config["name"].to_s
+      @type = config["type"].to_s
+      @handler = handler && Callable.new(handler)
+      @middleware = middleware.map { |m| Callable.new(m) }
+    end
+
+    def manifest
+      V1::StepManifest.new(name: name, type: type, config_json: Wire.dump(config), file: file)
+    end
+
+    # Runs the step on a parsed payload and returns the JSON for
+    # InvocationResult.result_json.
+    def run(payload, ctx)
+      case type
+      when "api"
+        Wire.dump(call_api(Request[payload || {}], ctx))
+      when "event" then result_json(@handler&.call(payload, ctx))
+      when "cron" then result_json(@handler&.call(ctx))
+      else "null" # noop steps are diagram-only; the host never invokes them
+      end
+    end
+
+    private
+
+    # Middleware run in declared order, each as (req, ctx, next_fn);
+    # next_fn.call runs the rest of the chain and returns its (normalised)
+    # response, which the middleware may return as is, change, or replace.
+    def call_api(req, ctx, index = 0)
+      if index == @middleware.size
+        raise NotImplementedError, "api step #{name} has no handler" unless @handler
+
+        return normalize(@handler.call(req, ctx))
+      end
+      next_fn = ->(*) { call_api(req, ctx, index + 1) }
+      normalize(@middleware[index].call(req, ctx, next_fn))
+    end
+
+    # {status:, body:, headers:} with Symbol or String keys, to the wire
+    # shape {"status" => Integer, "body" => any, "headers" => {String => String}}.
+    # Returned as an IndifferentHash so middleware can write
+    # `res[:headers]["x-mw"] = "stamped"`.
+    def normalize(res)
+      unless res.is_a?(Hash)
+        raise TypeError, "api step #{name} must return a Hash like {status: 200, body: ...}, got #{res.class}"
+      end
+
+      status = res[:status] || res["status"] || 200
+      status = Integer(status, exception: false) || raise(TypeError, "api step #{name}: status #{status.inspect} is not an Integer")
+      headers = res[:headers] || res["headers"] || {}
+      raise TypeError, "api step #{name}: headers must be a Hash, got #{headers.class}" unless headers.is_a?(Hash)
+
+      out_headers = IndifferentHash.new
+      headers.each { |k, v| out_headers[k.to_s] = v.is_a?(Array) ? v.join(", ") : v.to_s }
+      body = res.key?(:body) ? res[:body] : res["body"]
+      IndifferentHash["status" => status, "body" => body, "headers" => out_headers]
+    end
+
+    # Event and cron return values are mostly accidental in Ruby (the last
+    # expression is returned implicitly), so one that cannot become JSON is
+    # reported as null instead of failing a step that did its work.
+    def result_json(value)
+      Wire.dump(value)
+    rescue JSON::GeneratorError, JSON::NestingError, Encoding::UndefinedConversionError
+      "null"
+    end
+
+    # Calls a handler with as many of the arguments as it declares, so
+    # `def handler(req)` or `->(input) { }` work as well as the full
+    # signature. Computed once at load, not per call.
+    class Callable
+      def initialize(target)
+        @target = target
+        params = (target.respond_to?(:parameters) ? target : target.method(:call)).parameters
+        @arity = params.any? { |kind, _| kind == :rest } ? nil : params.count { |kind, _| %i[req opt].include?(kind) }
+      end
+
+      def call(*args)
+        @target.call(*(@arity ? args.first(@arity) : args))
+      end
+    end
+  end
+end

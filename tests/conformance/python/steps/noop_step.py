@@ -1,0 +1,2 @@
+config = {"name": "conf-noop", "type": "noop", "virtualEmits": ["conf.note"], "virtualSubscribes": [],
+          "flows": ["conformance"]}
