@@ -85,8 +85,41 @@ async function installHooks() {
   Module.register(pathToFileURL(path.join(__dirname, 'resolve-hooks.mjs')).href, { data: { fallbacks } })
 }
 
+/**
+ * Where a syntax error is: Node puts it in the stack's first line for
+ * CommonJS and nowhere at all for ESM, so ask esbuild to parse the step file
+ * again. Empty when the step file itself parses (the error is in an import).
+ */
+function syntaxErrorLocation(err, file, projectDir) {
+  const where = typeof err.stack === 'string' ? err.stack.split('\n', 1)[0] : ''
+  if (/:\d+$/.test(where)) return ` (at ${where})`
+  if (!file) return ''
+  try {
+    const source = fs.readFileSync(path.join(projectDir, file), 'utf8')
+    const loader = /\.[cm]?ts$/.test(file) ? 'ts' : 'js'
+    require('esbuild').transformSync(source, { loader, sourcefile: file, format: 'esm' })
+  } catch (parseErr) {
+    const location = parseErr.errors && parseErr.errors[0] && parseErr.errors[0].location
+    if (location) return ` (at ${file}:${location.line}:${location.column})`
+  }
+  return ''
+}
+
+/** For an error thrown while the module body ran: the step file's line that threw. */
+function throwLocation(err, file, projectDir) {
+  if (typeof err.stack !== 'string') return ''
+  const abs = path.join(projectDir, file)
+  for (const candidate of [abs, pathToFileURL(abs).href]) {
+    const at = err.stack.indexOf(candidate + ':')
+    if (at === -1) continue
+    const match = /^:(\d+):(\d+)/.exec(err.stack.slice(at + candidate.length))
+    if (match) return ` (at ${file}:${match[1]}:${match[2]})`
+  }
+  return ''
+}
+
 /** A LoadError's one-line message: enough to fix the file without the stack. */
-function describeLoadFailure(err, projectDir) {
+function describeLoadFailure(err, projectDir, file) {
   if (!(err instanceof Error)) return String(err)
   const lines = String(err.message)
     .split('\n')
@@ -96,11 +129,8 @@ function describeLoadFailure(err, projectDir) {
   const keep = err.code === 'MODULE_NOT_FOUND' ? lines.slice(0, 1) : lines.slice(0, 3)
   // esbuild's "Transform failed with 1 error:" header only precedes the real line.
   let message = keep.join(' ').replace(/^Transform failed with \d+ errors?:\s*/, '')
-  // Node reports a JS syntax error's position only in the stack's first line.
-  if (err.name === 'SyntaxError' && typeof err.stack === 'string') {
-    const where = err.stack.split('\n', 1)[0]
-    if (/:\d+$/.test(where) && !message.includes(where)) message += ` (at ${where})`
-  }
+  if (err.name === 'SyntaxError') message += syntaxErrorLocation(err, file, projectDir)
+  else if (file) message += throwLocation(err, file, projectDir)
   const type = err.constructor && err.constructor.name !== 'Error' ? err.constructor.name : err.name
   if (type && type !== 'Error') message = `${type}: ${message}`
   // Paths relative to the project read better and match LoadError.file.
@@ -164,7 +194,7 @@ async function loadProject(projectDir, log) {
   const streamFileByName = new Map()
 
   const fail = (file, err) => {
-    const message = err instanceof StepLoadError ? err.message : describeLoadFailure(err, projectDir)
+    const message = err instanceof StepLoadError ? err.message : describeLoadFailure(err, projectDir, file)
     const stack = err instanceof StepLoadError ? '' : String((err && err.stack) || '')
     loadErrors.push({ file, message, stack })
     if (log) log.error('step file failed to load', { file, error: message })
