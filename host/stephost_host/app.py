@@ -103,7 +103,7 @@ class Host:
         self.registry.on_change(self.cron.sync)
 
         # 4. HTTP
-        self.http = StepHttp(self.registry, self.invoker, build_admin(self.registry, self.publisher, self.secret))
+        self.http = StepHttp(self.registry, self.invoker, build_admin(self.registry, self.publisher, self.dlq, self.secret))
         sock = socket.socket(socket.AF_INET6 if ":" in s.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -169,7 +169,7 @@ class Host:
         await asyncio.gather(*(p.stop() for p in self.processes.values()))
         await self.grpc.stop(grace=2.0)
         with contextlib.suppress(Exception):
-            await self.nc.drain()
+            await self.nc.close()
         if self.embedded:
             await self.embedded.stop()
         with contextlib.suppress(FileNotFoundError):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from stephost import _wire
 
+from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.publisher import Publisher
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
@@ -40,7 +41,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
     return out
 
 
-def build_admin(registry: Registry, publisher: Publisher, secret: str) -> FastAPI:
+def build_admin(registry: Registry, publisher: Publisher, dlq: DeadLetters, secret: str) -> FastAPI:
     app = FastAPI(title="stephost", docs_url="/__stephost/docs", openapi_url="/__stephost/openapi.json",
                   redoc_url=None)
 
@@ -66,6 +67,12 @@ def build_admin(registry: Registry, publisher: Publisher, secret: str) -> FastAP
         trace_id = body.traceId or uuid.uuid4().hex
         ack = await publisher.emit(body.topic, _wire.dumps(body.data), trace_id, group=body.messageGroupId or "")
         return {"traceId": trace_id, "stream": ack.stream, "sequence": ack.seq}
+
+    @app.get("/__stephost/dlq")
+    async def dead_letters(step: str | None = None, limit: int = 1000,
+                           authorization: str | None = Header(default=None)) -> list[dict[str, Any]]:
+        authorise(authorization)
+        return await dlq.list(step, limit)
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:

@@ -15,6 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
+from stephost_host.children import die_with_parent
+
 log = logging.getLogger("stephost.nats")
 _LISTEN = re.compile(r"Listening for client connections on (\S+):(\d+)")
 
@@ -64,7 +66,7 @@ class EmbeddedNats:
         self.proc = await asyncio.create_subprocess_exec(
             find_binary(), "-c", str(conf),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent,
         )
         assert self.proc.stdout is not None
         port = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
@@ -18,8 +17,11 @@ DAY = 86_400.0
 
 
 async def connect(url: str, name: str = "stephost-host") -> NATS:
+    nc = NATS()
+
     async def disconnected() -> None:
-        log.warning("disconnected from NATS at %s; reconnecting", url)
+        if not nc.is_closed:
+            log.warning("disconnected from NATS at %s; reconnecting", url)
 
     async def reconnected() -> None:
         log.info("reconnected to NATS at %s", url)
@@ -27,10 +29,11 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
     async def error(exc: Exception) -> None:
         log.debug("NATS client error: %s", exc)
 
-    return await nats.connect(
+    await nc.connect(
         url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
         disconnected_cb=disconnected, reconnected_cb=reconnected, error_cb=error,
     )
+    return nc
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

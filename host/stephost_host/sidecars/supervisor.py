@@ -15,6 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
+from stephost_host.children import die_with_parent
+
 from stephost_host.logs import LEVELS
 from stephost_host.rpc.server import SidecarService
 from stephost_host.sidecars.languages import Language
@@ -48,7 +50,7 @@ class SidecarProcess:
         proc = await asyncio.create_subprocess_exec(
             *self.lang.command(), str(self.project), cwd=str(self.project), env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent,
         )
         asyncio.get_running_loop().create_task(self._mirror(proc))
         log.info("started %s sidecar (pid %d)", self.lang.name, proc.pid, extra={"language": self.lang.name})

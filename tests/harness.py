@@ -1,0 +1,144 @@
+"""Starting real things for tests: nats-server, the host (as the `stephost` CLI in a
+subprocess, with its supervisor starting real sidecars), and polling with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from stephost_host.natsio.embedded import EmbeddedNats
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPHOST = [sys.executable, "-m", "stephost_host"]
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
+    """Poll until check() returns a truthy value (or stops raising AssertionError)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except (AssertionError, httpx.HTTPError, KeyError, ValueError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or check}: {last!r}")
+
+
+class NatsServer:
+    """A real nats-server on a free port with its own store; survives restart() on the same store."""
+
+    def __init__(self, store: Path) -> None:
+        self.server = EmbeddedNats(store, port=-1)
+        self.loop = asyncio.new_event_loop()
+        self.url = self.loop.run_until_complete(self.server.start())
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        self.server.kill()
+        self.loop.run_until_complete(self.server.proc.wait())  # type: ignore[union-attr]
+
+    def restart(self) -> None:
+        self.server.port = self.port
+        self.url = self.loop.run_until_complete(self.server.start())
+
+    def stop(self) -> None:
+        self.loop.run_until_complete(self.server.stop())
+        self.loop.close()
+
+
+class HostProcess:
+    """`stephost start|dev PROJECT` in a subprocess, output captured to a file."""
+
+    def __init__(self, project: Path, state_dir: Path, nats_url: str | None, *, mode: str = "start",
+                 env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+        self.project = project
+        self.state_dir = state_dir
+        self.log_path = state_dir / "host.log"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "runtime.json").unlink(missing_ok=True)
+        cmd = [*STEPHOST, mode, str(project), "--port", "0", "--sidecar-port", "0", "--state-dir", str(state_dir)]
+        if nats_url:
+            cmd += ["--nats-url", nats_url]
+        cmd += args or []
+        full_env = {**os.environ, "STEPHOST_RETRY_BACKOFF_BASE": "0.2", "STEPHOST_HEARTBEAT_MS": "1000",
+                    "STEPHOST_DRAIN_SECONDS": "5", **(env or {})}
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
+                                     start_new_session=True)
+        self.info: dict[str, Any] = {}
+
+    def wait_ready(self, live_steps: int = 1, timeout: float = 60.0) -> HostProcess:
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"host exited with {self.proc.returncode}:\n{self.log()}")
+            path = self.state_dir / "runtime.json"
+            if not path.exists():
+                return False
+            self.info = json.loads(path.read_text())
+            health = httpx.get(self.url + "/__stephost/health", timeout=2).json()
+            return health["live"] >= live_steps
+
+        eventually(ready, timeout, what=f"host with {live_steps} live steps\n{self.log()[-3000:]}")
+        return self
+
+    @property
+    def url(self) -> str:
+        return str(self.info["http"])
+
+    @property
+    def sidecar_address(self) -> str:
+        return str(self.info["sidecar"])
+
+    @property
+    def secret(self) -> str:
+        return str(self.info.get("secret", ""))
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def steps(self) -> dict[str, dict[str, Any]]:
+        return {s["name"]: s for s in httpx.get(self.url + "/__stephost/steps", timeout=5).json()}
+
+    def sidecar_pids(self, language: str) -> list[int]:
+        """Live sidecar processes of one language started by this host."""
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()
+        pids = []
+        for pid in map(int, out):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except FileNotFoundError:
+                continue
+            if language in cmdline:
+                pids.append(pid)
+        return pids
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
