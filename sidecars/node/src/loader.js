@@ -130,7 +130,7 @@ function describeLoadFailure(err, projectDir, file) {
   // esbuild's "Transform failed with 1 error:" header only precedes the real line.
   let message = keep.join(' ').replace(/^Transform failed with \d+ errors?:\s*/, '')
   if (err.name === 'SyntaxError') message += syntaxErrorLocation(err, file, projectDir)
-  else if (file) message += throwLocation(err, file, projectDir)
+  else if (file && !message.includes(path.join(projectDir, file) + ':')) message += throwLocation(err, file, projectDir)
   const type = err.constructor && err.constructor.name !== 'Error' ? err.constructor.name : err.name
   if (type && type !== 'Error') message = `${type}: ${message}`
   // Paths relative to the project read better and match LoadError.file.

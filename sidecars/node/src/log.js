@@ -1,6 +1,7 @@
 'use strict'
 // The sidecar's own log lines (lifecycle, load errors, reconnects) on stderr,
-// which the host's supervisor mirrors into its log. Handler logs do not come
+// which the host's supervisor mirrors into its log (JSON lines with
+// STEPHOST_LOG_FORMAT=json for a sidecar running on its own). Handler logs do not come
 // here: ctx.logger sends them to the host as LogRecords.
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 }
 
@@ -18,7 +19,8 @@ function write(level, message, fields) {
   if (json) {
     line = JSON.stringify({ time: new Date().toISOString(), level, logger: 'stephost.sidecar.node', message, ...fields })
   } else {
-    line = `stephost-node ${level.toUpperCase().padEnd(5)} ${message}`
+    // "LEVEL message": the host's supervisor reads the first word as the level.
+    line = `${level.toUpperCase()} ${message}`
     if (fields) for (const key of Object.keys(fields)) line += ` ${key}=${formatValue(fields[key])}`
   }
   process.stderr.write(line + '\n')
