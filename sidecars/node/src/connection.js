@@ -163,7 +163,6 @@ class Session {
       }
       this.send({ heartbeat: { sentUnixMs: now, inFlight: this.inFlight.size } })
     }, interval)
-    this.timer.unref()
   }
 
   // --- ending --------------------------------------------------------------

@@ -141,10 +141,12 @@ function describeLoadFailure(err, projectDir, file) {
 
 /** The file's exports, whether written as ESM exports or `module.exports`. */
 function exportsOf(mod) {
-  if (mod.config !== undefined || mod.handler !== undefined) return mod
-  // CommonJS imported from ESM shows up as `default`; so does `export default {config, handler}`.
-  const fallback = mod.default
-  if (fallback && typeof fallback === 'object') return fallback
+  // CommonJS imported from ESM shows up as `default`; so does `export default
+  // {config, handler}`; and that, compiled to CommonJS by tsx, as `default.default`.
+  for (let candidate = mod, depth = 0; candidate && typeof candidate === 'object' && depth < 3; depth++) {
+    if (candidate.config !== undefined || candidate.handler !== undefined) return candidate
+    candidate = candidate.default
+  }
   return mod
 }
 

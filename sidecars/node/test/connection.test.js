@@ -1,0 +1,152 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Connection, Session, backoffDelay } = require('../src/connection')
+const { Invoker } = require('../src/invoker')
+const { FakeClient, quietLog, tick } = require('./helpers')
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const hello = { protocolVersion: 1, language: 'node', sidecarId: 'test', capacity: 4, steps: [], loadErrors: [] }
+const welcome = (heartbeatIntervalMs = 60_000, rejectedSteps = []) => ({ kind: 'welcome', welcome: { hostId: 'h', heartbeatIntervalMs, rejectedSteps } })
+
+function echoInvoker(handler = (input) => input) {
+  return new Invoker({ steps: [{ name: 'echo', type: 'event', handler, middleware: [] }], capacity: 4, log: quietLog })
+}
+
+function recordingLog() {
+  const lines = []
+  const record = (level) => (message, fields) => lines.push({ level, message, ...fields })
+  return { lines, debugEnabled: false, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') }
+}
+
+const kinds = (batch) => batch.messages.map((m) => Object.keys(m)[0])
+
+test('the hello goes first; everything queued in one turn leaves as one batch', async () => {
+  const client = new FakeClient()
+  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  await tick()
+  assert.deepEqual(client.last.writes.map(kinds), [['hello']])
+  client.last.receive(welcome())
+  const invocation = (id) => ({ kind: 'invocation', invocation: { invocationId: id, step: 'echo', payloadJson: `"${id}"` } })
+  client.last.receive(invocation('a'), invocation('b'), invocation('c'))
+  await tick() // handlers settle
+  await tick() // the writer flushes
+  const batch = client.last.writes[1]
+  assert.deepEqual(batch.messages.map((m) => [m.result.invocationId, m.result.resultJson]), [['a', '"a"'], ['b', '"b"'], ['c', '"c"']])
+  session.close('test over')
+})
+
+test('when gRPC pushes back, messages pile up and go out as one batch on drain', async () => {
+  const client = new FakeClient()
+  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  const stream = client.last
+  stream.writable = false
+  await tick()
+  for (let i = 0; i < 5; i++) session.sendLog({ message: `m${i}` })
+  await tick()
+  assert.equal(stream.writes.length, 1)
+  stream.writable = true
+  stream.emit('drain')
+  assert.equal(stream.writes.length, 2)
+  assert.equal(stream.writes[1].messages.length, 5)
+  session.close('test over')
+})
+
+test('host calls resolve with their result or reject with the host error; a dead stream rejects the rest', async () => {
+  const client = new FakeClient()
+  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  const ok = session.call('inv', { state: { op: 'GET', group: 'g', key: 'k' } })
+  const bad = session.call('inv', { emit: { topic: 't', dataJson: '1' } })
+  const lost = session.call('inv', { emit: { topic: 't', dataJson: '2' } })
+  await tick()
+  const calls = client.last.writes.flatMap((b) => b.messages).filter((m) => m.call).map((m) => m.call)
+  assert.deepEqual(calls.map((c) => c.invocationId), ['inv', 'inv', 'inv'])
+  assert.equal(new Set(calls.map((c) => c.callId)).size, 3)
+  client.last.receive(
+    { kind: 'callResult', callResult: { callId: calls[0].callId, resultJson: '{"v":1}', error: null } },
+    { kind: 'callResult', callResult: { callId: calls[1].callId, resultJson: '', error: { type: 'InvalidArgument', message: 'no such topic' } } },
+  )
+  assert.equal(await ok, '{"v":1}')
+  await assert.rejects(bad, { name: 'InvalidArgument', message: 'no such topic' })
+  client.last.emit('error', Object.assign(new Error('boom'), { details: 'connection reset' }))
+  await assert.rejects(lost, { name: 'StreamLost', message: /connection reset/ })
+  await assert.rejects(session.call('inv', {}), { name: 'StreamLost' })
+  assert.deepEqual(await session.done, { welcomed: false, reason: 'stream error: connection reset', rejection: undefined })
+})
+
+test('heartbeats every interval with the in-flight count; silence for three intervals kills the stream', async () => {
+  const client = new FakeClient()
+  const log = recordingLog()
+  const invoker = echoInvoker(() => new Promise(() => {}))
+  const session = new Session(client, { hello, invoker, log })
+  client.last.receive(welcome(25, [{ step: 'bad', file: 'steps/bad.step.ts', reason: "field 'path' = null" }]))
+  client.last.receive({ kind: 'invocation', invocation: { invocationId: 'x', step: 'echo', payloadJson: '1' } })
+  await sleep(40)
+  const beats = client.last.writes.flatMap((b) => b.messages).filter((m) => m.heartbeat)
+  assert.ok(beats.length >= 1)
+  assert.equal(beats[0].heartbeat.inFlight, 1)
+  assert.ok(log.lines.some((l) => l.level === 'error' && l.step === 'bad' && l.file === 'steps/bad.step.ts'))
+  const outcome = await session.done
+  assert.equal(outcome.welcomed, true)
+  assert.match(outcome.reason, /no message from the host for \d+ ms/)
+  assert.equal(client.last.cancelled, true)
+  assert.equal(invoker.running, 0) // abandoned with the stream
+})
+
+test('a rejected hello ends the run with exit code 2', async () => {
+  const client = new FakeClient()
+  const connection = new Connection({ client, hello, invoker: echoInvoker(), log: quietLog })
+  const code = connection.run()
+  await tick()
+  const stderr = process.stderr.write
+  let printed = ''
+  process.stderr.write = (text) => { printed += text; return true }
+  try {
+    client.last.receive({ kind: 'rejection', rejection: { code: 'unauthenticated', message: 'wrong secret' } })
+    assert.equal(await code, 2)
+  } finally {
+    process.stderr.write = stderr
+  }
+  assert.equal(printed, 'unauthenticated: wrong secret\n')
+})
+
+test('a lost stream is redialled with backoff and the hello sent again; stop() drains and closes', async () => {
+  const client = new FakeClient()
+  const log = recordingLog()
+  let release
+  const invoker = echoInvoker(() => new Promise((resolve) => { release = resolve }))
+  const connection = new Connection({ client, hello, invoker, log })
+  const code = connection.run()
+  await tick()
+  client.last.receive(welcome())
+  client.last.emit('end')
+  await sleep(150)
+  assert.equal(client.streams.length, 2)
+  await tick()
+  assert.deepEqual(kinds(client.last.writes[0]), ['hello'])
+  assert.ok(log.lines.some((l) => l.message === 'reconnecting' && l.attempt === 1))
+
+  client.last.receive(welcome())
+  client.last.receive({ kind: 'invocation', invocation: { invocationId: 'last', step: 'echo', payloadJson: '1' } })
+  const stopped = connection.stop(5000)
+  await tick()
+  assert.equal(client.last.ended, false) // still running 'last'
+  release('done')
+  await sleep(10)
+  assert.equal(client.last.ended, true)
+  const sent = client.last.writes.flatMap((b) => b.messages).filter((m) => m.result)
+  assert.deepEqual(sent.map((m) => m.result.resultJson), ['"done"'])
+  client.last.emit('status', { code: 0, details: 'OK' })
+  await stopped
+  assert.equal(await code, 0)
+})
+
+test('backoff: 100 ms doubling to 5 s, jittered between half and full', () => {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const ceiling = Math.min(5000, 100 * 2 ** attempt)
+    for (let i = 0; i < 20; i++) {
+      const delay = backoffDelay(attempt)
+      assert.ok(delay >= ceiling / 2 && delay <= ceiling, `${attempt}: ${delay}`)
+    }
+  }
+})
