@@ -7,7 +7,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 out="${1:-$repo}"
 py="${PYTHON:-python}"
-command -v "$py" >/dev/null && py="$(command -v "$py")"
+py="$(command -v "$py")"
+# Absolute, without resolving symlinks (a venv's python is one), since we cd below.
+[[ "$py" = /* ]] || py="$(cd "$(dirname "$py")" && pwd)/$(basename "$py")"
 cd "$here"
 protos=(stephost/v1/*.proto)
 

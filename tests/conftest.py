@@ -23,8 +23,9 @@ def start_host(tmp_path: Path, nats_server: NatsServer) -> Iterator[Callable[...
     """start_host(project, live_steps=N, **kwargs) -> a ready HostProcess on the test's NATS."""
     hosts: list[HostProcess] = []
 
-    def start(project: Path, live_steps: int = 1, nats_url: str | None = "", wait: bool = True,
-              **kwargs: object) -> HostProcess:
+    def start(
+        project: Path, live_steps: int = 1, nats_url: str | None = "", wait: bool = True, **kwargs: object
+    ) -> HostProcess:
         url = nats_server.url if nats_url == "" else nats_url
         host = HostProcess(Path(project), tmp_path / f"host{next(_counter)}", url, **kwargs)  # type: ignore[arg-type]
         hosts.append(host)

@@ -63,22 +63,46 @@ class NatsServer:
 class HostProcess:
     """`stephost start|dev PROJECT` in a subprocess, output captured to a file."""
 
-    def __init__(self, project: Path, state_dir: Path, nats_url: str | None, *, mode: str = "start",
-                 env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        project: Path,
+        state_dir: Path,
+        nats_url: str | None,
+        *,
+        mode: str = "start",
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
         self.project = project
         self.state_dir = state_dir
         self.log_path = state_dir / "host.log"
         state_dir.mkdir(parents=True, exist_ok=True)
         (state_dir / "runtime.json").unlink(missing_ok=True)
-        cmd = [*STEPHOST, mode, str(project), "--port", "0", "--sidecar-port", "0", "--state-dir", str(state_dir)]
+        cmd = [
+            *STEPHOST,
+            mode,
+            str(project),
+            "--port",
+            "0",
+            "--sidecar-port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+        ]
         if nats_url:
             cmd += ["--nats-url", nats_url]
         cmd += args or []
-        full_env = {**os.environ, "STEPHOST_RETRY_BACKOFF_BASE": "0.2", "STEPHOST_HEARTBEAT_MS": "1000",
-                    "STEPHOST_DRAIN_SECONDS": "5", **(env or {})}
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
-                                     start_new_session=True)
+        full_env = {
+            **os.environ,
+            "STEPHOST_RETRY_BACKOFF_BASE": "0.2",
+            "STEPHOST_HEARTBEAT_MS": "1000",
+            "STEPHOST_DRAIN_SECONDS": "5",
+            **(env or {}),
+        }
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+        )
         self.info: dict[str, Any] = {}
 
     def wait_ready(self, live_steps: int = 1, timeout: float = 60.0) -> HostProcess:
@@ -118,7 +142,9 @@ class HostProcess:
 
     def sidecar_pids(self, language: str) -> list[int]:
         """Live sidecar processes of one language started by this host."""
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
         pids = []
         for pid in map(int, out):
             try:

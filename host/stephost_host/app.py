@@ -58,7 +58,8 @@ class Host:
         if not self.secret and not settings.is_loopback(settings.sidecar_host):
             raise ConfigError(
                 f"sidecar_host={settings.sidecar_host!r} listens beyond loopback, so a secret is required: "
-                "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar")
+                "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar"
+            )
         if not self.secret and settings.supervise:
             # Children get it in their environment; nobody else on the machine can register steps.
             self.secret = secrets.token_urlsafe(24)
@@ -69,6 +70,7 @@ class Host:
         self.nats_url = ""
         self.processes: dict[str, SidecarProcess] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        self._reloader: asyncio.Task[None] | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -83,7 +85,9 @@ class Host:
             self.nats_url = await self.embedded.start()
         self.nc = await jetstream.connect(self.nats_url)
         self.js = self.nc.jetstream(timeout=10)
-        buckets = await jetstream.ensure_all(self.js, event_max_age_days=s.event_max_age_days, replicas=s.replicas)
+        buckets = await jetstream.ensure_all(
+            self.js, event_max_age_days=s.event_max_age_days, replicas=s.replicas
+        )
 
         # 2. Core services
         self.registry = Registry()
@@ -91,19 +95,32 @@ class Host:
         self.publisher = Publisher(self.js)
         self.state = StateStore(self.js, buckets.state)
         self.dlq = DeadLetters(self.js)
-        self.service = SidecarService(self.registry, Calls(self.publisher, self.state), self.invoker.slot_freed,
-                                      secret=self.secret, heartbeat_ms=s.heartbeat_ms)
+        self.service = SidecarService(
+            self.registry,
+            Calls(self.publisher, self.state),
+            self.invoker.slot_freed,
+            secret=self.secret,
+            heartbeat_ms=s.heartbeat_ms,
+        )
         self.grpc, self.sidecar_port = await start_server(self.service, s.sidecar_host, s.sidecar_port)
 
         # 3. Work sources
-        self.consumers = Consumers(self.js, self.registry, self.invoker, self.dlq,
-                                   backoff_base=s.retry_backoff_base, backoff_max=s.retry_backoff_max)
+        self.consumers = Consumers(
+            self.js,
+            self.registry,
+            self.invoker,
+            self.dlq,
+            backoff_base=s.retry_backoff_base,
+            backoff_max=s.retry_backoff_max,
+        )
         self.cron = CronScheduler(self.registry, self.invoker, buckets.cron_locks)
         self.registry.on_change(self.consumers.sync)
         self.registry.on_change(self.cron.sync)
 
         # 4. HTTP
-        self.http = StepHttp(self.registry, self.invoker, build_admin(self.registry, self.publisher, self.dlq, self.secret))
+        self.http = StepHttp(
+            self.registry, self.invoker, build_admin(self.registry, self.publisher, self.dlq, self.secret)
+        )
         sock = socket.socket(socket.AF_INET6 if ":" in s.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -111,8 +128,15 @@ class Host:
         except OSError as exc:
             raise ConfigError(f"cannot listen for HTTP on {s.host}:{s.port}: {exc.strerror}") from None
         self.http_port = sock.getsockname()[1]
-        self.uvicorn = _Uvicorn(uvicorn.Config(self.http, log_config=None, lifespan="off", access_log=False,
-                                               timeout_graceful_shutdown=int(s.drain_seconds) or 1))
+        self.uvicorn = _Uvicorn(
+            uvicorn.Config(
+                self.http,
+                log_config=None,
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=int(s.drain_seconds) or 1,
+            )
+        )
         self._tasks.append(asyncio.create_task(self.uvicorn.serve(sockets=[sock])))
         while not self.uvicorn.started:
             if self._tasks[-1].done():
@@ -123,8 +147,14 @@ class Host:
         if s.supervise:
             await self._start_sidecars()
         self._write_runtime()
-        log.info("stephost ready: http://%s:%d  sidecars dial %s:%d  nats %s", s.host, self.http_port,
-                 s.sidecar_host, self.sidecar_port, self.nats_url)
+        log.info(
+            "stephost ready: http://%s:%d  sidecars dial %s:%d  nats %s",
+            s.host,
+            self.http_port,
+            s.sidecar_host,
+            self.sidecar_port,
+            self.nats_url,
+        )
 
     async def _start_sidecars(self) -> None:
         s = self.settings
@@ -139,37 +169,49 @@ class Host:
             if problem:
                 log.error(problem)
                 continue
-            self.processes[lang.name] = SidecarProcess(lang, s.project, f"{connect_host}:{self.sidecar_port}",
-                                                       self.secret, self.service)
+            self.processes[lang.name] = SidecarProcess(
+                lang, s.project, f"{connect_host}:{self.sidecar_port}", self.secret, self.service
+            )
         results = await asyncio.gather(*(p.start() for p in self.processes.values()))
         for proc, ok in zip(self.processes.values(), results, strict=True):
             if not ok:
                 log.error("the %s sidecar is not ready; its steps answer 503 until it is", proc.lang.name)
         if s.reload and self.processes:
-            self._tasks.append(asyncio.create_task(watch_and_reload(s.project, self.processes)))
+            self._reloader = asyncio.create_task(watch_and_reload(s.project, self.processes))
 
     def _write_runtime(self) -> None:
         """Where a running host can be reached, for `stephost emit` and tools (owner-only)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         path = self.state_dir / "runtime.json"
-        info = {"pid": os.getpid(), "http": f"http://{self.settings.host}:{self.http_port}",
-                "sidecar": f"{self.settings.sidecar_host}:{self.sidecar_port}", "nats": self.nats_url,
-                "secret": self.secret}
+        info = {
+            "pid": os.getpid(),
+            "http": f"http://{self.settings.host}:{self.http_port}",
+            "sidecar": f"{self.settings.sidecar_host}:{self.sidecar_port}",
+            "nats": self.nats_url,
+            "secret": self.secret,
+        }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(info, f)
 
     async def stop(self) -> None:
+        """Safe to call after a partial start: each step skips what never started."""
         s = self.settings
         log.info("shutting down: draining in-flight work (up to %gs)", s.drain_seconds)
-        self.service.stop_accepting()
-        self.uvicorn.should_exit = True
-        await asyncio.gather(self.consumers.stop(s.drain_seconds), self.cron.stop(), *self._tasks,
-                             return_exceptions=True)
+        if hasattr(self, "service"):
+            self.service.stop_accepting()
+        if self._reloader:
+            self._reloader.cancel()
+        if hasattr(self, "uvicorn"):
+            self.uvicorn.should_exit = True
+        work = [self.consumers.stop(s.drain_seconds), self.cron.stop()] if hasattr(self, "cron") else []
+        await asyncio.gather(*work, *self._tasks, return_exceptions=True)
         await asyncio.gather(*(p.stop() for p in self.processes.values()))
-        await self.grpc.stop(grace=2.0)
-        with contextlib.suppress(Exception):
-            await self.nc.close()
+        if hasattr(self, "grpc"):
+            await self.grpc.stop(grace=2.0)
+        if hasattr(self, "nc"):
+            with contextlib.suppress(Exception):
+                await self.nc.close()
         if self.embedded:
             await self.embedded.stop()
         with contextlib.suppress(FileNotFoundError):

@@ -26,8 +26,12 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--nats-url", help="use this NATS server instead of an embedded one")
     p.add_argument("--log-format", choices=["text", "json"])
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
-    p.add_argument("--state-dir", type=Path, help="embedded NATS data and runtime file (default PROJECT/.stephost)")
-    p.add_argument("--no-sidecars", action="store_true", help="start no sidecars; they dial in from elsewhere")
+    p.add_argument(
+        "--state-dir", type=Path, help="embedded NATS data and runtime file (default PROJECT/.stephost)"
+    )
+    p.add_argument(
+        "--no-sidecars", action="store_true", help="start no sidecars; they dial in from elsewhere"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +58,16 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
     from stephost_host.app import Host
 
     settings = load_settings(
-        args.project, host=args.host, port=args.port, sidecar_host=args.sidecar_host,
-        sidecar_port=args.sidecar_port, nats_url=args.nats_url, log_format=args.log_format,
-        log_level=args.log_level, state_dir=args.state_dir, reload=True if dev else None,
+        args.project,
+        host=args.host,
+        port=args.port,
+        sidecar_host=args.sidecar_host,
+        sidecar_port=args.sidecar_port,
+        nats_url=args.nats_url,
+        log_format=args.log_format,
+        log_level=args.log_level,
+        state_dir=args.state_dir,
+        reload=True if dev else None,
         supervise=False if args.no_sidecars else None,
     )
     logs.setup(settings.log_format, settings.log_level)
@@ -111,8 +122,12 @@ def _emit(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"topic": args.topic, "data": data}
     if args.group:
         body["messageGroupId"] = args.group
-    req = urllib.request.Request(f"{url.rstrip('/')}/__stephost/emit", data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        f"{url.rstrip('/')}/__stephost/emit",
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
     if secret:
         req.add_header("authorization", f"Bearer {secret}")
     try:

@@ -67,7 +67,16 @@ class Settings(BaseModel):
         return self.state_dir or self.project / ".stephost"
 
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, Any]:

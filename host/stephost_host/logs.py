@@ -12,8 +12,13 @@ import sys
 import time
 from typing import Any
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
-          "error": logging.ERROR}
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 _CONTEXT = ("step", "trace_id", "language")
 
 
@@ -26,8 +31,13 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class TextFormatter(logging.Formatter):
-    _COLORS = {"DEBUG": "\033[2m", "INFO": "\033[36m", "WARNING": "\033[33m", "ERROR": "\033[31m",
-               "CRITICAL": "\033[31m"}
+    _COLORS = {
+        "DEBUG": "\033[2m",
+        "INFO": "\033[36m",
+        "WARNING": "\033[33m",
+        "ERROR": "\033[31m",
+        "CRITICAL": "\033[31m",
+    }
 
     def __init__(self, color: bool) -> None:
         super().__init__()

@@ -20,9 +20,13 @@ class Channel(Protocol):
 
     loop: asyncio.AbstractEventLoop
 
-    def emit(self, invocation_id: str, topic: str, data: Any, message_group_id: str | None) -> Awaitable[Any]: ...
+    def emit(
+        self, invocation_id: str, topic: str, data: Any, message_group_id: str | None
+    ) -> Awaitable[Any]: ...
 
-    def state(self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None) -> Awaitable[Any]: ...
+    def state(
+        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None
+    ) -> Awaitable[Any]: ...
 
     def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None: ...
 
@@ -97,7 +101,9 @@ class State:
 class Context:
     """The second argument of every handler (the only one for cron handlers)."""
 
-    def __init__(self, channel: Channel, invocation_id: str, step: str, trace_id: str, attempt: int = 1) -> None:
+    def __init__(
+        self, channel: Channel, invocation_id: str, step: str, trace_id: str, attempt: int = 1
+    ) -> None:
         self._channel = channel
         self._invocation_id = invocation_id
         self.step = step

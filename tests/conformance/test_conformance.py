@@ -48,16 +48,32 @@ def uid() -> str:
 
 
 def dead_letters(host: HostProcess, step: str) -> list[dict[str, Any]]:
-    r = httpx.get(f"{host.url}/__stephost/dlq", params={"step": step},
-                  headers={"authorization": f"Bearer {host.secret}"}, timeout=10)
+    r = httpx.get(
+        f"{host.url}/__stephost/dlq",
+        params={"step": step},
+        headers={"authorization": f"Bearer {host.secret}"},
+        timeout=10,
+    )
     r.raise_for_status()
     return list(r.json())
 
 
 def test_every_step_registers_and_broken_file_is_reported(host: HostProcess) -> None:
     steps = host.steps()
-    expected = {"conf-echo", "conf-emit", "conf-record", "conf-state", "conf-read", "conf-flaky", "conf-doomed",
-                "conf-slow", "conf-boom", "conf-guarded", "conf-tick", "conf-noop"}
+    expected = {
+        "conf-echo",
+        "conf-emit",
+        "conf-record",
+        "conf-state",
+        "conf-read",
+        "conf-flaky",
+        "conf-doomed",
+        "conf-slow",
+        "conf-boom",
+        "conf-guarded",
+        "conf-tick",
+        "conf-noop",
+    }
     assert expected <= set(steps)
     assert all(steps[name]["live"] for name in expected)
     assert {s["language"] for s in steps.values()} == {language_of(host)}
@@ -72,8 +88,14 @@ def test_echo_path_query_headers_and_trace(http: httpx.Client, host: HostProcess
     assert r.status_code == 200, r.text
     assert r.headers["x-echo"] == "yes"
     body = r.json()
-    assert body == {"id": "abc", "body": {"n": 1}, "query": {"a": ["1", "2"], "b": "x"}, "header": "hi",
-                    "traceId": r.headers["x-trace-id"], "language": language_of(host)}
+    assert body == {
+        "id": "abc",
+        "body": {"n": 1},
+        "query": {"a": ["1", "2"], "b": "x"},
+        "header": "hi",
+        "traceId": r.headers["x-trace-id"],
+        "language": language_of(host),
+    }
 
 
 def test_emit_reaches_event_step_with_the_same_trace(http: httpx.Client) -> None:
@@ -89,8 +111,14 @@ def test_every_state_method(http: httpx.Client) -> None:
     value = {"deep": [1, "x", None, {"y": True}]}
     r = http.post(f"/state/g-{uid()}", json={"key": "k/with spaces.and*dots", "value": value})
     assert r.status_code == 200, r.text
-    assert r.json() == {"set": value, "get": value, "group": [value], "deleted": value, "afterDelete": None,
-                        "afterClear": []}
+    assert r.json() == {
+        "set": value,
+        "get": value,
+        "group": [value],
+        "deleted": value,
+        "afterDelete": None,
+        "afterClear": [],
+    }
 
 
 def test_missing_state_reads_as_null(http: httpx.Client) -> None:
@@ -133,7 +161,9 @@ def test_raising_handler_gives_500_with_error_id(http: httpx.Client, host: HostP
     assert r.status_code == 500
     body = r.json()
     assert body["error"] == "Internal Server Error" and body["traceId"] == r.headers["x-trace-id"]
-    eventually(lambda: body["errorId"] in host.log() and "boom" in host.log(), what="error id in the host log")
+    eventually(
+        lambda: body["errorId"] in host.log() and "boom" in host.log(), what="error id in the host log"
+    )
 
 
 def test_middleware_short_circuits_and_decorates(http: httpx.Client) -> None:

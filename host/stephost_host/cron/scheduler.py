@@ -30,7 +30,9 @@ class CronScheduler:
 
     def sync(self) -> None:
         """Start a job per registered cron step; restart it when its expression changes."""
-        wanted = {e.name: e.config.cron for e in self.registry.of_type(CronStep) if isinstance(e.config, CronStep)}
+        wanted = {
+            e.name: e.config.cron for e in self.registry.of_type(CronStep) if isinstance(e.config, CronStep)
+        }
         for name, (expr, task) in list(self.jobs.items()):
             if wanted.get(name) != expr:
                 task.cancel()

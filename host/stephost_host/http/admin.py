@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from stephost import _wire
 
+from stephost import _wire
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.publisher import Publisher
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
@@ -28,9 +28,16 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
     out = []
     for e in sorted(registry.steps.values(), key=lambda e: e.name):
         cfg = e.config
-        item: dict[str, Any] = {"name": e.name, "type": cfg.type, "language": e.language, "file": e.file,
-                                "live": e.live, "sidecars": [s.sidecar_id for s in e.sessions],
-                                "flows": cfg.flows, "emits": sorted(cfg.emit_topics)}
+        item: dict[str, Any] = {
+            "name": e.name,
+            "type": cfg.type,
+            "language": e.language,
+            "file": e.file,
+            "live": e.live,
+            "sidecars": [s.sidecar_id for s in e.sessions],
+            "flows": cfg.flows,
+            "emits": sorted(cfg.emit_topics),
+        }
         if isinstance(cfg, ApiStep):
             item.update(method=cfg.method, path=cfg.path)
         elif isinstance(cfg, EventStep):
@@ -42,15 +49,18 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
 
 
 def build_admin(registry: Registry, publisher: Publisher, dlq: DeadLetters, secret: str) -> FastAPI:
-    app = FastAPI(title="stephost", docs_url="/__stephost/docs", openapi_url="/__stephost/openapi.json",
-                  redoc_url=None)
+    app = FastAPI(
+        title="stephost", docs_url="/__stephost/docs", openapi_url="/__stephost/openapi.json", redoc_url=None
+    )
 
     def authorise(authorization: str | None) -> None:
         if not secret:
             return
         token = (authorization or "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(token.encode(), secret.encode()):
-            raise HTTPException(401, "this endpoint needs 'Authorization: Bearer <secret>' (the host's secret)")
+            raise HTTPException(
+                401, "this endpoint needs 'Authorization: Bearer <secret>' (the host's secret)"
+            )
 
     @app.get("/__stephost/health")
     async def health() -> dict[str, Any]:
@@ -65,12 +75,15 @@ def build_admin(registry: Registry, publisher: Publisher, dlq: DeadLetters, secr
     async def emit(body: EmitBody, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         authorise(authorization)
         trace_id = body.traceId or uuid.uuid4().hex
-        ack = await publisher.emit(body.topic, _wire.dumps(body.data), trace_id, group=body.messageGroupId or "")
+        ack = await publisher.emit(
+            body.topic, _wire.dumps(body.data), trace_id, group=body.messageGroupId or ""
+        )
         return {"traceId": trace_id, "stream": ack.stream, "sequence": ack.seq}
 
     @app.get("/__stephost/dlq")
-    async def dead_letters(step: str | None = None, limit: int = 1000,
-                           authorization: str | None = Header(default=None)) -> list[dict[str, Any]]:
+    async def dead_letters(
+        step: str | None = None, limit: int = 1000, authorization: str | None = Header(default=None)
+    ) -> list[dict[str, Any]]:
         authorise(authorization)
         return await dlq.list(step, limit)
 

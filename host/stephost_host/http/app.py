@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from stephost import _wire
-
 from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
 from stephost_host.http.routes import RouteTable
 from stephost_host.router.invoker import Invoker
@@ -32,7 +31,7 @@ MAX_BODY = 16 * 1024 * 1024
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
 
 
 def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -47,8 +46,9 @@ def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     return out
 
 
-async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None,
-                    raw: bytes | None = None) -> None:
+async def send_json(
+    send: Send, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> None:
     payload = raw if raw is not None else _wire.dumps(body).encode()
     extra = {k.lower(): str(v) for k, v in (headers or {}).items() if k.lower() != "content-length"}
     extra.setdefault("content-type", "application/json")
@@ -98,19 +98,29 @@ class StepHttp:
         if found is None:
             allowed = self.routes.methods_for(path)
             if allowed:
-                await send_json(send, 405, {"error": f"{method} is not allowed on {path}",
-                                            "allowed": sorted(allowed)}, {"allow": ", ".join(sorted(allowed))})
+                await send_json(
+                    send,
+                    405,
+                    {"error": f"{method} is not allowed on {path}", "allowed": sorted(allowed)},
+                    {"allow": ", ".join(sorted(allowed))},
+                )
             else:
                 await send_json(send, 404, {"error": f"no step serves {method} {path}"})
             return
         route, params = found
         await self._serve(scope, receive, send, route.step, params)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, step: str, params: dict[str, str]) -> None:
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, step: str, params: dict[str, str]
+    ) -> None:
         started = time.perf_counter()
-        headers = multi_dict([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]])
+        headers = multi_dict(
+            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        )
         incoming = headers.get(TRACE_HEADER)
-        trace_id = incoming if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming) else uuid.uuid4().hex
+        trace_id = (
+            incoming if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming) else uuid.uuid4().hex
+        )
         trace_hdr = {TRACE_HEADER: trace_id}
         extra = {"step": step, "trace_id": trace_id}
         try:
@@ -123,12 +133,24 @@ class StepHttp:
             try:
                 body = json.loads(raw)
             except ValueError as exc:
-                await send_json(send, 400, {"error": f"request body is not valid JSON: {exc}", "traceId": trace_id},
-                                trace_hdr)
+                await send_json(
+                    send,
+                    400,
+                    {"error": f"request body is not valid JSON: {exc}", "traceId": trace_id},
+                    trace_hdr,
+                )
                 return
-        query = multi_dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-        request = {"method": scope["method"], "path": scope["path"], "body": body, "headers": headers,
-                   "pathParams": params, "queryParams": query}
+        query = multi_dict(
+            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        )
+        request = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "body": body,
+            "headers": headers,
+            "pathParams": params,
+            "queryParams": query,
+        }
         status = 500
         try:
             result = await self.invoker.invoke(step, _wire.dumps(request), trace_id)
@@ -146,13 +168,28 @@ class StepHttp:
             await send_json(send, status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
         except StepFailed as exc:
             error_id = uuid.uuid4().hex[:12]
-            log.error("handler raised %s: %s (error id %s)", exc.type, exc.message, error_id,
-                      extra={**extra, "stack": exc.stack})
-            await send_json(send, 500, {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id},
-                            trace_hdr)
+            log.error(
+                "handler raised %s: %s (error id %s)",
+                exc.type,
+                exc.message,
+                error_id,
+                extra={**extra, "stack": exc.stack},
+            )
+            await send_json(
+                send,
+                500,
+                {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id},
+                trace_hdr,
+            )
         finally:
-            log.info("%s %s -> %d in %.1fms", scope["method"], scope["path"], status,
-                     (time.perf_counter() - started) * 1000, extra=extra)
+            log.info(
+                "%s %s -> %d in %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                extra=extra,
+            )
 
     @staticmethod
     async def _respond(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:

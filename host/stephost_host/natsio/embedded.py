@@ -39,7 +39,9 @@ def find_binary() -> str:
 
 
 class EmbeddedNats:
-    def __init__(self, store_dir: Path, port: int = -1, sync_always: bool = True, server_name: str = "stephost"):
+    def __init__(
+        self, store_dir: Path, port: int = -1, sync_always: bool = True, server_name: str = "stephost"
+    ):
         self.store_dir = Path(store_dir)
         self.port = port
         self.sync_always = sync_always
@@ -57,16 +59,20 @@ class EmbeddedNats:
         conf.write_text(
             f'server_name: "{self.server_name}"\n'
             f"listen: 127.0.0.1:{self.port}\n"
-            f"jetstream {{\n  store_dir: \"{self.store_dir / 'jetstream'}\"\n  {sync}\n}}\n"
+            f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n  {sync}\n}}\n'
         )
         return conf
 
     async def start(self, timeout: float = 15.0) -> str:
         conf = self._write_config()
         self.proc = await asyncio.create_subprocess_exec(
-            find_binary(), "-c", str(conf),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, preexec_fn=die_with_parent,
+            find_binary(),
+            "-c",
+            str(conf),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         assert self.proc.stdout is not None
         port = ""
@@ -76,7 +82,9 @@ class EmbeddedNats:
                 while True:
                     raw = await self.proc.stdout.readline()
                     if not raw:
-                        raise NatsServerError("nats-server exited during start-up:\n" + "\n".join(lines[-20:]))
+                        raise NatsServerError(
+                            "nats-server exited during start-up:\n" + "\n".join(lines[-20:])
+                        )
                     line = raw.decode(errors="replace").rstrip()
                     lines.append(line)
                     m = _LISTEN.search(line)

@@ -30,8 +30,13 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
         log.debug("NATS client error: %s", exc)
 
     await nc.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        disconnected_cb=disconnected, reconnected_cb=reconnected, error_cb=error,
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+        error_cb=error,
     )
     return nc
 
@@ -64,19 +69,45 @@ class Buckets:
 
 
 async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replicas: int = 1) -> Buckets:
-    await ensure_stream(js, StreamConfig(
-        name=names.EVENTS_STREAM, subjects=[names.EVENTS_SUBJECTS], retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE, max_age=event_max_age_days * DAY, num_replicas=replicas,
-        duplicate_window=120.0,
-    ))
-    await ensure_stream(js, StreamConfig(
-        name=names.DLQ_STREAM, subjects=[names.DLQ_SUBJECTS], retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE, num_replicas=replicas,
-    ))
-    state = await ensure_kv(js, KeyValueConfig(
-        bucket=names.STATE_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas,
-    ))
-    locks = await ensure_kv(js, KeyValueConfig(
-        bucket=names.CRON_LOCK_BUCKET, history=1, ttl=DAY, storage=StorageType.FILE, replicas=replicas,
-    ))
+    await ensure_stream(
+        js,
+        StreamConfig(
+            name=names.EVENTS_STREAM,
+            subjects=[names.EVENTS_SUBJECTS],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=event_max_age_days * DAY,
+            num_replicas=replicas,
+            duplicate_window=120.0,
+        ),
+    )
+    await ensure_stream(
+        js,
+        StreamConfig(
+            name=names.DLQ_STREAM,
+            subjects=[names.DLQ_SUBJECTS],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+        ),
+    )
+    state = await ensure_kv(
+        js,
+        KeyValueConfig(
+            bucket=names.STATE_BUCKET,
+            history=1,
+            storage=StorageType.FILE,
+            replicas=replicas,
+        ),
+    )
+    locks = await ensure_kv(
+        js,
+        KeyValueConfig(
+            bucket=names.CRON_LOCK_BUCKET,
+            history=1,
+            ttl=DAY,
+            storage=StorageType.FILE,
+            replicas=replicas,
+        ),
+    )
     return Buckets(state, locks)

@@ -37,8 +37,19 @@ LOST_RETRY_DELAY = 0.5
 
 
 class StepConsumer:
-    def __init__(self, js: JetStreamContext, invoker: Invoker, dlq: DeadLetters, entry: StepEntry, topic: str,
-                 *, since: datetime, backoff_base: float, backoff_max: float, max_in_flight: int = 256) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        invoker: Invoker,
+        dlq: DeadLetters,
+        entry: StepEntry,
+        topic: str,
+        *,
+        since: datetime,
+        backoff_base: float,
+        backoff_max: float,
+        max_in_flight: int = 256,
+    ) -> None:
         self.js = js
         self.invoker = invoker
         self.dlq = dlq
@@ -76,7 +87,7 @@ class StepConsumer:
             # Only consulted on first creation: a new step sees events emitted since this
             # host started (so a sidecar that connects late misses nothing), not all history.
             deliver_policy=DeliverPolicy.BY_START_TIME,
-            opt_start_time=self.since.isoformat().replace("+00:00", "Z"),
+            opt_start_time=self.since,
             description=f"stephost: step {self.entry.name} on topic {self.topic}",
         )
         try:
@@ -98,7 +109,9 @@ class StepConsumer:
                 psub = await self.js.pull_subscribe_bind(durable=self.name, stream=names.EVENTS_STREAM)
                 break
             except Exception as exc:
-                log.warning("cannot create consumer for %s on %s (%s); retrying", self.entry.name, self.topic, exc)
+                log.warning(
+                    "cannot create consumer for %s on %s (%s); retrying", self.entry.name, self.topic, exc
+                )
                 await asyncio.sleep(1.0)
         while True:
             await self.live.wait()
@@ -136,17 +149,25 @@ class StepConsumer:
         extra = {"step": step, "trace_id": trace_id, "language": self.entry.language}
         if attempt > max_attempts:
             # Delivered again after its last attempt never reported back (sidecar or host died).
-            await self._dead(msg, trace_id, attempt - 1, {
-                "type": "AttemptsExhausted", "stack": "",
-                "message": f"no attempt completed after {attempt - 1} deliveries (sidecar or host lost)",
-            })
+            await self._dead(
+                msg,
+                trace_id,
+                attempt - 1,
+                {
+                    "type": "AttemptsExhausted",
+                    "stack": "",
+                    "message": f"no attempt completed after {attempt - 1} deliveries (sidecar or host lost)",
+                },
+            )
             return
         started = time.perf_counter()
         try:
             await self.invoker.invoke(step, msg.data.decode(), trace_id, attempt=attempt, topic=self.topic)
         except StepFailed as exc:
             err = {"type": exc.type, "message": exc.message, "stack": exc.stack}
-            await self._failed(msg, trace_id, attempt, max_attempts, err, exc.retryable, exc.retry_after, extra)
+            await self._failed(
+                msg, trace_id, attempt, max_attempts, err, exc.retryable, exc.retry_after, extra
+            )
         except InvocationTimeout as exc:
             err = {"type": "TimeoutError", "message": str(exc), "stack": ""}
             await self._failed(msg, trace_id, attempt, max_attempts, err, True, 0.0, extra)
@@ -161,26 +182,59 @@ class StepConsumer:
             raise
         else:
             await msg.ack()
-            log.info("event %s handled (attempt %d) in %.1fms", self.topic, attempt,
-                     (time.perf_counter() - started) * 1000, extra=extra)
+            log.info(
+                "event %s handled (attempt %d) in %.1fms",
+                self.topic,
+                attempt,
+                (time.perf_counter() - started) * 1000,
+                extra=extra,
+            )
 
-    async def _failed(self, msg: Msg, trace_id: str, attempt: int, max_attempts: int, err: dict[str, str],
-                      retryable: bool, retry_after: float, extra: dict[str, str]) -> None:
+    async def _failed(
+        self,
+        msg: Msg,
+        trace_id: str,
+        attempt: int,
+        max_attempts: int,
+        err: dict[str, str],
+        retryable: bool,
+        retry_after: float,
+        extra: dict[str, str],
+    ) -> None:
         if retryable and attempt < max_attempts:
             delay = retry_delay(attempt, self.backoff_base, self.backoff_max, retry_after)
-            log.warning("attempt %d/%d failed: %s: %s; retrying in %.2fs", attempt, max_attempts, err["type"],
-                        err["message"], delay, extra={**extra, "stack": err["stack"]})
+            log.warning(
+                "attempt %d/%d failed: %s: %s; retrying in %.2fs",
+                attempt,
+                max_attempts,
+                err["type"],
+                err["message"],
+                delay,
+                extra={**extra, "stack": err["stack"]},
+            )
             await self._nak(msg, delay)
             return
         why = "not retryable" if not retryable else f"attempt {attempt}/{max_attempts}"
-        log.error("event %s failed for good (%s): %s: %s; moved to dead letters", self.topic, why, err["type"],
-                  err["message"], extra={**extra, "stack": err["stack"]})
+        log.error(
+            "event %s failed for good (%s): %s: %s; moved to dead letters",
+            self.topic,
+            why,
+            err["type"],
+            err["message"],
+            extra={**extra, "stack": err["stack"]},
+        )
         await self._dead(msg, trace_id, attempt, err)
 
     async def _dead(self, msg: Msg, trace_id: str, attempts: int, err: dict[str, str]) -> None:
         try:
-            await self.dlq.put(step=self.entry.name, topic=self.topic, msg=msg, trace_id=trace_id,
-                               attempts=attempts, error=err)
+            await self.dlq.put(
+                step=self.entry.name,
+                topic=self.topic,
+                msg=msg,
+                trace_id=trace_id,
+                attempts=attempts,
+                error=err,
+            )
         except Exception as exc:
             # Never drop it: without a stored dead letter the event goes back on the queue.
             log.error("could not store dead letter for %s (%s); will retry", self.entry.name, exc)

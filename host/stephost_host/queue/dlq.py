@@ -7,8 +7,8 @@ from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from stephost import _wire
 
+from stephost import _wire
 from stephost_host import names
 
 
@@ -16,8 +16,9 @@ class DeadLetters:
     def __init__(self, js: JetStreamContext) -> None:
         self.js = js
 
-    async def put(self, *, step: str, topic: str, msg: Msg, trace_id: str, attempts: int,
-                  error: dict[str, Any]) -> None:
+    async def put(
+        self, *, step: str, topic: str, msg: Msg, trace_id: str, attempts: int, error: dict[str, Any]
+    ) -> None:
         """Store the dead letter (awaiting JetStream's ack) before the caller acks the event."""
         record = {
             "step": step,

@@ -14,8 +14,16 @@ from stephost_host.steps.registry import Registry
 
 
 class Consumers:
-    def __init__(self, js: JetStreamContext, registry: Registry, invoker: Invoker, dlq: DeadLetters, *,
-                 backoff_base: float, backoff_max: float) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        registry: Registry,
+        invoker: Invoker,
+        dlq: DeadLetters,
+        *,
+        backoff_base: float,
+        backoff_max: float,
+    ) -> None:
         self.js = js
         self.registry = registry
         self.invoker = invoker
@@ -37,8 +45,15 @@ class Consumers:
                 consumer = self.consumers.get(key)
                 if consumer is None:
                     consumer = self.consumers[key] = StepConsumer(
-                        self.js, self.invoker, self.dlq, entry, topic, since=self.since,
-                        backoff_base=self.backoff_base, backoff_max=self.backoff_max)
+                        self.js,
+                        self.invoker,
+                        self.dlq,
+                        entry,
+                        topic,
+                        since=self.since,
+                        backoff_base=self.backoff_base,
+                        backoff_max=self.backoff_max,
+                    )
                     consumer.start()
                 consumer.entry = entry
                 if entry.live and not self.paused:

@@ -12,8 +12,16 @@ class Publisher:
     def __init__(self, js: JetStreamContext) -> None:
         self.js = js
 
-    async def emit(self, topic: str, data_json: str, trace_id: str, *, group: str = "", source: str = "",
-                   msg_id: str = "") -> PubAck:
+    async def emit(
+        self,
+        topic: str,
+        data_json: str,
+        trace_id: str,
+        *,
+        group: str = "",
+        source: str = "",
+        msg_id: str = "",
+    ) -> PubAck:
         if not topic:
             raise ValueError("emit needs a non-empty topic")
         headers = {names.HEADER_TRACE: trace_id}
@@ -23,5 +31,6 @@ class Publisher:
             headers[names.HEADER_SOURCE] = source
         if msg_id:
             headers["Nats-Msg-Id"] = msg_id  # JetStream drops duplicates inside its window
-        return await self.js.publish(names.topic_subject(topic), data_json.encode(), headers=headers,
-                                     stream=names.EVENTS_STREAM)
+        return await self.js.publish(
+            names.topic_subject(topic), data_json.encode(), headers=headers, stream=names.EVENTS_STREAM
+        )

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from stephost import _wire
-
 from stephost_host.errors import InvocationTimeout, StepUnavailable
 from stephost_host.rpc.session import Session
 from stephost_host.steps.registry import Registry, StepEntry
@@ -33,7 +32,9 @@ class Invoker:
     async def _pick(self, entry: StepEntry, deadline: float) -> Session:
         while True:
             if not entry.sessions:
-                raise StepUnavailable(f"no sidecar serving step {entry.name!r} ({entry.language}) is connected")
+                raise StepUnavailable(
+                    f"no sidecar serving step {entry.name!r} ({entry.language}) is connected"
+                )
             best = min(entry.sessions, key=lambda s: s.load)
             if best.has_room:
                 return best
@@ -49,8 +50,16 @@ class Invoker:
             finally:
                 self._waiting -= 1
 
-    async def invoke(self, step: str, payload_json: str, trace_id: str, *, attempt: int = 1, topic: str = "",
-                     timeout: float | None = None) -> Any:
+    async def invoke(
+        self,
+        step: str,
+        payload_json: str,
+        trace_id: str,
+        *,
+        attempt: int = 1,
+        topic: str = "",
+        timeout: float | None = None,
+    ) -> Any:
         """Run the step; returns the handler's result (decoded JSON) or raises a HostError."""
         entry = self.registry.steps.get(step)
         if entry is None:

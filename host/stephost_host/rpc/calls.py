@@ -11,7 +11,6 @@ from typing import Any
 
 from stephost import _wire
 from stephost.v1 import sidecar_pb2 as pb
-
 from stephost_host.queue.publisher import Publisher
 from stephost_host.rpc.session import InFlight, Session
 from stephost_host.state.store import StateStore
@@ -30,7 +29,9 @@ class Calls:
 
     async def __call__(self, session: Session, owner: InFlight | None, call: pb.HostCall) -> Any:
         if owner is None:
-            raise CallRejected("the invocation this call belongs to is no longer running (timed out or cancelled)")
+            raise CallRejected(
+                "the invocation this call belongs to is no longer running (timed out or cancelled)"
+            )
         op = call.WhichOneof("op")
         if op == "emit":
             return await self._emit(owner, call.emit)
@@ -45,8 +46,13 @@ class Calls:
             _wire.loads(emit.data_json)
         except ValueError as exc:
             raise CallRejected(f"emit data is not valid JSON: {exc}") from None
-        await self.publisher.emit(emit.topic, emit.data_json or "null", owner.trace_id,
-                                  group=emit.message_group_id, source=owner.step)
+        await self.publisher.emit(
+            emit.topic,
+            emit.data_json or "null",
+            owner.trace_id,
+            group=emit.message_group_id,
+            source=owner.step,
+        )
         return None
 
     async def _state(self, call: pb.StateCall) -> Any:

@@ -12,12 +12,13 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import grpc
+
 from stephost import _wire
 from stephost.v1 import sidecar_pb2 as pb
 from stephost.v1 import sidecar_pb2_grpc as pb_grpc
-
 from stephost_host.rpc.session import CallHandler, Session
 from stephost_host.steps.registry import Registry
 
@@ -26,8 +27,15 @@ LANGUAGES = ("python", "node", "ruby")
 
 
 class SidecarService(pb_grpc.SidecarHostServicer):
-    def __init__(self, registry: Registry, calls: CallHandler, on_free: Callable[[], None], *, secret: str,
-                 heartbeat_ms: int) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        calls: CallHandler,
+        on_free: Callable[[], None],
+        *,
+        secret: str,
+        heartbeat_ms: int,
+    ) -> None:
         self.registry = registry
         self.calls = calls
         self.on_free = on_free
@@ -36,54 +44,95 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.host_id = uuid.uuid4().hex[:8]
         self.sessions: set[Session] = set()
         # Supervisors wait here for the sidecar they started to say hello.
-        self.hello_waiters: dict[str, asyncio.Future[Session]] = {}
+        self.hello_waiters: dict[str, asyncio.Future[Any]] = {}
         self.accepting = True
 
     def _check(self, hello: pb.Hello) -> pb.Rejection | None:
         if hello.protocol_version != _wire.PROTOCOL_VERSION:
-            return pb.Rejection(code="protocol_version", message=(
-                f"this host speaks protocol version {_wire.PROTOCOL_VERSION}, the sidecar "
-                f"{hello.protocol_version}; upgrade the older side"))
+            return pb.Rejection(
+                code="protocol_version",
+                message=(
+                    f"this host speaks protocol version {_wire.PROTOCOL_VERSION}, the sidecar "
+                    f"{hello.protocol_version}; upgrade the older side"
+                ),
+            )
         if self.secret and not hmac.compare_digest(hello.secret.encode(), self.secret.encode()):
-            return pb.Rejection(code="unauthenticated", message=(
-                "wrong or missing secret: start the sidecar with --secret or STEPHOST_SECRET "
-                "set to the host's secret" if not hello.secret else "wrong secret"))
+            return pb.Rejection(
+                code="unauthenticated",
+                message=(
+                    "wrong or missing secret: start the sidecar with --secret or STEPHOST_SECRET "
+                    "set to the host's secret"
+                    if not hello.secret
+                    else "wrong secret"
+                ),
+            )
         if hello.language not in LANGUAGES or not hello.sidecar_id:
-            return pb.Rejection(code="bad_hello", message=(
-                f"hello needs a language ({', '.join(LANGUAGES)}) and a sidecar_id"))
+            return pb.Rejection(
+                code="bad_hello",
+                message=(f"hello needs a language ({', '.join(LANGUAGES)}) and a sidecar_id"),
+            )
         if not self.accepting:
             return pb.Rejection(code="shutting_down", message="the host is shutting down")
         return None
 
-    async def Connect(self, request_iterator: AsyncIterator[pb.SidecarBatch],
-                      context: grpc.aio.ServicerContext) -> AsyncIterator[pb.HostBatch]:
+    async def Connect(
+        self, request_iterator: AsyncIterator[pb.SidecarBatch], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.HostBatch]:
         try:
             first = await anext(aiter(request_iterator))
         except StopAsyncIteration:
             return
         hello = first.messages[0].hello if first.messages and first.messages[0].HasField("hello") else None
         if hello is None:
-            yield pb.HostBatch(messages=[pb.HostMessage(rejection=pb.Rejection(
-                code="bad_hello", message="the first message on the stream must be a hello"))])
+            yield pb.HostBatch(
+                messages=[
+                    pb.HostMessage(
+                        rejection=pb.Rejection(
+                            code="bad_hello", message="the first message on the stream must be a hello"
+                        )
+                    )
+                ]
+            )
             return
         rejection = self._check(hello)
         if rejection:
-            log.error("refused sidecar %s from %s: %s", hello.sidecar_id or "?", context.peer(), rejection.message)
+            log.error(
+                "refused sidecar %s from %s: %s", hello.sidecar_id or "?", context.peer(), rejection.message
+            )
             yield pb.HostBatch(messages=[pb.HostMessage(rejection=rejection)])
             return
 
         session = Session(hello, context.peer(), self.calls, self.on_free)
         for err in hello.load_errors:
-            log.error("%s: could not load %s: %s", hello.language, err.file, err.message,
-                      extra={"language": hello.language, "stack": err.stack})
+            log.error(
+                "%s: could not load %s: %s",
+                hello.language,
+                err.file,
+                err.message,
+                extra={"language": hello.language, "stack": err.stack},
+            )
         rejected = self.registry.register(session, [(s.name, s.file, s.config_json) for s in hello.steps])
         self.sessions.add(session)
-        session.send(pb.HostMessage(welcome=pb.Welcome(
-            host_id=self.host_id, protocol_version=_wire.PROTOCOL_VERSION, heartbeat_interval_ms=self.heartbeat_ms,
-            rejected_steps=[pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected],
-        )))
-        log.info("%s sidecar %s connected from %s: %d step(s), capacity %d", hello.language, hello.sidecar_id,
-                 context.peer(), len(hello.steps) - len(rejected), session.capacity)
+        session.send(
+            pb.HostMessage(
+                welcome=pb.Welcome(
+                    host_id=self.host_id,
+                    protocol_version=_wire.PROTOCOL_VERSION,
+                    heartbeat_interval_ms=self.heartbeat_ms,
+                    rejected_steps=[
+                        pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected
+                    ],
+                )
+            )
+        )
+        log.info(
+            "%s sidecar %s connected from %s: %d step(s), capacity %d",
+            hello.language,
+            hello.sidecar_id,
+            context.peer(),
+            len(hello.steps) - len(rejected),
+            session.capacity,
+        )
         waiter = self.hello_waiters.pop(hello.sidecar_id, None)
         if waiter and not waiter.done():
             waiter.set_result(session)
@@ -105,8 +154,9 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             self.registry.unregister(session)
             log.info("%s sidecar %s disconnected", session.language, session.sidecar_id)
 
-    async def _read(self, session: Session, rest: pb.SidecarBatch,
-                    more: AsyncIterator[pb.SidecarBatch]) -> None:
+    async def _read(
+        self, session: Session, rest: pb.SidecarBatch, more: AsyncIterator[pb.SidecarBatch]
+    ) -> None:
         async def all_batches() -> AsyncIterator[pb.SidecarBatch]:
             yield rest
             async for b in more:

@@ -17,7 +17,6 @@ from typing import Any
 
 from stephost import _wire
 from stephost.v1 import sidecar_pb2 as pb
-
 from stephost_host.errors import SidecarLost, StepFailed
 from stephost_host.logs import LEVELS
 
@@ -68,17 +67,27 @@ class Session:
 
     # -- invocations ---------------------------------------------------------
 
-    def invoke(self, step: str, trace_id: str, payload_json: str, attempt: int, deadline: float,
-               topic: str = "") -> tuple[str, asyncio.Future[Any]]:
+    def invoke(
+        self, step: str, trace_id: str, payload_json: str, attempt: int, deadline: float, topic: str = ""
+    ) -> tuple[str, asyncio.Future[Any]]:
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = str(next(_ids))
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.inflight[inv_id] = InFlight(step, trace_id, fut)
-        self.send(pb.HostMessage(invocation=pb.Invocation(
-            invocation_id=inv_id, step=step, trace_id=trace_id, attempt=attempt,
-            deadline_unix_ms=int(deadline * 1000), payload_json=payload_json, topic=topic,
-        )))
+        self.send(
+            pb.HostMessage(
+                invocation=pb.Invocation(
+                    invocation_id=inv_id,
+                    step=step,
+                    trace_id=trace_id,
+                    attempt=attempt,
+                    deadline_unix_ms=int(deadline * 1000),
+                    payload_json=payload_json,
+                    topic=topic,
+                )
+            )
+        )
         return inv_id, fut
 
     def cancel(self, inv_id: str, reason: str) -> None:
@@ -92,7 +101,9 @@ class Session:
             return  # cancelled or timed out already
         if res.HasField("error"):
             e = res.error
-            entry.future.set_exception(StepFailed(e.type, e.message, e.stack, e.retryable, e.retry_after_seconds))
+            entry.future.set_exception(
+                StepFailed(e.type, e.message, e.stack, e.retryable, e.retry_after_seconds)
+            )
         else:
             entry.future.set_result(res.result_json)
         self._on_free()

@@ -35,16 +35,24 @@ def _env_program(var: str, default: tuple[str, ...]) -> tuple[str, ...]:
 def languages() -> dict[str, Language]:
     return {
         "python": Language(
-            "python", re.compile(r".+(_step|\.step)\.py$"), re.compile(r".+\.py$"),
+            "python",
+            re.compile(r".+(_step|\.step)\.py$"),
+            re.compile(r".+\.py$"),
             _env_program("STEPHOST_PYTHON_SIDECAR", (sys.executable, "-m", "stephost_sidecar")),
         ),
         "node": Language(
-            "node", re.compile(r".+\.step\.(ts|js|mjs|cjs|mts|cts)$"), re.compile(r".+\.(ts|js|mjs|cjs|mts|cts|json)$"),
+            "node",
+            re.compile(r".+\.step\.(ts|js|mjs|cjs|mts|cts)$"),
+            re.compile(r".+\.(ts|js|mjs|cjs|mts|cts|json)$"),
             _env_program("STEPHOST_NODE_SIDECAR", ("node", str(REPO / "sidecars/node/src/main.js"))),
         ),
         "ruby": Language(
-            "ruby", re.compile(r".+(_step|\.step)\.rb$"), re.compile(r".+\.rb$"),
-            _env_program("STEPHOST_RUBY_SIDECAR", ("ruby", str(REPO / "sidecars/ruby/bin/stephost-sidecar-ruby"))),
+            "ruby",
+            re.compile(r".+(_step|\.step)\.rb$"),
+            re.compile(r".+\.rb$"),
+            _env_program(
+                "STEPHOST_RUBY_SIDECAR", ("ruby", str(REPO / "sidecars/ruby/bin/stephost-sidecar-ruby"))
+            ),
         ),
     }
 

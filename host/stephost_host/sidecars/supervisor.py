@@ -14,9 +14,9 @@ import signal
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from stephost_host.children import die_with_parent
-
 from stephost_host.logs import LEVELS
 from stephost_host.rpc.server import SidecarService
 from stephost_host.sidecars.languages import Language
@@ -27,8 +27,15 @@ STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
 
 
 class SidecarProcess:
-    def __init__(self, lang: Language, project: Path, connect: str, secret: str, service: SidecarService,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        lang: Language,
+        project: Path,
+        connect: str,
+        secret: str,
+        service: SidecarService,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.lang = lang
         self.project = project
         self.connect = connect
@@ -41,16 +48,28 @@ class SidecarProcess:
         self._stopping = False
         self._lock = asyncio.Lock()
 
-    async def _spawn(self) -> tuple[asyncio.subprocess.Process, str, asyncio.Future[object]]:
+    async def _spawn(self) -> tuple[asyncio.subprocess.Process, str, asyncio.Future[Any]]:
         sidecar_id = f"{self.lang.name}-{uuid.uuid4().hex[:8]}"
-        ready: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self.service.hello_waiters[sidecar_id] = ready  # type: ignore[assignment]
-        env = {**os.environ, **self.extra_env, "STEPHOST_CONNECT": self.connect, "STEPHOST_SECRET": self.secret,
-               "STEPHOST_SIDECAR_ID": sidecar_id, "PYTHONUNBUFFERED": "1"}
+        ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.service.hello_waiters[sidecar_id] = ready
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "STEPHOST_CONNECT": self.connect,
+            "STEPHOST_SECRET": self.secret,
+            "STEPHOST_SIDECAR_ID": sidecar_id,
+            "PYTHONUNBUFFERED": "1",
+        }
         proc = await asyncio.create_subprocess_exec(
-            *self.lang.command(), str(self.project), cwd=str(self.project), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, preexec_fn=die_with_parent,
+            *self.lang.command(),
+            str(self.project),
+            cwd=str(self.project),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         asyncio.get_running_loop().create_task(self._mirror(proc))
         log.info("started %s sidecar (pid %d)", self.lang.name, proc.pid, extra={"language": self.lang.name})
@@ -66,17 +85,22 @@ class SidecarProcess:
             level = LEVELS.get(word.lower())
             child.log(level or logging.INFO, rest if level else text, extra={"language": self.lang.name})
 
-    async def _await_ready(self, proc: asyncio.subprocess.Process, sidecar_id: str,
-                           ready: asyncio.Future[object]) -> bool:
+    async def _await_ready(
+        self, proc: asyncio.subprocess.Process, sidecar_id: str, ready: asyncio.Future[Any]
+    ) -> bool:
         exited = asyncio.ensure_future(proc.wait())
         try:
-            done, _ = await asyncio.wait({ready, exited}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {ready, exited}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             exited.cancel()
             self.service.hello_waiters.pop(sidecar_id, None)
         if ready in done:
             return True
-        why = f"exited with code {proc.returncode}" if proc.returncode is not None else "sent no hello in time"
+        why = (
+            f"exited with code {proc.returncode}" if proc.returncode is not None else "sent no hello in time"
+        )
         log.error("%s sidecar %s", self.lang.name, why, extra={"language": self.lang.name})
         return False
 
@@ -98,8 +122,13 @@ class SidecarProcess:
                 return
             if time.monotonic() - started > 30:
                 backoff = 1.0
-            log.error("%s sidecar exited with code %s; restarting in %.0fs", self.lang.name, code, backoff,
-                      extra={"language": self.lang.name})
+            log.error(
+                "%s sidecar exited with code %s; restarting in %.0fs",
+                self.lang.name,
+                code,
+                backoff,
+                extra={"language": self.lang.name},
+            )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             if self._stopping:

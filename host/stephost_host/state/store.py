@@ -11,8 +11,8 @@ from typing import Any
 from nats.js import JetStreamContext
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
-from stephost import _wire
 
+from stephost import _wire
 from stephost_host import names
 
 
@@ -54,5 +54,6 @@ class StateStore:
         return values
 
     async def clear(self, group: str) -> None:
-        await self.js.purge_stream(f"KV_{names.STATE_BUCKET}",
-                                   subject=f"$KV.{names.STATE_BUCKET}.{names.state_group_filter(group)}")
+        await self.js.purge_stream(
+            f"KV_{names.STATE_BUCKET}", subject=f"$KV.{names.STATE_BUCKET}.{names.state_group_filter(group)}"
+        )

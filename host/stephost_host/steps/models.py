@@ -39,8 +39,8 @@ class QueueInfra(_Model):
 
 
 class Infrastructure(_Model):
-    handler: HandlerInfra = Field(default_factory=HandlerInfra)
-    queue: QueueInfra = Field(default_factory=QueueInfra)
+    handler: HandlerInfra = Field(default_factory=lambda: HandlerInfra())
+    queue: QueueInfra = Field(default_factory=lambda: QueueInfra())
 
 
 class QueryParam(_Model):
@@ -159,7 +159,9 @@ def parse_config(config_json: str, file: str) -> ApiStep | EventStep | CronStep 
             field = ".".join(loc)
             value = _dig(raw, loc)
             problems.append(f"field {field!r} = {json.dumps(value)}: {err['msg']}")
-        raise ConfigInvalid(f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems)) from None
+        raise ConfigInvalid(
+            f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems)
+        ) from None
 
 
 def _dig(raw: Any, loc: list[str]) -> Any:

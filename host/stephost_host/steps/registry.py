@@ -65,11 +65,14 @@ class Registry:
                 continue
             entry = self.steps.get(name)
             if entry and entry.live and (entry.file != file or entry.language != session.language):
-                rejected.append(Rejection(
-                    name, file,
-                    f"{file}: duplicate step name {name!r}: already registered from {entry.file} "
-                    f"({entry.language})",
-                ))
+                rejected.append(
+                    Rejection(
+                        name,
+                        file,
+                        f"{file}: duplicate step name {name!r}: already registered from {entry.file} "
+                        f"({entry.language})",
+                    )
+                )
                 continue
             if entry is None or not entry.live:
                 entry = self.steps[name] = StepEntry(name, file, session.language, config)

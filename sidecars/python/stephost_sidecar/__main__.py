@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from stephost_sidecar.connection import Connection, Options, Rejected
 from stephost_sidecar.loader import load_project
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
     )
     args = parse_args(argv)
+    runner: Any
     try:
         import uvloop
 

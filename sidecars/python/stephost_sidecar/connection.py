@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+
 from stephost import _wire
 from stephost.context import Context
 from stephost.errors import HostCallError
 from stephost.v1 import sidecar_pb2 as pb
 from stephost.v1 import sidecar_pb2_grpc as pb_grpc
-
 from stephost_sidecar.loader import LoadedStep, LoadFailure
 from stephost_sidecar.runner import Runner, failure_of
 
@@ -169,7 +169,12 @@ class Connection:
         )
 
     def _welcomed(self, welcome: pb.Welcome) -> None:
-        log.info("connected to host %s at %s with %d step(s)", welcome.host_id, self.options.target, len(self.steps))
+        log.info(
+            "connected to host %s at %s with %d step(s)",
+            welcome.host_id,
+            self.options.target,
+            len(self.steps),
+        )
         for r in welcome.rejected_steps:
             log.error("host rejected step %s (%s): %s", r.step, r.file, r.reason)
 
@@ -187,7 +192,7 @@ class Connection:
     def _start(self, inv: pb.Invocation) -> None:
         task = asyncio.create_task(self._invoke(inv))
         self._tasks[inv.invocation_id] = task
-        task.add_done_callback(lambda _t, i=inv.invocation_id: self._tasks.pop(i, None))
+        task.add_done_callback(lambda _t: self._tasks.pop(inv.invocation_id, None))
 
     async def _invoke(self, inv: pb.Invocation) -> None:
         out = self._out  # the stream this invocation arrived on
@@ -230,14 +235,20 @@ class Connection:
         call_id = str(next(self._call_ids))
         fut: asyncio.Future[Any] = self.loop.create_future()
         self._calls[call_id] = fut
-        self._out.put_nowait(pb.SidecarMessage(call=pb.HostCall(call_id=call_id, invocation_id=invocation_id, **op)))
+        self._out.put_nowait(
+            pb.SidecarMessage(call=pb.HostCall(call_id=call_id, invocation_id=invocation_id, **op))
+        )
         return fut
 
-    def emit(self, invocation_id: str, topic: str, data: Any, message_group_id: str | None) -> asyncio.Future[Any]:
+    def emit(
+        self, invocation_id: str, topic: str, data: Any, message_group_id: str | None
+    ) -> asyncio.Future[Any]:
         emit = pb.EmitCall(topic=topic, data_json=_wire.dumps(data), message_group_id=message_group_id or "")
         return self._call(invocation_id, emit=emit)
 
-    def state(self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None) -> asyncio.Future[Any]:
+    def state(
+        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None
+    ) -> asyncio.Future[Any]:
         call = pb.StateCall(op=STATE_OPS[op], group=group, key=key)
         if op == "set":
             call.value_json = _wire.dumps(value)

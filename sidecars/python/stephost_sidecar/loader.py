@@ -154,7 +154,9 @@ def _schema(value: Any, key: str) -> Any:
         return value.model_json_schema()  # a pydantic model class
     if value is None or isinstance(value, dict):
         return value
-    raise TypeError(f"config.{key} must be a JSON Schema dict or a pydantic model, got {type(value).__name__}")
+    raise TypeError(
+        f"config.{key} must be a JSON Schema dict or a pydantic model, got {type(value).__name__}"
+    )
 
 
 def _unserialisable(value: Any) -> Any:

@@ -13,7 +13,6 @@ from typing import Any
 
 from stephost.context import Context
 from stephost.errors import NonRetryableError, RetryableError
-
 from stephost_sidecar.loader import LoadedStep
 
 
@@ -70,7 +69,11 @@ def normalise_response(value: Any) -> dict[str, Any]:
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
     headers = value.get("headers") or {}
-    return {"status": status, "body": value.get("body"), "headers": {str(k): str(v) for k, v in headers.items()}}
+    return {
+        "status": status,
+        "body": value.get("body"),
+        "headers": {str(k): str(v) for k, v in headers.items()},
+    }
 
 
 _OWN_FILES = (__file__.rsplit("/", 1)[0] + "/",)
@@ -79,8 +82,11 @@ _OWN_FILES = (__file__.rsplit("/", 1)[0] + "/",)
 def _user_stack(exc: BaseException) -> str:
     """The traceback without the sidecar's own frames: the user's code is what matters."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_OWN_FILES)]
-    return "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + "".join(
-        traceback.format_exception_only(exc))
+    return (
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_list(frames))
+        + "".join(traceback.format_exception_only(exc))
+    )
 
 
 def failure_of(exc: BaseException) -> Failure:
@@ -92,5 +98,3 @@ def failure_of(exc: BaseException) -> Failure:
         retryable=not isinstance(exc, NonRetryableError),
         retry_after=float(retry_after),
     )
-
-

@@ -1,2 +1,7 @@
-config = {"name": "conf-noop", "type": "noop", "virtualEmits": ["conf.note"], "virtualSubscribes": [],
-          "flows": ["conformance"]}
+config = {
+    "name": "conf-noop",
+    "type": "noop",
+    "virtualEmits": ["conf.note"],
+    "virtualSubscribes": [],
+    "flows": ["conformance"],
+}

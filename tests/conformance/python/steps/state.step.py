@@ -21,5 +21,7 @@ async def handler(req, ctx):
     await ctx.state.set(g, "b", 2)
     await ctx.state.clear(g)
     r6 = await ctx.state.getGroup(g)
-    return {"status": 200, "body": {"set": r1, "get": r2, "group": r3, "deleted": r4, "afterDelete": r5,
-                                    "afterClear": r6}}
+    return {
+        "status": 200,
+        "body": {"set": r1, "get": r2, "group": r3, "deleted": r4, "afterDelete": r5, "afterClear": r6},
+    }

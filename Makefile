@@ -1,0 +1,63 @@
+# One task runner for everything; `.ci/run` calls `make check` on a fresh machine.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+STAMP := .make
+
+.PHONY: install system-deps lint typecheck protos protos-check test check bench demo clean
+
+install: $(STAMP)/system $(STAMP)/python $(STAMP)/node
+
+# Debian packages: Ruby and its gRPC (no gems are reachable), plus wrk for the benchmarks.
+SYSTEM_PKGS := ruby ruby-grpc ruby-google-protobuf ruby-grpc-tools wrk
+$(STAMP)/system:
+	@mkdir -p $(STAMP)
+	@if dpkg -s $(SYSTEM_PKGS) >/dev/null 2>&1; then echo "system packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing $(SYSTEM_PKGS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
+	else echo "please run: sudo apt-get install $(SYSTEM_PKGS)"; exit 1; fi
+	@touch $@
+
+$(STAMP)/python: pyproject.toml
+	@mkdir -p $(STAMP)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+NODE_DIRS := sidecars/node tests/conformance/node
+$(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
+	@mkdir -p $(STAMP)
+	@for d in $(NODE_DIRS); do if [ -f $$d/package.json ]; then echo "npm ci in $$d"; \
+	  (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; fi; done
+	@touch $@
+
+lint: install
+	$(VENV)/bin/ruff check host sdk_python sidecars/python tests bench
+	$(VENV)/bin/ruff format --check host sdk_python/stephost/*.py sidecars/python tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+protos: install
+	PYTHON=$(PY) proto/generate.sh
+
+protos-check: install
+	@tmp=$$(mktemp -d); PYTHON=$(PY) proto/generate.sh $$tmp; \
+	status=0; for d in sdk_python/stephost/v1 sidecars/ruby/lib/stephost/gen sidecars/node/proto; do \
+	  diff -r $$tmp/$$d $$d -x __pycache__ >/dev/null || { echo "stale stubs in $$d: run 'make protos'"; status=1; }; \
+	done; rm -rf $$tmp; exit $$status
+
+test: install
+	$(PY) -m pytest -q
+
+check: lint typecheck protos-check test
+
+bench: install
+	$(PY) -m bench
+
+demo: install
+	$(VENV)/bin/stephost dev examples/demo
+
+clean:
+	rm -rf $(STAMP) $(VENV) .pytest_cache .mypy_cache .ruff_cache

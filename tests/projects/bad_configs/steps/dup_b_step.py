@@ -1,0 +1,5 @@
+config = {"name": "dup", "type": "api", "path": "/dup-b", "method": "GET", "emits": []}
+
+
+async def handler(req, ctx):
+    return {"status": 200, "body": "b"}

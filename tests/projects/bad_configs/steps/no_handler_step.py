@@ -1,0 +1,1 @@
+config = {"name": "no-handler", "type": "event", "subscribes": ["x"], "emits": []}
