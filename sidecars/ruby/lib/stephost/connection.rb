@@ -118,11 +118,12 @@ module Stephost
       @on_rejected.call("#{rejection.code}: #{rejection.message}")
     end
 
-    # 100 ms doubling to 5 s, each delay jittered by ±20% so replicas that
-    # lost the same host do not all come back in the same instant.
+    # 100 ms doubling to 5 s; each delay is drawn from the upper half of
+    # its step ("equal jitter") so replicas that lost the same host do not
+    # all come back in the same instant, yet never wait past the cap.
     def backoff(attempt)
-      base = [BACKOFF_FIRST * (2**(attempt - 1)), BACKOFF_MAX].min
-      base * rand(0.8..1.2)
+      base = [BACKOFF_FIRST * (2**[attempt - 1, 16].min), BACKOFF_MAX].min
+      (base / 2) + rand * (base / 2)
     end
 
     def pause(seconds)

@@ -9,8 +9,9 @@ module Stephost
   # the *_json fields, and StepError for failures. Each payload is parsed
   # and generated exactly once, here.
   module Wire
-    # Frames from our own lib/ are noise in a step author's stack trace.
-    LIB_DIR = File.expand_path("..", __dir__)
+    # Frames from the sidecar itself (lib/, bin/) are noise in a step
+    # author's stack trace.
+    SIDECAR_DIR = File.expand_path("../..", __dir__)
 
     module_function
 
@@ -48,7 +49,10 @@ module Stephost
     # (Class)" then "\tfrom ..." lines), without the sidecar's frames, and
     # with the cause chain because wrapped errors hide the real reason.
     def stack(exception, depth = 0)
-      frames = (exception.backtrace || []).reject { |f| f.start_with?(LIB_DIR) }
+      frames = (exception.backtrace || []).reject { |f| f.start_with?(SIDECAR_DIR) }
+      # A SyntaxError's message already names file and line; its backtrace
+      # is only where the file was loaded from.
+      frames = [] if exception.is_a?(SyntaxError)
       head = frames.first ? "#{frames.first}: " : ""
       text = +"#{head}#{exception.message} (#{exception.class})"
       frames.drop(1).each { |f| text << "\n\tfrom " << f }
