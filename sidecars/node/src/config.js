@@ -47,8 +47,10 @@ function parseArgs(argv) {
     if (!key) throw new ConfigError(`unknown option ${name}`)
     let value
     if (eq !== -1) value = arg.slice(eq + 1)
-    else if (i + 1 < argv.length) value = argv[++i]
-    else throw new ConfigError(`${name} needs a value`)
+    // A following flag is not a value (an empty shell variable before it, most likely);
+    // `--secret=--odd` still passes a value that starts with dashes.
+    else if (i + 1 < argv.length && !FLAGS[argv[i + 1].split('=')[0]]) value = argv[++i]
+    else throw new ConfigError(`${name} needs a value (use ${name}=VALUE for an empty one)`)
     flags[key] = { value, source: name }
   }
   if (positional.length > 1) throw new ConfigError(`expected one project directory, got ${positional.length}: ${positional.join(' ')}`)

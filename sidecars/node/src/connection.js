@@ -18,6 +18,11 @@ class StreamLost extends Error {
   }
 }
 
+/** gRPC's details, minus the empty "Resolution note:" it appends to connection failures. */
+function describeStreamError(err) {
+  return String(err.details || err.message).replace(/\.?\s*Resolution note:\s*$/, '')
+}
+
 /** Exponential backoff, 100 ms doubling to 5 s, with jitter (half to full delay). */
 function backoffDelay(attempt) {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt)
@@ -51,7 +56,7 @@ class Session {
 
     this.stream = client.Connect()
     this.stream.on('data', (batch) => this.receive(batch))
-    this.stream.on('error', (err) => this.close(`stream error: ${err.details || err.message}`))
+    this.stream.on('error', (err) => this.close(`stream error: ${describeStreamError(err)}`))
     this.stream.on('end', () => this.close('the host closed the stream'))
     this.stream.on('status', (status) => this.close(`stream ended: ${status.details || `code ${status.code}`}`))
 

@@ -38,6 +38,19 @@ async function main() {
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection in step code', { error: describe(reason) }))
   process.on('uncaughtException', (err) => log.error('uncaught exception in step code', { error: describe(err) }))
 
+  // Installed before loading so a signal during start-up also exits 0.
+  let connection = null
+  let signalled = false
+  const onSignal = (signal) => {
+    // Nothing is in flight before the connection exists; a second signal stops waiting for handlers.
+    if (signalled || !connection) process.exit(0)
+    signalled = true
+    log.info('stopping', { signal })
+    connection.stop(SHUTDOWN_GRACE_MS).catch((err) => log.error('error while stopping', { error: describe(err) }))
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
   const { steps, streams, loadErrors } = await loadProject(config.project, log)
   log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })
 
@@ -53,18 +66,7 @@ async function main() {
     streams,
   }
   const invoker = new Invoker({ steps, capacity: config.capacity, log })
-  const connection = new Connection({ client: createClient(config.connect), hello, invoker, log })
-
-  let signalled = false
-  const onSignal = (signal) => {
-    if (signalled) process.exit(0) // a second signal: stop waiting for handlers
-    signalled = true
-    log.info('stopping', { signal })
-    connection.stop(SHUTDOWN_GRACE_MS).catch((err) => log.error('error while stopping', { error: describe(err) }))
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-
+  connection = new Connection({ client: createClient(config.connect), hello, invoker, log })
   log.info('dialing host', { connect: config.connect, sidecarId: config.sidecarId, capacity: config.capacity })
   return connection.run()
 }

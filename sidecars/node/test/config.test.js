@@ -30,6 +30,8 @@ test('errors name the flag or variable and the bad value', () => {
   assert.throws(() => loadConfig(['/does/not/exist'], {}), /DIR: not a directory: "\/does\/not\/exist"/)
   assert.throws(() => loadConfig(['--bogus'], {}), /unknown option --bogus/)
   assert.throws(() => loadConfig(['--secret'], {}), /--secret needs a value/)
+  assert.throws(() => loadConfig(['--secret', '--capacity', '2'], {}), /--secret needs a value/)
+  assert.equal(loadConfig(['--secret=', '--capacity', '2'], {}).secret, '')
   assert.throws(() => loadConfig(['a', 'b'], {}), /expected one project directory/)
 })
 
