@@ -35,7 +35,9 @@ module Stephost
                                msg: msg, **fields })
              else
                tail = fields.map { |k, v| "#{k}=#{v.is_a?(String) && !v.include?(' ') ? v : v.inspect}" }
-               ["ruby-sidecar", level.upcase, msg, *tail].join(" ")
+               # "LEVEL message": the host's supervisor reads the first word
+               # as the level when it mirrors our output into its log.
+               [level.upcase, msg, *tail].join(" ")
              end
       # One write per line so concurrent threads never interleave.
       @mutex.synchronize { @io.write("#{line}\n") }
