@@ -8,6 +8,7 @@ const path = require('node:path')
 const Module = require('node:module')
 const { pathToFileURL } = require('node:url')
 const { toJsonValue } = require('./schema')
+const { errorType } = require('./errors')
 
 const ROOTS = ['steps', 'src']
 const EXTENSIONS = '(?:ts|js|mjs|cjs|mts|cts)'
@@ -131,8 +132,8 @@ function describeLoadFailure(err, projectDir, file) {
   let message = keep.join(' ').replace(/^Transform failed with \d+ errors?:\s*/, '')
   if (err.name === 'SyntaxError') message += syntaxErrorLocation(err, file, projectDir)
   else if (file && !message.includes(path.join(projectDir, file) + ':')) message += throwLocation(err, file, projectDir)
-  const type = err.constructor && err.constructor.name !== 'Error' ? err.constructor.name : err.name
-  if (type && type !== 'Error') message = `${type}: ${message}`
+  const type = errorType(err)
+  if (type !== 'Error') message = `${type}: ${message}`
   // Paths relative to the project read better and match LoadError.file.
   const prefixes = [pathToFileURL(projectDir).href + '/', projectDir + path.sep]
   for (const prefix of prefixes) message = message.split(prefix).join('')
