@@ -33,6 +33,10 @@ async function main() {
   // relative paths in handlers and tsconfig.json lookup (tsx) mean the project.
   process.chdir(config.project)
 
+  // When the supervisor that reads our output is gone, its pipe is closed;
+  // a failed log write must not turn into an endless uncaughtException loop.
+  for (const output of [process.stdout, process.stderr]) output.on('error', () => {})
+
   // One bad handler must not take down every step in this process: a promise
   // it forgot to await, or a throw from its own timer, is logged, not fatal.
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection in step code', { error: describe(reason) }))
