@@ -19,18 +19,27 @@ module Stephost
     DEFAULT_CONNECT = "127.0.0.1:7070"
     DEFAULT_CAPACITY = 64
 
+    FLAGS = %w[--connect --secret --sidecar-id --capacity --help -h].freeze
+
     def self.parse(argv, env = ENV)
       flags = {}
+      # OptionParser happily takes the next flag as a missing value
+      # (`--secret --capacity 3` would make the secret "--capacity").
+      value = lambda do |flag, v|
+        raise Invalid, "#{flag} needs a value, got the flag #{v}" if FLAGS.include?(v.split("=", 2).first)
+
+        flags[flag.delete_prefix("--").tr("-", "_").to_sym] = v
+      end
       parser = OptionParser.new do |o|
         o.banner = "usage: stephost-sidecar-ruby [--connect HOST:PORT] [--secret S] " \
                    "[--sidecar-id ID] [--capacity N] [DIR]"
         o.on("--connect HOST:PORT", "host's sidecar port (STEPHOST_CONNECT, default #{DEFAULT_CONNECT})") do |v|
-          flags[:connect] = v
+          value.("--connect", v)
         end
-        o.on("--secret S", "shared secret sent in the hello (STEPHOST_SECRET)") { |v| flags[:secret] = v }
-        o.on("--sidecar-id ID", "identity in the hello (STEPHOST_SIDECAR_ID)") { |v| flags[:sidecar_id] = v }
+        o.on("--secret S", "shared secret sent in the hello (STEPHOST_SECRET)") { |v| value.("--secret", v) }
+        o.on("--sidecar-id ID", "identity in the hello (STEPHOST_SIDECAR_ID)") { |v| value.("--sidecar-id", v) }
         o.on("--capacity N", "invocations in flight at once (STEPHOST_CAPACITY, default 64)") do |v|
-          flags[:capacity] = v
+          value.("--capacity", v)
         end
         o.on("-h", "--help") do
           $stdout.puts o
@@ -46,7 +55,7 @@ module Stephost
         secret: pick.(:secret, "STEPHOST_SECRET").to_s,
         sidecar_id: pick.(:sidecar_id, "STEPHOST_SIDECAR_ID") || "ruby-#{Socket.gethostname}-#{Process.pid}",
         capacity: check_capacity(pick.(:capacity, "STEPHOST_CAPACITY")),
-        project: File.expand_path(rest.first || env["STEPHOST_PROJECT"].then { |p| p.to_s.empty? ? "." : p }),
+        project: check_project(rest.first || env["STEPHOST_PROJECT"].then { |p| p.to_s.empty? ? "." : p }),
         log_format: check_choice("STEPHOST_LOG_FORMAT", env["STEPHOST_LOG_FORMAT"] || "text", %w[text json]),
         log_level: check_choice("STEPHOST_LOG_LEVEL", (env["STEPHOST_LOG_LEVEL"] || "info").downcase,
                                 %w[debug info warn error])
@@ -59,6 +68,13 @@ module Stephost
       return value if value.match?(/\A.+:\d+\z/)
 
       raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT"
+    end
+
+    def self.check_project(value)
+      path = File.expand_path(value)
+      return path if File.directory?(path)
+
+      raise Invalid, "project DIR / STEPHOST_PROJECT: #{value.inspect} is not a directory"
     end
 
     def self.check_capacity(value)

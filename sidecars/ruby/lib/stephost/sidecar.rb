@@ -35,16 +35,21 @@ module Stephost
 
     # Returns the process exit code.
     def run
+      # Signals are queued from the very start: a SIGTERM while step files
+      # are still loading must still end in a clean exit 0.
+      control = Queue.new
+      %w[TERM INT].each { |sig| trap(sig) { control << [:signal, sig] } }
+
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
       @log.info("steps loaded", project: @options.project, steps: loader.steps.size,
                                 load_errors: loader.failures.size)
 
+      return 0 unless control.empty? # stopped while loading: nothing started yet
+
       executor = Executor.new(loader.steps, capacity: @options.capacity, log: @log)
-      control = Queue.new
       connection = Connection.new(address: @options.connect, hello: hello(loader), executor: executor,
                                   log: @log, on_rejected: ->(why) { control << [:rejected, why] })
-      %w[TERM INT].each { |sig| trap(sig) { control << [:signal, sig] } }
       thread = Thread.new do
         Thread.current.name = "stephost-connection"
         connection.run

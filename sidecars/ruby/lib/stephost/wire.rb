@@ -11,7 +11,7 @@ module Stephost
   module Wire
     # Frames from the sidecar itself (lib/, bin/) are noise in a step
     # author's stack trace.
-    SIDECAR_DIR = File.expand_path("../..", __dir__)
+    SIDECAR_DIRS = %w[lib bin].map { |d| "#{File.expand_path("../../#{d}", __dir__)}/" }.freeze
 
     module_function
 
@@ -49,7 +49,7 @@ module Stephost
     # (Class)" then "\tfrom ..." lines), without the sidecar's frames, and
     # with the cause chain because wrapped errors hide the real reason.
     def stack(exception, depth = 0)
-      frames = (exception.backtrace || []).reject { |f| f.start_with?(SIDECAR_DIR) }
+      frames = (exception.backtrace || []).reject { |f| f.start_with?(*SIDECAR_DIRS) }
       # A SyntaxError's message already names file and line; its backtrace
       # is only where the file was loaded from.
       frames = [] if exception.is_a?(SyntaxError)
