@@ -1,0 +1,198 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require "timeout"
+
+# The real sidecar process (bin/stephost-sidecar-ruby) against an in-process
+# stand-in for the host, over real gRPC: hello, invocations, host calls,
+# heartbeats, reconnect, SIGTERM and rejection.
+class EndToEndTest < Minitest::Test
+  include StephostTest::Project
+  V1 = Stephost::V1
+  BIN = File.expand_path("../bin/stephost-sidecar-ruby", __dir__)
+
+  STEPS = {
+    "steps/hello.step.rb" => <<~RUBY,
+      def config = { type: "api", name: "hello", path: "/hello/:name", method: "GET", emits: ["greeted"] }
+
+      def handler(req, ctx)
+        name = req[:pathParams][:name]
+        count = (ctx.state.get("greetings", name) || 0) + 1
+        ctx.state.set("greetings", name, count)
+        ctx.emit(topic: "greeted", data: { name: name })
+        ctx.logger.info("greeted", { name: name })
+        { status: 200, body: { hello: name, count: count, trace: ctx.trace_id } }
+      end
+    RUBY
+    "steps/slow_step.rb" => <<~RUBY,
+      def config = { "type" => "event", "name" => "slow", "subscribes" => ["slow"] }
+      def handler(input, ctx) = sleep(input["seconds"]) && "slept"
+    RUBY
+    "steps/broken.step.rb" => "def config(\n"
+  }.freeze
+
+  # One Connect stream as the host sees it.
+  class Stream
+    attr_reader :hello, :inbox
+
+    def initialize
+      @out = Queue.new
+      @inbox = Queue.new # every SidecarMessage after the hello
+      @hello = Queue.new
+    end
+
+    def send(**kind) = @out << V1::HostMessage.new(**kind)
+    def finish = @out << :end
+
+    def replies
+      out = @out
+      Enumerator.new do |y|
+        loop do
+          m = out.pop
+          break if m == :end
+
+          y << V1::HostBatch.new(messages: [m])
+        end
+      end
+    end
+
+    def read(requests)
+      requests.each do |batch|
+        batch.messages.each { |m| m.kind == :hello ? @hello << m.hello : @inbox << m }
+      end
+    rescue StandardError
+      nil
+    ensure
+      finish
+    end
+
+    # Next message of one kind (:emit for an emit call), answering state
+    # calls from `store` meanwhile.
+    def next_of(kind, store: {}, timeout: 10)
+      Timeout.timeout(timeout) do
+        loop do
+          m = @inbox.pop
+          if m.kind == :call
+            return m.call if kind == :emit && m.call.op == :emit
+
+            answer(m.call, store)
+          elsif m.kind == kind
+            return m.public_send(kind)
+          end
+        end
+      end
+    end
+
+    def answer(call, store)
+      result = case call.op
+               when :state
+                 s = call.state
+                 key = [s.group, s.key]
+                 s.op == :SET ? (store[key] = s.value_json) : store.fetch(key, "null")
+               else "null"
+               end
+      send(call_result: V1::CallResult.new(call_id: call.call_id, result_json: result))
+    end
+  end
+
+  class FakeHost < V1::SidecarHost::Service
+    attr_reader :streams
+
+    def initialize(reject: nil)
+      super()
+      @streams = Queue.new
+      @reject = reject
+    end
+
+    def connect(requests, _call)
+      stream = Stream.new
+      Thread.new { stream.read(requests) }
+      Thread.new do
+        hello = stream.hello.pop
+        if @reject
+          stream.send(rejection: V1::Rejection.new(code: @reject, message: "go away"))
+          stream.finish
+        else
+          stream.send(welcome: V1::Welcome.new(host_id: "fake", protocol_version: 1, heartbeat_interval_ms: 200))
+        end
+        @streams << [stream, hello]
+      end
+      stream.replies
+    end
+  end
+
+  def with_host(reject: nil)
+    host = FakeHost.new(reject: reject)
+    server = GRPC::RpcServer.new(pool_size: 8)
+    port = server.add_http2_port("127.0.0.1:0", :this_port_is_insecure)
+    server.handle(host)
+    thread = Thread.new { server.run }
+    server.wait_till_running(5)
+    yield host, port
+  ensure
+    server&.stop
+    thread&.join(5)
+  end
+
+  def spawn_sidecar(port, dir, *args)
+    Process.spawn("ruby", BIN, "--connect", "127.0.0.1:#{port}", "--sidecar-id", "rb-e2e", *args, dir,
+                  out: File::NULL, err: ENV["E2E_LOG"] ? $stderr : File::NULL)
+  end
+
+  def wait_exit(pid, timeout = 15)
+    Timeout.timeout(timeout) { Process.wait2(pid).last.exitstatus }
+  end
+
+  def api(params) = JSON.generate({ method: "GET", path: "/", body: nil, headers: {}, pathParams: params,
+                                    queryParams: {} })
+
+  def test_serves_invocations_and_host_calls_reconnects_and_stops_on_sigterm
+    with_project(STEPS) do |dir|
+      with_host do |host, port|
+        pid = spawn_sidecar(port, dir, "--capacity", "4")
+        stream, hello = Timeout.timeout(15) { host.streams.pop }
+        assert_equal ["ruby", "rb-e2e", 4, 1], [hello.language, hello.sidecar_id, hello.capacity, hello.protocol_version]
+        assert_equal %w[hello slow], hello.steps.map(&:name)
+        assert_equal ["steps/broken.step.rb"], hello.load_errors.map(&:file)
+
+        store = {}
+        stream.send(invocation: V1::Invocation.new(invocation_id: "1", step: "hello", trace_id: "tr",
+                                                   payload_json: api(name: "ada")))
+        emit = stream.next_of(:emit, store: store)
+        assert_equal ["greeted", '{"name":"ada"}'], [emit.emit.topic, emit.emit.data_json]
+        stream.answer(emit, store)
+        log = stream.next_of(:log, store: store)
+        assert_equal ["info", "greeted", "1"], [log.level, log.message, log.invocation_id]
+        result = stream.next_of(:result, store: store)
+        assert_equal({ "status" => 200, "body" => { "hello" => "ada", "count" => 1, "trace" => "tr" }, "headers" => {} },
+                     JSON.parse(result.result_json))
+        assert_equal "1", store[%w[greetings ada]]
+        assert stream.next_of(:heartbeat, store: store)
+
+        # The host ends the stream: the sidecar comes back with a new hello.
+        stream.finish
+        stream, hello = Timeout.timeout(15) { host.streams.pop }
+        assert_equal "rb-e2e", hello.sidecar_id
+
+        # SIGTERM with a handler in flight: it finishes, then exit 0.
+        stream.send(invocation: V1::Invocation.new(invocation_id: "2", step: "slow", payload_json: '{"seconds":0.5}'))
+        sleep 0.2
+        Process.kill("TERM", pid)
+        assert_equal '"slept"', stream.next_of(:result).result_json
+        assert_equal 0, wait_exit(pid)
+        pid = nil
+      ensure
+        Process.kill("KILL", pid) if pid
+      end
+    end
+  end
+
+  def test_rejected_hello_exits_2
+    with_project(STEPS) do |dir|
+      with_host(reject: "unauthenticated") do |_host, port|
+        pid = spawn_sidecar(port, dir)
+        assert_equal 2, wait_exit(pid)
+      end
+    end
+  end
+end

@@ -1,0 +1,81 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+class SessionTest < Minitest::Test
+  V1 = Stephost::V1
+
+  def log_msg(text) = V1::SidecarMessage.new(log: V1::LogRecord.new(message: text))
+
+  def quiet_thread(&block) = Thread.new(&block).tap { |t| t.report_on_exception = false }
+
+  def test_writer_drains_everything_queued_into_one_batch
+    session = Stephost::Session.new
+    out = session.outbound
+    3.times { |i| session.push(log_msg("m#{i}")) }
+    assert_equal %w[m0 m1 m2], out.next.messages.map { |m| m.log.message }
+    session.push(log_msg("m3"))
+    assert_equal %w[m3], out.next.messages.map { |m| m.log.message }
+    session.close("done")
+    assert_raises(StopIteration) { out.next }
+  end
+
+  def test_batches_are_bounded
+    session = Stephost::Session.new
+    out = session.outbound
+    (Stephost::Session::MAX_BATCH + 5).times { |i| session.push(log_msg(i.to_s)) }
+    assert_equal Stephost::Session::MAX_BATCH, out.next.messages.size
+    assert_equal 5, out.next.messages.size
+  end
+
+  def test_call_results_are_matched_by_call_id
+    session = Stephost::Session.new
+    out = session.outbound
+    get = quiet_thread { session.call("inv-1", state: V1::StateCall.new(op: :GET, group: "g", key: "k")) }
+    emit = quiet_thread { session.call("inv-2", emit: V1::EmitCall.new(topic: "t", data_json: "1")) }
+    calls = []
+    calls.concat(out.next.messages.map(&:call)) while calls.size < 2
+    assert_equal 2, calls.map(&:call_id).uniq.size
+    by_op = calls.to_h { |c| [c.op, c] }
+    assert_equal "inv-1", by_op[:state].invocation_id
+    # Answer in the opposite order to the calls.
+    session.resolve(V1::CallResult.new(call_id: by_op[:emit].call_id, result_json: "null"))
+    session.resolve(V1::CallResult.new(call_id: by_op[:state].call_id, result_json: '{"v":1}'))
+    assert_equal({ "v" => 1 }, get.value)
+    assert_nil emit.value
+  end
+
+  def test_close_fails_waiting_calls_and_drops_later_output
+    session = Stephost::Session.new
+    waiting = quiet_thread { session.call("inv", emit: V1::EmitCall.new(topic: "t")) }
+    sleep 0.01 until session.instance_variable_get(:@pending).any?
+    session.close("gone")
+    err = assert_raises(Stephost::ConnectionLostError) { waiting.value }
+    assert_match(/gone/, err.message)
+    assert_raises(Stephost::ConnectionLostError) { session.call("inv", emit: V1::EmitCall.new(topic: "t")) }
+    refute session.push(log_msg("late"))
+  end
+
+  def test_a_silent_host_kills_the_stream
+    session = Stephost::Session.new
+    killed = Queue.new
+    session.attach(Object.new.tap { |op| op.define_singleton_method(:cancel) { killed << true } })
+    session.welcome(20) # ms
+    session.start_watchdog
+    assert killed.pop
+    assert_match(/no message from the host/, session.kill_reason)
+    session.close("test over")
+  end
+
+  def test_heartbeats_carry_in_flight
+    session = Stephost::Session.new(in_flight: -> { 3 })
+    out = session.outbound
+    session.welcome(20)
+    session.start_watchdog
+    beat = nil
+    beat = out.next.messages.find(&:heartbeat) until beat
+    assert_equal 3, beat.heartbeat.in_flight
+    assert_operator beat.heartbeat.sent_unix_ms, :>, 0
+    session.close("test over")
+  end
+end
