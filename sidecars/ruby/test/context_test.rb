@@ -66,6 +66,13 @@ class ContextTest < Minitest::Test
     assert recs.all? { |r| r.time_unix_ms.positive? }
   end
 
+  def test_child_logger_carries_its_fields
+    child = @ctx.logger.child(order: 7)
+    child.info("a")
+    child.child("step" => "two").warn("b", { order: 8 })
+    assert_equal ['{"order":7}', '{"order":8,"step":"two"}'], @session.drain.map { |m| m.log.fields_json }
+  end
+
   def test_streams_by_method_or_index
     @ctx.streams.chat.set("room", "m1", { text: "hi" })
     @ctx.streams[:chat].send_event({ groupId: "room" }, { type: "typing", data: {} })

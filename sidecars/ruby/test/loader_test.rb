@@ -123,6 +123,16 @@ class LoaderTest < Minitest::Test
     cases.each { |file, (_, pattern)| assert_match pattern, got.fetch(file), file }
   end
 
+  def test_a_step_may_require_stephost_for_the_error_classes
+    src = <<~RUBY
+      require "stephost"
+      def config = { type: "event", name: "e", subscribes: ["t"] }
+      def handler(input, ctx) = raise(Stephost::NonRetryableError, "no")
+    RUBY
+    step = load_project("steps/e_step.rb" => src).steps.first
+    assert_raises(Stephost::NonRetryableError) { step.run({}, nil) }
+  end
+
   def test_noop_needs_no_handler
     step = load_project("steps/n.step.rb" => "CONFIG = { type: 'noop', name: 'n' }").steps.first
     assert_equal "noop", step.type

@@ -19,10 +19,18 @@ class StepTest < Minitest::Test
                  run_api(api_step(->(_r, _c) { { "body" => "hi" } })))
   end
 
-  def test_non_hash_response_is_a_type_error
-    err = assert_raises(TypeError) { run_api(api_step(->(_r, _c) { "oops" })) }
-    assert_match(/must return a Hash like \{status: 200/, err.message)
-    assert_raises(TypeError) { run_api(api_step(->(_r, _c) { { status: "abc" } })) }
+  def test_anything_that_is_not_a_response_is_the_body_of_a_200
+    assert_equal({ "status" => 200, "body" => "plain", "headers" => {} }, run_api(api_step(->(_r, _c) { "plain" })))
+    assert_equal({ "status" => 200, "body" => { "a" => 1 }, "headers" => {} },
+                 run_api(api_step(->(_r, _c) { { a: 1 } })))
+    assert_equal({ "status" => 200, "body" => nil, "headers" => {} }, run_api(api_step(->(_r, _c) {})))
+  end
+
+  def test_bad_status_or_headers_are_type_errors
+    err = assert_raises(TypeError) { run_api(api_step(->(_r, _c) { { status: "200" } })) }
+    assert_match(/status must be an Integer from 100 to 599, got "200"/, err.message)
+    assert_raises(TypeError) { run_api(api_step(->(_r, _c) { { status: 99 } })) }
+    assert_raises(TypeError) { run_api(api_step(->(_r, _c) { { status: 200, headers: [] } })) }
   end
 
   def test_request_is_indifferent_and_carries_middleware_data
@@ -54,7 +62,7 @@ class StepTest < Minitest::Test
   end
 
   def test_handlers_may_declare_fewer_parameters
-    assert_equal 200, run_api(api_step(->(req) { { status: 200, body: req.class.name } }))["status"]
+    assert_equal "Stephost::Request", run_api(api_step(->(req) { { status: 200, body: req.class.name } }))["body"]
     step = Stephost::Step.new(file: "f", config: { "name" => "c", "type" => "cron" }, handler: -> { 5 })
     assert_equal "5", step.run(nil, :ctx)
   end

@@ -97,14 +97,18 @@ module Stephost
   # ctx.logger: records go to the host, which stamps them with the step and
   # trace id and prints/stores them. Fire and forget: never blocks.
   class Logger
-    def initialize(session, invocation_id)
+    def initialize(session, invocation_id, base = nil)
       @session = session
       @invocation_id = invocation_id
+      @base = base # fields every record of a child logger carries
     end
 
     %w[debug info warn error].each do |level|
       define_method(level) { |message, fields = nil| log(level, message, fields) }
     end
+
+    # A logger whose records all carry `fields` (merged under each call's own).
+    def child(fields) = Logger.new(@session, @invocation_id, (@base || {}).merge(fields.to_h.transform_keys(&:to_s)))
 
     def log(level, message, fields = nil)
       @session.push(V1::SidecarMessage.new(log: V1::LogRecord.new(
@@ -120,10 +124,10 @@ module Stephost
     # Motia runner's behaviour), and a value JSON cannot carry is inspected
     # rather than losing the log line.
     def fields_json(fields)
-      return "" if fields.nil?
-
-      fields = fields.to_h if fields.respond_to?(:to_h) && !fields.is_a?(Hash) && !fields.is_a?(Array)
-      Wire.dump(fields.is_a?(Hash) ? fields : { "data" => fields })
+      fields = fields.to_h if fields.respond_to?(:to_h) && !fields.is_a?(Hash) && !fields.is_a?(Array) && !fields.nil?
+      fields = { "data" => fields } unless fields.nil? || fields.is_a?(Hash)
+      fields = @base.merge((fields || {}).transform_keys(&:to_s)) if @base
+      fields.nil? ? "" : Wire.dump(fields)
     rescue StandardError
       Wire.dump({ "data" => fields.inspect })
     end

@@ -1,9 +1,11 @@
 # frozen_string_literal: true
 
 # The generated stubs require each other as "stephost/v1/...", so their
-# root goes on the load path once, here.
-gen = File.expand_path("gen", __dir__)
-$LOAD_PATH.unshift(gen) unless $LOAD_PATH.include?(gen)
+# root goes on the load path, and so does lib/ so that a step file may
+# `require "stephost"` (for the error classes) like any installed library.
+[File.expand_path("gen", __dir__), File.expand_path("..", __dir__)].each do |dir|
+  $LOAD_PATH.unshift(dir) unless $LOAD_PATH.include?(dir)
+end
 require "stephost/v1/sidecar_services_pb"
 
 require_relative "../stephost"
@@ -38,7 +40,14 @@ module Stephost
       # Signals are queued from the very start: a SIGTERM while step files
       # are still loading must still end in a clean exit 0.
       control = Queue.new
-      %w[TERM INT].each { |sig| trap(sig) { control << [:signal, sig] } }
+      signalled = false
+      %w[TERM INT].each do |sig|
+        trap(sig) do
+          Process.exit!(0) if signalled # a second signal stops waiting for handlers
+          signalled = true
+          control << [:signal, sig]
+        end
+      end
 
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }

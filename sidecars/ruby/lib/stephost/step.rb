@@ -51,25 +51,33 @@ module Stephost
       normalize(@middleware[index].call(req, ctx, next_fn))
     end
 
-    # {status:, body:, headers:} with Symbol or String keys, to the wire
-    # shape {"status" => Integer, "body" => any, "headers" => {String => String}}.
-    # Returned as an IndifferentHash so middleware can write
+    RESPONSE_KEYS = ["status", "body", "headers", :status, :body, :headers].freeze
+
+    # The same rule in every language: a Hash with any of status/body/headers
+    # (Symbol or String keys) is a response, status defaulting to 200;
+    # anything else is the body of a 200. Returned in the wire shape
+    # {"status" => Integer, "body" => any, "headers" => {String => String}}
+    # as an IndifferentHash, so middleware can write
     # `res[:headers]["x-mw"] = "stamped"`.
     def normalize(res)
-      unless res.is_a?(Hash)
-        raise TypeError, "api step #{name} must return a Hash like {status: 200, body: ...}, got #{res.class}"
+      unless res.is_a?(Hash) && RESPONSE_KEYS.any? { |k| res.key?(k) }
+        return IndifferentHash["status" => 200, "body" => res, "headers" => IndifferentHash.new]
       end
 
-      status = res[:status] || res["status"] || 200
-      status = Integer(status, exception: false) || raise(TypeError, "api step #{name}: status #{status.inspect} is not an Integer")
-      headers = res[:headers] || res["headers"] || {}
-      raise TypeError, "api step #{name}: headers must be a Hash, got #{headers.class}" unless headers.is_a?(Hash)
+      status = fetch(res, "status") || 200
+      unless status.is_a?(Integer) && (100..599).cover?(status)
+        raise TypeError, "api step #{name}: response status must be an Integer from 100 to 599, got #{status.inspect}"
+      end
+
+      headers = fetch(res, "headers") || {}
+      raise TypeError, "api step #{name}: response headers must be a Hash, got #{headers.class}" unless headers.is_a?(Hash)
 
       out_headers = IndifferentHash.new
       headers.each { |k, v| out_headers[k.to_s] = v.is_a?(Array) ? v.join(", ") : v.to_s }
-      body = res.key?(:body) ? res[:body] : res["body"]
-      IndifferentHash["status" => status, "body" => body, "headers" => out_headers]
+      IndifferentHash["status" => status, "body" => fetch(res, "body"), "headers" => out_headers]
     end
+
+    def fetch(hash, key) = hash.key?(key) ? hash[key] : hash[key.to_sym]
 
     # Event and cron return values are mostly accidental in Ruby (the last
     # expression is returned implicitly), so one that cannot become JSON is
