@@ -98,7 +98,6 @@ class Host:
         self.service = SidecarService(
             self.registry,
             Calls(self.publisher, self.state),
-            self.invoker.slot_freed,
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )

@@ -17,7 +17,7 @@ import pytest
 from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
-LANGUAGES = ["python"]
+LANGUAGES = ["python", "node"]
 FIXTURE_STEPS = 12
 
 

@@ -19,17 +19,22 @@ from stephost_host.steps.registry import Registry, StepEntry
 log = logging.getLogger("stephost.invoke")
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _expire(fut: asyncio.Future[Any], step: str, timeout: float) -> None:
+    if not fut.done():
+        fut.set_exception(InvocationTimeout(f"step {step!r} timed out after {timeout:g}s"))
+
+
 class Invoker:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self._freed = asyncio.Event()
-        self._waiting = 0
-
-    def slot_freed(self) -> None:
-        if self._waiting:
-            self._freed.set()
 
     async def _pick(self, entry: StepEntry, deadline: float) -> Session:
+        loop = asyncio.get_running_loop()
         while True:
             if not entry.sessions:
                 raise StepUnavailable(
@@ -41,14 +46,15 @@ class Invoker:
             remaining = deadline - time.time()
             if remaining <= 0:
                 raise InvocationTimeout(f"step {entry.name!r} had no free sidecar slot before its deadline")
-            self._waiting += 1
-            self._freed.clear()
+            # Queue on every replica; the first to free a slot wakes us (one waiter per slot).
+            waiter: asyncio.Future[None] = loop.create_future()
+            for session in entry.sessions:
+                session.waiters.append(waiter)
+            timer = loop.call_later(remaining, _wake, waiter)
             try:
-                await asyncio.wait_for(self._freed.wait(), remaining)
-            except TimeoutError:
-                pass
+                await waiter
             finally:
-                self._waiting -= 1
+                timer.cancel()
 
     async def invoke(
         self,
@@ -68,12 +74,18 @@ class Invoker:
         deadline = time.time() + timeout
         session = await self._pick(entry, deadline)
         inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic)
+        # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
+        timer = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - time.time()), _expire, fut, step, timeout
+        )
         try:
-            result_json = await asyncio.wait_for(fut, max(0.0, deadline - time.time()))
-        except TimeoutError:
+            result_json = await fut
+        except InvocationTimeout:
             session.cancel(inv_id, f"timed out after {timeout:g}s")
-            raise InvocationTimeout(f"step {step!r} timed out after {timeout:g}s") from None
+            raise
         except asyncio.CancelledError:
             session.cancel(inv_id, "the caller went away")
             raise
+        finally:
+            timer.cancel()
         return _wire.loads(result_json)

@@ -11,7 +11,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -31,14 +31,12 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self,
         registry: Registry,
         calls: CallHandler,
-        on_free: Callable[[], None],
         *,
         secret: str,
         heartbeat_ms: int,
     ) -> None:
         self.registry = registry
         self.calls = calls
-        self.on_free = on_free
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
         self.host_id = uuid.uuid4().hex[:8]
@@ -102,7 +100,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             yield pb.HostBatch(messages=[pb.HostMessage(rejection=rejection)])
             return
 
-        session = Session(hello, context.peer(), self.calls, self.on_free)
+        session = Session(hello, context.peer(), self.calls)
         for err in hello.load_errors:
             log.error(
                 "%s: could not load %s: %s",

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ CallHandler = Callable[["Session", InFlight | None, pb.HostCall], Awaitable[Any]
 
 
 class Session:
-    def __init__(self, hello: pb.Hello, peer: str, calls: CallHandler, on_free: Callable[[], None]) -> None:
+    def __init__(self, hello: pb.Hello, peer: str, calls: CallHandler) -> None:
         self.sidecar_id = hello.sidecar_id
         self.language = hello.language
         self.capacity = max(1, hello.capacity)
@@ -46,7 +47,8 @@ class Session:
         self.last_seen = time.monotonic()
         self.closed = False
         self._calls = calls
-        self._on_free = on_free
+        # Invokers waiting for a free slot here (the same waiter may queue on every replica).
+        self.waiters: deque[asyncio.Future[None]] = deque()
 
     def __repr__(self) -> str:
         return f"<Session {self.language} {self.sidecar_id}>"
@@ -93,7 +95,7 @@ class Session:
     def cancel(self, inv_id: str, reason: str) -> None:
         if self.inflight.pop(inv_id, None) is not None:
             self.send(pb.HostMessage(cancel=pb.Cancel(invocation_id=inv_id, reason=reason)))
-            self._on_free()
+            self._slot_freed()
 
     def _finish(self, res: pb.InvocationResult) -> None:
         entry = self.inflight.pop(res.invocation_id, None)
@@ -106,7 +108,14 @@ class Session:
             )
         else:
             entry.future.set_result(res.result_json)
-        self._on_free()
+        self._slot_freed()
+
+    def _slot_freed(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     # -- reading -------------------------------------------------------------
 
@@ -158,7 +167,10 @@ class Session:
                 entry.future.set_exception(lost)
         self.inflight.clear()
         self.out.put_nowait(None)
-        self._on_free()
+        for waiter in self.waiters:  # let them pick another replica, or find none
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
 
 
 def _error_type(exc: Exception) -> str:

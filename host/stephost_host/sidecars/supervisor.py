@@ -8,6 +8,7 @@ restart with backoff when it dies, and a stop ladder: SIGTERM, wait, SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -24,6 +25,24 @@ from stephost_host.sidecars.languages import Language
 log = logging.getLogger("stephost.supervisor")
 READY_TIMEOUT = 60.0
 STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
+
+
+def child_line(text: str) -> tuple[int, str]:
+    """A sidecar's output line -> (level, message), keeping the level the sidecar chose.
+
+    Sidecars print "LEVEL message", or JSON with "level" and "msg" when STEPHOST_LOG_FORMAT=json.
+    """
+    if text.startswith("{"):
+        try:
+            doc = json.loads(text)
+            return LEVELS.get(str(doc.get("level", "")).lower(), logging.INFO), str(
+                doc.get("msg", doc.get("message", text))
+            )
+        except ValueError:
+            pass
+    word, _, rest = text.partition(" ")
+    level = LEVELS.get(word.lower())
+    return (level, rest) if level else (logging.INFO, text)
 
 
 class SidecarProcess:
@@ -79,11 +98,8 @@ class SidecarProcess:
         assert proc.stdout
         child = logging.getLogger(f"stephost.{self.lang.name}")
         while line := await proc.stdout.readline():
-            text = line.decode(errors="replace").rstrip()
-            # Sidecars print "LEVEL message"; keep their level instead of wrapping it in ours.
-            word, _, rest = text.partition(" ")
-            level = LEVELS.get(word.lower())
-            child.log(level or logging.INFO, rest if level else text, extra={"language": self.lang.name})
+            level, text = child_line(line.decode(errors="replace").rstrip())
+            child.log(level, text, extra={"language": self.lang.name})
 
     async def _await_ready(
         self, proc: asyncio.subprocess.Process, sidecar_id: str, ready: asyncio.Future[Any]

@@ -61,12 +61,15 @@ class Runner:
 
 
 def normalise_response(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or "status" not in value:
-        raise TypeError(
-            f"an api handler must return a dict like {{'status': 200, 'body': ...}}, got {value!r:.200}"
-        )
-    status = value["status"]
-    if not isinstance(status, int) or not 100 <= status <= 599:
+    """Any return value -> {status, body, headers}; the same rule in every language.
+
+    A dict with any of status/body/headers is a response (status defaults to 200);
+    anything else is the body of a 200.
+    """
+    if not (isinstance(value, dict) and ({"status", "body", "headers"} & value.keys())):
+        return {"status": 200, "body": value, "headers": {}}
+    status = value.get("status", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
     headers = value.get("headers") or {}
     return {

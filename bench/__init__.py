@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m bench). Each comparison runs its baseline beside it."""
