@@ -1,0 +1,51 @@
+"""The Python sidecar's connection: capacity, and reconnecting to a host that comes back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from tests.harness import ROOT, eventually
+
+PROJECTS = ROOT / "tests" / "projects"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_invocations_run_concurrently_up_to_the_declared_capacity(start_host: Any) -> None:
+    host = start_host(PROJECTS / "concurrency", env={"STEPHOST_CAPACITY": "4"})
+    with ThreadPoolExecutor(12) as pool:
+        peaks = list(pool.map(lambda _: httpx.get(host.url + "/peak", timeout=30).json()["peak"], range(12)))
+    assert max(peaks) == 4
+
+
+def test_sidecar_reconnects_and_reregisters_when_the_host_returns(start_host: Any) -> None:
+    port = _free_port()
+    first = start_host(PROJECTS / "clash", live_steps=0, args=["--no-sidecars", "--sidecar-port", str(port)])
+    side = subprocess.Popen(
+        [sys.executable, "-m", "stephost_sidecar", "--connect", f"127.0.0.1:{port}", str(PROJECTS / "clash")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        eventually(lambda: first.steps().get("clash-other", {}).get("live"))
+        assert first.stop() == 0
+        second = start_host(
+            PROJECTS / "clash", live_steps=2, args=["--no-sidecars", "--sidecar-port", str(port)]
+        )
+        assert httpx.get(second.url + "/other").json() == {"other": True}
+    finally:
+        side.terminate()
+        out, _ = side.communicate(timeout=20)
+    assert "reconnecting to 127.0.0.1" in out
