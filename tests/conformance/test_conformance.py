@@ -17,7 +17,7 @@ import pytest
 from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
-LANGUAGES = ["python", "node"]
+LANGUAGES = ["python", "node", "ruby"]
 FIXTURE_STEPS = 12
 
 
