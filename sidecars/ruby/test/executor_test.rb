@@ -69,7 +69,7 @@ class ExecutorTest < Minitest::Test
     session = StephostTest::FakeSession.new
     ex.submit(session, StephostTest.invocation(step: "sleeper", id: "s"))
     sleep 0.05 until ex.in_flight == 1
-    ex.cancel("s", "deadline")
+    ex.cancel(session, "s", "deadline")
     r = results(session, 1).first
     assert_equal ["s", "Cancelled", "deadline"], [r.invocation_id, r.error.type, r.error.message]
     assert ensured.pop
@@ -84,7 +84,7 @@ class ExecutorTest < Minitest::Test
     session = StephostTest::FakeSession.new
     ex.submit(session, StephostTest.invocation(step: "blocker", id: "first"))
     ex.submit(session, StephostTest.invocation(step: "blocker", id: "queued"))
-    ex.cancel("queued")
+    ex.cancel(session, "queued")
     gate << :go
     assert_equal ["first"], results(session, 1).map(&:invocation_id)
     assert ex.wait_idle(1)
@@ -102,8 +102,25 @@ class ExecutorTest < Minitest::Test
     ex.abandon(dead)
     assert_equal "Cancelled", results(dead, 1).first.error.type
     assert_equal 1, ex.in_flight
-    ex.cancel("l")
+    ex.cancel(live, "l")
     assert ex.wait_idle(2)
+  end
+
+  def test_the_same_id_from_two_sessions_are_two_invocations
+    gate = Queue.new
+    blocker = step("blocker") { |_i, _c| gate.pop }
+    ex = Stephost::Executor.new([blocker], capacity: 2, log: Log)
+    old = StephostTest::FakeSession.new
+    new = StephostTest::FakeSession.new
+    ex.submit(old, StephostTest.invocation(step: "blocker", id: "1"))
+    ex.submit(new, StephostTest.invocation(step: "blocker", id: "1"))
+    sleep 0.01 until ex.in_flight == 2
+    ex.cancel(new, "1")
+    assert_equal "Cancelled", results(new, 1).first.error.type
+    assert_equal 1, ex.in_flight
+    gate << :go
+    assert_equal "1", results(old, 1).first.invocation_id
+    assert ex.wait_idle(1)
   end
 
   def test_many_cancels_never_leak_into_the_next_invocation
@@ -112,7 +129,7 @@ class ExecutorTest < Minitest::Test
     session = StephostTest::FakeSession.new
     200.times do |i|
       ex.submit(session, StephostTest.invocation(step: "fast", id: "f#{i}"))
-      ex.cancel("f#{i - 1}") if i.positive? # races the handler finishing
+      ex.cancel(session, "f#{i - 1}") if i.positive? # races the handler finishing
     end
     assert ex.wait_idle(5)
     out = session.drain.map(&:result).to_h { |r| [r.invocation_id, r] }

@@ -94,7 +94,7 @@ module Stephost
       when :invocation
         @executor.submit(session, message.invocation) unless @draining
       when :call_result then session.resolve(message.call_result)
-      when :cancel then @executor.cancel(message.cancel.invocation_id, message.cancel.reason)
+      when :cancel then @executor.cancel(session, message.cancel.invocation_id, message.cancel.reason)
       when :welcome then welcomed(session, message.welcome)
       when :rejection then rejected(session, message.rejection)
       end

@@ -25,8 +25,11 @@ module Stephost
       @jobs = Queue.new
       @mutex = Mutex.new
       @idle = ConditionVariable.new
-      @queued = {}  # invocation_id => Job, not started yet
-      @running = {} # invocation_id => [Job, Thread]
+      # Keyed by [session, invocation_id]: ids are unique per host, and after
+      # a reconnect to another (or a restarted) host an abandoned
+      # invocation may still be unwinding under an id the new host reuses.
+      @queued = {}  # key => Job, not started yet
+      @running = {} # key => [Job, Thread]
       @threads = Array.new(capacity) { |i| Thread.new { work(i) } }
     end
 
@@ -35,17 +38,18 @@ module Stephost
 
     def submit(session, invocation)
       job = Job.new(session, invocation)
-      @mutex.synchronize { @queued[invocation.invocation_id] = job }
+      @mutex.synchronize { @queued[[session, invocation.invocation_id]] = job }
       @jobs.push(job)
     end
 
     # Best effort: a queued job is dropped, a running one gets Cancelled.
-    def cancel(invocation_id, reason = "cancelled by the host")
+    def cancel(session, invocation_id, reason = "cancelled by the host")
+      key = [session, invocation_id]
       @mutex.synchronize do
-        if @queued.delete(invocation_id)
+        if @queued.delete(key)
           signal_if_idle
         else
-          _job, thread = @running[invocation_id]
+          _job, thread = @running[key]
           thread&.raise(Cancelled, reason)
         end
       end
@@ -93,10 +97,11 @@ module Stephost
     def run(job)
       inv = job.invocation
       id = inv.invocation_id
+      key = [job.session, id]
       @mutex.synchronize do
-        return unless @queued.delete(id) # cancelled or abandoned before it started
+        return unless @queued.delete(key) # cancelled or abandoned before it started
 
-        @running[id] = [job, Thread.current]
+        @running[key] = [job, Thread.current]
       end
       started = now
       result = begin
@@ -108,7 +113,7 @@ module Stephost
       # that set to empty and then closes the stream, which must not
       # overtake this result.
       job.session.push(V1::SidecarMessage.new(result: result))
-      finish(id)
+      finish(key)
       trace(inv, started, result) if @log.debug?
     end
 
@@ -130,9 +135,9 @@ module Stephost
       V1::InvocationResult.new(invocation_id: id, error: Wire.step_error(exception))
     end
 
-    def finish(id)
+    def finish(key)
       @mutex.synchronize do
-        @running.delete(id)
+        @running.delete(key)
         signal_if_idle
       end
       # A cancel that raced the handler's return is still pending on this
