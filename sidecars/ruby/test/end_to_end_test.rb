@@ -28,7 +28,11 @@ class EndToEndTest < Minitest::Test
       def config = { "type" => "event", "name" => "slow", "subscribes" => ["slow"] }
       def handler(input, ctx) = sleep(input["seconds"]) && "slept"
     RUBY
-    "steps/broken.step.rb" => "def config(\n"
+    "steps/broken.step.rb" => "def config(\n",
+    "steps/todo.stream.rb" => <<~RUBY
+      def config = { name: "todo", schema: { type: "object" }, baseConfig: { storageType: "default" } }
+      def can_access(subscription, auth_context) = true
+    RUBY
   }.freeze
 
   # One Connect stream as the host sees it.
@@ -154,6 +158,9 @@ class EndToEndTest < Minitest::Test
         assert_equal ["ruby", "rb-e2e", 4, 1], [hello.language, hello.sidecar_id, hello.capacity, hello.protocol_version]
         assert_equal %w[hello slow], hello.steps.map(&:name)
         assert_equal ["steps/broken.step.rb"], hello.load_errors.map(&:file)
+        assert_equal [["todo", "steps/todo.stream.rb"]], hello.streams.map { |m| [m.name, m.file] }
+        assert_equal({ "name" => "todo", "schema" => { "type" => "object" }, "baseConfig" => { "storageType" => "default" },
+                       "canAccess" => true }, JSON.parse(hello.streams.first.config_json))
 
         store = {}
         stream.send(invocation: V1::Invocation.new(invocation_id: "1", step: "hello", trace_id: "tr",

@@ -4,9 +4,9 @@ require "find"
 require_relative "step"
 
 module Stephost
-  # Finds the project's Ruby step files and loads each into its own
-  # namespace, so that two files both defining `config` and `handler` (the
-  # Motia classic shape) never clobber each other.
+  # Finds the project's Ruby step and stream files and loads each into its
+  # own namespace, so that two files both defining `config` and `handler`
+  # (the Motia classic shape) never clobber each other.
   #
   # A step file is plain Ruby evaluated inside a fresh anonymous Module:
   # top-level `def`s become that module's methods, constants and classes
@@ -20,10 +20,25 @@ module Stephost
   # Config keys may be Strings or Symbols; Symbol values (`type: :api`) are
   # read as Strings. `middleware:` lists callables (`method(:auth)`,
   # lambdas) or Symbols naming methods of the same file (`[:auth, :stamp]`).
+  #
+  # A stream file (`*.stream.rb`, `*_stream.rb`) is loaded the same way and
+  # defines only a config: `name`, `schema` (a JSON Schema Hash), optionally
+  # `baseConfig`; and optionally `def can_access(subscription, auth_context)`
+  # (or a CAN_ACCESS callable), which for now only shows in the manifest as
+  # `"canAccess": true`: the host does not call it yet.
   class Loader
     ROOTS = %w[steps src].freeze
     SKIP_DIRS = %w[node_modules __pycache__].freeze
     PATTERN = /(?:\.step|_step)\.rb\z/
+    STREAM_PATTERN = /(?:\.stream|_stream)\.rb\z/
+    CAN_ACCESS_KEYS = %w[canAccess can_access].freeze
+
+    # A loaded stream definition: what the hello's StreamManifest carries.
+    # can_access is kept (a callable or nil) but never invoked yet.
+    StreamDefinition = Struct.new(:file, :config, :can_access, keyword_init: true) do
+      def name = config["name"]
+      def manifest = V1::StreamManifest.new(name: name, config_json: Wire.dump(config), file: file)
+    end
 
     # A file found but not loadable; becomes a LoadError in the hello.
     Failure = Struct.new(:file, :message, :stack, keyword_init: true) do
@@ -34,17 +49,32 @@ module Stephost
     # evaluating it); the message is the whole explanation.
     class Invalid < StandardError; end
 
-    attr_reader :steps, :failures
+    attr_reader :steps, :streams, :failures
 
     def initialize(root)
       @root = File.expand_path(root)
       @steps = []
+      @streams = []
       @failures = []
     end
 
     # Step files relative to the root, "/"-separated, in sorted order (the
     # order files load in, which decides who wins a duplicate name).
-    def discover
+    def discover = find(PATTERN)
+
+    # Stream files, likewise. The two patterns cannot both match a name, so
+    # a stream file is never taken for a step file.
+    def discover_streams = find(STREAM_PATTERN)
+
+    def load_all
+      load_steps
+      load_streams
+      self
+    end
+
+    private
+
+    def find(pattern)
       ROOTS.flat_map do |dir|
         base = File.join(@root, dir)
         next [] unless File.directory?(base)
@@ -54,7 +84,7 @@ module Stephost
           name = File.basename(path)
           if File.directory?(path)
             Find.prune if path != base && (name.start_with?(".") || SKIP_DIRS.include?(name))
-          elsif PATTERN.match?(name) && File.file?(path)
+          elsif pattern.match?(name) && File.file?(path)
             found << path.delete_prefix("#{@root}/")
           end
         end
@@ -62,10 +92,10 @@ module Stephost
       end.sort
     end
 
-    def load_all
+    def load_steps
       by_name = {}
       discover.each do |rel|
-        step = load_file(rel)
+        step = load_file(rel) { |mod| build_step(rel, mod) }
         next unless step
 
         if (first = by_name[step.name]) && !step.name.empty?
@@ -76,16 +106,32 @@ module Stephost
         by_name[step.name] = step
         @steps << step
       end
-      self
     end
 
-    private
+    # Stream names are their own namespace: a stream may share a step's name.
+    def load_streams
+      by_name = {}
+      discover_streams.each do |rel|
+        stream = load_file(rel, kind: "stream") { |mod| build_stream(rel, mod) }
+        next unless stream
 
-    def load_file(rel)
+        if (first = by_name[stream.name])
+          @failures << Failure.new(file: rel, message: "duplicate stream name #{stream.name.inspect}: " \
+                                                       "#{first.file} already defines it (this file was not loaded)")
+          next
+        end
+        by_name[stream.name] = stream
+        @streams << stream
+      end
+    end
+
+    # Evaluates the file in a fresh module and yields the module to build
+    # what it defines; any failure becomes a Failure and nil.
+    def load_file(rel, kind: "step")
       path = File.join(@root, rel)
-      mod = namespace_for(rel)
+      mod = namespace_for(rel, kind)
       mod.module_eval(File.read(path, encoding: Encoding::UTF_8), path, 1)
-      build_step(rel, mod)
+      yield mod
     rescue Invalid => e
       @failures << Failure.new(file: rel, message: e.message)
       nil
@@ -99,21 +145,17 @@ module Stephost
 
     # The module a file is evaluated in. `extend self` makes its top-level
     # `def`s callable on the module itself and lets them call each other.
-    def namespace_for(rel)
+    def namespace_for(rel, kind)
       mod = Module.new
       mod.extend(mod)
-      label = "#<stephost step #{rel}>"
+      label = "#<stephost #{kind} #{rel}>"
       mod.define_singleton_method(:inspect) { label }
       mod.define_singleton_method(:to_s) { label }
       mod
     end
 
     def build_step(rel, mod)
-      raw = own_method(mod, :config)&.call
-      raw = mod.const_get(:CONFIG, false) if raw.nil? && mod.const_defined?(:CONFIG, false)
-      raise Invalid, "no config: define `def config` returning a Hash (or a CONFIG constant)" if raw.nil?
-      raise Invalid, "config must be a Hash, got #{raw.class}" unless raw.is_a?(Hash)
-
+      raw = raw_config(mod)
       config = json_safe(raw.reject { |k, _| k.to_s == "middleware" })
       handler = own_method(mod, :handler)
       handler ||= mod.const_get(:HANDLER, false) if mod.const_defined?(:HANDLER, false)
@@ -124,6 +166,37 @@ module Stephost
 
       Step.new(file: rel, config: config, handler: handler,
                middleware: middleware(mod, raw[:middleware] || raw["middleware"]))
+    end
+
+    def build_stream(rel, mod)
+      raw = raw_config(mod)
+      schema = raw.key?(:schema) ? raw[:schema] : raw["schema"]
+      in_config = raw.select { |k, _| CAN_ACCESS_KEYS.include?(k.to_s) }.values
+      config = json_safe(raw.reject { |k, _| CAN_ACCESS_KEYS.include?(k.to_s) })
+      name = config["name"]
+      unless name.is_a?(String) && !name.empty?
+        raise Invalid, "config.name must be a non-empty String, got #{name.nil? ? 'nothing' : name.inspect}"
+      end
+      raise Invalid, "config.schema must be a JSON Schema Hash, got #{schema.nil? ? 'nothing' : schema.class}" unless schema.is_a?(Hash)
+
+      can_access = own_method(mod, :can_access)
+      can_access ||= mod.const_get(:CAN_ACCESS, false) if mod.const_defined?(:CAN_ACCESS, false)
+      can_access ||= in_config.first
+      raise Invalid, "CAN_ACCESS must respond to #call, got #{can_access.class}" if can_access && !can_access.respond_to?(:call)
+      bad = in_config.find { |v| !v.respond_to?(:call) }
+      raise Invalid, "config.canAccess must be callable, got #{bad.class}" unless bad.nil?
+
+      config["canAccess"] = true if can_access
+      StreamDefinition.new(file: rel, config: config, can_access: can_access)
+    end
+
+    def raw_config(mod)
+      raw = own_method(mod, :config)&.call
+      raw = mod.const_get(:CONFIG, false) if raw.nil? && mod.const_defined?(:CONFIG, false)
+      raise Invalid, "no config: define `def config` returning a Hash (or a CONFIG constant)" if raw.nil?
+      raise Invalid, "config must be a Hash, got #{raw.class}" unless raw.is_a?(Hash)
+
+      raw
     end
 
     # Only methods the file itself defined: a top-level `def handler` in

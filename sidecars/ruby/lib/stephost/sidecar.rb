@@ -52,7 +52,7 @@ module Stephost
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
       @log.info("steps loaded", project: @options.project, steps: loader.steps.size,
-                                load_errors: loader.failures.size)
+                                streams: loader.streams.size, load_errors: loader.failures.size)
 
       return 0 unless control.empty? # stopped while loading: nothing started yet
 
@@ -101,6 +101,7 @@ module Stephost
         secret: @options.secret,
         runtime: "ruby #{RUBY_VERSION} (grpc #{GRPC::VERSION})",
         steps: loader.steps.map(&:manifest),
+        streams: loader.streams.map(&:manifest),
         load_errors: loader.failures.map(&:to_proto)
       )
     end
