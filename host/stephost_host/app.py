@@ -28,6 +28,7 @@ from stephost_host.config import ConfigError, Settings
 from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
+from stephost_host.http.ws import StreamSocket
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.queue.dlq import DeadLetters
@@ -41,6 +42,8 @@ from stephost_host.sidecars.reload import watch_and_reload
 from stephost_host.sidecars.supervisor import SidecarProcess
 from stephost_host.state.store import StateStore
 from stephost_host.steps.registry import Registry
+from stephost_host.streams.auth import StreamAuth
+from stephost_host.streams.store import Streams
 
 log = logging.getLogger("stephost")
 
@@ -95,9 +98,11 @@ class Host:
         self.publisher = Publisher(self.js)
         self.state = StateStore(self.js, buckets.state)
         self.dlq = DeadLetters(self.js)
+        self.streams = Streams(self.nc, buckets.streams, self.registry.streams)
+        await self.streams.start()
         self.service = SidecarService(
             self.registry,
-            Calls(self.publisher, self.state),
+            Calls(self.publisher, self.state, self.streams),
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )
@@ -117,9 +122,12 @@ class Host:
         self.registry.on_change(self.cron.sync)
 
         # 4. HTTP
-        self.http = StepHttp(
-            self.registry, self.invoker, build_admin(self.registry, self.publisher, self.dlq, self.secret)
+        self.stream_auth = StreamAuth(self.registry, self.invoker)
+        self.sockets = StreamSocket(self.streams, self.stream_auth)
+        admin = build_admin(
+            self.registry, self.publisher, self.dlq, self.secret, self.streams, self.stream_auth
         )
+        self.http = StepHttp(self.registry, self.invoker, admin, self.sockets)
         sock = socket.socket(socket.AF_INET6 if ":" in s.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -17,6 +17,8 @@ DLQ_STREAM = "STEPHOST_DLQ"
 DLQ_SUBJECTS = "stephost.dlq.>"
 STATE_BUCKET = "stephost_state"
 CRON_LOCK_BUCKET = "stephost_cron_locks"
+STREAMS_BUCKET = "stephost_streams"
+STREAM_CHANGES = "stephost.streams.>"  # core NATS: every host fans changes out to its clients
 
 HEADER_TRACE = "Stephost-Trace-Id"
 HEADER_GROUP = "Stephost-Message-Group"
@@ -52,6 +54,11 @@ def dlq_subject(step: str) -> str:
     return f"stephost.dlq.{token(step)}"
 
 
+def ingress_msg_id(idempotency_key: str) -> str:
+    """The Nats-Msg-Id of an ingress emit: JetStream drops a repeat inside its duplicate window."""
+    return f"ingress.{idempotency_key}"
+
+
 def consumer_name(topic: str, step: str) -> str:
     """A durable consumer per (topic, step): readable prefix plus a hash for uniqueness."""
     digest = hashlib.sha256(f"{topic}\0{step}".encode()).hexdigest()[:12]
@@ -69,3 +76,15 @@ def state_group_filter(group: str) -> str:
 
 def cron_lock_key(step: str, fire_epoch: int) -> str:
     return f"{token(step)}.{fire_epoch}"
+
+
+def stream_item_key(stream: str, group: str, item: str) -> str:
+    return f"{token(stream)}.{token(group)}.{token(item)}"
+
+
+def stream_group_filter(stream: str, group: str) -> str:
+    return f"{token(stream)}.{token(group)}.*"
+
+
+def stream_changes_subject(stream: str, group: str) -> str:
+    return f"stephost.streams.{token(stream)}.{token(group)}"

@@ -4,7 +4,7 @@ Step files need nothing from here to run (``config`` + ``handler`` is enough); i
 the context type for annotations and the errors to control retries.
 """
 
-from stephost.context import Context, Logger, State
+from stephost.context import Context, Logger, State, Stream, Streams
 from stephost.errors import HostCallError, NonRetryableError, RetryableError, StephostError
 
 __all__ = [
@@ -15,4 +15,6 @@ __all__ = [
     "RetryableError",
     "State",
     "StephostError",
+    "Stream",
+    "Streams",
 ]

@@ -1,4 +1,4 @@
-"""What a handler receives: ``ctx.emit``, ``ctx.state``, ``ctx.logger``, ``ctx.trace_id``.
+"""What a handler receives: ``ctx.emit``, ``ctx.state``, ``ctx.streams``, ``ctx.logger``, ``ctx.trace_id``.
 
 The context talks to the host through a ``Channel`` supplied by the sidecar. Its
 methods are coroutines inside ``async def`` handlers; called from a plain ``def``
@@ -26,6 +26,10 @@ class Channel(Protocol):
 
     def state(
         self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None
+    ) -> Awaitable[Any]: ...
+
+    def stream(
+        self, invocation_id: str, op: str, stream: str, group_id: str, item_id: str = "", data: Any = None
     ) -> Awaitable[Any]: ...
 
     def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None: ...
@@ -98,6 +102,59 @@ class State:
         return self._call("clear", group)
 
 
+class Stream:
+    """``ctx.streams.<name>``: items pushed live to every subscribed client."""
+
+    def __init__(self, channel: Channel, invocation_id: str, name: str) -> None:
+        self._channel = channel
+        self._invocation_id = invocation_id
+        self.name = name
+
+    def _call(self, op: str, group_id: str, item_id: str = "", data: Any = None) -> Any:
+        async def run() -> Any:
+            return await self._channel.stream(self._invocation_id, op, self.name, group_id, item_id, data)
+
+        return _bridge(self._channel, run)
+
+    def get(self, group_id: str, id: str) -> Any:
+        return self._call("get", group_id, id)
+
+    def set(self, group_id: str, id: str, data: dict[str, Any]) -> Any:
+        """Store the item (replacing it); returns it with its ``id``."""
+        return self._call("set", group_id, id, data)
+
+    def delete(self, group_id: str, id: str) -> Any:
+        return self._call("delete", group_id, id)
+
+    def get_group(self, group_id: str) -> Any:
+        return self._call("get_group", group_id)
+
+    getGroup = get_group
+
+    def send(self, channel: dict[str, Any], event: dict[str, Any]) -> Any:
+        """An ephemeral ``{type, data}`` event to ``{groupId, id?}``'s subscribers; not stored."""
+        group_id = channel.get("groupId", channel.get("group_id"))
+        if not group_id:
+            raise ValueError("send needs a channel like {'groupId': ..., 'id': ...}")
+        return self._call("send", group_id, channel.get("id") or "", event)
+
+
+class Streams:
+    """``ctx.streams``: one attribute per stream name (``ctx.streams.todo``), or ``ctx.streams["todo"]``."""
+
+    def __init__(self, channel: Channel, invocation_id: str) -> None:
+        self._channel = channel
+        self._invocation_id = invocation_id
+
+    def __getitem__(self, name: str) -> Stream:
+        return Stream(self._channel, self._invocation_id, name)
+
+    def __getattr__(self, name: str) -> Stream:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self[name]
+
+
 class Context:
     """The second argument of every handler (the only one for cron handlers)."""
 
@@ -111,6 +168,7 @@ class Context:
         self.attempt = attempt
         self.logger = Logger(channel, invocation_id)
         self.state = State(channel, invocation_id)
+        self.streams = Streams(channel, invocation_id)
 
     @property
     def traceId(self) -> str:

@@ -18,7 +18,7 @@ from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
 LANGUAGES = ["python", "node", "ruby"]
-FIXTURE_STEPS = 12
+FIXTURE_STEPS = 13
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -177,3 +177,15 @@ def test_middleware_short_circuits_and_decorates(http: httpx.Client) -> None:
 def test_cron_fires_every_second(http: httpx.Client) -> None:
     first = eventually(lambda: http.get("/state/conf/ticks").json(), what="a first cron tick")
     eventually(lambda: http.get("/state/conf/ticks").json() > first, what="a later cron tick")
+
+
+def test_every_stream_method(http: httpx.Client) -> None:
+    group = f"g-{uid()}"
+    r = http.post(f"/streams/{group}", json={"id": "i1", "title": "write tests"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    item = {"title": "write tests", "id": "i1"}
+    assert body["set"] == item and body["get"] == item and body["group"] == [item]
+    assert body["deleted"] == item and body["afterDelete"] is None
+    # The stream's schema (JSON Schema, or zod turned into it) rejects an item without a title.
+    assert "does not match its schema" in body["invalid"] and "title" in body["invalid"]

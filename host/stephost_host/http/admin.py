@@ -15,6 +15,8 @@ from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.publisher import Publisher
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
+from stephost_host.streams.auth import Denied, StreamAuth
+from stephost_host.streams.store import Streams, UnknownStream
 
 
 class EmitBody(BaseModel):
@@ -48,7 +50,14 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
     return out
 
 
-def build_admin(registry: Registry, publisher: Publisher, dlq: DeadLetters, secret: str) -> FastAPI:
+def build_admin(
+    registry: Registry,
+    publisher: Publisher,
+    dlq: DeadLetters,
+    secret: str,
+    streams: Streams,
+    stream_auth: StreamAuth,
+) -> FastAPI:
     app = FastAPI(
         title="stephost", docs_url="/__stephost/docs", openapi_url="/__stephost/openapi.json", redoc_url=None
     )
@@ -86,6 +95,36 @@ def build_admin(registry: Registry, publisher: Publisher, dlq: DeadLetters, secr
     ) -> list[dict[str, Any]]:
         authorise(authorization)
         return await dlq.list(step, limit)
+
+    async def readable(stream: str, group: str, item: str | None, authorization: str | None) -> None:
+        """The WebSocket's rules for HTTP readers: the auth hook, then the stream's access check."""
+        try:
+            definition = streams.definition(stream)
+        except UnknownStream as exc:
+            raise HTTPException(404, str(exc)) from None
+        token = (authorization or "").removeprefix("Bearer ").strip() or None
+        try:
+            context = await stream_auth.authenticate(token, {}, {})
+        except Denied as exc:
+            raise HTTPException(401, str(exc)) from None
+        subscription = {"streamName": stream, "groupId": group, **({"id": item} if item else {})}
+        if not await stream_auth.can_access(definition, subscription, context):
+            raise HTTPException(403, f"access to stream {stream!r} group {group!r} denied")
+
+    @app.get("/__stephost/streams/{stream}/{group}")
+    async def stream_group(stream: str, group: str, authorization: str | None = Header(default=None)) -> Any:
+        await readable(stream, group, None, authorization)
+        return await streams.get_group(stream, group)
+
+    @app.get("/__stephost/streams/{stream}/{group}/{item}")
+    async def stream_item(
+        stream: str, group: str, item: str, authorization: str | None = Header(default=None)
+    ) -> Any:
+        await readable(stream, group, item, authorization)
+        found = await streams.get(stream, group, item)
+        if found is None:
+            raise HTTPException(404, f"no item {item!r} in stream {stream!r} group {group!r}")
+        return found
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:

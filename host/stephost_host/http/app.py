@@ -79,10 +79,11 @@ async def read_body(receive: Receive) -> bytes:
 class StepHttp:
     """ASGI app: api steps first, then the admin/fallback app."""
 
-    def __init__(self, registry: Registry, invoker: Invoker, fallback: ASGIApp) -> None:
+    def __init__(self, registry: Registry, invoker: Invoker, fallback: ASGIApp, sockets: ASGIApp) -> None:
         self.registry = registry
         self.invoker = invoker
         self.fallback = fallback
+        self.sockets = sockets  # every WebSocket upgrade is a stream client (Motia's clients use "/")
         self.routes = RouteTable()
         registry.on_change(self.rebuild)
 
@@ -90,6 +91,9 @@ class StepHttp:
         self.routes = RouteTable.build(self.registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.sockets(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.fallback(scope, receive, send)
             return

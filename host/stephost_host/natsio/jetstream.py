@@ -63,9 +63,10 @@ async def ensure_kv(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
 class Buckets:
     """The KV buckets, opened once."""
 
-    def __init__(self, state: KeyValue, cron_locks: KeyValue) -> None:
+    def __init__(self, state: KeyValue, cron_locks: KeyValue, streams: KeyValue) -> None:
         self.state = state
         self.cron_locks = cron_locks
+        self.streams = streams
 
 
 async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replicas: int = 1) -> Buckets:
@@ -110,4 +111,8 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
             replicas=replicas,
         ),
     )
-    return Buckets(state, locks)
+    streams = await ensure_kv(
+        js,
+        KeyValueConfig(bucket=names.STREAMS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas),
+    )
+    return Buckets(state, locks, streams)

@@ -14,7 +14,7 @@ from typing import Any
 from stephost import _wire
 from stephost_host.errors import InvocationTimeout, StepUnavailable
 from stephost_host.rpc.session import Session
-from stephost_host.steps.registry import Registry, StepEntry
+from stephost_host.steps.registry import Registry
 
 log = logging.getLogger("stephost.invoke")
 
@@ -33,22 +33,20 @@ class Invoker:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    async def _pick(self, entry: StepEntry, deadline: float) -> Session:
+    async def _pick(self, sessions: list[Session], what: str, deadline: float) -> Session:
         loop = asyncio.get_running_loop()
         while True:
-            if not entry.sessions:
-                raise StepUnavailable(
-                    f"no sidecar serving step {entry.name!r} ({entry.language}) is connected"
-                )
-            best = min(entry.sessions, key=lambda s: s.load)
+            if not sessions:
+                raise StepUnavailable(f"no sidecar serving {what} is connected")
+            best = min(sessions, key=lambda s: s.load)
             if best.has_room:
                 return best
             remaining = deadline - time.time()
             if remaining <= 0:
-                raise InvocationTimeout(f"step {entry.name!r} had no free sidecar slot before its deadline")
+                raise InvocationTimeout(f"{what} had no free sidecar slot before its deadline")
             # Queue on every replica; the first to free a slot wakes us (one waiter per slot).
             waiter: asyncio.Future[None] = loop.create_future()
-            for session in entry.sessions:
+            for session in sessions:
                 session.waiters.append(waiter)
             timer = loop.call_later(remaining, _wake, waiter)
             try:
@@ -71,9 +69,28 @@ class Invoker:
         if entry is None:
             raise StepUnavailable(f"no step named {step!r} is registered")
         timeout = entry.config.timeout if timeout is None else timeout
+        what = f"step {step!r} ({entry.language})"
+        return await self.run(
+            entry.sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic
+        )
+
+    async def run(
+        self,
+        sessions: list[Session],
+        what: str,
+        step: str,
+        payload_json: str,
+        trace_id: str,
+        timeout: float,
+        *,
+        attempt: int = 1,
+        topic: str = "",
+        hook: str = "",
+    ) -> Any:
+        """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers)."""
         deadline = time.time() + timeout
-        session = await self._pick(entry, deadline)
-        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic)
+        session = await self._pick(sessions, what, deadline)
+        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic, hook)
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(
             max(0.0, deadline - time.time()), _expire, fut, step, timeout

@@ -14,6 +14,7 @@ from stephost.v1 import sidecar_pb2 as pb
 from stephost_host.queue.publisher import Publisher
 from stephost_host.rpc.session import InFlight, Session
 from stephost_host.state.store import StateStore
+from stephost_host.streams.store import Streams
 
 log = logging.getLogger("stephost.calls")
 
@@ -23,9 +24,10 @@ class CallRejected(ValueError):
 
 
 class Calls:
-    def __init__(self, publisher: Publisher, state: StateStore) -> None:
+    def __init__(self, publisher: Publisher, state: StateStore, streams: Streams) -> None:
         self.publisher = publisher
         self.state = state
+        self.streams = streams
 
     async def __call__(self, session: Session, owner: InFlight | None, call: pb.HostCall) -> Any:
         if owner is None:
@@ -37,6 +39,8 @@ class Calls:
             return await self._emit(owner, call.emit)
         if op == "state":
             return await self._state(call.state)
+        if op == "stream":
+            return await self._stream(call.stream)
         raise CallRejected(f"this host does not support {op or 'empty'} calls")
 
     async def _emit(self, owner: InFlight, emit: pb.EmitCall) -> Any:
@@ -68,3 +72,19 @@ class Calls:
         if op == pb.StateCall.CLEAR:
             return await self.state.clear(call.group)
         raise CallRejected(f"unknown state operation {op}")
+
+    async def _stream(self, call: pb.StreamCall) -> Any:
+        op, s = call.op, self.streams
+        if not call.group_id:
+            raise CallRejected("stream calls need a groupId")
+        if op == pb.StreamCall.GET:
+            return await s.get(call.stream, call.group_id, call.id)
+        if op == pb.StreamCall.SET:
+            return await s.set(call.stream, call.group_id, call.id, _wire.loads(call.data_json))
+        if op == pb.StreamCall.DELETE:
+            return await s.delete(call.stream, call.group_id, call.id)
+        if op == pb.StreamCall.GET_GROUP:
+            return await s.get_group(call.stream, call.group_id)
+        if op == pb.StreamCall.SEND:
+            return await s.send(call.stream, call.group_id, call.id or None, _wire.loads(call.data_json))
+        raise CallRejected(f"unknown stream operation {op}")

@@ -11,7 +11,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -109,7 +109,11 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 err.message,
                 extra={"language": hello.language, "stack": err.stack},
             )
-        rejected = self.registry.register(session, [(s.name, s.file, s.config_json) for s in hello.steps])
+        rejected = self.registry.register(
+            session,
+            [(s.name, s.file, s.config_json) for s in hello.steps],
+            [(s.name, s.file, s.config_json) for s in hello.streams],
+        )
         self.sessions.add(session)
         session.send(
             pb.HostMessage(
@@ -123,12 +127,15 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 )
             )
         )
+        live = sum(session in e.sessions for e in self.registry.steps.values())
+        streams = sum(session in d.sessions for d in self.registry.streams.values())
         log.info(
-            "%s sidecar %s connected from %s: %d step(s), capacity %d",
+            "%s sidecar %s connected from %s: %d step(s), %d stream(s), capacity %d",
             hello.language,
             hello.sidecar_id,
             context.peer(),
-            len(hello.steps) - len(rejected),
+            live,
+            streams,
             session.capacity,
         )
         waiter = self.hello_waiters.pop(hello.sidecar_id, None)
@@ -182,9 +189,18 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.accepting = False
 
 
-async def start_server(service: SidecarService, host: str, port: int) -> tuple[grpc.aio.Server, int]:
+async def start_server(
+    service: SidecarService,
+    host: str,
+    port: int,
+    *,
+    also: Callable[[grpc.aio.Server], None] | None = None,
+) -> tuple[grpc.aio.Server, int]:
+    """``also`` adds more services to the same server (the gRPC ingress, when it shares the port)."""
     server = grpc.aio.server(options=_wire.grpc_options())
     pb_grpc.add_SidecarHostServicer_to_server(service, server)
+    if also is not None:
+        also(server)
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen for sidecars on {host}:{port} (port in use?)")

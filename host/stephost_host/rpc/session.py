@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from stephost_host.logs import LEVELS
 log = logging.getLogger("stephost.sidecar")
 step_log = logging.getLogger("stephost.step")
 _ids = itertools.count(1)
+# Ids are unique across host restarts too: a sidecar that reconnects to a new host must
+# never mistake a new invocation for one it abandoned.
+_ID_PREFIX = uuid.uuid4().hex[:8]
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Session:
         self.sidecar_id = hello.sidecar_id
         self.language = hello.language
         self.capacity = max(1, hello.capacity)
+        self.hooks = list(hello.hooks)
         self.peer = peer
         self.out: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
         self.inflight: dict[str, InFlight] = {}
@@ -70,11 +75,18 @@ class Session:
     # -- invocations ---------------------------------------------------------
 
     def invoke(
-        self, step: str, trace_id: str, payload_json: str, attempt: int, deadline: float, topic: str = ""
+        self,
+        step: str,
+        trace_id: str,
+        payload_json: str,
+        attempt: int,
+        deadline: float,
+        topic: str = "",
+        hook: str = "",
     ) -> tuple[str, asyncio.Future[Any]]:
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
-        inv_id = str(next(_ids))
+        inv_id = f"{_ID_PREFIX}-{next(_ids)}"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.inflight[inv_id] = InFlight(step, trace_id, fut)
         self.send(
@@ -87,6 +99,7 @@ class Session:
                     deadline_unix_ms=int(deadline * 1000),
                     payload_json=payload_json,
                     topic=topic,
+                    hook=hook,
                 )
             )
         )

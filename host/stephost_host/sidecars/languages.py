@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 @dataclass(frozen=True)
 class Language:
     name: str
-    step_files: re.Pattern[str]
+    step_files: re.Pattern[str]  # step and stream definition files
     watched: re.Pattern[str]  # files whose change means "reload this sidecar"
     program: tuple[str, ...]  # how to run the sidecar; `--connect ... DIR` is appended
 
@@ -36,19 +36,19 @@ def languages() -> dict[str, Language]:
     return {
         "python": Language(
             "python",
-            re.compile(r".+(_step|\.step)\.py$"),
+            re.compile(r".+(_step|\.step|_stream|\.stream)\.py$"),
             re.compile(r".+\.py$"),
             _env_program("STEPHOST_PYTHON_SIDECAR", (sys.executable, "-m", "stephost_sidecar")),
         ),
         "node": Language(
             "node",
-            re.compile(r".+\.step\.(ts|js|mjs|cjs|mts|cts)$"),
+            re.compile(r".+\.(step|stream)\.(ts|js|mjs|cjs|mts|cts)$"),
             re.compile(r".+\.(ts|js|mjs|cjs|mts|cts|json)$"),
             _env_program("STEPHOST_NODE_SIDECAR", ("node", str(REPO / "sidecars/node/src/main.js"))),
         ),
         "ruby": Language(
             "ruby",
-            re.compile(r".+(_step|\.step)\.rb$"),
+            re.compile(r".+(_step|\.step|_stream|\.stream)\.rb$"),
             re.compile(r".+\.rb$"),
             _env_program(
                 "STEPHOST_RUBY_SIDECAR", ("ruby", str(REPO / "sidecars/ruby/bin/stephost-sidecar-ruby"))

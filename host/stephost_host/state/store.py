@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from stephost import _wire
 from stephost_host import names
+from stephost_host.natsio.kv import get_json, values
 
 
 class StateStore:
@@ -22,11 +22,8 @@ class StateStore:
         self.kv = kv
 
     async def get(self, group: str, key: str) -> Any:
-        try:
-            entry = await self.kv.get(names.state_key(group, key))
-        except (KeyNotFoundError, KeyDeletedError):
-            return None
-        return _wire.loads(entry.value.decode()) if entry.value else None
+        found = await get_json(self.kv, names.state_key(group, key))
+        return found[0] if found else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
         await self.kv.put(names.state_key(group, key), _wire.dumps(value).encode())
@@ -39,19 +36,7 @@ class StateStore:
         return old
 
     async def get_group(self, group: str) -> list[Any]:
-        watcher = await self.kv.watch(names.state_group_filter(group), ignore_deletes=True)
-        values: list[Any] = []
-        try:
-            async for entry in watcher:
-                if entry is None:  # the initial values are all delivered
-                    break
-                if entry.value:
-                    values.append(_wire.loads(entry.value.decode()))
-                if entry.delta == 0:
-                    break
-        finally:
-            await watcher.stop()
-        return values
+        return await values(self.kv, names.state_group_filter(group))
 
     async def clear(self, group: str) -> None:
         await self.js.purge_stream(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stephost_host.steps.models import ApiStep, ConfigInvalid, CronStep, EventStep, NoopStep, parse_config
+from stephost_host.streams.definitions import StreamConfigInvalid, StreamDef, parse_stream
 
 if TYPE_CHECKING:
     from stephost_host.rpc.session import Session
@@ -45,6 +46,8 @@ class Rejection:
 class Registry:
     def __init__(self) -> None:
         self.steps: dict[str, StepEntry] = {}
+        self.streams: dict[str, StreamDef] = {}
+        self.hooks: dict[str, list[Session]] = {}  # hook name -> sidecars that provide it
         self._listeners: list[Callable[[], None]] = []
 
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -54,9 +57,16 @@ class Registry:
         for listener in self._listeners:
             listener()
 
-    def register(self, session: Session, manifests: list[tuple[str, str, str]]) -> list[Rejection]:
-        """manifests: (name, file, config_json). Returns the steps refused, with reasons."""
-        rejected: list[Rejection] = []
+    def register(
+        self,
+        session: Session,
+        manifests: list[tuple[str, str, str]],
+        streams: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+    ) -> list[Rejection]:
+        """manifests and streams: (name, file, config_json). Returns what was refused, with reasons."""
+        rejected: list[Rejection] = self._register_streams(session, streams)
+        for hook in session.hooks:
+            self.hooks.setdefault(hook, []).append(session)
         for name, file, config_json in manifests:
             try:
                 config = parse_config(config_json, file)
@@ -84,10 +94,41 @@ class Registry:
         self._notify()
         return rejected
 
+    def _register_streams(self, session: Session, streams: list[tuple[str, str, str]]) -> list[Rejection]:
+        rejected: list[Rejection] = []
+        for name, file, config_json in streams:
+            try:
+                definition = parse_stream(name, file, config_json, session.language)
+            except StreamConfigInvalid as exc:
+                rejected.append(Rejection(name, file, str(exc)))
+                continue
+            known = self.streams.get(name)
+            if known and known.sessions and (known.file != file or known.language != session.language):
+                rejected.append(
+                    Rejection(
+                        name,
+                        file,
+                        f"{file}: duplicate stream name {name!r}: already defined in {known.file} "
+                        f"({known.language})",
+                    )
+                )
+                continue
+            if known and known.file == file:
+                definition.sessions = known.sessions  # a replica (or a reload) of the same file
+            definition.sessions.append(session)
+            self.streams[name] = definition
+        return rejected
+
     def unregister(self, session: Session) -> None:
         for entry in self.steps.values():
             if session in entry.sessions:
                 entry.sessions.remove(session)
+        for definition in self.streams.values():
+            if session in definition.sessions:
+                definition.sessions.remove(session)
+        for providers in self.hooks.values():
+            if session in providers:
+                providers.remove(session)
         self._notify()
 
     def of_type(self, kind: type[StepConfig]) -> list[StepEntry]:

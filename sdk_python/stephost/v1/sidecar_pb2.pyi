@@ -50,7 +50,7 @@ class HostMessage(_message.Message):
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams")
+    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SIDECAR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,7 @@ class Hello(_message.Message):
     SECRET_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     STREAMS_FIELD_NUMBER: _ClassVar[int]
+    HOOKS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     language: str
     sidecar_id: str
@@ -69,7 +70,8 @@ class Hello(_message.Message):
     secret: str
     runtime: str
     streams: _containers.RepeatedCompositeFieldContainer[StreamManifest]
-    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ...) -> None: ...
+    hooks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StepManifest(_message.Message):
     __slots__ = ("name", "type", "config_json", "file")
@@ -134,7 +136,7 @@ class Rejection(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Invocation(_message.Message):
-    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic")
+    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +144,7 @@ class Invocation(_message.Message):
     DEADLINE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
+    HOOK_FIELD_NUMBER: _ClassVar[int]
     invocation_id: str
     step: str
     trace_id: str
@@ -149,7 +152,8 @@ class Invocation(_message.Message):
     deadline_unix_ms: int
     payload_json: str
     topic: str
-    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ...) -> None: ...
+    hook: str
+    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ...) -> None: ...
 
 class InvocationResult(_message.Message):
     __slots__ = ("invocation_id", "result_json", "error")

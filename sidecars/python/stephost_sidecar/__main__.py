@@ -34,12 +34,14 @@ async def serve(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"stephost sidecar: project directory {root} does not exist", file=sys.stderr)
         return 2
-    steps, failures = load_project(root)
-    for f in failures:
+    project = load_project(root)
+    for f in project.failures:
         log.error("could not load %s: %s", f.file, f.message)
-    log.info("loaded %d step(s) from %s", len(steps), root.resolve())
+    log.info(
+        "loaded %d step(s) and %d stream(s) from %s", len(project.steps), len(project.streams), root.resolve()
+    )
     sidecar_id = args.sidecar_id or f"python-{socket.gethostname()}-{os.getpid()}"
-    conn = Connection(Options(args.connect, args.secret, sidecar_id, max(1, args.capacity)), steps, failures)
+    conn = Connection(Options(args.connect, args.secret, sidecar_id, max(1, args.capacity)), project)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))

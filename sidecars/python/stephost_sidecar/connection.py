@@ -23,11 +23,18 @@ from stephost.context import Context
 from stephost.errors import HostCallError
 from stephost.v1 import sidecar_pb2 as pb
 from stephost.v1 import sidecar_pb2_grpc as pb_grpc
-from stephost_sidecar.loader import LoadedStep, LoadFailure
+from stephost_sidecar.loader import Project
 from stephost_sidecar.runner import Runner, failure_of
 
 log = logging.getLogger("stephost.sidecar")
 
+STREAM_OPS = {
+    "get": pb.StreamCall.GET,
+    "set": pb.StreamCall.SET,
+    "delete": pb.StreamCall.DELETE,
+    "get_group": pb.StreamCall.GET_GROUP,
+    "send": pb.StreamCall.SEND,
+}
 STATE_OPS = {
     "get": pb.StateCall.GET,
     "set": pb.StateCall.SET,
@@ -57,10 +64,12 @@ class Options:
 class Connection:
     """The sidecar end of the wire; also the ``Channel`` every Context talks through."""
 
-    def __init__(self, options: Options, steps: list[LoadedStep], failures: list[LoadFailure]) -> None:
+    def __init__(self, options: Options, project: Project) -> None:
         self.options = options
-        self.steps = {s.name: s for s in steps}
-        self.failures = failures
+        self.steps = {s.name: s for s in project.steps}
+        self.streams = project.streams
+        self.failures = project.failures
+        self.hooks = project.hooks
         self.runner = Runner(options.capacity)
         self.loop = asyncio.get_event_loop()
         self._out: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
@@ -166,6 +175,11 @@ class Connection:
                 for s in self.steps.values()
             ],
             load_errors=[pb.LoadError(file=f.file, message=f.message, stack=f.stack) for f in self.failures],
+            streams=[
+                pb.StreamManifest(name=s.name, config_json=s.config_json, file=s.file) for s in self.streams
+            ],
+            # Per-stream access checks travel in each stream's manifest ("canAccess": true).
+            hooks=[h for h in self.hooks if ":" not in h],
         )
 
     def _welcomed(self, welcome: pb.Welcome) -> None:
@@ -199,11 +213,14 @@ class Connection:
         result = pb.InvocationResult(invocation_id=inv.invocation_id)
         async with self._slots:
             try:
-                step = self.steps.get(inv.step)
-                if step is None:
-                    raise LookupError(f"this sidecar has no step named {inv.step!r}")
-                ctx = Context(self, inv.invocation_id, inv.step, inv.trace_id, inv.attempt)
-                value = await self.runner.run(step, _wire.loads(inv.payload_json), ctx)
+                if inv.hook:
+                    value = await self._hook(inv)
+                else:
+                    step = self.steps.get(inv.step)
+                    if step is None:
+                        raise LookupError(f"this sidecar has no step named {inv.step!r}")
+                    ctx = Context(self, inv.invocation_id, inv.step, inv.trace_id, inv.attempt)
+                    value = await self.runner.run(step, _wire.loads(inv.payload_json), ctx)
                 result.result_json = _wire.dumps(value)
             except asyncio.CancelledError:
                 return
@@ -219,6 +236,16 @@ class Connection:
                     )
                 )
         out.put_nowait(pb.SidecarMessage(result=result))
+
+    async def _hook(self, inv: pb.Invocation) -> Any:
+        """Project hooks the host calls: stream authentication and per-stream access checks."""
+        payload = _wire.loads(inv.payload_json)
+        if inv.hook == "stream_authenticate" and "stream_authenticate" in self.hooks:
+            return await self.runner.call(self.hooks["stream_authenticate"], payload)
+        check = self.hooks.get(f"stream_can_access:{inv.step}")
+        if inv.hook == "stream_can_access" and check:
+            return bool(await self.runner.call(check, payload["subscription"], payload.get("authContext")))
+        raise LookupError(f"this sidecar has no {inv.hook} hook for {inv.step!r}")
 
     # -- Channel: calls a handler makes into the host ------------------------
 
@@ -253,6 +280,14 @@ class Connection:
         if op == "set":
             call.value_json = _wire.dumps(value)
         return self._call(invocation_id, state=call)
+
+    def stream(
+        self, invocation_id: str, op: str, stream: str, group_id: str, item_id: str = "", data: Any = None
+    ) -> asyncio.Future[Any]:
+        call = pb.StreamCall(op=STREAM_OPS[op], stream=stream, group_id=group_id, id=item_id)
+        if op in ("set", "send"):
+            call.data_json = _wire.dumps(data)
+        return self._call(invocation_id, stream=call)
 
     def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None:
         record = pb.LogRecord(

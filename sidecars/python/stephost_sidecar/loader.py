@@ -20,6 +20,7 @@ from typing import Any
 STEP_DIRS = ("steps", "src")
 SKIP_DIRS = {"node_modules", "__pycache__"}
 STEP_FILE = re.compile(r".+(_step|\.step)\.py$")
+STREAM_FILE = re.compile(r".+(_stream|\.stream)\.py$")
 SCHEMA_KEYS = ("bodySchema", "responseSchema", "input")
 
 
@@ -35,19 +36,27 @@ class LoadedStep:
 
 
 @dataclass
+class LoadedStream:
+    name: str
+    file: str
+    config_json: str
+    can_access: Callable[..., Any] | None = None
+
+
+@dataclass
 class LoadFailure:
     file: str
     message: str
     stack: str = ""
 
 
-def find_step_files(root: Path) -> list[Path]:
-    """Step files under steps/ and src/, recursively, in sorted path order."""
+def find_files(root: Path, pattern: re.Pattern[str] = STEP_FILE) -> list[Path]:
+    """Files under steps/ and src/ whose name matches, recursively, in sorted path order."""
     found: list[Path] = []
     for top in STEP_DIRS:
         base = root / top
         if base.is_dir():
-            found.extend(p for p in _walk(base) if STEP_FILE.match(p.name))
+            found.extend(p for p in _walk(base) if pattern.match(p.name))
     return sorted(found)
 
 
@@ -60,27 +69,75 @@ def _walk(base: Path) -> Iterator[Path]:
             yield entry
 
 
-def load_project(root: Path) -> tuple[list[LoadedStep], list[LoadFailure]]:
+@dataclass
+class Project:
+    steps: list[LoadedStep] = field(default_factory=list)
+    streams: list[LoadedStream] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)
+    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
+AUTH_FILE = "stream_auth.py"
+
+
+def _load_hooks(root: Path, project: Project) -> None:
+    """A ``stream_auth.py`` (project root, steps/ or src/) defining ``authenticate(request)``."""
+    for folder in (root, *(root / d for d in STEP_DIRS)):
+        path = folder / AUTH_FILE
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        try:
+            module = _import(path, _module_name(rel))
+            authenticate = getattr(module, "authenticate", None)
+            if not callable(authenticate):
+                raise TypeError("the file must define `authenticate(request)` returning a context or None")
+        except Exception as exc:
+            project.failures.append(LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            return
+        project.hooks["stream_authenticate"] = authenticate
+        return
+
+
+def load_project(root: Path) -> Project:
     root = root.resolve()
     if str(root) not in sys.path:
         # Project-local imports (`from lib.db import x`) resolve from the project root.
         sys.path.insert(0, str(root))
-    steps: list[LoadedStep] = []
-    failures: list[LoadFailure] = []
+    project = Project()
+    project.steps = _load_all(root, STEP_FILE, _load_step, "step", project.failures)
+    project.streams = _load_all(root, STREAM_FILE, _load_stream, "stream", project.failures)
+    _load_hooks(root, project)
+    for stream in project.streams:
+        if stream.can_access:
+            project.hooks[f"stream_can_access:{stream.name}"] = stream.can_access
+    return project
+
+
+def _load_all(
+    root: Path,
+    pattern: re.Pattern[str],
+    load: Callable[[Path, str], Any],
+    kind: str,
+    failures: list[LoadFailure],
+) -> list[Any]:
+    loaded: list[Any] = []
     seen: dict[str, str] = {}
-    for path in find_step_files(root):
+    for path in find_files(root, pattern):
         rel = path.relative_to(root).as_posix()
         try:
-            step = _load_file(root, path, rel)
+            item = load(path, rel)
         except Exception as exc:  # any import-time failure is the file's problem, not ours
             failures.append(LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
             continue
-        if step.name in seen:
-            failures.append(LoadFailure(rel, f"step name {step.name!r} is already used by {seen[step.name]}"))
+        if item.name in seen:
+            failures.append(
+                LoadFailure(rel, f"{kind} name {item.name!r} is already used by {seen[item.name]}")
+            )
             continue
-        seen[step.name] = rel
-        steps.append(step)
-    return steps, failures
+        seen[item.name] = rel
+        loaded.append(item)
+    return loaded
 
 
 def _module_name(rel: str) -> str:
@@ -109,15 +166,33 @@ def _import(path: Path, name: str) -> ModuleType:
     return module
 
 
-def _load_file(root: Path, path: Path, rel: str) -> LoadedStep:
+def _module_config(path: Path, rel: str) -> tuple[ModuleType, dict[str, Any], str]:
     module = _import(path, _module_name(rel))
     config = getattr(module, "config", None)
-    handler = getattr(module, "handler", None)
     if not isinstance(config, dict):
         raise TypeError("the file must define `config` as a dict")
     name = config.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError("config.name must be a non-empty string")
+    return module, config, name
+
+
+def _load_stream(path: Path, rel: str) -> LoadedStream:
+    module, config, name = _module_config(path, rel)
+    can_access = getattr(module, "can_access", None) or config.get("canAccess")
+    if can_access is not None and not callable(can_access):
+        raise TypeError("can_access must be a function (subscription, auth_context) -> bool")
+    plain = {k: v for k, v in config.items() if not callable(v) or isinstance(v, type)}
+    if "schema" in plain:
+        plain["schema"] = _schema(plain["schema"], "schema")
+    if can_access:
+        plain["canAccess"] = True  # the host asks this sidecar before each join
+    return LoadedStream(name, rel, json.dumps(plain, default=_unserialisable), can_access)
+
+
+def _load_step(path: Path, rel: str) -> LoadedStep:
+    module, config, name = _module_config(path, rel)
+    handler = getattr(module, "handler", None)
     step_type = config.get("type")
     if step_type != "noop" and not callable(handler):
         raise TypeError("the file must define a callable `handler`")

@@ -45,6 +45,10 @@ class Runner:
 
         return await chain(0)
 
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Any user function, async or plain (plain ones on a worker thread)."""
+        return await self._call(fn, *args)
+
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if inspect.iscoroutinefunction(fn):
             result = await fn(*args)

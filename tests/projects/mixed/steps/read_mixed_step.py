@@ -1,4 +1,11 @@
-config = {"name": "mixed-read", "type": "api", "path": "/mixed/:id", "method": "GET", "emits": [], "flows": ["mixed"]}
+config = {
+    "name": "mixed-read",
+    "type": "api",
+    "path": "/mixed/:id",
+    "method": "GET",
+    "emits": [],
+    "flows": ["mixed"],
+}
 
 
 async def handler(req, ctx):

@@ -1,4 +1,10 @@
-config = {"name": "mixed-py-a", "type": "event", "subscribes": ["mixed.a1"], "emits": ["mixed.a2"], "flows": ["mixed"]}
+config = {
+    "name": "mixed-py-a",
+    "type": "event",
+    "subscribes": ["mixed.a1"],
+    "emits": ["mixed.a2"],
+    "flows": ["mixed"],
+}
 
 
 async def handler(data, ctx):

@@ -1,6 +1,12 @@
 # Flow B: Python api -> Ruby event -> TypeScript event -> Python event, each touching state
-config = {"name": "mixed-py-api", "type": "api", "path": "/mixed/b", "method": "POST", "emits": ["mixed.b1"],
-          "flows": ["mixed"]}
+config = {
+    "name": "mixed-py-api",
+    "type": "api",
+    "path": "/mixed/b",
+    "method": "POST",
+    "emits": ["mixed.b1"],
+    "flows": ["mixed"],
+}
 
 
 async def handler(req, ctx):

@@ -40,6 +40,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :secret, :string, 7
       optional :runtime, :string, 8
       repeated :streams, :message, 9, "stephost.v1.StreamManifest"
+      repeated :hooks, :string, 10
     end
     add_message "stephost.v1.StepManifest" do
       optional :name, :string, 1
@@ -80,6 +81,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :deadline_unix_ms, :int64, 5
       optional :payload_json, :string, 6
       optional :topic, :string, 7
+      optional :hook, :string, 8
     end
     add_message "stephost.v1.InvocationResult" do
       optional :invocation_id, :string, 1

@@ -1,0 +1,227 @@
+"""The stream WebSocket, wire-compatible with Motia's stream clients.
+
+Client frames: ``{"type": "join"|"leave", "data": {streamName, groupId, id?, subscriptionId}}``.
+Server frames: ``{timestamp, streamName, groupId, id?, event}`` where event is
+``{type: "sync", data}`` right after a join, then ``{type: "create"|"update"|"delete", data}``
+or ``{type: "event", event: {type, data}}``. A change to an item is sent once per
+connection with its ``id``; the client hands it to both the item's and the group's
+listeners. Bad frames get ``{"type": "error", "error": {"message"}}`` and never affect
+other clients; a refused join gets an ``error`` event on that subscription and no data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from stephost import _wire
+from stephost_host.http.app import multi_dict
+from stephost_host.streams.auth import Denied, StreamAuth
+from stephost_host.streams.store import Change, Streams, Subscription, UnknownStream
+
+log = logging.getLogger("stephost.ws")
+MAX_QUEUED = 10_000  # frames waiting for a slow client before it is disconnected
+AUTH_PROTOCOL = "Authorization"
+
+
+def token_of(scope: dict[str, Any], query: dict[str, Any]) -> str | None:
+    """``Sec-WebSocket-Protocol: Authorization,<token>`` (what browsers can send) or ?authToken=/?token=."""
+    protocols = [p.strip() for p in scope.get("subprotocols", [])]
+    if AUTH_PROTOCOL in protocols and len(protocols) > protocols.index(AUTH_PROTOCOL) + 1:
+        return protocols[protocols.index(AUTH_PROTOCOL) + 1]
+    for name in ("authToken", "token"):
+        value = query.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class StreamSocket:
+    def __init__(self, streams: Streams, auth: StreamAuth) -> None:
+        self.streams = streams
+        self.auth = auth
+        self.clients = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        ws = WebSocket(scope, receive, send)
+        query = multi_dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        headers = multi_dict(
+            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        )
+        try:
+            context = await self.auth.authenticate(token_of(scope, query), headers, query)
+        except Denied as exc:
+            log.info("stream client refused: %s", exc)
+            await ws.close(code=1008, reason=str(exc))  # before accept: the upgrade gets a 403
+            return
+        await ws.accept(subprotocol=AUTH_PROTOCOL if AUTH_PROTOCOL in scope.get("subprotocols", []) else None)
+        self.clients += 1
+        try:
+            await Client(ws, self.streams, self.auth, context).run()
+        finally:
+            self.clients -= 1
+
+
+class Client:
+    """One connected socket: its subscriptions and its outgoing frames."""
+
+    def __init__(self, ws: WebSocket, streams: Streams, auth: StreamAuth, context: Any) -> None:
+        self.ws = ws
+        self.streams = streams
+        self.auth = auth
+        self.context = context
+        self.subs: list[tuple[dict[str, Any], Subscription]] = []
+        self.out: asyncio.Queue[str | None] = asyncio.Queue()
+        self._last: Change | None = None
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write())
+        try:
+            while True:
+                text = await self.ws.receive_text()
+                await self._frame(text)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            for _, sub in self.subs:
+                sub.close()
+            self.out.put_nowait(None)
+            writer.cancel()
+
+    async def _write(self) -> None:
+        while (frame := await self.out.get()) is not None:
+            try:
+                await self.ws.send_text(frame)
+            except Exception:
+                return
+
+    def _send(self, doc: dict[str, Any]) -> None:
+        if self.out.qsize() >= MAX_QUEUED:
+            log.warning("a stream client is too slow (%d frames queued); disconnecting it", MAX_QUEUED)
+            self.out.put_nowait(None)
+            return
+        self.out.put_nowait(_wire.dumps(doc))
+
+    def _error(self, message: str) -> None:
+        self._send({"type": "error", "error": {"message": message}})
+
+    def _deliver(self, change: Change) -> None:
+        if change is self._last:  # a group and an item subscription both matched: one frame
+            return
+        self._last = change
+        frame: dict[str, Any] = {
+            "timestamp": change.timestamp,
+            "streamName": change.stream,
+            "groupId": change.group,
+        }
+        if change.id is not None:
+            frame["id"] = change.id
+        frame["event"] = change.event()
+        self._send(frame)
+
+    async def _frame(self, text: str) -> None:
+        try:
+            msg = json.loads(text)
+        except ValueError as exc:
+            self._error(f"frame is not JSON: {exc}")
+            return
+        if not isinstance(msg, dict) or msg.get("type") not in ("join", "leave"):
+            kind = msg.get("type") if isinstance(msg, dict) else type(msg).__name__
+            self._error(f"unknown frame type {kind!r}: expected 'join' or 'leave'")
+            return
+        data = msg.get("data")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("streamName"), str)
+            or not isinstance(data.get("groupId"), str)
+        ):
+            self._error(f"a {msg['type']} frame needs data with string streamName and groupId")
+            return
+        item = data.get("id")
+        if item is not None and not isinstance(item, str):
+            self._error("id must be a string when given")
+            return
+        if msg["type"] == "join":
+            await self._join(data)
+        else:
+            self._leave(data)
+
+    async def _join(self, data: dict[str, Any]) -> None:
+        stream, group, item = data["streamName"], data["groupId"], data.get("id")
+        scope = {"timestamp": int(time.time() * 1000), "streamName": stream, "groupId": group}
+        if item is not None:
+            scope["id"] = item
+        try:
+            definition = self.streams.definition(stream)
+        except UnknownStream as exc:
+            self._send(
+                {
+                    **scope,
+                    "event": {
+                        "type": "event",
+                        "event": {"type": "error", "data": {"code": "not_found", "message": str(exc)}},
+                    },
+                }
+            )
+            return
+        subscription: dict[str, Any] = {k: data[k] for k in ("streamName", "groupId", "id") if k in data}
+        if not await self.auth.can_access(definition, subscription, self.context):
+            self._send(
+                {
+                    **scope,
+                    "event": {
+                        "type": "event",
+                        "event": {
+                            "type": "error",
+                            "data": {
+                                "code": "forbidden",
+                                "message": f"access to stream {stream!r} group {group!r} denied",
+                            },
+                        },
+                    },
+                }
+            )
+            return
+        # Watch first, then read, and hold the changes that race the read until the sync is
+        # out: the client sees sync, then every later change, in order, none lost.
+        held: list[Change] | None = []
+
+        def deliver(change: Change) -> None:
+            if held is not None:
+                held.append(change)
+            else:
+                self._deliver(change)
+
+        sub = self.streams.watch(stream, group, item, deliver)
+        self.subs.append((data, sub))
+        read_at = int(time.time() * 1000) - 1
+        state = await (
+            self.streams.get(stream, group, item)
+            if item is not None
+            else self.streams.get_group(stream, group)
+        )
+        self._send({**scope, "timestamp": read_at, "event": {"type": "sync", "data": state}})
+        raced, held = held or [], None
+        for change in raced:
+            self._deliver(change)
+
+    def _leave(self, data: dict[str, Any]) -> None:
+        keep = []
+        for joined, sub in self.subs:
+            same_room = (joined["streamName"], joined["groupId"], joined.get("id")) == (
+                data["streamName"],
+                data["groupId"],
+                data.get("id"),
+            )
+            same_sub = data.get("subscriptionId") in (None, joined.get("subscriptionId"))
+            if same_room and same_sub:
+                sub.close()
+            else:
+                keep.append((joined, sub))
+        self.subs = keep

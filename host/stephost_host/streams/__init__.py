@@ -1,0 +1,1 @@
+"""Real-time streams: stored items (NATS KV), changes fanned out to every host, the WebSocket."""

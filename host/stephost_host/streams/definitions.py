@@ -1,0 +1,69 @@
+"""Stream definitions (``*.stream.ts``, ``*_stream.py``, ``*.stream.rb``), as sidecars report them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import SchemaError, validators
+
+if TYPE_CHECKING:
+    from stephost_host.rpc.session import Session
+
+
+class StreamConfigInvalid(ValueError):
+    pass
+
+
+class ItemInvalid(ValueError):
+    error_type = "InvalidArgument"
+
+
+@dataclass
+class StreamDef:
+    name: str
+    file: str
+    language: str
+    config: dict[str, Any]
+    validator: Any = None
+    sessions: list[Session] = field(default_factory=list)
+
+    @property
+    def can_access(self) -> bool:
+        """The definition has an access check (``canAccess``) its sidecar runs for each join."""
+        return bool(self.config.get("canAccess"))
+
+    def check(self, item: Any) -> None:
+        if self.validator is None:
+            return
+        errors = sorted(self.validator.iter_errors(item), key=lambda e: list(e.path))
+        if errors:
+            err = errors[0]
+            where = "/".join(str(p) for p in err.path) or "(the item)"
+            raise ItemInvalid(
+                f"item for stream {self.name!r} does not match its schema at {where}: {err.message}"
+            )
+
+
+def parse_stream(name: str, file: str, config_json: str, language: str) -> StreamDef:
+    try:
+        config = json.loads(config_json)
+    except ValueError as exc:
+        raise StreamConfigInvalid(f"{file}: stream config is not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or not name or config.get("name") != name:
+        raise StreamConfigInvalid(f"{file}: a stream config needs a non-empty 'name'")
+    schema = config.get("schema")
+    validator = None
+    if schema is not None:
+        if not isinstance(schema, dict):
+            raise StreamConfigInvalid(f"{file}: stream {name!r}: field 'schema' must be a JSON Schema object")
+        try:
+            cls = validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = cls(schema)
+        except SchemaError as exc:
+            raise StreamConfigInvalid(
+                f"{file}: stream {name!r}: field 'schema' is not valid JSON Schema: {exc.message}"
+            ) from None
+    return StreamDef(name, file, language, config, validator)

@@ -1,0 +1,231 @@
+"""Stream items on NATS KV, and their changes fanned out to every host.
+
+An item is stored under (stream, group, id). Whether a ``set`` creates or updates is
+decided by the KV itself (create, else compare-and-set on the revision we read), so two
+concurrent sets cannot both announce "create". After each write the change is published
+on a core NATS subject; every host subscribes to all of them and hands each change to
+its local subscribers (WebSocket clients, gRPC SubscribeStream calls). Ephemeral
+``send`` events take the same path without being stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from stephost import _wire
+from stephost_host import names
+from stephost_host.natsio.kv import get_json, values
+from stephost_host.streams.definitions import ItemInvalid, StreamDef
+
+log = logging.getLogger("stephost.streams")
+CAS_ATTEMPTS = 20
+
+
+class UnknownStream(LookupError):
+    error_type = "NotFound"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change as every subscriber sees it (also the shape of a WebSocket frame's event)."""
+
+    stream: str
+    group: str
+    id: str | None
+    type: str  # create | update | delete | event
+    data: Any
+    timestamp: int
+
+    def event(self) -> dict[str, Any]:
+        if self.type == "event":
+            return {"type": "event", "event": self.data}
+        return {"type": self.type, "data": self.data}
+
+
+@dataclass(eq=False)
+class Subscription:
+    stream: str
+    group: str
+    item: str | None  # None: the whole group
+    deliver: Callable[[Change], None]
+    index: dict[tuple[str, str], list[Subscription]] = field(repr=False, default_factory=dict)
+
+    def matches(self, change: Change) -> bool:
+        return self.item is None or self.item == change.id
+
+    def close(self) -> None:
+        subs = self.index.get((self.stream, self.group))
+        if subs and self in subs:
+            subs.remove(self)
+            if not subs:
+                del self.index[(self.stream, self.group)]
+
+
+class Streams:
+    def __init__(self, nc: NATS, kv: KeyValue, definitions: dict[str, StreamDef]) -> None:
+        self.nc = nc
+        self.kv = kv
+        self.definitions = definitions
+        self._subs: dict[tuple[str, str], list[Subscription]] = {}
+        self._last_ts = 0
+
+    async def start(self) -> None:
+        await self.nc.subscribe(names.STREAM_CHANGES, cb=self._received)
+
+    def names(self) -> set[str]:
+        return set(self.definitions)
+
+    def definition(self, stream: str) -> StreamDef:
+        found = self.definitions.get(stream)
+        if found is None:
+            raise UnknownStream(
+                f"no stream named {stream!r} is defined (define it in a *.stream.ts, *_stream.py or "
+                f"*.stream.rb file)"
+            )
+        return found
+
+    @staticmethod
+    def _need_id(item: str) -> str:
+        if not item:
+            raise ItemInvalid("a stream item id must be a non-empty string")
+        return item
+
+    def _timestamp(self) -> int:
+        # Motia's clients drop an update whose timestamp is not newer than the last one.
+        self._last_ts = max(int(time.time() * 1000), self._last_ts + 1)
+        return self._last_ts
+
+    # -- reads ---------------------------------------------------------------
+
+    async def get(self, stream: str, group: str, item: str) -> Any:
+        self.definition(stream)
+        found = await get_json(self.kv, names.stream_item_key(stream, group, self._need_id(item)))
+        return found[0] if found else None
+
+    async def get_group(self, stream: str, group: str) -> list[Any]:
+        self.definition(stream)
+        return await values(self.kv, names.stream_group_filter(stream, group))
+
+    # -- writes --------------------------------------------------------------
+
+    async def set(self, stream: str, group: str, item: str, data: Any) -> Any:
+        definition = self.definition(stream)
+        self._need_id(item)
+        if not isinstance(data, dict):
+            raise ItemInvalid(f"stream {stream!r}: an item must be an object, got {type(data).__name__}")
+        definition.check(data)
+        stored = {**data, "id": item}
+        key = names.stream_item_key(stream, group, item)
+        value = _wire.dumps(stored).encode()
+        kind = await self._create_or_update(key, value)
+        await self._announce(Change(stream, group, item, kind, stored, self._timestamp()))
+        return stored
+
+    async def _create_or_update(self, key: str, value: bytes) -> str:
+        for _ in range(CAS_ATTEMPTS):
+            try:
+                await self.kv.create(key, value)
+                return "create"
+            except KeyWrongLastSequenceError:
+                pass
+            try:
+                entry = await self.kv.get(key)
+                await self.kv.update(key, value, last=entry.revision)
+                return "update"
+            except (KeyNotFoundError, KeyDeletedError, KeyWrongLastSequenceError):
+                continue  # deleted or changed in between: decide again
+        raise RuntimeError(f"stream item {key} changed too often to write it")
+
+    async def delete(self, stream: str, group: str, item: str) -> Any:
+        self.definition(stream)
+        key = names.stream_item_key(stream, group, self._need_id(item))
+        for _ in range(CAS_ATTEMPTS):
+            found = await get_json(self.kv, key)
+            if found is None:
+                return None
+            old, revision = found
+            try:
+                await self.kv.delete(key, last=revision)
+            except KeyWrongLastSequenceError:
+                continue
+            await self._announce(Change(stream, group, item, "delete", old, self._timestamp()))
+            return old
+        raise RuntimeError(f"stream item {key} changed too often to delete it")
+
+    async def send(self, stream: str, group: str, item: str | None, event: Any) -> None:
+        """An ephemeral event for the group's (or one item's) subscribers; nothing is stored."""
+        self.definition(stream)
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not event["type"]:
+            raise ItemInvalid("stream send needs an event like {type: string, data: any}")
+        payload = {"type": event["type"], "data": event.get("data")}
+        await self._announce(Change(stream, group, item or None, "event", payload, self._timestamp()))
+
+    async def _announce(self, change: Change) -> None:
+        doc = {
+            "stream": change.stream,
+            "group": change.group,
+            "id": change.id,
+            "type": change.type,
+            "data": change.data,
+            "timestamp": change.timestamp,
+        }
+        await self.nc.publish(
+            names.stream_changes_subject(change.stream, change.group), _wire.dumps(doc).encode()
+        )
+
+    # -- fan-out -------------------------------------------------------------
+
+    async def _received(self, msg: Msg) -> None:
+        try:
+            doc = _wire.loads(msg.data.decode())
+            change = Change(
+                doc["stream"],
+                doc["group"],
+                doc.get("id"),
+                doc["type"],
+                doc.get("data"),
+                int(doc["timestamp"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring a malformed stream change on %s: %s", msg.subject, exc)
+            return
+        for sub in list(self._subs.get((change.stream, change.group), ())):
+            if sub.matches(change):
+                try:
+                    sub.deliver(change)
+                except Exception:
+                    log.exception("a stream subscriber failed; dropping it")
+                    sub.close()
+
+    def watch(
+        self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
+    ) -> Subscription:
+        """Call ``deliver`` with every change to the group (or to one item) from now on."""
+        sub = Subscription(stream, group, item, deliver, self._subs)
+        self._subs.setdefault((stream, group), []).append(sub)
+        return sub
+
+    async def subscribe(
+        self, stream: str, group: str, item: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Changes as dicts until the caller stops iterating: ``{"type", "id", "timestamp"}`` plus
+        ``"data"`` (create/update/delete: the item) or ``"event"`` (event: ``{type, data}``)."""
+        self.definition(stream)
+        queue: asyncio.Queue[Change] = asyncio.Queue()
+        sub = self.watch(stream, group, item, queue.put_nowait)
+        try:
+            while True:
+                change = await queue.get()
+                yield {**change.event(), "id": change.id, "timestamp": change.timestamp}
+        finally:
+            sub.close()

@@ -1,0 +1,7 @@
+def config
+  {
+    name: "conf-items",
+    schema: { "type" => "object", "properties" => { "title" => { "type" => "string" } }, "required" => ["title"] },
+    baseConfig: { storageType: "default" }
+  }
+end
