@@ -199,6 +199,19 @@ def test_auth_hook_and_per_stream_access(host: Any) -> None:
     assert httpx.get(private, headers={"authorization": "Bearer wrong-token"}).status_code == 401
 
 
+def test_access_checks_written_in_typescript(host: Any) -> None:
+    alice = StreamClient(host.url, token="alice-token")
+    bob = StreamClient(host.url, token="bob-token")
+    try:
+        alice.join("team", "team-alice")
+        assert alice.next()["event"]["type"] == "sync"
+        bob.join("team", "team-alice")
+        assert bob.next()["event"]["event"]["data"]["code"] == "forbidden"
+    finally:
+        alice.close()
+        bob.close()
+
+
 def test_items_survive_a_host_restart(start_host: Any) -> None:
     group = uid()
     first = start_host(PROJECT, live_steps=STEPS)

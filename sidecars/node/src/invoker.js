@@ -44,7 +44,8 @@ async function runInvocation(step, invocation, ctx) {
   try {
     const payload = invocation.payloadJson ? JSON.parse(invocation.payloadJson) : null
     let value
-    if (step.type === 'api') value = normaliseResponse(await runApi(step, payload || {}, ctx))
+    if (step.type === 'hook') value = await step.run(payload)
+    else if (step.type === 'api') value = normaliseResponse(await runApi(step, payload || {}, ctx))
     else if (step.type === 'cron') value = await step.handler(ctx)
     else value = step.handler ? await step.handler(payload, ctx) : null
     const resultJson = JSON.stringify(value === undefined ? null : value)
@@ -54,10 +55,18 @@ async function runInvocation(step, invocation, ctx) {
   }
 }
 
+/** The steps-map key of a hook invocation ("" for a step invocation). */
+function hookKey(invocation) {
+  if (!invocation.hook) return ''
+  return invocation.hook === 'stream_can_access' ? `hook:stream_can_access:${invocation.step}` : `hook:${invocation.hook}`
+}
+
 class Invoker {
   /** `steps`: loaded steps (loader.js); `log`: the sidecar log. */
-  constructor({ steps, capacity, log }) {
+  constructor({ steps, hooks = [], capacity, log }) {
     this.steps = new Map(steps.map((step) => [step.name, step]))
+    // Project hooks (stream auth, stream access checks) run like steps, keyed apart from them.
+    for (const hook of hooks) this.steps.set(`hook:${hook.name}`, { type: 'hook', run: hook.run })
     this.capacity = capacity
     this.log = log
     this.running = 0
@@ -74,7 +83,7 @@ class Invoker {
   }
 
   start(session, invocation) {
-    const step = this.steps.get(invocation.step)
+    const step = this.steps.get(hookKey(invocation) || invocation.step)
     if (!step) {
       session.send({ result: { invocationId: invocation.invocationId, error: {
         type: 'StepNotFound', message: `no step named '${invocation.step}' in this sidecar`, stack: '',

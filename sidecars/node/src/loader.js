@@ -195,6 +195,7 @@ async function loadProject(projectDir, log) {
   const loadErrors = []
   const stepFileByName = new Map()
   const streamFileByName = new Map()
+  const hooks = []
 
   const fail = (file, err) => {
     const message = err instanceof StepLoadError ? err.message : describeLoadFailure(err, projectDir, file)
@@ -242,13 +243,52 @@ async function loadProject(projectDir, log) {
       } catch (err) {
         throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
       }
+      if (config.canAccess !== undefined && typeof config.canAccess !== 'function') {
+        throw new StepLoadError('config.canAccess must be a function (subscription, authContext) => boolean')
+      }
+      if (config.canAccess) {
+        // The host asks this sidecar before each join; the function itself stays here.
+        configJson = JSON.stringify({ ...JSON.parse(configJson), canAccess: true })
+        const check = config.canAccess
+        hooks.push({ name: `stream_can_access:${name}`, run: async (p) => (await check(p.subscription, p.authContext)) === true })
+      }
       if (name) streamFileByName.set(name, file)
       streams.push({ name, configJson, file })
     } catch (err) {
       fail(file, err)
     }
   }
-  return { steps, streams, loadErrors }
+  await loadAuthHook(projectDir, hooks, fail)
+  return { steps, streams, loadErrors, hooks }
+}
+
+const AUTH_FILE = new RegExp(`^stream-auth\\.${EXTENSIONS}$`)
+
+/** `stream-auth.ts|js` (project root, steps/ or src/) exporting `authenticate(request)`. */
+async function loadAuthHook(projectDir, hooks, fail) {
+  for (const dir of ['', 'steps', 'src']) {
+    const folder = path.join(projectDir, dir)
+    let names
+    try {
+      names = fs.readdirSync(folder)
+    } catch {
+      continue
+    }
+    const name = names.find((n) => AUTH_FILE.test(n))
+    if (!name) continue
+    const file = path.join(dir, name).split(path.sep).join('/')
+    try {
+      const mod = await import(pathToFileURL(path.join(folder, name)).href)
+      const authenticate = mod.authenticate || (mod.default && mod.default.authenticate)
+      if (typeof authenticate !== 'function') {
+        throw new StepLoadError("missing export 'authenticate(request)' returning an auth context or null")
+      }
+      hooks.push({ name: 'stream_authenticate', run: async (request) => authenticate(request) })
+    } catch (err) {
+      fail(file, err)
+    }
+    return
+  }
 }
 
 module.exports = { discover, loadProject, installHooks, describeLoadFailure, checkStep }

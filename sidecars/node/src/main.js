@@ -55,7 +55,7 @@ async function main() {
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
 
-  const { steps, streams, loadErrors } = await loadProject(config.project, log)
+  const { steps, streams, loadErrors, hooks } = await loadProject(config.project, log)
   log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })
 
   const hello = {
@@ -68,8 +68,10 @@ async function main() {
     secret: config.secret,
     runtime: `node ${process.version}`,
     streams,
+    // Per-stream access checks travel in each stream's manifest ("canAccess": true).
+    hooks: hooks.filter((hook) => !hook.name.includes(':')).map((hook) => hook.name),
   }
-  const invoker = new Invoker({ steps, capacity: config.capacity, log })
+  const invoker = new Invoker({ steps, hooks, capacity: config.capacity, log })
   connection = new Connection({ client: createClient(config.connect), hello, invoker, log })
   log.info('dialing host', { connect: config.connect, sidecarId: config.sidecarId, capacity: config.capacity })
   return connection.run()

@@ -32,7 +32,7 @@ test('discovery: steps/ and src/, recursive, sorted, every JS/TS extension, skip
 
 test('a project without steps/ or src/ has nothing to load', async () => {
   const result = await loadProject(makeProject({ 'README.md': '' }, { zod: false }))
-  assert.deepEqual(result, { steps: [], streams: [], loadErrors: [] })
+  assert.deepEqual(result, { steps: [], streams: [], loadErrors: [], hooks: [] })
 })
 
 test('both module styles, TS and JS, load; Motia type imports vanish; project imports and packages resolve', async () => {
