@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.events import Rate, chain, raw_publish, raw_round_trip
 from bench.http_load import HttpResult, wrk
 from bench.procs import ROOT, start_bare_fastapi, start_host
+from bench.streams import fan_out, report, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
 PROJECTS = ROOT / "bench" / "projects"
@@ -81,12 +82,22 @@ def bench_events(tmp: Path, n: int) -> None:
         _rate_table(f"events, {label}", [base, hops, publish], base)
 
 
+def bench_streams(tmp: Path, nats_url: str, samples: int, clients: int, updates: int) -> None:
+    host, url = start_host(PROJECTS / "streams", tmp, nats_url, live=2)
+    try:
+        latency = asyncio.run(set_to_socket_latency(url, samples))
+        rate, seconds = asyncio.run(fan_out(url, clients, updates))
+    finally:
+        host.stop()
+    report(latency, rate, seconds, clients, updates)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--events", type=int, default=20_000)
-    p.add_argument("--only", default="http,events")
+    p.add_argument("--only", default="http,events,streams")
     args = p.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="stephost-bench-") as tmp_name:
@@ -102,6 +113,8 @@ def main() -> None:
                 bench_http(tmp, url, args.seconds, args.connections)
             if "events" in only:
                 bench_events(tmp, args.events)
+            if "streams" in only:
+                bench_streams(tmp, url, samples=500, clients=100, updates=1000)
         finally:
             loop.run_until_complete(nats.stop())
             loop.close()

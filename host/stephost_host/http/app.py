@@ -27,6 +27,7 @@ TRACE_HEADER = "x-trace-id"
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
 MAX_BODY = 16 * 1024 * 1024
+NO_BODY = {204, 304}  # HTTP forbids a body with these
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -100,16 +101,17 @@ class StepHttp:
         method, path = scope["method"], scope["path"]
         found = self.routes.match(method, path)
         if found is None:
+            trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
             if allowed:
                 await send_json(
                     send,
                     405,
                     {"error": f"{method} is not allowed on {path}", "allowed": sorted(allowed)},
-                    {"allow": ", ".join(sorted(allowed))},
+                    {"allow": ", ".join(sorted(allowed)), **trace},
                 )
             else:
-                await send_json(send, 404, {"error": f"no step serves {method} {path}"})
+                await send_json(send, 404, {"error": f"no step serves {method} {path}"}, trace)
             return
         route, params = found
         await self._serve(scope, receive, send, route.step, params)
@@ -160,7 +162,7 @@ class StepHttp:
             result = await self.invoker.invoke(step, _wire.dumps(request), trace_id)
             status = int(result["status"])
             out_headers = {**result.get("headers", {}), **trace_hdr}
-            await self._respond(send, status, result.get("body"), out_headers)
+            await self._respond(send, status, result.get("body"), out_headers, scope["method"])
         except StepUnavailable as exc:
             status = 503
             await send_json(send, status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
@@ -196,7 +198,10 @@ class StepHttp:
             )
 
     @staticmethod
-    async def _respond(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
+    async def _respond(send: Send, status: int, body: Any, headers: dict[str, str], method: str) -> None:
+        if status in NO_BODY or method == "HEAD":
+            await send_json(send, status, None, headers, raw=b"")
+            return
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if ctype and "json" not in ctype and isinstance(body, str):
             # A handler that set e.g. text/html and returned a string means the text itself.

@@ -1,0 +1,1 @@
+config = {"name": "ticker", "schema": {"type": "object"}, "baseConfig": {"storageType": "default"}}
