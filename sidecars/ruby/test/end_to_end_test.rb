@@ -29,9 +29,12 @@ class EndToEndTest < Minitest::Test
       def handler(input, ctx) = sleep(input["seconds"]) && "slept"
     RUBY
     "steps/broken.step.rb" => "def config(\n",
-    "steps/todo.stream.rb" => <<~RUBY
+    "steps/todo.stream.rb" => <<~RUBY,
       def config = { name: "todo", schema: { type: "object" }, baseConfig: { storageType: "default" } }
-      def can_access(subscription, auth_context) = true
+      def can_access(subscription, auth_context) = auth_context&.dig(:userId) == subscription[:groupId]
+    RUBY
+    "stream_auth.rb" => <<~RUBY
+      def authenticate(request) = request[:token] == "secret" ? { userId: request.dig(:query, :as) } : nil
     RUBY
   }.freeze
 
@@ -161,6 +164,20 @@ class EndToEndTest < Minitest::Test
         assert_equal [["todo", "steps/todo.stream.rb"]], hello.streams.map { |m| [m.name, m.file] }
         assert_equal({ "name" => "todo", "schema" => { "type" => "object" }, "baseConfig" => { "storageType" => "default" },
                        "canAccess" => true }, JSON.parse(hello.streams.first.config_json))
+        assert_equal %w[stream_authenticate], hello.hooks.to_a
+
+        # Stream auth hooks: the auth context, then an access check with it.
+        auth = { token: "secret", headers: {}, query: { as: "ada" } }
+        stream.send(invocation: V1::Invocation.new(invocation_id: "h1", hook: "stream_authenticate",
+                                                   payload_json: JSON.generate(auth)))
+        assert_equal ["h1", '{"userId":"ada"}'], stream.next_of(:result).then { |r| [r.invocation_id, r.result_json] }
+        %w[ada bob].each do |group|
+          access = { subscription: { streamName: "todo", groupId: group }, authContext: { userId: "ada" } }
+          stream.send(invocation: V1::Invocation.new(invocation_id: "h-#{group}", hook: "stream_can_access",
+                                                     step: "todo", payload_json: JSON.generate(access)))
+        end
+        got = Array.new(2) { stream.next_of(:result) }.to_h { |r| [r.invocation_id, r.result_json] }
+        assert_equal({ "h-ada" => "true", "h-bob" => "false" }, got)
 
         store = {}
         stream.send(invocation: V1::Invocation.new(invocation_id: "1", step: "hello", trace_id: "tr",

@@ -62,7 +62,7 @@ class StreamLoaderTest < Minitest::Test
     refute stream.can_access
   end
 
-  def test_can_access_is_recorded_not_called
+  def test_can_access_is_recorded_not_called_at_load
     cases = {
       "steps/m.stream.rb" => "def config = { name: 'm', schema: {} }\n" \
                              "def can_access(subscription, auth_context) = raise('must not be called')\n",

@@ -55,8 +55,8 @@ module StephostTest
     end
   end
 
-  def self.invocation(step:, payload: nil, id: "inv-1", trace: "trace-1", topic: "")
+  def self.invocation(step:, payload: nil, id: "inv-1", trace: "trace-1", topic: "", hook: "")
     Stephost::V1::Invocation.new(invocation_id: id, step: step, trace_id: trace, attempt: 1,
-                                 payload_json: JSON.generate(payload), topic: topic)
+                                 payload_json: JSON.generate(payload), topic: topic, hook: hook)
   end
 end

@@ -3,6 +3,7 @@
 require_relative "errors"
 require_relative "wire"
 require_relative "context"
+require_relative "hook"
 
 module Stephost
   # Runs invocations on a fixed pool of `capacity` threads. The host never
@@ -16,11 +17,15 @@ module Stephost
   # raise is only allowed while the thread is inside the handler
   # (Thread.handle_interrupt), so it can never land in the bookkeeping
   # around it or in the next invocation the thread picks up.
+  #
+  # Hook invocations (Invocation.hook set: stream auth and access checks)
+  # share the pool, the capacity, cancel and the error handling with steps.
   class Executor
     Job = Struct.new(:session, :invocation)
 
-    def initialize(steps, capacity:, log:)
+    def initialize(steps, capacity:, log:, hooks: [])
       @steps = steps.to_h { |s| [s.name, s] }
+      @hooks = hooks.to_h { |h| [h.key, h] }
       @log = log
       @jobs = Queue.new
       @mutex = Mutex.new
@@ -118,17 +123,35 @@ module Stephost
     end
 
     def execute(session, inv)
-      step = @steps[inv.step] ||
-             raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
-      ctx = Context.new(session, inv)
-      V1::InvocationResult.new(invocation_id: inv.invocation_id,
-                               result_json: step.run(Wire.parse(inv.payload_json), ctx))
+      V1::InvocationResult.new(invocation_id: inv.invocation_id, result_json: result_json(session, inv))
     rescue Cancelled
       raise
     rescue Exception => e # rubocop:disable Lint/RescueException
       # Everything a handler can throw, `exit` and stack overflows
       # included, is that invocation's failure, never the sidecar's.
       error_result(inv.invocation_id, e)
+    end
+
+    def result_json(session, inv)
+      return hook(inv).run(Wire.parse(inv.payload_json)) unless inv.hook.empty?
+
+      step = @steps[inv.step] ||
+             raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
+      step.run(Wire.parse(inv.payload_json), Context.new(session, inv))
+    end
+
+    # Like an unknown step, a missing hook is NonRetryableError; the host
+    # treats any hook error as a refusal.
+    def hook(inv)
+      @hooks[Hook.key_for(inv)] || raise(NonRetryableError, missing_hook(inv))
+    end
+
+    def missing_hook(inv)
+      case inv.hook
+      when Hook::CAN_ACCESS then "no stream named #{inv.step.inspect} with can_access is loaded in this sidecar"
+      when Hook::AUTHENTICATE then "no stream_auth.rb with authenticate is loaded in this sidecar"
+      else "unknown hook #{inv.hook.inspect}"
+      end
     end
 
     def error_result(id, exception)
@@ -154,7 +177,8 @@ module Stephost
 
     def trace(inv, started, result)
       outcome = result.error ? "error #{result.error.type}: #{result.error.message}" : "ok"
-      @log.debug("invocation", step: inv.step, trace_id: inv.trace_id, attempt: inv.attempt,
+      what = inv.hook.empty? ? { step: inv.step } : { hook: inv.hook, step: inv.step }
+      @log.debug("invocation", **what, trace_id: inv.trace_id, attempt: inv.attempt,
                                ms: ((now - started) * 1000).round(1), outcome: outcome)
     end
 

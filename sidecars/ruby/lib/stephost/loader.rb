@@ -2,6 +2,7 @@
 
 require "find"
 require_relative "step"
+require_relative "hook"
 
 module Stephost
   # Finds the project's Ruby step and stream files and loads each into its
@@ -24,17 +25,26 @@ module Stephost
   # A stream file (`*.stream.rb`, `*_stream.rb`) is loaded the same way and
   # defines only a config: `name`, `schema` (a JSON Schema Hash), optionally
   # `baseConfig`; and optionally `def can_access(subscription, auth_context)`
-  # (or a CAN_ACCESS callable), which for now only shows in the manifest as
-  # `"canAccess": true`: the host does not call it yet.
+  # (or a CAN_ACCESS callable, or a `canAccess:` lambda in the config),
+  # which the manifest announces as `"canAccess": true` and the host calls
+  # as the stream_can_access hook before each join.
+  #
+  # The project's stream auth file, `stream_auth.rb` in the project root,
+  # steps/ or src/ (the first found), is loaded the same way and defines
+  # `def authenticate(request)` (or an AUTHENTICATE callable): the
+  # stream_authenticate hook.
   class Loader
     ROOTS = %w[steps src].freeze
     SKIP_DIRS = %w[node_modules __pycache__].freeze
     PATTERN = /(?:\.step|_step)\.rb\z/
     STREAM_PATTERN = /(?:\.stream|_stream)\.rb\z/
     CAN_ACCESS_KEYS = %w[canAccess can_access].freeze
+    AUTH_FILE = "stream_auth.rb"
+    # Where the auth file may live, in the order searched ("" is the root).
+    AUTH_DIRS = ["", *ROOTS].freeze
 
     # A loaded stream definition: what the hello's StreamManifest carries.
-    # can_access is kept (a callable or nil) but never invoked yet.
+    # can_access is a callable or nil; #hooks wraps it for the executor.
     StreamDefinition = Struct.new(:file, :config, :can_access, keyword_init: true) do
       def name = config["name"]
       def manifest = V1::StreamManifest.new(name: name, config_json: Wire.dump(config), file: file)
@@ -49,13 +59,16 @@ module Stephost
     # evaluating it); the message is the whole explanation.
     class Invalid < StandardError; end
 
-    attr_reader :steps, :streams, :failures
+    # hooks: the Hooks the host may invoke (Hook), for the executor;
+    # Hello.hooks lists the project-level ones.
+    attr_reader :steps, :streams, :failures, :hooks
 
     def initialize(root)
       @root = File.expand_path(root)
       @steps = []
       @streams = []
       @failures = []
+      @hooks = []
     end
 
     # Step files relative to the root, "/"-separated, in sorted order (the
@@ -66,9 +79,18 @@ module Stephost
     # a stream file is never taken for a step file.
     def discover_streams = find(STREAM_PATTERN)
 
+    # The stream auth file relative to the root, or nil. Only the first one
+    # found counts (root, then steps/, then src/), as in the Python and Node
+    # sidecars; the name matches neither step nor stream files.
+    def discover_auth
+      AUTH_DIRS.map { |dir| dir.empty? ? AUTH_FILE : "#{dir}/#{AUTH_FILE}" }
+               .find { |rel| File.file?(File.join(@root, rel)) }
+    end
+
     def load_all
       load_steps
       load_streams
+      load_hooks
       self
     end
 
@@ -123,6 +145,15 @@ module Stephost
         by_name[stream.name] = stream
         @streams << stream
       end
+    end
+
+    def load_hooks
+      @streams.each do |s|
+        @hooks << Hook.can_access(stream: s.name, file: s.file, callable: s.can_access) if s.can_access
+      end
+      rel = discover_auth
+      auth = rel && load_file(rel, kind: "stream auth") { |mod| build_auth(mod) }
+      @hooks << Hook.authenticate(file: rel, callable: auth) if auth
     end
 
     # Evaluates the file in a fresh module and yields the module to build
@@ -188,6 +219,19 @@ module Stephost
 
       config["canAccess"] = true if can_access
       StreamDefinition.new(file: rel, config: config, can_access: can_access)
+    end
+
+    def build_auth(mod)
+      authenticate = own_method(mod, :authenticate)
+      authenticate ||= mod.const_get(:AUTHENTICATE, false) if mod.const_defined?(:AUTHENTICATE, false)
+      if authenticate.nil?
+        raise Invalid, "no authenticate: define `def authenticate(request)` returning an auth context or nil"
+      end
+      unless authenticate.respond_to?(:call)
+        raise Invalid, "AUTHENTICATE must respond to #call, got #{authenticate.class}"
+      end
+
+      authenticate
     end
 
     def raw_config(mod)

@@ -52,11 +52,12 @@ module Stephost
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
       @log.info("steps loaded", project: @options.project, steps: loader.steps.size,
-                                streams: loader.streams.size, load_errors: loader.failures.size)
+                                streams: loader.streams.size, hooks: loader.hooks.size,
+                                load_errors: loader.failures.size)
 
       return 0 unless control.empty? # stopped while loading: nothing started yet
 
-      executor = Executor.new(loader.steps, capacity: @options.capacity, log: @log)
+      executor = Executor.new(loader.steps, hooks: loader.hooks, capacity: @options.capacity, log: @log)
       connection = Connection.new(address: @options.connect, hello: hello(loader), executor: executor,
                                   log: @log, on_rejected: ->(why) { control << [:rejected, why] })
       thread = Thread.new do
@@ -102,6 +103,9 @@ module Stephost
         runtime: "ruby #{RUBY_VERSION} (grpc #{GRPC::VERSION})",
         steps: loader.steps.map(&:manifest),
         streams: loader.streams.map(&:manifest),
+        # Project-level hooks only; per-stream access checks are announced
+        # by "canAccess": true in each stream's manifest.
+        hooks: loader.hooks.select(&:project_level?).map(&:name),
         load_errors: loader.failures.map(&:to_proto)
       )
     end
