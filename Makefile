@@ -48,7 +48,10 @@ protos-check: install
 	  diff -r $$tmp/$$d $$d -x __pycache__ >/dev/null || { echo "stale stubs in $$d: run 'make protos'"; status=1; }; \
 	done; rm -rf $$tmp; exit $$status
 
+# Each sidecar's own unit tests first; pytest (integration, conformance) closes the run.
 test: install
+	cd sidecars/node && npm test --silent
+	ruby sidecars/ruby/test/run.rb
 	$(PY) -m pytest -q
 
 check: lint typecheck protos-check test
