@@ -199,13 +199,14 @@ def test_auth_hook_and_per_stream_access(host: Any) -> None:
     assert httpx.get(private, headers={"authorization": "Bearer wrong-token"}).status_code == 401
 
 
-def test_access_checks_written_in_typescript(host: Any) -> None:
+@pytest.mark.parametrize("stream", ["team", "crew"], ids=["typescript", "ruby"])
+def test_access_checks_written_in_other_languages(host: Any, stream: str) -> None:
     alice = StreamClient(host.url, token="alice-token")
     bob = StreamClient(host.url, token="bob-token")
     try:
-        alice.join("team", "team-alice")
+        alice.join(stream, f"{stream}-alice")
         assert alice.next()["event"]["type"] == "sync"
-        bob.join("team", "team-alice")
+        bob.join(stream, f"{stream}-alice")
         assert bob.next()["event"]["event"]["data"]["code"] == "forbidden"
     finally:
         alice.close()

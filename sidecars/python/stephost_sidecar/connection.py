@@ -244,7 +244,10 @@ class Connection:
             return await self.runner.call(self.hooks["stream_authenticate"], payload)
         check = self.hooks.get(f"stream_can_access:{inv.step}")
         if inv.hook == "stream_can_access" and check:
-            return bool(await self.runner.call(check, payload["subscription"], payload.get("authContext")))
+            # Only a real True lets a client in: a truthy mistake must not open a stream.
+            return (
+                await self.runner.call(check, payload["subscription"], payload.get("authContext"))
+            ) is True
         raise LookupError(f"this sidecar has no {inv.hook} hook for {inv.step!r}")
 
     # -- Channel: calls a handler makes into the host ------------------------
