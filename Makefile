@@ -25,7 +25,7 @@ $(STAMP)/python: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client
+NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node
 $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	@mkdir -p $(STAMP)
 	@for d in $(NODE_DIRS); do if [ -f $$d/package.json ]; then echo "npm ci in $$d"; \

@@ -29,6 +29,7 @@ from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
 from stephost_host.http.ws import StreamSocket
+from stephost_host.ingress import IngressPort, IngressService, check_settings
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.queue.dlq import DeadLetters
@@ -63,6 +64,7 @@ class Host:
                 f"sidecar_host={settings.sidecar_host!r} listens beyond loopback, so a secret is required: "
                 "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar"
             )
+        check_settings(settings)  # the gRPC ingress: a token beyond loopback; TLS on its own port
         if not self.secret and settings.supervise:
             # Children get it in their environment; nobody else on the machine can register steps.
             self.secret = secrets.token_urlsafe(24)
@@ -70,6 +72,7 @@ class Host:
         self.stopped = asyncio.Event()
         self.http_port = 0
         self.sidecar_port = 0
+        self.ingress: IngressPort | None = None
         self.nats_url = ""
         self.processes: dict[str, SidecarProcess] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -106,7 +109,24 @@ class Host:
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )
-        self.grpc, self.sidecar_port = await start_server(self.service, s.sidecar_host, s.sidecar_port)
+        if s.ingress:
+            self.ingress = IngressPort(
+                IngressService(
+                    self.registry,
+                    self.publisher,
+                    self.state,
+                    streams=self.streams,
+                    token=s.ingress_token,
+                    max_payload_bytes=s.ingress_max_payload_bytes,
+                ),
+                tls=s.ingress_tls_cert is not None,
+            )
+        shared = self.ingress if self.ingress and s.ingress_port is None else None
+        self.grpc, self.sidecar_port = await start_server(
+            self.service, s.sidecar_host, s.sidecar_port, also=shared.add_shared if shared else None
+        )
+        if shared:
+            shared.bound(s.sidecar_host, self.sidecar_port)
 
         # 3. Work sources
         self.consumers = Consumers(
@@ -149,6 +169,15 @@ class Host:
             if self._tasks[-1].done():
                 self._tasks[-1].result()
             await asyncio.sleep(0.01)
+
+        # 4b. The public gRPC ingress, on its own port when it has one
+        if self.ingress:
+            if s.ingress_port is not None:
+                await self.ingress.start_own(
+                    s.ingress_host, s.ingress_port, s.ingress_tls_cert, s.ingress_tls_key
+                )
+            await self.ingress.serving()
+            log.info("gRPC ingress on %s%s", self.ingress.address, " (TLS)" if self.ingress.tls else "")
 
         # 5. Sidecars
         if s.supervise:
@@ -196,6 +225,7 @@ class Host:
             "sidecar": f"{self.settings.sidecar_host}:{self.sidecar_port}",
             "nats": self.nats_url,
             "secret": self.secret,
+            **(self.ingress.runtime_info() if self.ingress else {}),
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -212,6 +242,8 @@ class Host:
         if hasattr(self, "uvicorn"):
             self.uvicorn.should_exit = True
         work = [self.consumers.stop(s.drain_seconds), self.cron.stop()] if hasattr(self, "cron") else []
+        if self.ingress:
+            work.append(self.ingress.stop(grace=2.0))
         await asyncio.gather(*work, *self._tasks, return_exceptions=True)
         await asyncio.gather(*(p.stop() for p in self.processes.values()))
         if hasattr(self, "grpc"):

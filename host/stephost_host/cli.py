@@ -8,8 +8,6 @@ import json
 import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,16 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-sidecars", action="store_true", help="start no sidecars; they dial in from elsewhere"
     )
+    p.add_argument("--ingress-host", help="gRPC ingress bind address when it has its own port")
+    p.add_argument(
+        "--ingress-port", type=int, help="give the gRPC ingress its own port (default: the sidecar port)"
+    )
+    p.add_argument(
+        "--ingress-allow-anonymous",
+        action="store_true",
+        help="let the gRPC ingress listen beyond loopback without a token",
+    )
+    p.add_argument("--no-ingress", action="store_true", help="do not serve the gRPC ingress")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--topic", required=True)
     emit.add_argument("--message", default="null", help="the event data as JSON")
     emit.add_argument("--group", help="messageGroupId")
+    emit.add_argument("--idempotency-key", help="a retry with the same key stores nothing new")
+    emit.add_argument("--trace-id", help="the trace id the event carries (default: a new one)")
     emit.add_argument("--project", default=".", help="project whose running host to use (default .)")
-    emit.add_argument("--url", help="host HTTP URL (default: from PROJECT/.stephost/runtime.json)")
-    emit.add_argument("--secret", default=os.environ.get("STEPHOST_SECRET"))
+    emit.add_argument(
+        "--state-dir", type=Path, help="where that host keeps runtime.json (default PROJECT/.stephost)"
+    )
+    emit.add_argument("--address", help="the host's gRPC ingress HOST:PORT (default: from runtime.json)")
+    emit.add_argument("--token", default=os.environ.get("STEPHOST_INGRESS_TOKEN"), help="ingress token")
+    emit.add_argument("--tls", action="store_true", help="use TLS (implied when runtime.json says so)")
+    emit.add_argument("--ca-file", type=Path, help="PEM root certificate(s) to trust for TLS")
+    emit.add_argument("--tls-server-name", help="the name the TLS certificate is issued to")
     return parser
 
 
@@ -69,6 +85,10 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         state_dir=args.state_dir,
         reload=True if dev else None,
         supervise=False if args.no_sidecars else None,
+        ingress_host=args.ingress_host,
+        ingress_port=args.ingress_port,
+        ingress_allow_anonymous=True if args.ingress_allow_anonymous else None,
+        ingress=False if args.no_ingress else None,
     )
     logs.setup(settings.log_format, settings.log_level)
     host = Host(settings)
@@ -111,34 +131,54 @@ def _emit(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"stephost emit: --message is not valid JSON: {exc}", file=sys.stderr)
         return 2
-    url, secret = args.url, args.secret
-    runtime = Path(args.project) / ".stephost" / "runtime.json"
-    if not url:
+    from stephost.client import Client, IngressError
+
+    address, token, tls = args.address, args.token, args.tls
+    if not address:
+        runtime = (args.state_dir or Path(args.project) / ".stephost") / "runtime.json"
         if not runtime.is_file():
-            print(f"stephost emit: no running host found ({runtime} missing); pass --url", file=sys.stderr)
+            print(
+                f"stephost emit: no running host found ({runtime} missing); pass --address", file=sys.stderr
+            )
             return 2
         info = json.loads(runtime.read_text())
-        url, secret = info["http"], secret or info.get("secret")
-    body: dict[str, Any] = {"topic": args.topic, "data": data}
-    if args.group:
-        body["messageGroupId"] = args.group
-    req = urllib.request.Request(
-        f"{url.rstrip('/')}/__stephost/emit",
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    if secret:
-        req.add_header("authorization", f"Bearer {secret}")
+        if not info.get("ingress"):
+            print("stephost emit: the running host serves no gRPC ingress (ingress = false)", file=sys.stderr)
+            return 2
+        address, token, tls = (
+            info["ingress"],
+            token or info.get("ingress_token"),
+            tls or info.get("ingress_tls"),
+        )
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            print(resp.read().decode())
-    except urllib.error.HTTPError as exc:
-        print(f"stephost emit: {exc.code} {exc.read().decode()}", file=sys.stderr)
+        with Client(
+            address,
+            token=token or None,
+            tls=bool(tls),
+            root_certificates=args.ca_file,
+            tls_server_name=args.tls_server_name,
+            timeout=10,
+        ) as client:
+            receipt = client.emit(
+                args.topic,
+                data,
+                message_group_id=args.group,
+                idempotency_key=args.idempotency_key,
+                trace_id=args.trace_id,
+            )
+    except IngressError as exc:
+        print(f"stephost emit: {address}: {exc}", file=sys.stderr)
         return 1
-    except urllib.error.URLError as exc:
-        print(f"stephost emit: cannot reach {url}: {exc.reason}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        print(f"stephost emit: cannot read {args.ca_file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    out = {
+        "traceId": receipt.trace_id,
+        "stream": receipt.stream,
+        "sequence": receipt.sequence,
+        "duplicate": receipt.duplicate,
+    }
+    print(json.dumps(out))
     return 0
 
 

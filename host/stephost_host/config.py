@@ -46,8 +46,18 @@ class Settings(BaseModel):
     uvloop: bool = True
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
     state_dir: Path | None = None  # embedded NATS store and runtime.json; default <project>/.stephost
+    # The public gRPC ingress (Emit, state, streams, ListSteps). Without ingress_port it is
+    # served on the sidecar port's server; with one, on its own server at ingress_host.
+    ingress: bool = True
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int | None = Field(None, ge=0, le=65535)  # None: share the sidecar port
+    ingress_token: str = ""  # clients send 'authorization: Bearer <token>'; required beyond loopback
+    ingress_allow_anonymous: bool = False  # allow ingress beyond loopback without a token
+    ingress_tls_cert: Path | None = None  # PEM certificate chain (needs ingress_port)
+    ingress_tls_key: Path | None = None  # PEM private key
+    ingress_max_payload_bytes: int = Field(1024 * 1024, ge=1, le=64 * 1024 * 1024)
 
-    @field_validator("host", "sidecar_host")
+    @field_validator("host", "sidecar_host", "ingress_host")
     @classmethod
     def _address(cls, v: str) -> str:
         if not v:

@@ -1,0 +1,105 @@
+"""Where Ingress is served: on the sidecar port's server (the default) or on a server of its
+own (``ingress_port`` set), with standard health checking and server reflection either way.
+
+Health (grpc.health.v1) answers for "" and "stephost.v1.Ingress"; reflection lists every
+service on the server. Neither needs the ingress token: they carry no data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from stephost import _wire
+from stephost.v1 import ingress_pb2, ingress_pb2_grpc, sidecar_pb2
+from stephost_host.config import ConfigError, Settings
+from stephost_host.ingress.service import IngressService
+
+INGRESS = ingress_pb2.DESCRIPTOR.services_by_name["Ingress"].full_name
+SIDECAR = sidecar_pb2.DESCRIPTOR.services_by_name["SidecarHost"].full_name
+HEALTH = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+class IngressPort:
+    """Ingress, health and reflection on one gRPC server, and where clients reach them."""
+
+    def __init__(self, service: IngressService, *, tls: bool = False) -> None:
+        self.service = service
+        self.health = health_aio.HealthServicer()
+        self.server: grpc.aio.Server | None = None  # set when Ingress has a server of its own
+        self.tls = tls
+        self.port = 0
+        self.address = ""  # host:port a local client dials
+
+    def add_to(self, server: grpc.aio.Server, *, shared: bool = False) -> None:
+        ingress_pb2_grpc.add_IngressServicer_to_server(self.service, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        listed = (INGRESS, SIDECAR) if shared else (INGRESS,)
+        reflection.enable_server_reflection((*listed, HEALTH, reflection.SERVICE_NAME), server)
+
+    def add_shared(self, server: grpc.aio.Server) -> None:
+        """Serve on the sidecar port's server (call before it starts)."""
+        self.add_to(server, shared=True)
+
+    def bound(self, host: str, port: int) -> None:
+        self.port = port
+        dial = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        self.address = f"[{dial}]:{port}" if ":" in dial else f"{dial}:{port}"
+
+    def runtime_info(self) -> dict[str, object]:
+        """For .stephost/runtime.json, which `stephost emit` reads."""
+        return {"ingress": self.address, "ingress_token": self.service.token, "ingress_tls": self.tls}
+
+    async def serving(self) -> None:
+        await self.health.set(INGRESS, health_pb2.HealthCheckResponse.SERVING)
+
+    async def start_own(self, host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> int:
+        server = grpc.aio.server(options=_wire.grpc_options())
+        self.add_to(server)
+        address = f"{host}:{port}"
+        if tls_cert and tls_key:
+            try:
+                creds = grpc.ssl_server_credentials([(tls_key.read_bytes(), tls_cert.read_bytes())])
+            except OSError as exc:
+                raise ConfigError(f"cannot read the ingress TLS files: {exc}") from None
+            bound = server.add_secure_port(address, creds)
+        else:
+            bound = server.add_insecure_port(address)
+        if bound == 0:
+            raise ConfigError(f"cannot listen for gRPC ingress on {address} (port in use?)")
+        await server.start()
+        self.server = server
+        self.bound(host, bound)
+        return bound
+
+    async def stop(self, grace: float) -> None:
+        """Say NOT_SERVING, then stop an own server (in-flight calls get ``grace`` seconds)."""
+        await self.health.enter_graceful_shutdown()
+        if self.server is not None:
+            await self.server.stop(grace)
+
+
+def check_settings(s: Settings) -> None:
+    """Refuse settings that would expose ingress unprotected, or TLS that cannot apply."""
+    if not s.ingress:
+        return
+    if (s.ingress_tls_cert is None) != (s.ingress_tls_key is None):
+        raise ConfigError("ingress_tls_cert and ingress_tls_key go together: set both, or neither")
+    if s.ingress_tls_cert and s.ingress_port is None:
+        raise ConfigError(
+            "ingress TLS needs ingress on its own port (the sidecar port has no TLS): set ingress_port"
+        )
+    own = s.ingress_port is not None
+    address = s.ingress_host if own else s.sidecar_host
+    if not s.ingress_token and not s.ingress_allow_anonymous and not s.is_loopback(address):
+        where = "ingress_host" if own else "sidecar_host (the gRPC ingress shares the sidecar port)"
+        raise ConfigError(
+            f"{where}={address!r} would expose the gRPC ingress beyond loopback without a token: set "
+            "ingress_token (STEPHOST_INGRESS_TOKEN), or give ingress its own port on loopback "
+            "(ingress_port), or turn it off (ingress = false), or allow anyone who can reach it with "
+            "--ingress-allow-anonymous (ingress_allow_anonymous = true)"
+        )

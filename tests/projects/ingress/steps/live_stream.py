@@ -1,0 +1,1 @@
+config = {"name": "ingress-live", "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
