@@ -18,7 +18,7 @@ from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
 LANGUAGES = ["python", "node", "ruby"]
-FIXTURE_STEPS = 13
+FIXTURE_STEPS = 14
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -189,3 +189,23 @@ def test_every_stream_method(http: httpx.Client) -> None:
     assert body["deleted"] == item and body["afterDelete"] is None
     # The stream's schema (JSON Schema, or zod turned into it) rejects an item without a title.
     assert "does not match its schema" in body["invalid"] and "title" in body["invalid"]
+
+
+def test_non_retryable_error_goes_straight_to_dead_letters(http: httpx.Client, host: HostProcess) -> None:
+    key = uid()
+    assert http.post("/emit/typed", json={"id": key, "mode": "fatal"}).status_code == 202
+
+    def letter() -> dict[str, Any] | None:
+        return next((d for d in dead_letters(host, "conf-typed") if d["data"]["id"] == key), None)
+
+    dead = eventually(letter, what="the fatal event in dead letters")
+    assert dead["attempts"] == 1  # maxRetries is 3, but the handler said a retry cannot help
+    assert dead["error"]["type"] == "NonRetryableError" and dead["error"]["message"] == f"fatal: {key}"
+
+
+def test_retryable_error_schedules_the_next_attempt_after_its_delay(http: httpx.Client) -> None:
+    key = uid()
+    assert http.post("/emit/typed", json={"id": key, "mode": "later"}).status_code == 202
+    done = eventually(lambda: http.get(f"/state/conf/typed-{key}").json(), what="the second attempt")
+    assert done["attempts"] == 2
+    assert done["waited"] >= 0.9  # retryAfter: 1 s (the default backoff base here is 0.2 s)

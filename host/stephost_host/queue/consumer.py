@@ -73,8 +73,7 @@ class StepConsumer:
 
     def _ack_wait(self) -> float:
         # Long enough for a handler to finish; a dead host's messages come back after it.
-        q = self.config.infrastructure.queue
-        return q.visibilityTimeout or self.config.timeout + 30.0
+        return self.config.visibility_timeout
 
     async def ensure(self) -> None:
         config = ConsumerConfig(
@@ -147,6 +146,15 @@ class StepConsumer:
         q = self.config.infrastructure.queue
         max_attempts = q.maxRetries + 1
         extra = {"step": step, "trace_id": trace_id, "language": self.entry.language}
+        if q.delaySeconds:
+            # delaySeconds postpones the first delivery. The message waits in the stream (so
+            # the delay survives restarts) and comes back when due; that early delivery is
+            # not an attempt.
+            due = meta.timestamp.timestamp() + q.delaySeconds
+            if time.time() < due - 0.01:
+                await self._nak(msg, due - time.time())
+                return
+            attempt = max(1, attempt - 1)
         if attempt > max_attempts:
             # Delivered again after its last attempt never reported back (sidecar or host died).
             await self._dead(

@@ -10,7 +10,15 @@ import json
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -103,6 +111,24 @@ class EventStep(BaseStep):
     type: Literal["event"]
     subscribes: list[str] = Field(min_length=1)
     input: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _visibility(self) -> EventStep:
+        # A message must stay invisible for longer than its handler may run, or a second
+        # host would start it again while the first is still working on it.
+        q, timeout = self.infrastructure.queue, self.infrastructure.handler.timeout
+        if q.visibilityTimeout is not None and q.visibilityTimeout <= timeout:
+            raise ValueError(
+                f"infrastructure.queue.visibilityTimeout ({q.visibilityTimeout:g}s) must be greater than "
+                f"infrastructure.handler.timeout ({timeout:g}s)"
+            )
+        return self
+
+    @property
+    def visibility_timeout(self) -> float:
+        """How long a delivered message stays unseen by others; default: the timeout plus 30 s."""
+        q = self.infrastructure.queue
+        return q.visibilityTimeout if q.visibilityTimeout is not None else self.timeout + 30.0
 
 
 class CronStep(BaseStep):

@@ -1,0 +1,18 @@
+import time
+
+config = {
+    "name": "q-emit",
+    "type": "api",
+    "path": "/emit/:topic",
+    "method": "POST",
+    "emits": ["q.delayed", "q.fifo", "q.typed"],
+}
+
+
+async def handler(req, ctx):
+    body = req["body"]
+    event = {"topic": req["pathParams"]["topic"], "data": {**body, "emittedAt": time.time()}}
+    if "group" in body:
+        event["messageGroupId"] = body["group"]
+    await ctx.emit(event)
+    return {"status": 202, "body": {"ok": True}}

@@ -1,0 +1,5 @@
+config = {"name": "q-read", "type": "api", "path": "/state/:group/:key", "method": "GET", "emits": []}
+
+
+async def handler(req, ctx):
+    return {"status": 200, "body": await ctx.state.get(req["pathParams"]["group"], req["pathParams"]["key"])}
