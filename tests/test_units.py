@@ -79,3 +79,15 @@ def test_settings_layers_and_errors(tmp_path: Path) -> None:
     (tmp_path / "stephost.toml").write_text("prot = 1\n")
     with pytest.raises(ConfigError, match="unknown key"):
         load_settings(tmp_path, environ={})
+
+
+def test_visibility_timeout_must_exceed_the_handler_timeout() -> None:
+    from stephost_host.steps.models import ConfigInvalid, EventStep, parse_config
+
+    bad = '{"name": "e", "type": "event", "subscribes": ["t"], "infrastructure": {"handler": {"timeout": 30}, "queue": {"visibilityTimeout": 10}}}'
+    with pytest.raises(
+        ConfigInvalid, match=r"visibilityTimeout \(10s\) must be greater than .*timeout \(30s\)"
+    ):
+        parse_config(bad, "steps/e_step.py")
+    ok = parse_config('{"name": "e", "type": "event", "subscribes": ["t"]}', "f")
+    assert isinstance(ok, EventStep) and ok.visibility_timeout == 60.0
