@@ -96,9 +96,9 @@ def check_settings(s: Settings) -> None:
     own = s.ingress_port is not None
     address = s.ingress_host if own else s.sidecar_host
     if not s.ingress_token and not s.ingress_allow_anonymous and not s.is_loopback(address):
-        where = "ingress_host" if own else "sidecar_host (the gRPC ingress shares the sidecar port)"
+        key, shares = ("ingress_host", "") if own else ("sidecar_host", " (which shares the sidecar port)")
         raise ConfigError(
-            f"{where}={address!r} would expose the gRPC ingress beyond loopback without a token: set "
+            f"{key}={address!r} would expose the gRPC ingress{shares} beyond loopback without a token: set "
             "ingress_token (STEPHOST_INGRESS_TOKEN), or give ingress its own port on loopback "
             "(ingress_port), or turn it off (ingress = false), or allow anyone who can reach it with "
             "--ingress-allow-anonymous (ingress_allow_anonymous = true)"
