@@ -18,6 +18,7 @@ DLQ_SUBJECTS = "stephost.dlq.>"
 STATE_BUCKET = "stephost_state"
 CRON_LOCK_BUCKET = "stephost_cron_locks"
 STREAMS_BUCKET = "stephost_streams"
+LEASE_BUCKET = "stephost_leases"  # who consumes a FIFO step right now
 STREAM_CHANGES = "stephost.streams.>"  # core NATS: every host fans changes out to its clients
 
 HEADER_TRACE = "Stephost-Trace-Id"
@@ -88,3 +89,7 @@ def stream_group_filter(stream: str, group: str) -> str:
 
 def stream_changes_subject(stream: str, group: str) -> str:
     return f"stephost.streams.{token(stream)}.{token(group)}"
+
+
+def fifo_lease_key(consumer: str) -> str:
+    return f"fifo.{consumer}"

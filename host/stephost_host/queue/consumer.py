@@ -23,7 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from stephost_host import names
-from stephost_host.errors import HostError, InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
+from stephost_host.errors import HostError, InvocationTimeout, StepFailed
 from stephost_host.queue.backoff import retry_delay
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.invoker import Invoker
@@ -114,8 +114,9 @@ class StepConsumer:
                 await asyncio.sleep(1.0)
         while True:
             await self.live.wait()
+            await self.turn()
             await self._room.wait()
-            want = min(MAX_FETCH, self.max_in_flight - len(self.inflight))
+            want = min(MAX_FETCH, self.max_in_flight - self.held)
             try:
                 msgs = await psub.fetch(want, timeout=1.0)
             except (TimeoutError, NatsTimeout):
@@ -127,88 +128,110 @@ class StepConsumer:
                 await asyncio.sleep(0.5)
                 continue
             for msg in msgs:
-                task = asyncio.create_task(self._handle(msg))
-                self.inflight.add(task)
-                task.add_done_callback(self._done)
-            if len(self.inflight) >= self.max_in_flight:
+                self.dispatch(msg)
+            if self.held >= self.max_in_flight:
                 self._room.clear()
+
+    async def turn(self) -> None:
+        """Wait until this host may fetch (always, for standard queues)."""
+
+    @property
+    def held(self) -> int:
+        """Messages fetched and not yet settled."""
+        return len(self.inflight)
+
+    def dispatch(self, msg: Msg) -> None:
+        """Standard queues: every message on its own, concurrently."""
+        self.track(asyncio.create_task(self._handle(msg)))
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        self.inflight.add(task)
+        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.inflight.discard(task)
         self._room.set()
 
-    async def _handle(self, msg: Msg) -> None:
+    @property
+    def max_attempts(self) -> int:
+        return self.config.infrastructure.queue.maxRetries + 1
+
+    def _context(self, msg: Msg, delay_done: bool = False) -> tuple[int, str, dict[str, str]] | None:
+        """(attempt, trace id, log fields) for a delivery, or None when it is not an attempt."""
         meta = msg.metadata
         attempt = meta.num_delivered
-        headers = msg.headers or {}
-        trace_id = headers.get(names.HEADER_TRACE) or uuid.uuid4().hex
-        step = self.entry.name
+        trace_id = (msg.headers or {}).get(names.HEADER_TRACE) or uuid.uuid4().hex
+        extra = {"step": self.entry.name, "trace_id": trace_id, "language": self.entry.language}
         q = self.config.infrastructure.queue
-        max_attempts = q.maxRetries + 1
-        extra = {"step": step, "trace_id": trace_id, "language": self.entry.language}
-        if q.delaySeconds:
+        if q.delaySeconds and not delay_done:
             # delaySeconds postpones the first delivery. The message waits in the stream (so
             # the delay survives restarts) and comes back when due; that early delivery is
             # not an attempt.
-            due = meta.timestamp.timestamp() + q.delaySeconds
-            if time.time() < due - 0.01:
-                await self._nak(msg, due - time.time())
-                return
+            if time.time() < meta.timestamp.timestamp() + q.delaySeconds - 0.01:
+                return None
             attempt = max(1, attempt - 1)
-        if attempt > max_attempts:
-            # Delivered again after its last attempt never reported back (sidecar or host died).
-            await self._dead(
-                msg,
-                trace_id,
-                attempt - 1,
-                {
-                    "type": "AttemptsExhausted",
-                    "stack": "",
-                    "message": f"no attempt completed after {attempt - 1} deliveries (sidecar or host lost)",
-                },
-            )
+        return attempt, trace_id, extra
+
+    async def _handle(self, msg: Msg) -> None:
+        """Standard queues: one attempt per delivery; JetStream redelivers for the retries."""
+        found = self._context(msg)
+        if found is None:
+            due = msg.metadata.timestamp.timestamp() + self.config.infrastructure.queue.delaySeconds
+            await self._nak(msg, due - time.time())
             return
-        started = time.perf_counter()
+        attempt, trace_id, extra = found
+        if attempt > self.max_attempts:
+            await self._dead(msg, trace_id, attempt - 1, exhausted(attempt - 1))
+            return
         try:
-            await self.invoker.invoke(step, msg.data.decode(), trace_id, attempt=attempt, topic=self.topic)
-        except StepFailed as exc:
-            err = {"type": exc.type, "message": exc.message, "stack": exc.stack}
-            await self._failed(
-                msg, trace_id, attempt, max_attempts, err, exc.retryable, exc.retry_after, extra
-            )
-        except InvocationTimeout as exc:
-            err = {"type": "TimeoutError", "message": str(exc), "stack": ""}
-            await self._failed(msg, trace_id, attempt, max_attempts, err, True, 0.0, extra)
-        except (SidecarLost, StepUnavailable) as exc:
-            log.warning("attempt %d interrupted: %s; redelivering", attempt, exc, extra=extra)
-            await self._nak(msg, LOST_RETRY_DELAY)
-        except HostError as exc:
-            log.error("attempt %d: %s", attempt, exc, extra=extra)
-            await self._nak(msg, LOST_RETRY_DELAY)
+            outcome, delay, err = await self._attempt(msg, attempt, trace_id, extra)
         except asyncio.CancelledError:
             await self._nak(msg, 0)  # host shutting down: hand it to someone else now
             raise
-        else:
+        if outcome == "ack":
             await msg.ack()
-            log.info(
-                "event %s handled (attempt %d) in %.1fms",
-                self.topic,
-                attempt,
-                (time.perf_counter() - started) * 1000,
-                extra=extra,
-            )
+        elif outcome == "dead":
+            await self._dead(msg, trace_id, attempt, err)
+        else:
+            await self._nak(msg, delay)
 
-    async def _failed(
+    async def _attempt(
+        self, msg: Msg, attempt: int, trace_id: str, extra: dict[str, str]
+    ) -> tuple[str, float, dict[str, str]]:
+        """Run one attempt; returns ("ack" | "retry" | "dead" | "lost", delay, error)."""
+        max_attempts = self.max_attempts
+        started = time.perf_counter()
+        try:
+            await self.invoker.invoke(
+                self.entry.name, msg.data.decode(), trace_id, attempt=attempt, topic=self.topic
+            )
+        except StepFailed as exc:
+            err = {"type": exc.type, "message": exc.message, "stack": exc.stack}
+            return self._failed(attempt, max_attempts, err, exc.retryable, exc.retry_after, extra)
+        except InvocationTimeout as exc:
+            err = {"type": "TimeoutError", "message": str(exc), "stack": ""}
+            return self._failed(attempt, max_attempts, err, True, 0.0, extra)
+        except HostError as exc:  # sidecar lost mid-flight, or none connected: not the event's fault
+            log.warning("attempt %d interrupted: %s; trying again", attempt, exc, extra=extra)
+            return "lost", LOST_RETRY_DELAY, {}
+        log.info(
+            "event %s handled (attempt %d) in %.1fms",
+            self.topic,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+            extra=extra,
+        )
+        return "ack", 0.0, {}
+
+    def _failed(
         self,
-        msg: Msg,
-        trace_id: str,
         attempt: int,
         max_attempts: int,
         err: dict[str, str],
         retryable: bool,
         retry_after: float,
         extra: dict[str, str],
-    ) -> None:
+    ) -> tuple[str, float, dict[str, str]]:
         if retryable and attempt < max_attempts:
             delay = retry_delay(attempt, self.backoff_base, self.backoff_max, retry_after)
             log.warning(
@@ -220,8 +243,7 @@ class StepConsumer:
                 delay,
                 extra={**extra, "stack": err["stack"]},
             )
-            await self._nak(msg, delay)
-            return
+            return "retry", delay, err
         why = "not retryable" if not retryable else f"attempt {attempt}/{max_attempts}"
         log.error(
             "event %s failed for good (%s): %s: %s; moved to dead letters",
@@ -231,7 +253,7 @@ class StepConsumer:
             err["message"],
             extra={**extra, "stack": err["stack"]},
         )
-        await self._dead(msg, trace_id, attempt, err)
+        return "dead", 0.0, err
 
     async def _dead(self, msg: Msg, trace_id: str, attempts: int, err: dict[str, str]) -> None:
         try:
@@ -266,6 +288,15 @@ class StepConsumer:
             task.cancel()
         if self.inflight:
             await asyncio.wait(list(self.inflight), timeout=2.0)
+
+
+def exhausted(attempts: int) -> dict[str, str]:
+    """The dead-letter error of an event whose attempts never reported back (sidecar or host died)."""
+    return {
+        "type": "AttemptsExhausted",
+        "stack": "",
+        "message": f"no attempt completed after {attempts} deliveries (sidecar or host lost)",
+    }
 
 
 def host_start_time() -> datetime:

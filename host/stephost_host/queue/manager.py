@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
 
 from stephost_host.queue.consumer import StepConsumer, host_start_time
 from stephost_host.queue.dlq import DeadLetters
+from stephost_host.queue.fifo import FifoConsumer
 from stephost_host.router.invoker import Invoker
 from stephost_host.steps.models import EventStep
 from stephost_host.steps.registry import Registry
@@ -23,6 +26,7 @@ class Consumers:
         *,
         backoff_base: float,
         backoff_max: float,
+        leases: KeyValue,
     ) -> None:
         self.js = js
         self.registry = registry
@@ -30,6 +34,7 @@ class Consumers:
         self.dlq = dlq
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.leases = leases
         self.since = host_start_time()
         self.consumers: dict[tuple[str, str], StepConsumer] = {}
         self.paused = False
@@ -44,7 +49,9 @@ class Consumers:
                 wanted.add(key)
                 consumer = self.consumers.get(key)
                 if consumer is None:
-                    consumer = self.consumers[key] = StepConsumer(
+                    fifo = entry.config.infrastructure.queue.type == "fifo"
+                    make = partial(FifoConsumer, leases=self.leases) if fifo else StepConsumer
+                    consumer = self.consumers[key] = make(
                         self.js,
                         self.invoker,
                         self.dlq,

@@ -14,6 +14,8 @@ from stephost.v1 import sidecar_pb2 as pb
 from stephost_host.queue.publisher import Publisher
 from stephost_host.rpc.session import InFlight, Session
 from stephost_host.state.store import StateStore
+from stephost_host.steps.models import EventStep
+from stephost_host.steps.registry import Registry
 from stephost_host.streams.store import Streams
 
 log = logging.getLogger("stephost.calls")
@@ -23,8 +25,20 @@ class CallRejected(ValueError):
     error_type = "InvalidArgument"
 
 
+def fifo_subscribers(registry: Registry, topic: str) -> list[str]:
+    """Steps that take this topic in order per messageGroupId."""
+    return sorted(
+        e.name
+        for e in registry.of_type(EventStep)
+        if isinstance(e.config, EventStep)
+        and e.config.infrastructure.queue.type == "fifo"
+        and topic in e.config.subscribes
+    )
+
+
 class Calls:
-    def __init__(self, publisher: Publisher, state: StateStore, streams: Streams) -> None:
+    def __init__(self, publisher: Publisher, state: StateStore, streams: Streams, registry: Registry) -> None:
+        self.registry = registry
         self.publisher = publisher
         self.state = state
         self.streams = streams
@@ -46,6 +60,12 @@ class Calls:
     async def _emit(self, owner: InFlight, emit: pb.EmitCall) -> Any:
         if not emit.topic:
             raise CallRejected("emit needs a non-empty topic")
+        if not emit.message_group_id:
+            fifo = fifo_subscribers(self.registry, emit.topic)
+            if fifo:
+                raise CallRejected(
+                    f"topic {emit.topic!r} has FIFO subscribers ({', '.join(fifo)}): emit needs a messageGroupId"
+                )
         try:
             _wire.loads(emit.data_json)
         except ValueError as exc:

@@ -1,5 +1,7 @@
 import time
 
+from stephost import HostCallError
+
 config = {
     "name": "q-emit",
     "type": "api",
@@ -14,5 +16,8 @@ async def handler(req, ctx):
     event = {"topic": req["pathParams"]["topic"], "data": {**body, "emittedAt": time.time()}}
     if "group" in body:
         event["messageGroupId"] = body["group"]
-    await ctx.emit(event)
+    try:
+        await ctx.emit(event)
+    except HostCallError as exc:
+        return {"status": 400, "body": {"error": str(exc)}}
     return {"status": 202, "body": {"ok": True}}
