@@ -10,6 +10,7 @@ import httpx
 from tests.harness import ROOT, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "queues"
+LIVE = 7
 
 
 def uid() -> str:
@@ -22,7 +23,7 @@ def ok_json(url: str) -> Any:
 
 
 def test_delay_postpones_the_first_delivery_and_is_not_an_attempt(start_host: Any) -> None:
-    host = start_host(PROJECT, live_steps=3)
+    host = start_host(PROJECT, live_steps=LIVE)
     job = uid()
     assert httpx.post(f"{host.url}/emit/q.delayed", json={"id": job}).status_code == 202
     done = eventually(lambda: ok_json(f"{host.url}/state/delayed/{job}"), timeout=20)
@@ -30,7 +31,7 @@ def test_delay_postpones_the_first_delivery_and_is_not_an_attempt(start_host: An
 
 
 def test_fifo_groups_run_in_emit_order_one_at_a_time_across_two_hosts(start_host: Any) -> None:
-    hosts = [start_host(PROJECT, live_steps=4), start_host(PROJECT, live_steps=4)]
+    hosts = [start_host(PROJECT, live_steps=LIVE), start_host(PROJECT, live_steps=LIVE)]
     groups = [f"g{i}-{uid()}" for i in range(3)]
     per_group = 8
     for seq in range(per_group):
@@ -53,7 +54,46 @@ def test_fifo_groups_run_in_emit_order_one_at_a_time_across_two_hosts(start_host
 
 
 def test_emit_to_a_fifo_subscriber_needs_a_group(start_host: Any) -> None:
-    host = start_host(PROJECT, live_steps=4)
+    host = start_host(PROJECT, live_steps=LIVE)
     r = httpx.post(f"{host.url}/emit/q.fifo", json={"seq": 0})
     assert r.status_code == 400
     assert "has FIFO subscribers (q-fifo): emit needs a messageGroupId" in r.json()["error"]
+
+
+def dlq(host: Any, path: str = "", **kwargs: Any) -> httpx.Response:
+    auth = {"authorization": f"Bearer {host.secret}"}
+    if "json" in kwargs:
+        return httpx.post(f"{host.url}/__stephost/dlq{path}", headers=auth, timeout=30, **kwargs)
+    return httpx.get(f"{host.url}/__stephost/dlq{path}", headers=auth, timeout=30, **kwargs)
+
+
+def test_dead_letters_are_listed_shown_replayed_to_their_step_only_and_discarded(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=LIVE)
+    job, other = uid(), uid()
+    r = httpx.post(f"{host.url}/emit/q.doomed", json={"id": job})
+    trace = r.headers["x-trace-id"]
+
+    def letter(key: str) -> dict[str, Any] | None:
+        found = dlq(host, params={"step": "q-doomed"}).json()
+        return next((d for d in found if d["data"]["id"] == key), None)
+
+    dead = eventually(lambda: letter(job), what="the dead letter")
+    assert dead["attempts"] == 2 and dead["traceId"] == trace and dead["topic"] == "q.doomed"
+    assert dead["firstFailedAt"] < dead["lastFailedAt"]
+    assert dead["error"]["type"] == "RuntimeError" and "not healed yet" in dead["error"]["message"]
+    assert dlq(host, f"/{dead['id']}").json() == dead
+    assert dlq(host, "/999999").status_code == 404
+    assert ok_json(f"{host.url}/state/witness/{job}") == 1
+
+    httpx.post(f"{host.url}/heal/{job}")
+    assert dlq(host, "/replay", json={"ids": [dead["id"]]}).json() == {"replayed": [dead["id"]]}
+    healed = eventually(lambda: ok_json(f"{host.url}/state/healed/{job}"), what="the replayed event")
+    assert healed["traceId"] == trace
+    assert letter(job) is None
+    assert ok_json(f"{host.url}/state/witness/{job}") == 1  # the other subscriber did not see it again
+
+    httpx.post(f"{host.url}/emit/q.doomed", json={"id": other})
+    eventually(lambda: letter(other), what="a second dead letter")
+    assert dlq(host, "/discard", json={"step": "q-doomed"}).json()["discarded"]
+    assert letter(other) is None
+    assert dlq(host, "/discard", json={}).status_code == 400

@@ -13,12 +13,14 @@ import re
 
 EVENTS_STREAM = "STEPHOST_EVENTS"
 EVENTS_SUBJECTS = "stephost.events.>"
+REPLAY_SUBJECTS = "stephost.replay.>"  # dead letters sent back to one step's consumer only
 DLQ_STREAM = "STEPHOST_DLQ"
 DLQ_SUBJECTS = "stephost.dlq.>"
 STATE_BUCKET = "stephost_state"
 CRON_LOCK_BUCKET = "stephost_cron_locks"
 STREAMS_BUCKET = "stephost_streams"
 LEASE_BUCKET = "stephost_leases"  # who consumes a FIFO step right now
+FAILURES_BUCKET = "stephost_failures"  # when an event being retried first failed
 STREAM_CHANGES = "stephost.streams.>"  # core NATS: every host fans changes out to its clients
 
 HEADER_TRACE = "Stephost-Trace-Id"
@@ -93,3 +95,11 @@ def stream_changes_subject(stream: str, group: str) -> str:
 
 def fifo_lease_key(consumer: str) -> str:
     return f"fifo.{consumer}"
+
+
+def replay_subject(consumer: str) -> str:
+    return f"stephost.replay.{consumer}"
+
+
+def failure_key(consumer: str, seq: int) -> str:
+    return f"{consumer}.{seq}"

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from stephost import _wire
-from stephost_host.queue.dlq import DeadLetters
+from stephost_host.queue.dlq import DeadLetters, NoSuchDeadLetter
 from stephost_host.queue.publisher import Publisher
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
@@ -24,6 +24,14 @@ class EmitBody(BaseModel):
     data: Any = None
     messageGroupId: str | None = None
     traceId: str | None = None
+
+
+class DeadLetterSelection(BaseModel):
+    """Which dead letters: by id, every one of a step, or all of them."""
+
+    ids: list[int] | None = None
+    step: str | None = None
+    all: bool = False
 
 
 def describe(registry: Registry) -> list[dict[str, Any]]:
@@ -94,7 +102,39 @@ def build_admin(
         step: str | None = None, limit: int = 1000, authorization: str | None = Header(default=None)
     ) -> list[dict[str, Any]]:
         authorise(authorization)
-        return await dlq.list(step, limit)
+        return await dlq.records(step, limit)
+
+    @app.get("/__stephost/dlq/{dead_id}")
+    async def dead_letter(dead_id: int, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        authorise(authorization)
+        try:
+            return await dlq.show(dead_id)
+        except NoSuchDeadLetter as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    async def chosen(sel: DeadLetterSelection) -> list[dict[str, Any]]:
+        try:
+            return await dlq.select(sel.ids, sel.step, sel.all)
+        except NoSuchDeadLetter as exc:
+            raise HTTPException(404, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(
+                400, f'{exc}: e.g. {{"ids": [3]}}, {{"step": "x"}} or {{"all": true}}'
+            ) from None
+
+    @app.post("/__stephost/dlq/replay")
+    async def replay(
+        sel: DeadLetterSelection, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        authorise(authorization)
+        return {"replayed": await dlq.replay(await chosen(sel))}
+
+    @app.post("/__stephost/dlq/discard")
+    async def discard(
+        sel: DeadLetterSelection, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        authorise(authorization)
+        return {"discarded": await dlq.discard(await chosen(sel))}
 
     async def readable(stream: str, group: str, item: str | None, authorization: str | None) -> None:
         """The WebSocket's rules for HTTP readers: the auth hook, then the stream's access check."""

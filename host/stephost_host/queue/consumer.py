@@ -78,7 +78,8 @@ class StepConsumer:
     async def ensure(self) -> None:
         config = ConsumerConfig(
             durable_name=self.name,
-            filter_subject=names.topic_subject(self.topic),
+            # Its topic, plus the dead letters replayed to this step alone.
+            filter_subjects=[names.topic_subject(self.topic), names.replay_subject(self.name)],
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self._ack_wait(),
             max_deliver=-1,
@@ -188,12 +189,23 @@ class StepConsumer:
         except asyncio.CancelledError:
             await self._nak(msg, 0)  # host shutting down: hand it to someone else now
             raise
+        await self._settled(msg, attempt, outcome)
         if outcome == "ack":
             await msg.ack()
         elif outcome == "dead":
             await self._dead(msg, trace_id, attempt, err)
         else:
             await self._nak(msg, delay)
+
+    async def _settled(self, msg: Msg, attempt: int, outcome: str) -> None:
+        """Remember when an event first failed (for its dead letter); forget it once it succeeds."""
+        try:
+            if outcome in ("retry", "lost"):
+                await self.dlq.note_failure(self.name, msg.metadata.sequence.stream)
+            elif outcome == "ack" and attempt > 1:
+                await self.dlq.forget_failures(self.name, msg.metadata.sequence.stream)
+        except Exception as exc:  # bookkeeping only: never let it decide the event's fate
+            log.debug("failure bookkeeping skipped: %s", exc)
 
     async def _attempt(
         self, msg: Msg, attempt: int, trace_id: str, extra: dict[str, str]
@@ -259,6 +271,7 @@ class StepConsumer:
         try:
             await self.dlq.put(
                 step=self.entry.name,
+                consumer=self.name,
                 topic=self.topic,
                 msg=msg,
                 trace_id=trace_id,

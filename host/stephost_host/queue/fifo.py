@@ -96,6 +96,7 @@ class FifoConsumer(StepConsumer):
                     await self._dead(msg, trace_id, attempt - 1, exhausted(attempt - 1))
                     return
                 outcome, delay, err = await self._attempt(msg, attempt, trace_id, extra)
+                await self._settled(msg, attempt, outcome)
                 if outcome == "ack":
                     await msg.ack()
                     return
