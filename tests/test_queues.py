@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
 import httpx
+import nats
 
+from stephost_host import names
 from tests.harness import ROOT, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "queues"
-LIVE = 7
+LIVE = 9
 
 
 def uid() -> str:
@@ -97,3 +101,29 @@ def test_dead_letters_are_listed_shown_replayed_to_their_step_only_and_discarded
     assert dlq(host, "/discard", json={"step": "q-doomed"}).json()["discarded"]
     assert letter(other) is None
     assert dlq(host, "/discard", json={}).status_code == 400
+
+
+def test_a_retried_handler_does_not_emit_twice(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=LIVE)
+    job = uid()
+    httpx.post(f"{host.url}/emit/q.dedupe", json={"id": job})
+    # Attempt 1 emitted and failed; attempt 2 emitted the same event again and succeeded.
+    assert eventually(lambda: ok_json(f"{host.url}/state/dedupe-retried/{job}"), what="the retry") == 2
+    assert eventually(lambda: ok_json(f"{host.url}/state/after/{job}")) == 1
+    assert asyncio.run(stored_events(host.info["nats"], "q.after", job)) == 1  # the repeat was dropped
+
+
+async def stored_events(url: str, topic: str, job: str) -> int:
+    """How many events for this job the topic's stream really holds."""
+    nc = await nats.connect(url)
+    try:
+        sub = await nc.jetstream().subscribe(names.topic_subject(topic), ordered_consumer=True)
+        count = 0
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=1.0)
+            except TimeoutError:
+                return count
+            count += json.loads(msg.data)["id"] == job
+    finally:
+        await nc.close()

@@ -215,7 +215,12 @@ class StepConsumer:
         started = time.perf_counter()
         try:
             await self.invoker.invoke(
-                self.entry.name, msg.data.decode(), trace_id, attempt=attempt, topic=self.topic
+                self.entry.name,
+                msg.data.decode(),
+                trace_id,
+                attempt=attempt,
+                topic=self.topic,
+                origin=f"{self.name}:{msg.metadata.sequence.stream}",
             )
         except StepFailed as exc:
             err = {"type": exc.type, "message": exc.message, "stack": exc.stack}

@@ -63,6 +63,7 @@ class Invoker:
         attempt: int = 1,
         topic: str = "",
         timeout: float | None = None,
+        origin: str = "",
     ) -> Any:
         """Run the step; returns the handler's result (decoded JSON) or raises a HostError."""
         entry = self.registry.steps.get(step)
@@ -71,7 +72,15 @@ class Invoker:
         timeout = entry.config.timeout if timeout is None else timeout
         what = f"step {step!r} ({entry.language})"
         return await self.run(
-            entry.sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic
+            entry.sessions,
+            what,
+            step,
+            payload_json,
+            trace_id,
+            timeout,
+            attempt=attempt,
+            topic=topic,
+            origin=origin,
         )
 
     async def run(
@@ -86,11 +95,16 @@ class Invoker:
         attempt: int = 1,
         topic: str = "",
         hook: str = "",
+        origin: str = "",
     ) -> Any:
-        """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers)."""
+        """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers).
+
+        ``origin`` names the queued event being handled; emits made while handling it get
+        message ids derived from it, so a redelivered event's emits are not published twice.
+        """
         deadline = time.time() + timeout
         session = await self._pick(sessions, what, deadline)
-        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic, hook)
+        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic, hook, origin)
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(
             max(0.0, deadline - time.time()), _expire, fut, step, timeout

@@ -70,12 +70,17 @@ class Calls:
             _wire.loads(emit.data_json)
         except ValueError as exc:
             raise CallRejected(f"emit data is not valid JSON: {exc}") from None
+        # A redelivered event re-runs its handler; the same emits get the same ids, and
+        # JetStream drops the repeats within its duplicate window.
+        msg_id = f"{owner.origin}:{owner.emits}" if owner.origin else ""
+        owner.emits += 1
         await self.publisher.emit(
             emit.topic,
             emit.data_json or "null",
             owner.trace_id,
             group=emit.message_group_id,
             source=owner.step,
+            msg_id=msg_id,
         )
         return None
 

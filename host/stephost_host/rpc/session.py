@@ -35,6 +35,8 @@ class InFlight:
     step: str
     trace_id: str
     future: asyncio.Future[Any]
+    origin: str = ""  # the queued event being handled, if any
+    emits: int = 0  # emits made so far by this invocation
 
 
 CallHandler = Callable[["Session", InFlight | None, pb.HostCall], Awaitable[Any]]
@@ -83,12 +85,13 @@ class Session:
         deadline: float,
         topic: str = "",
         hook: str = "",
+        origin: str = "",
     ) -> tuple[str, asyncio.Future[Any]]:
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.inflight[inv_id] = InFlight(step, trace_id, fut)
+        self.inflight[inv_id] = InFlight(step, trace_id, fut, origin)
         self.send(
             pb.HostMessage(
                 invocation=pb.Invocation(
