@@ -4,7 +4,7 @@ VENV  ?= .venv
 PY    := $(VENV)/bin/python
 STAMP := .make
 
-.PHONY: install system-deps lint typecheck protos protos-check test check bench demo clean
+.PHONY: install system-deps lint typecheck protos protos-check test check bench soak demo clean
 
 install: $(STAMP)/system $(STAMP)/python $(STAMP)/node
 
@@ -58,6 +58,10 @@ check: lint typecheck protos-check test
 
 bench: install
 	$(PY) -m bench
+
+# Faults at random moments while 10,000 events cross a 3-language chain; lost must be 0.
+soak: install
+	$(PY) -m bench.soak
 
 demo: install
 	$(VENV)/bin/stephost dev examples/demo

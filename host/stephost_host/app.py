@@ -64,7 +64,8 @@ class Host:
                 f"sidecar_host={settings.sidecar_host!r} listens beyond loopback, so a secret is required: "
                 "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar"
             )
-        check_settings(settings)  # the gRPC ingress: a token beyond loopback; TLS on its own port
+        # The gRPC ingress: a token beyond loopback, TLS only on its own port.
+        self.ingress_off = check_settings(settings)
         if not self.secret and settings.supervise:
             # Children get it in their environment; nobody else on the machine can register steps.
             self.secret = secrets.token_urlsafe(24)
@@ -100,16 +101,16 @@ class Host:
         self.invoker = Invoker(self.registry)
         self.publisher = Publisher(self.js)
         self.state = StateStore(self.js, buckets.state)
-        self.dlq = DeadLetters(self.js)
+        self.dlq = DeadLetters(self.js, buckets.failures)
         self.streams = Streams(self.nc, buckets.streams, self.registry.streams)
         await self.streams.start()
         self.service = SidecarService(
             self.registry,
-            Calls(self.publisher, self.state, self.streams),
+            Calls(self.publisher, self.state, self.streams, self.registry),
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )
-        if s.ingress:
+        if s.ingress and not self.ingress_off:
             self.ingress = IngressPort(
                 IngressService(
                     self.registry,
@@ -136,6 +137,7 @@ class Host:
             self.dlq,
             backoff_base=s.retry_backoff_base,
             backoff_max=s.retry_backoff_max,
+            leases=buckets.leases,
         )
         self.cron = CronScheduler(self.registry, self.invoker, buckets.cron_locks)
         self.registry.on_change(self.consumers.sync)
@@ -178,6 +180,8 @@ class Host:
                 )
             await self.ingress.serving()
             log.info("gRPC ingress on %s%s", self.ingress.address, " (TLS)" if self.ingress.tls else "")
+        elif self.ingress_off:
+            log.warning(self.ingress_off)
 
         # 5. Sidecars
         if s.supervise:

@@ -11,26 +11,46 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from stephost_host import names
+from stephost_host.config import ConfigError
+from stephost_host.queue.lease import LEASE_SECONDS
 
 log = logging.getLogger("stephost.nats")
 DAY = 86_400.0
 
 
+def server_urls(url: str) -> list[str]:
+    """``nats_url`` may list several servers of one cluster, comma-separated."""
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    if not servers:
+        raise ConfigError(f"nats_url={url!r}: names no NATS server")
+    return servers
+
+
+def _where(nc: NATS) -> str:
+    # host:port only: a URL may carry credentials, and logs are not the place for them.
+    u = nc.connected_url
+    return f"{u.hostname}:{u.port}" if u else "?"
+
+
 async def connect(url: str, name: str = "stephost-host") -> NATS:
+    """Connect to one server or any of a cluster's (the client fails over between them)."""
     nc = NATS()
+    last = ""
 
     async def disconnected() -> None:
         if not nc.is_closed:
-            log.warning("disconnected from NATS at %s; reconnecting", url)
+            log.warning("disconnected from NATS at %s; reconnecting", last or "?")
 
     async def reconnected() -> None:
-        log.info("reconnected to NATS at %s", url)
+        nonlocal last
+        last = _where(nc)
+        log.info("reconnected to NATS at %s", last)
 
     async def error(exc: Exception) -> None:
         log.debug("NATS client error: %s", exc)
 
     await nc.connect(
-        url,
+        server_urls(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -38,6 +58,7 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
         reconnected_cb=reconnected,
         error_cb=error,
     )
+    last = _where(nc)
     return nc
 
 
@@ -53,20 +74,32 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
 
 async def ensure_kv(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
     try:
-        return await js.key_value(config.bucket)
+        kv = await js.key_value(config.bucket)
     except Exception:  # nats-py raises BucketNotFoundError or NotFoundError by version
         kv = await js.create_key_value(config)
         log.info("created key/value bucket %s", config.bucket)
         return kv
+    # A bucket made before `replicas` changed (e.g. 1 -> 3 on moving to a cluster) follows it,
+    # as the streams do through update_stream.
+    info = await js.stream_info(f"KV_{config.bucket}")
+    if info.config.num_replicas != config.replicas:
+        info.config.num_replicas = config.replicas
+        await js.update_stream(info.config)
+        log.info("key/value bucket %s now has %d replicas", config.bucket, config.replicas)
+    return kv
 
 
 class Buckets:
     """The KV buckets, opened once."""
 
-    def __init__(self, state: KeyValue, cron_locks: KeyValue, streams: KeyValue) -> None:
+    def __init__(
+        self, state: KeyValue, cron_locks: KeyValue, streams: KeyValue, leases: KeyValue, failures: KeyValue
+    ) -> None:
         self.state = state
         self.cron_locks = cron_locks
         self.streams = streams
+        self.leases = leases
+        self.failures = failures
 
 
 async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replicas: int = 1) -> Buckets:
@@ -74,7 +107,7 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
         js,
         StreamConfig(
             name=names.EVENTS_STREAM,
-            subjects=[names.EVENTS_SUBJECTS],
+            subjects=[names.EVENTS_SUBJECTS, names.REPLAY_SUBJECTS],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=event_max_age_days * DAY,
@@ -115,4 +148,24 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
         js,
         KeyValueConfig(bucket=names.STREAMS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas),
     )
-    return Buckets(state, locks, streams)
+    leases = await ensure_kv(
+        js,
+        KeyValueConfig(
+            bucket=names.LEASE_BUCKET,
+            history=1,
+            ttl=LEASE_SECONDS,
+            storage=StorageType.FILE,
+            replicas=replicas,
+        ),
+    )
+    failures = await ensure_kv(
+        js,
+        KeyValueConfig(
+            bucket=names.FAILURES_BUCKET,
+            history=1,
+            ttl=event_max_age_days * DAY,
+            storage=StorageType.FILE,
+            replicas=replicas,
+        ),
+    )
+    return Buckets(state, locks, streams, leases, failures)
