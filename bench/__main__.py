@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.events import Rate, chain, raw_publish, raw_round_trip
 from bench.http_load import HttpResult, wrk
+from bench.ingress import bench_ingress
 from bench.procs import ROOT, start_bare_fastapi, start_host
 from bench.streams import fan_out, report, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
@@ -97,7 +98,8 @@ def main() -> None:
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--events", type=int, default=20_000)
-    p.add_argument("--only", default="http,events,streams")
+    p.add_argument("--ingress-events", type=int, default=10_000)
+    p.add_argument("--only", default="http,events,streams,ingress")
     args = p.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="stephost-bench-") as tmp_name:
@@ -115,6 +117,8 @@ def main() -> None:
                 bench_events(tmp, args.events)
             if "streams" in only:
                 bench_streams(tmp, url, samples=500, clients=100, updates=1000)
+            if "ingress" in only:
+                bench_ingress(PROJECTS / "ingress", tmp, args.ingress_events, _rate_table)
         finally:
             loop.run_until_complete(nats.stop())
             loop.close()

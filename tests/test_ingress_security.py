@@ -136,7 +136,6 @@ def _start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> sub
 @pytest.mark.parametrize(
     ("args", "env", "fragment"),
     [
-        (["--sidecar-host", "0.0.0.0"], {}, "sidecar_host='0.0.0.0' would expose the gRPC ingress"),
         (["--ingress-port", "0", "--ingress-host", "0.0.0.0"], {}, "ingress_host='0.0.0.0' would expose"),
         (["--ingress-port", "0"], {"STEPHOST_INGRESS_TLS_CERT": "/x.pem"}, "go together"),
         (
@@ -150,7 +149,7 @@ def _start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> sub
             "cannot read the ingress TLS files",
         ),
     ],
-    ids=["shared-public", "own-public", "cert-without-key", "tls-on-shared-port", "missing-files"],
+    ids=["own-public", "cert-without-key", "tls-on-shared-port", "missing-files"],
 )
 def test_start_refuses_unsafe_or_impossible_ingress(
     tmp_path: Path, args: list[str], env: dict[str, str], fragment: str
@@ -178,23 +177,32 @@ def test_ingress_beyond_loopback_when_told_explicitly(start_host: Any) -> None:
         assert client.emit("ingress.open", 1).sequence > 0
 
 
-def test_a_token_allows_ingress_beyond_loopback_and_no_ingress_turns_it_off(start_host: Any) -> None:
+def test_a_public_sidecar_port_serves_the_ingress_only_with_a_token(start_host: Any) -> None:
+    public = ["--no-sidecars", "--sidecar-host", "0.0.0.0"]
     host = start_host(
-        PROJECT,
-        live_steps=0,
-        args=["--no-sidecars", "--sidecar-host", "0.0.0.0"],
-        env={"STEPHOST_SECRET": "s", "STEPHOST_INGRESS_TOKEN": TOKEN},
+        PROJECT, live_steps=0, args=public, env={"STEPHOST_SECRET": "s", "STEPHOST_INGRESS_TOKEN": TOKEN}
     )
     with Client(host.info["ingress"], token=TOKEN) as client:
         assert client.list_steps() == []
-    off = start_host(
-        PROJECT,
-        live_steps=0,
-        args=["--no-sidecars", "--sidecar-host", "0.0.0.0", "--no-ingress"],
-        env={"STEPHOST_SECRET": "s"},
-    )
-    assert "ingress" not in off.info
+
+    # No token: the host starts (sidecars may dial in) but keeps the ingress off, and says why.
+    quiet = start_host(PROJECT, live_steps=0, args=public, env={"STEPHOST_SECRET": "s"})
+    assert "ingress" not in quiet.info
+    assert "the gRPC ingress is off" in quiet.log() and "ingress_token" in quiet.log()
+    with grpc.insecure_channel(quiet.sidecar_address) as channel, pytest.raises(grpc.RpcError) as missing:
+        pb_grpc.IngressStub(channel).ListSteps(pb.ListStepsRequest(), timeout=10)
+    assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
     done = subprocess.run(
-        [*STEPHOST, "emit", "--state-dir", str(off.state_dir), "--topic", "t"], capture_output=True, text=True
+        [*STEPHOST, "emit", "--state-dir", str(quiet.state_dir), "--topic", "t"],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2 and "serves no gRPC ingress" in done.stderr
+
+
+def test_no_ingress_turns_it_off(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=0, args=["--no-sidecars", "--no-ingress"])
+    assert "ingress" not in host.info
+    with grpc.insecure_channel(host.sidecar_address) as channel, pytest.raises(grpc.RpcError) as missing:
+        pb_grpc.IngressStub(channel).ListSteps(pb.ListStepsRequest(), timeout=10)
+    assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED

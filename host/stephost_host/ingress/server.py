@@ -83,23 +83,33 @@ class IngressPort:
             await self.server.stop(grace)
 
 
-def check_settings(s: Settings) -> None:
-    """Refuse settings that would expose ingress unprotected, or TLS that cannot apply."""
+def check_settings(s: Settings) -> str:
+    """Refuse settings that would expose the ingress unprotected, or TLS that cannot apply.
+
+    Returns why the ingress stays off ("" when it is served): it shares a sidecar port
+    that listens beyond loopback and has no token. Exposing the sidecar port does not
+    ask for a public ingress, so that is a warning; asking for it (ingress_host) is an error.
+    """
     if not s.ingress:
-        return
+        return ""
     if (s.ingress_tls_cert is None) != (s.ingress_tls_key is None):
         raise ConfigError("ingress_tls_cert and ingress_tls_key go together: set both, or neither")
     if s.ingress_tls_cert and s.ingress_port is None:
         raise ConfigError(
             "ingress TLS needs ingress on its own port (the sidecar port has no TLS): set ingress_port"
         )
-    own = s.ingress_port is not None
-    address = s.ingress_host if own else s.sidecar_host
-    if not s.ingress_token and not s.ingress_allow_anonymous and not s.is_loopback(address):
-        key, shares = ("ingress_host", "") if own else ("sidecar_host", " (which shares the sidecar port)")
+    if s.ingress_token or s.ingress_allow_anonymous:
+        return ""
+    if s.ingress_port is not None and not s.is_loopback(s.ingress_host):
         raise ConfigError(
-            f"{key}={address!r} would expose the gRPC ingress{shares} beyond loopback without a token: set "
-            "ingress_token (STEPHOST_INGRESS_TOKEN), or give ingress its own port on loopback "
-            "(ingress_port), or turn it off (ingress = false), or allow anyone who can reach it with "
+            f"ingress_host={s.ingress_host!r} would expose the gRPC ingress beyond loopback without a "
+            "token: set ingress_token (STEPHOST_INGRESS_TOKEN), or allow anyone who can reach it with "
             "--ingress-allow-anonymous (ingress_allow_anonymous = true)"
         )
+    if s.ingress_port is None and not s.is_loopback(s.sidecar_host):
+        return (
+            f"the gRPC ingress is off: it would share the sidecar port on {s.sidecar_host} beyond "
+            "loopback without a token; set ingress_token (STEPHOST_INGRESS_TOKEN), or give it its own "
+            "port on loopback (ingress_port), or --ingress-allow-anonymous"
+        )
+    return ""

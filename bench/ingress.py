@@ -1,0 +1,122 @@
+"""Ingress throughput: emits/s through the gRPC ingress (unary Emit, and EmitBatch streams)
+into a topic with one Python subscriber, beside raw nats-py JetStream publishes onto the same
+topic of the same stream, on the same server, with the same host and subscriber running.
+
+Every figure counts acknowledged (stored) events; the subscriber drains between runs so
+each one starts from an idle host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nats
+
+from bench.events import WINDOW, Rate
+from bench.procs import start_host
+from stephost import AsyncClient
+from stephost_host import names
+from stephost_host.natsio.embedded import EmbeddedNats
+
+TOPIC = "bench.sink"
+STEP = "sink"
+BODY = {"n": 1, "payload": "0123456789abcdef"}  # the same body the raw publishes carry
+BATCH = 500
+
+
+async def raw_publish(url: str, n: int) -> Rate:
+    """nats-py publishes straight into the events stream, each awaiting its PubAck."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    subject = names.topic_subject(TOPIC)
+    body = json.dumps(BODY, separators=(",", ":")).encode()
+    started = time.perf_counter()
+    for start in range(0, n, WINDOW):
+        await asyncio.gather(
+            *(
+                js.publish(subject, body, headers={names.HEADER_TRACE: "bench"}, stream=names.EVENTS_STREAM)
+                for _ in range(min(WINDOW, n - start))
+            )
+        )
+    elapsed = time.perf_counter() - started
+    await nc.close()
+    return Rate("raw nats-py JetStream publish", n, elapsed)
+
+
+async def unary(address: str, n: int) -> Rate:
+    """One Emit per event, WINDOW calls in flight (the same window as the raw publishes)."""
+    async with AsyncClient(address) as client:
+        await client.emit(TOPIC, BODY)  # connect before the clock starts
+        started = time.perf_counter()
+        for start in range(0, n, WINDOW):
+            await asyncio.gather(*(client.emit(TOPIC, BODY) for _ in range(min(WINDOW, n - start))))
+        elapsed = time.perf_counter() - started
+    return Rate("ingress Emit (unary)", n, elapsed)
+
+
+async def batched(address: str, n: int) -> Rate:
+    """One EmitBatch stream, BATCH events per message."""
+    async with AsyncClient(address) as client:
+        await client.emit(TOPIC, BODY)
+        started = time.perf_counter()
+        receipts = await client.emit_batch(
+            ({"topic": TOPIC, "data": BODY} for _ in range(n)), batch_size=BATCH
+        )
+        elapsed = time.perf_counter() - started
+    assert len(receipts) == n
+    return Rate(f"ingress EmitBatch ({BATCH}/message)", n, elapsed)
+
+
+async def drained(url: str, timeout: float = 300.0) -> None:
+    """Wait until the subscriber has acknowledged everything on its topic."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    consumer = names.consumer_name(TOPIC, STEP)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            info = await js.consumer_info(names.EVENTS_STREAM, consumer)
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the subscriber still has {info.num_pending} events after {timeout}s")
+            await asyncio.sleep(0.05)
+    finally:
+        await nc.close()
+
+
+def _one_server(project: Path, tmp: Path, url: str, n: int) -> list[Rate]:
+    """[raw baseline, unary, batched] with one host and its subscriber on the server at ``url``."""
+    host, _ = start_host(project, tmp, url, live=1)
+    loop = asyncio.new_event_loop()
+    try:
+        address = json.loads((tmp / f"state-{project.name}" / "runtime.json").read_text())["ingress"]
+        rows = []
+        for run in (raw_publish(url, n), unary(address, n), batched(address, n)):
+            loop.run_until_complete(drained(url))
+            rows.append(loop.run_until_complete(run))
+        loop.run_until_complete(drained(url))
+    finally:
+        loop.close()
+        host.stop()
+    return rows
+
+
+def bench_ingress(project: Path, tmp: Path, n: int, table: Callable[[str, list[Rate], Rate], None]) -> None:
+    """On a server with sync_interval: always (the host's default: every emit waits for a disk
+    flush, whoever sends it) and on one with JetStream's default fsync (where CPU decides)."""
+    for sync in (True, False):
+        label = "sync_interval: always" if sync else "JetStream default fsync"
+        server = EmbeddedNats(tmp / f"nats-ingress-{sync}", sync_always=sync, server_name=f"ingress-{sync}")
+        loop = asyncio.new_event_loop()
+        url = loop.run_until_complete(server.start())
+        try:
+            rows = _one_server(project, tmp, url, n)
+        finally:
+            loop.run_until_complete(server.stop())
+            loop.close()
+        table(f"ingress emits, {label}", rows, rows[0])
