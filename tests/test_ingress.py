@@ -29,7 +29,7 @@ NODE_CLIENT = ROOT / "examples" / "ingress" / "node" / "emit.js"
 RUBY_CLIENT = ROOT / "examples" / "ingress" / "ruby" / "emit.rb"
 TOKEN = "ingress-test-token"
 LIMIT = 4096  # ingress_max_payload_bytes for this host
-STEPS = 5
+STEPS = 6
 CLIENTS = ["python", "node", "ruby"]
 
 
@@ -283,6 +283,23 @@ def test_earlier_batches_are_answered_before_a_bad_one_ends_the_call(env: Env) -
     assert "events[0].topic is empty" in err.value.details()
     assert [len(a.receipts) for a in answers] == [2, 2]
     assert env.stored() == before + 4
+
+
+def test_topics_with_fifo_subscribers_need_a_message_group(env: Env) -> None:
+    before = env.stored()
+    with pytest.raises(IngressError) as err:
+        env.client.emit("ingress.fifo", {"id": uid(), "group": None})
+    assert err.value.code == "INVALID_ARGUMENT"
+    assert "message_group_id is empty" in err.value.message and "ingress-fifo" in err.value.message
+    with pytest.raises(IngressError) as batch:
+        env.client.emit_batch(
+            [{"topic": "ingress.fifo", "data": 1, "messageGroupId": "g"}, {"topic": "ingress.fifo"}]
+        )
+    assert "events[1].message_group_id is empty" in batch.value.message
+    assert env.stored() == before
+    item = uid()
+    env.client.emit("ingress.fifo", {"id": item, "group": "g1"}, message_group_id="g1")
+    assert eventually(lambda: env.client.get_state("ingress-fifo", item)) == {"group": "g1"}
 
 
 def test_unknown_streams_are_not_found(env: Env) -> None:

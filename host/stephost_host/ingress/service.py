@@ -32,6 +32,7 @@ from stephost_host.ingress.checks import (
     invalid,
 )
 from stephost_host.queue.publisher import Publisher
+from stephost_host.rpc.calls import fifo_subscribers
 from stephost_host.state.store import StateStore
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
@@ -89,6 +90,8 @@ class IngressService(pb_grpc.IngressServicer):
         self.token = token
         self.auth = TokenCheck(token)
         self.limit = max_payload_bytes
+        self._fifo: dict[str, list[str]] = {}  # topic -> its FIFO subscribers, until the steps change
+        registry.on_change(self._fifo.clear)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -101,6 +104,19 @@ class IngressService(pb_grpc.IngressServicer):
         except Refused as exc:
             await context.abort(exc.code, exc.message)
             raise  # unreachable: abort raises
+
+    def _checked(self, e: Event, where: str = "") -> Event:
+        """The rule ctx.emit follows too: a topic with FIFO subscribers needs a group."""
+        if not e.group:
+            fifo = self._fifo.get(e.topic)
+            if fifo is None:
+                fifo = self._fifo[e.topic] = fifo_subscribers(self.registry, e.topic)
+            if fifo:
+                raise invalid(
+                    f"{where}message_group_id is empty, but topic {e.topic!r} has FIFO subscribers "
+                    f"({', '.join(fifo)}), which take events in order per message group"
+                )
+        return e
 
     async def _store(self, e: Event) -> pb.EmitReceipt:
         trace_id = e.trace_id or uuid.uuid4().hex
@@ -153,7 +169,9 @@ class IngressService(pb_grpc.IngressServicer):
     # -- emits ------------------------------------------------------------------
 
     async def Emit(self, request: pb.EmitRequest, context: grpc.aio.ServicerContext) -> pb.EmitReceipt:
-        return await self._answer(context, lambda: self._store(check_event(request, self.limit)))
+        return await self._answer(
+            context, lambda: self._store(self._checked(check_event(request, self.limit)))
+        )
 
     async def EmitBatch(
         self, request_iterator: AsyncIterator[pb.EmitBatchRequest], context: grpc.aio.ServicerContext
@@ -173,7 +191,10 @@ class IngressService(pb_grpc.IngressServicer):
             try:
                 async for batch in request_iterator:
                     try:
-                        events = check_batch(batch.events, self.limit)
+                        events = [
+                            self._checked(e, f"events[{i}].")
+                            for i, e in enumerate(check_batch(batch.events, self.limit))
+                        ]
                     except Refused as exc:
                         await pending.put(exc)
                         return
