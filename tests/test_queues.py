@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 import nats
 
 from stephost_host import names
-from tests.harness import ROOT, eventually
+from tests.harness import ROOT, STEPHOST, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "queues"
 LIVE = 9
@@ -127,3 +128,32 @@ async def stored_events(url: str, topic: str, job: str) -> int:
             count += json.loads(msg.data)["id"] == job
     finally:
         await nc.close()
+
+
+def test_dlq_command_lists_shows_replays_and_discards(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=LIVE)
+
+    def dlq_cmd(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*STEPHOST, "dlq", *args, "--state-dir", str(host.state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    jobs = [uid(), uid()]
+    for job in jobs:
+        httpx.post(f"{host.url}/emit/q.doomed", json={"id": job})
+    eventually(lambda: dlq_cmd("list", "--step", "q-doomed").stdout.count("not healed yet") == 2)
+    listed = json.loads(dlq_cmd("list", "--json").stdout)
+    ids = {d["data"]["id"]: d["id"] for d in listed}
+    shown = json.loads(dlq_cmd("show", str(ids[jobs[0]])).stdout)
+    assert shown["data"]["id"] == jobs[0] and shown["step"] == "q-doomed"
+    httpx.post(f"{host.url}/heal/{jobs[0]}")
+    replay = dlq_cmd("replay", str(ids[jobs[0]]))
+    assert replay.returncode == 0 and f"replayed 1 dead letter(s): {ids[jobs[0]]}" in replay.stdout
+    eventually(lambda: ok_json(f"{host.url}/state/healed/{jobs[0]}"))
+    assert "discarded 1 dead letter(s)" in dlq_cmd("discard", "--all").stdout
+    assert "0 dead letter(s)" in dlq_cmd("list").stdout
+    refused = dlq_cmd("replay")
+    assert refused.returncode == 1 and "needs ids, --step STEP or --all" in refused.stderr

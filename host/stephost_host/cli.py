@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stephost_host import logs
+from stephost_host import dlq_cli, logs
 from stephost_host.config import ConfigError, load_settings
 
 
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--tls", action="store_true", help="use TLS (implied when runtime.json says so)")
     emit.add_argument("--ca-file", type=Path, help="PEM root certificate(s) to trust for TLS")
     emit.add_argument("--tls-server-name", help="the name the TLS certificate is issued to")
+    dlq_cli.add_parser(sub)
     return parser
 
 
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
             code = _run_async(_run_host(args, dev=args.command == "dev"))
         elif args.command == "sidecar":
             code = _sidecar(args)
+        elif args.command == "dlq":
+            code = dlq_cli.run(args)
         else:
             code = _emit(args)
     except ConfigError as exc:
