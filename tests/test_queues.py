@@ -35,6 +35,16 @@ def test_delay_postpones_the_first_delivery_and_is_not_an_attempt(start_host: An
     assert done["waited"] >= 1.9 and done["attempt"] == 1
 
 
+def test_a_delay_survives_a_host_restart(start_host: Any) -> None:
+    first = start_host(PROJECT, live_steps=LIVE)
+    job = uid()
+    assert httpx.post(f"{first.url}/emit/q.delayed", json={"id": job}).status_code == 202
+    assert first.stop() == 0  # gone before the event is due
+    second = start_host(PROJECT, live_steps=LIVE)
+    done = eventually(lambda: ok_json(f"{second.url}/state/delayed/{job}"), timeout=20)
+    assert done["waited"] >= 1.9
+
+
 def test_fifo_groups_run_in_emit_order_one_at_a_time_across_two_hosts(start_host: Any) -> None:
     hosts = [start_host(PROJECT, live_steps=LIVE), start_host(PROJECT, live_steps=LIVE)]
     groups = [f"g{i}-{uid()}" for i in range(3)]
