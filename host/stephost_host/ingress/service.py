@@ -9,6 +9,7 @@ is indistinguishable downstream from one a step emitted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -333,7 +334,12 @@ class IngressService(pb_grpc.IngressServicer):
             async for change in changes:
                 yield _change(change)
         finally:
-            first.cancel()
+            # The client went away (or the host is stopping): end the subscription. While
+            # ``first`` still waits inside the generator, cancelling it is what closes it.
+            if not first.done():
+                first.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await first
             await changes.aclose()  # type: ignore[attr-defined]
 
     # -- steps ------------------------------------------------------------------
