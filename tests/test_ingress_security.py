@@ -206,3 +206,18 @@ def test_no_ingress_turns_it_off(start_host: Any) -> None:
     with grpc.insecure_channel(host.sidecar_address) as channel, pytest.raises(grpc.RpcError) as missing:
         pb_grpc.IngressStub(channel).ListSteps(pb.ListStepsRequest(), timeout=10)
     assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_the_payload_limit_stays_below_what_nats_accepts(start_host: Any) -> None:
+    """A payload NATS would refuse with its headers would cost the host its NATS connection."""
+    host = start_host(
+        PROJECT, live_steps=0, args=["--no-sidecars"], env={"STEPHOST_INGRESS_MAX_PAYLOAD_BYTES": "5000000"}
+    )
+    assert "accepting at most 1044480 bytes" in host.log()
+    with Client(host.info["ingress"]) as client:
+        biggest = client.emit("ingress.big", "x" * (1044480 - 2))  # a JSON string: two quotes
+        with pytest.raises(IngressError) as err:
+            client.emit("ingress.big", "x" * (1044480 - 1))
+        assert err.value.code == "INVALID_ARGUMENT" and "limit of 1044480 bytes" in err.value.message
+        assert client.emit("ingress.big", 1).sequence == biggest.sequence + 1
+    assert "reconnecting" not in host.log()

@@ -29,7 +29,7 @@ from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
 from stephost_host.http.ws import StreamSocket
-from stephost_host.ingress import IngressPort, IngressService, check_settings
+from stephost_host.ingress import IngressPort, IngressService, check_settings, payload_limit
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.queue.dlq import DeadLetters
@@ -118,7 +118,7 @@ class Host:
                     self.state,
                     streams=self.streams,
                     token=s.ingress_token,
-                    max_payload_bytes=s.ingress_max_payload_bytes,
+                    max_payload_bytes=payload_limit(s.ingress_max_payload_bytes, self.nc.max_payload),
                 ),
                 tls=s.ingress_tls_cert is not None,
             )

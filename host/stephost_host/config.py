@@ -55,7 +55,8 @@ class Settings(BaseModel):
     ingress_allow_anonymous: bool = False  # allow ingress beyond loopback without a token
     ingress_tls_cert: Path | None = None  # PEM certificate chain (needs ingress_port)
     ingress_tls_key: Path | None = None  # PEM private key
-    ingress_max_payload_bytes: int = Field(1024 * 1024, ge=1, le=64 * 1024 * 1024)
+    # The largest data_json/value_json accepted; capped below the NATS server's max_payload.
+    ingress_max_payload_bytes: int = Field(1_000_000, ge=1, le=64 * 1024 * 1024)
 
     @field_validator("host", "sidecar_host", "ingress_host")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ MAX_GROUP_ID = 256
 MAX_NAME = 1024  # state group/key, stream/group/item names
 # Header values travel in NATS headers: no control characters (CR/LF would split them).
 _HEADER_SAFE = re.compile(r"[^\x00-\x1f\x7f]*")
+# Room for an event's headers: the NATS server counts them against its max_payload, and
+# closes the connection of a client that sends more (every in-flight call would fail).
+HEADER_ROOM = 4096
+log = logging.getLogger("stephost.ingress")
 
 
 class Refused(Exception):
@@ -49,6 +54,21 @@ class Event:
     group: str
     idempotency_key: str
     trace_id: str
+
+
+def payload_limit(configured: int, nats_max_payload: int) -> int:
+    """The ingress payload limit: the setting, unless the NATS server would refuse that much."""
+    ceiling = nats_max_payload - HEADER_ROOM
+    if configured > ceiling:
+        log.warning(
+            "ingress_max_payload_bytes=%d is more than the NATS server takes with headers (max_payload %d); "
+            "accepting at most %d bytes",
+            configured,
+            nats_max_payload,
+            ceiling,
+        )
+        return ceiling
+    return configured
 
 
 def _reject_constant(name: str) -> Any:
