@@ -59,8 +59,12 @@ class Soak:
         lost = len(self.acked) - processed
         duplicates = sum(n - 1 for k, n in counts.items() if k in self.acked and n > 1)
         print(f"\n{'soak':<12} {'value':>10}")
-        for label, value in [("emitted", len(self.acked)), ("processed", processed), ("lost", lost),
-                             ("duplicates", duplicates)]:
+        for label, value in [
+            ("emitted", len(self.acked)),
+            ("processed", processed),
+            ("lost", lost),
+            ("duplicates", duplicates),
+        ]:
             print(f"{label:<12} {value:>10}")
         print(f"{'throughput':<12} {processed / elapsed:>10.0f} events/s end to end ({elapsed:.1f}s)")
         print(f"faults: {', '.join(self.faults) or 'none'}")
@@ -97,7 +101,8 @@ class Soak:
 
     async def _kill_sidecar(self) -> None:
         host = self.random.choice(self.hosts)
-        out = subprocess.run(["pgrep", "-P", str(host.p.pid)], capture_output=True, text=True).stdout.split()
+        pgrep = await asyncio.create_subprocess_exec("pgrep", "-P", str(host.p.pid), stdout=subprocess.PIPE)
+        out = (await pgrep.communicate())[0].decode().split()
         if out:
             pid = int(self.random.choice(out))
             os.kill(pid, signal.SIGKILL)
@@ -109,7 +114,9 @@ class Soak:
         os.killpg(victim.p.pid, signal.SIGKILL)
         self.faults.append("host SIGKILL + restart")
         say("killed a host; starting a new one")
-        self.hosts.append(await asyncio.to_thread(lambda: start_host(PROJECT, self.tmp, self.url, live=STEPS)[0]))
+        self.hosts.append(
+            await asyncio.to_thread(lambda: start_host(PROJECT, self.tmp, self.url, live=STEPS)[0])
+        )
 
     async def _restart_nats(self) -> None:
         self.nats.kill()

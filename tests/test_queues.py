@@ -167,3 +167,12 @@ def test_dlq_command_lists_shows_replays_and_discards(start_host: Any) -> None:
     assert "0 dead letter(s)" in dlq_cmd("list").stdout
     refused = dlq_cmd("replay")
     assert refused.returncode == 1 and "needs ids, --step STEP or --all" in refused.stderr
+
+
+def test_an_oversized_emit_is_refused_and_the_host_keeps_working(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=LIVE)
+    r = httpx.post(f"{host.url}/emit/q.delayed", json={"id": uid(), "blob": "x" * 1_100_000}, timeout=30)
+    assert r.status_code == 400 and "emit data is" in r.json()["error"] and "max_payload" in r.json()["error"]
+    job = uid()
+    assert httpx.post(f"{host.url}/emit/q.delayed", json={"id": job}).status_code == 202
+    eventually(lambda: ok_json(f"{host.url}/state/delayed/{job}"), timeout=20)

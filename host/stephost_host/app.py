@@ -106,7 +106,7 @@ class Host:
         await self.streams.start()
         self.service = SidecarService(
             self.registry,
-            Calls(self.publisher, self.state, self.streams, self.registry),
+            Calls(self.publisher, self.state, self.streams, self.registry, self.nc.max_payload),
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )
@@ -146,9 +146,7 @@ class Host:
         # 4. HTTP
         self.stream_auth = StreamAuth(self.registry, self.invoker)
         self.sockets = StreamSocket(self.streams, self.stream_auth)
-        admin = build_admin(
-            self.registry, self.publisher, self.dlq, self.secret, self.streams, self.stream_auth
-        )
+        admin = build_admin(self.registry, self.dlq, self.secret, self.streams, self.stream_auth)
         self.http = StepHttp(self.registry, self.invoker, admin, self.sockets)
         sock = socket.socket(socket.AF_INET6 if ":" in s.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import hmac
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from stephost import _wire
 from stephost_host.queue.dlq import DeadLetters, NoSuchDeadLetter
-from stephost_host.queue.publisher import Publisher
 from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
 from stephost_host.streams.auth import Denied, StreamAuth
 from stephost_host.streams.store import Streams, UnknownStream
-
-
-class EmitBody(BaseModel):
-    topic: str = Field(min_length=1)
-    data: Any = None
-    messageGroupId: str | None = None
-    traceId: str | None = None
 
 
 class DeadLetterSelection(BaseModel):
@@ -60,7 +50,6 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
 
 def build_admin(
     registry: Registry,
-    publisher: Publisher,
     dlq: DeadLetters,
     secret: str,
     streams: Streams,
@@ -87,15 +76,6 @@ def build_admin(
     @app.get("/__stephost/steps")
     async def steps() -> list[dict[str, Any]]:
         return describe(registry)
-
-    @app.post("/__stephost/emit", status_code=202)
-    async def emit(body: EmitBody, authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        authorise(authorization)
-        trace_id = body.traceId or uuid.uuid4().hex
-        ack = await publisher.emit(
-            body.topic, _wire.dumps(body.data), trace_id, group=body.messageGroupId or ""
-        )
-        return {"traceId": trace_id, "stream": ack.stream, "sequence": ack.seq}
 
     @app.get("/__stephost/dlq")
     async def dead_letters(

@@ -36,12 +36,29 @@ def fifo_subscribers(registry: Registry, topic: str) -> list[str]:
     )
 
 
+PAYLOAD_HEADROOM = 4096
+
+
 class Calls:
-    def __init__(self, publisher: Publisher, state: StateStore, streams: Streams, registry: Registry) -> None:
+    def __init__(
+        self, publisher: Publisher, state: StateStore, streams: Streams, registry: Registry, max_payload: int
+    ) -> None:
         self.registry = registry
+        # NATS counts headers against max_payload and drops the connection past it, so
+        # refuse oversized values here, with an error the handler can read.
+        self.max_payload = max_payload - PAYLOAD_HEADROOM
         self.publisher = publisher
         self.state = state
         self.streams = streams
+
+    def _fits(self, what: str, payload: str) -> str:
+        size = len(payload.encode())
+        if size > self.max_payload:
+            raise CallRejected(
+                f"{what} is {size} bytes; the NATS server takes at most {self.max_payload} "
+                "(its max_payload, less room for headers)"
+            )
+        return payload
 
     async def __call__(self, session: Session, owner: InFlight | None, call: pb.HostCall) -> Any:
         if owner is None:
@@ -76,7 +93,7 @@ class Calls:
         owner.emits += 1
         await self.publisher.emit(
             emit.topic,
-            emit.data_json or "null",
+            self._fits("emit data", emit.data_json or "null"),
             owner.trace_id,
             group=emit.message_group_id,
             source=owner.step,
@@ -89,7 +106,9 @@ class Calls:
         if op == pb.StateCall.GET:
             return await self.state.get(call.group, call.key)
         if op == pb.StateCall.SET:
-            return await self.state.set(call.group, call.key, _wire.loads(call.value_json))
+            return await self.state.set(
+                call.group, call.key, _wire.loads(self._fits("state value", call.value_json))
+            )
         if op == pb.StateCall.DELETE:
             return await self.state.delete(call.group, call.key)
         if op == pb.StateCall.GET_GROUP:
@@ -105,7 +124,9 @@ class Calls:
         if op == pb.StreamCall.GET:
             return await s.get(call.stream, call.group_id, call.id)
         if op == pb.StreamCall.SET:
-            return await s.set(call.stream, call.group_id, call.id, _wire.loads(call.data_json))
+            return await s.set(
+                call.stream, call.group_id, call.id, _wire.loads(self._fits("stream item", call.data_json))
+            )
         if op == pb.StreamCall.DELETE:
             return await s.delete(call.stream, call.group_id, call.id)
         if op == pb.StreamCall.GET_GROUP:
