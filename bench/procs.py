@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from stephost_host.children import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,6 +46,7 @@ class Proc:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=die_with_parent,  # a killed bench leaves no host running
         )
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from stephost_host.children import die_with_parent
 from stephost_host.natsio.embedded import EmbeddedNats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +102,12 @@ class HostProcess:
         }
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # an interrupted test run leaves no host running
         )
         self.info: dict[str, Any] = {}
 
