@@ -40,8 +40,12 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
         }
         if isinstance(cfg, ApiStep):
             item.update(method=cfg.method, path=cfg.path)
+            schemas = {"bodySchema": cfg.bodySchema, "responseSchema": cfg.responseSchema}
+            item.update({k: v for k, v in schemas.items() if v is not None})
         elif isinstance(cfg, EventStep):
             item["subscribes"] = cfg.subscribes
+            if cfg.input is not None:
+                item["input"] = cfg.input
         elif isinstance(cfg, CronStep):
             item["cron"] = cfg.cron
         out.append(item)
