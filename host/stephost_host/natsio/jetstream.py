@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.api import KeyValueConfig, PubAck, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NoStreamResponseError, NotFoundError
 from nats.js.kv import KeyValue
 
 from stephost_host import names
@@ -16,6 +18,9 @@ from stephost_host.queue.lease import LEASE_SECONDS
 
 log = logging.getLogger("stephost.nats")
 DAY = 86_400.0
+# A replicated stream whose leader's node died answers nothing until its peers elect a new
+# leader: 4-10 s after a SIGKILL (a clean shutdown hands leadership over at once).
+LEADER_WAIT = 15.0
 
 
 def server_urls(url: str) -> list[str]:
@@ -32,9 +37,51 @@ def _where(nc: NATS) -> str:
     return f"{u.hostname}:{u.port}" if u else "?"
 
 
+class _ElectionTolerantJetStream(JetStreamContext):
+    """Publishes (emits, and every KV write, which is a publish too) ride out a leader election.
+
+    Meanwhile the stream's subject has no responder: nothing was stored, so sending again is
+    safe, and a write waits for the new leader (up to LEADER_WAIT) instead of failing the
+    handler and using up its retries. A timeout (the message may have been stored) is not
+    retried here. On one server a missing responder means a missing stream, and a retry
+    is no help: those fail at once.
+    """
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float | None = None,
+        stream: str | None = None,
+        headers: dict[str, Any] | None = None,
+        msg_ttl: float | None = None,
+    ) -> PubAck:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LEADER_WAIT
+        pause = 0.05
+        while True:
+            try:
+                return await super().publish(
+                    subject, payload, timeout=timeout, stream=stream, headers=headers, msg_ttl=msg_ttl
+                )
+            except NoStreamResponseError:
+                if not self._nc.is_connected or not self._nc._server_info.get("cluster"):
+                    raise
+                if loop.time() + pause > deadline:
+                    log.warning("no JetStream leader for %s after %.0fs", subject, LEADER_WAIT)
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+
+class _Client(NATS):
+    def jetstream(self, **opts: Any) -> JetStreamContext:
+        return _ElectionTolerantJetStream(self, **opts)
+
+
 async def connect(url: str, name: str = "stephost-host") -> NATS:
     """Connect to one server or any of a cluster's (the client fails over between them)."""
-    nc = NATS()
+    nc = _Client()
     last = ""
 
     async def disconnected() -> None:
