@@ -191,7 +191,7 @@ class Host:
             self.http_port,
             s.sidecar_host,
             self.sidecar_port,
-            self.nats_url,
+            jetstream.where(self.nc),
         )
 
     async def _start_sidecars(self) -> None:

@@ -21,7 +21,10 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, help="HTTP port (default 3000; 0 picks a free one)")
     p.add_argument("--sidecar-host", help="address sidecars dial (default 127.0.0.1)")
     p.add_argument("--sidecar-port", type=int, help="port sidecars dial (default 7070; 0 picks a free one)")
-    p.add_argument("--nats-url", help="use this NATS server instead of an embedded one")
+    p.add_argument(
+        "--nats-url",
+        help="use this NATS server (or a cluster: several URLs, comma-separated) instead of an embedded one",
+    )
     p.add_argument("--log-format", choices=["text", "json"])
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     p.add_argument(

@@ -31,8 +31,8 @@ def server_urls(url: str) -> list[str]:
     return servers
 
 
-def _where(nc: NATS) -> str:
-    # host:port only: a URL may carry credentials, and logs are not the place for them.
+def where(nc: NATS) -> str:
+    """The server the client is on, as host:port: a URL may carry credentials, logs must not."""
     u = nc.connected_url
     return f"{u.hostname}:{u.port}" if u else "?"
 
@@ -90,7 +90,7 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
 
     async def reconnected() -> None:
         nonlocal last
-        last = _where(nc)
+        last = where(nc)
         log.info("reconnected to NATS at %s", last)
 
     async def error(exc: Exception) -> None:
@@ -105,7 +105,7 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
         reconnected_cb=reconnected,
         error_cb=error,
     )
-    last = _where(nc)
+    last = where(nc)
     return nc
 
 
