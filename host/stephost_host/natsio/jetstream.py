@@ -172,47 +172,15 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
             num_replicas=replicas,
         ),
     )
-    state = await ensure_kv(
-        js,
-        KeyValueConfig(
-            bucket=names.STATE_BUCKET,
-            history=1,
-            storage=StorageType.FILE,
-            replicas=replicas,
-        ),
-    )
-    locks = await ensure_kv(
-        js,
-        KeyValueConfig(
-            bucket=names.CRON_LOCK_BUCKET,
-            history=1,
-            ttl=DAY,
-            storage=StorageType.FILE,
-            replicas=replicas,
-        ),
-    )
-    streams = await ensure_kv(
-        js,
-        KeyValueConfig(bucket=names.STREAMS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas),
-    )
-    leases = await ensure_kv(
-        js,
-        KeyValueConfig(
-            bucket=names.LEASE_BUCKET,
-            history=1,
-            ttl=LEASE_SECONDS,
-            storage=StorageType.FILE,
-            replicas=replicas,
-        ),
-    )
-    failures = await ensure_kv(
-        js,
-        KeyValueConfig(
-            bucket=names.FAILURES_BUCKET,
-            history=1,
-            ttl=event_max_age_days * DAY,
-            storage=StorageType.FILE,
-            replicas=replicas,
-        ),
-    )
+
+    async def bucket(name: str, ttl: float | None = None) -> KeyValue:
+        # One value per key, on disk, replicated like the streams; ttl expires whole entries.
+        config = KeyValueConfig(bucket=name, history=1, ttl=ttl, storage=StorageType.FILE, replicas=replicas)
+        return await ensure_kv(js, config)
+
+    state = await bucket(names.STATE_BUCKET)
+    locks = await bucket(names.CRON_LOCK_BUCKET, ttl=DAY)
+    streams = await bucket(names.STREAMS_BUCKET)
+    leases = await bucket(names.LEASE_BUCKET, ttl=LEASE_SECONDS)
+    failures = await bucket(names.FAILURES_BUCKET, ttl=event_max_age_days * DAY)
     return Buckets(state, locks, streams, leases, failures)
