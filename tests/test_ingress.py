@@ -443,7 +443,11 @@ def test_async_client_follows_one_item(env: Env) -> None:
 def test_stream_reads(env: Env) -> None:
     group, item = uid(), uid()
     env.client.emit("ingress.live", {"group": group, "id": item, "keep": True})
-    stored = eventually(lambda: env.client.get_stream_item("ingress-live", group, item), what="the item")
+    # The handler writes the item twice (n=1, then n=2): wait for its final state.
+    stored = eventually(
+        lambda: (got := env.client.get_stream_item("ingress-live", group, item)) and got["n"] == 2 and got,
+        what="the item's final state",
+    )
     assert stored == {"n": 2, "id": item}
     assert env.client.get_stream_group("ingress-live", group) == [stored]
     assert env.client.get_stream_item("ingress-live", group, "missing") is None
