@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.harness import ROOT, eventually
+from tests.harness import ROOT, STEPHOST, eventually
 
 PROJECTS = ROOT / "tests" / "projects"
 
@@ -49,3 +51,21 @@ def test_sidecar_reconnects_and_reregisters_when_the_host_returns(start_host: An
         side.terminate()
         out, _ = side.communicate(timeout=20)
     assert "reconnecting to 127.0.0.1" in out
+
+
+@pytest.mark.parametrize("language", ["node", "ruby"])
+def test_node_and_ruby_sidecars_run_standalone_and_dial_in(start_host: Any, language: str) -> None:
+    project = ROOT / "tests" / "conformance" / language
+    host = start_host(project, live_steps=0, args=["--no-sidecars"])
+    side = subprocess.Popen(
+        [*STEPHOST, "sidecar", language, "--connect", host.sidecar_address, str(project)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        eventually(lambda: host.steps().get("conf-echo", {}).get("live"), what=f"the {language} sidecar")
+        r = httpx.post(host.url + "/echo/1", json={})
+        assert r.status_code == 200 and r.json()["language"] == language
+    finally:
+        side.send_signal(signal.SIGTERM)
+        assert side.wait(20) == 0
