@@ -6,12 +6,11 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-STEP_DIRS = ("steps", "src")
-SKIP_DIRS = {"node_modules", "__pycache__"}
+from stephost._discovery import project_files
+
 # The checkout this host runs from; the Node and Ruby sidecars live beside it.
 REPO = Path(__file__).resolve().parents[3]
 
@@ -57,18 +56,9 @@ def languages() -> dict[str, Language]:
     }
 
 
-def _walk(base: Path) -> Iterator[Path]:
-    for entry in base.iterdir():
-        if entry.is_dir():
-            if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                yield from _walk(entry)
-        else:
-            yield entry
-
-
 def detect(project: Path) -> list[Language]:
     """The languages with at least one step file under steps/ or src/."""
-    files = [p.name for top in STEP_DIRS if (project / top).is_dir() for p in _walk(project / top)]
+    files = [p.name for p in project_files(project)]
     return [lang for lang in languages().values() if any(lang.step_files.match(f) for f in files)]
 
 

@@ -11,14 +11,14 @@ import json
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-STEP_DIRS = ("steps", "src")
-SKIP_DIRS = {"node_modules", "__pycache__"}
+from stephost._discovery import STEP_DIRS, project_files
+
 STEP_FILE = re.compile(r".+(_step|\.step)\.py$")
 STREAM_FILE = re.compile(r".+(_stream|\.stream)\.py$")
 SCHEMA_KEYS = ("bodySchema", "responseSchema", "input")
@@ -48,25 +48,6 @@ class LoadFailure:
     file: str
     message: str
     stack: str = ""
-
-
-def find_files(root: Path, pattern: re.Pattern[str] = STEP_FILE) -> list[Path]:
-    """Files under steps/ and src/ whose name matches, recursively, in sorted path order."""
-    found: list[Path] = []
-    for top in STEP_DIRS:
-        base = root / top
-        if base.is_dir():
-            found.extend(p for p in _walk(base) if pattern.match(p.name))
-    return sorted(found)
-
-
-def _walk(base: Path) -> Iterator[Path]:
-    for entry in sorted(base.iterdir()):
-        if entry.is_dir():
-            if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                yield from _walk(entry)
-        elif entry.is_file():
-            yield entry
 
 
 @dataclass
@@ -123,7 +104,7 @@ def _load_all(
 ) -> list[Any]:
     loaded: list[Any] = []
     seen: dict[str, str] = {}
-    for path in find_files(root, pattern):
+    for path in project_files(root, pattern):
         rel = path.relative_to(root).as_posix()
         try:
             item = load(path, rel)
