@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from stephost_host.queue.dlq import DeadLetters, NoSuchDeadLetter
-from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
 from stephost_host.streams.auth import Denied, StreamAuth
 from stephost_host.streams.store import Streams, UnknownStream
@@ -22,34 +21,6 @@ class DeadLetterSelection(BaseModel):
     ids: list[int] | None = None
     step: str | None = None
     all: bool = False
-
-
-def describe(registry: Registry) -> list[dict[str, Any]]:
-    out = []
-    for e in sorted(registry.steps.values(), key=lambda e: e.name):
-        cfg = e.config
-        item: dict[str, Any] = {
-            "name": e.name,
-            "type": cfg.type,
-            "language": e.language,
-            "file": e.file,
-            "live": e.live,
-            "sidecars": [s.sidecar_id for s in e.sessions],
-            "flows": cfg.flows,
-            "emits": sorted(cfg.emit_topics),
-        }
-        if isinstance(cfg, ApiStep):
-            item.update(method=cfg.method, path=cfg.path)
-            schemas = {"bodySchema": cfg.bodySchema, "responseSchema": cfg.responseSchema}
-            item.update({k: v for k, v in schemas.items() if v is not None})
-        elif isinstance(cfg, EventStep):
-            item["subscribes"] = cfg.subscribes
-            if cfg.input is not None:
-                item["input"] = cfg.input
-        elif isinstance(cfg, CronStep):
-            item["cron"] = cfg.cron
-        out.append(item)
-    return out
 
 
 def build_admin(
@@ -79,7 +50,7 @@ def build_admin(
 
     @app.get("/__stephost/steps")
     async def steps() -> list[dict[str, Any]]:
-        return describe(registry)
+        return registry.describe()
 
     @app.get("/__stephost/dlq")
     async def dead_letters(

@@ -35,7 +35,6 @@ from stephost_host.ingress.checks import (
 from stephost_host.queue.publisher import Publisher
 from stephost_host.rpc.calls import fifo_subscribers
 from stephost_host.state.store import StateStore
-from stephost_host.steps.models import ApiStep, CronStep, EventStep
 from stephost_host.steps.registry import Registry
 
 log = logging.getLogger("stephost.ingress")
@@ -348,9 +347,7 @@ class IngressService(pb_grpc.IngressServicer):
         self, request: pb.ListStepsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListStepsResponse:
         async def work() -> pb.ListStepsResponse:
-            return pb.ListStepsResponse(
-                steps=[_step_info(e) for e in sorted(self.registry.steps.values(), key=lambda e: e.name)]
-            )
+            return pb.ListStepsResponse(steps=[_step_info(d) for d in self.registry.describe()])
 
         return await self._answer(context, work)
 
@@ -373,22 +370,9 @@ def _change(change: dict[str, Any]) -> pb.StreamChange:
     return pb.StreamChange(type=kind, id=change.get("id") or "", data_json=_wire.dumps(change.get("data")))
 
 
-def _step_info(entry: Any) -> pb.StepInfo:
-    cfg = entry.config
-    info = pb.StepInfo(
-        name=entry.name,
-        type=cfg.type,
-        language=entry.language,
-        file=entry.file,
-        live=entry.live,
-        flows=cfg.flows,
-        emits=sorted(cfg.emit_topics),
-        description=cfg.description or "",
-    )
-    if isinstance(cfg, ApiStep):
-        info.method, info.path = cfg.method, cfg.path
-    elif isinstance(cfg, EventStep):
-        info.subscribes.extend(cfg.subscribes)
-    elif isinstance(cfg, CronStep):
-        info.cron = cfg.cron
-    return info
+_STEP_INFO_FIELDS = set(pb.StepInfo.DESCRIPTOR.fields_by_name)
+
+
+def _step_info(described: dict[str, Any]) -> pb.StepInfo:
+    """The registry's own description of a step, in the fields the proto carries."""
+    return pb.StepInfo(**{k: v for k, v in described.items() if k in _STEP_INFO_FIELDS})

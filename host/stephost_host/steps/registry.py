@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stephost_host.steps.models import ApiStep, ConfigInvalid, CronStep, EventStep, NoopStep, parse_config
 from stephost_host.streams.definitions import StreamConfigInvalid, StreamDef, parse_stream
@@ -130,6 +130,36 @@ class Registry:
             if session in providers:
                 providers.remove(session)
         self._notify()
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every step as plain data (the HTTP step list and the ingress ListSteps both show this)."""
+        out = []
+        for e in sorted(self.steps.values(), key=lambda e: e.name):
+            cfg = e.config
+            item: dict[str, Any] = {
+                "name": e.name,
+                "type": cfg.type,
+                "language": e.language,
+                "file": e.file,
+                "live": e.live,
+                "sidecars": [s.sidecar_id for s in e.sessions],
+                "flows": cfg.flows,
+                "emits": sorted(cfg.emit_topics),
+            }
+            if cfg.description:
+                item["description"] = cfg.description
+            if isinstance(cfg, ApiStep):
+                item.update(method=cfg.method, path=cfg.path)
+                schemas = {"bodySchema": cfg.bodySchema, "responseSchema": cfg.responseSchema}
+                item.update({k: v for k, v in schemas.items() if v is not None})
+            elif isinstance(cfg, EventStep):
+                item["subscribes"] = cfg.subscribes
+                if cfg.input is not None:
+                    item["input"] = cfg.input
+            elif isinstance(cfg, CronStep):
+                item["cron"] = cfg.cron
+            out.append(item)
+        return out
 
     def of_type(self, kind: type[StepConfig]) -> list[StepEntry]:
         return [e for e in self.steps.values() if isinstance(e.config, kind)]
