@@ -33,8 +33,8 @@ $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	@touch $@
 
 lint: install
-	$(VENV)/bin/ruff check host sdk_python sidecars/python tests bench
-	$(VENV)/bin/ruff format --check host sdk_python/stephost/*.py sidecars/python tests bench
+	$(VENV)/bin/ruff check host sdk_python proto/python sidecars/python tests bench
+	$(VENV)/bin/ruff format --check host sdk_python proto/python sidecars/python tests bench
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -44,7 +44,7 @@ protos: install
 
 protos-check: install
 	@tmp=$$(mktemp -d); PYTHON=$(PY) proto/generate.sh $$tmp; \
-	status=0; for d in sdk_python/stephost/v1 sidecars/ruby/lib/stephost/gen sidecars/node/proto; do \
+	status=0; for d in proto/python/stephost_wire/v1 sidecars/ruby/lib/stephost/gen sidecars/node/proto; do \
 	  diff -r $$tmp/$$d $$d -x __pycache__ >/dev/null || { echo "stale stubs in $$d: run 'make protos'"; status=1; }; \
 	done; rm -rf $$tmp; exit $$status
 

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from stephost_host.children import die_with_parent
+from stephost_host.supervisor.children import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 

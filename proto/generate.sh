@@ -13,11 +13,20 @@ py="$(command -v "$py")"
 cd "$here"
 protos=(stephost/v1/*.proto)
 
-mkdir -p "$out/sdk_python" "$out/sidecars/ruby/lib/stephost/gen" "$out/sidecars/node/proto"
+# Python: into the wire package (proto/python/stephost_wire/v1). protoc names the module
+# after the proto path (stephost.v1), so generate into a scratch dir and move it under
+# stephost_wire, pointing the generated grpc modules' imports at their new home.
+py_out="$out/proto/python/stephost_wire"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$py_out" "$out/sidecars/ruby/lib/stephost/gen" "$out/sidecars/node/proto"
 "$py" -m grpc_tools.protoc -I . \
-  --python_out="$out/sdk_python" --pyi_out="$out/sdk_python" --grpc_python_out="$out/sdk_python" \
+  --python_out="$scratch" --pyi_out="$scratch" --grpc_python_out="$scratch" \
   "${protos[@]}"
-touch "$out/sdk_python/stephost/v1/__init__.py"
+rm -rf "$py_out/v1"
+mv "$scratch/stephost/v1" "$py_out/v1"
+sed -i 's/^from stephost\.v1 import/from stephost_wire.v1 import/' "$py_out"/v1/*.py
+touch "$py_out/v1/__init__.py"
 
 # Ruby: Debian's ruby-grpc-tools ships grpc_tools_ruby_protoc.
 if command -v grpc_tools_ruby_protoc >/dev/null; then

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from stephost_host.children import die_with_parent
+from stephost_host.supervisor.children import die_with_parent
 from stephost_host.natsio.embedded import EmbeddedNats
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,9 +19,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from stephost import AsyncClient, Client, IngressError
-from stephost.v1 import ingress_pb2 as pb
-from stephost.v1 import ingress_pb2_grpc as pb_grpc
 from stephost_host import names
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 from tests.harness import ROOT, STEPHOST, HostProcess, NatsServer, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "ingress"

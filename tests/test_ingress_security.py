@@ -13,8 +13,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from stephost import Client, IngressError
-from stephost.v1 import ingress_pb2 as pb
-from stephost.v1 import ingress_pb2_grpc as pb_grpc
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 from tests.harness import ROOT, STEPHOST
 
 PROJECT = ROOT / "tests" / "projects" / "ingress"

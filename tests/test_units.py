@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from stephost_host import names
 from stephost_host.config import ConfigError, load_settings
 from stephost_host.http.app import multi_dict
-from stephost_host.http.routes import Route, RouteTable
 from stephost_host.queue.backoff import retry_delay
+from stephost_host.router.routes import Route, RouteTable
 
 KV_KEY = re.compile(r"[-/_=.a-zA-Z0-9]+")
 

@@ -30,21 +30,21 @@ from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
 from stephost_host.http.ws import StreamSocket
 from stephost_host.ingress import IngressPort, IngressService, check_settings, payload_limit
+from stephost_host.link.calls import Calls
+from stephost_host.link.server import SidecarService, start_server
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.manager import Consumers
 from stephost_host.queue.publisher import Publisher
 from stephost_host.router.invoker import Invoker
-from stephost_host.rpc.calls import Calls
-from stephost_host.rpc.server import SidecarService, start_server
-from stephost_host.sidecars import languages
-from stephost_host.sidecars.reload import watch_and_reload
-from stephost_host.sidecars.supervisor import SidecarProcess
+from stephost_host.router.registry import Registry
 from stephost_host.state.store import StateStore
-from stephost_host.steps.registry import Registry
 from stephost_host.streams.auth import StreamAuth
 from stephost_host.streams.store import Streams
+from stephost_host.supervisor import languages
+from stephost_host.supervisor.process import SidecarProcess
+from stephost_host.supervisor.reload import watch_and_reload
 
 log = logging.getLogger("stephost")
 

@@ -123,7 +123,7 @@ def _sidecar(args: argparse.Namespace) -> int:
 
         sidecar_main(args.rest)
         return 0
-    from stephost_host.sidecars.languages import languages
+    from stephost_host.supervisor.languages import languages
 
     cmd = languages()[args.language].command() + args.rest
     os.execvp(cmd[0], cmd)

@@ -25,8 +25,8 @@ from typing import Any
 import grpc
 
 from stephost.errors import StephostError
-from stephost.v1 import ingress_pb2 as pb
-from stephost.v1 import ingress_pb2_grpc as pb_grpc
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
 DEFAULT_TARGET = "127.0.0.1:7070"
 BATCH_SIZE = 500  # events per EmitBatch message

@@ -14,8 +14,8 @@ from nats.js.kv import KeyValue
 from stephost_host import names
 from stephost_host.errors import HostError
 from stephost_host.router.invoker import Invoker
+from stephost_host.router.registry import Registry
 from stephost_host.steps.models import CronStep, cron_iter
-from stephost_host.steps.registry import Registry
 
 log = logging.getLogger("stephost.cron")
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from stephost_host.queue.dlq import DeadLetters, NoSuchDeadLetter
-from stephost_host.steps.registry import Registry
+from stephost_host.router.registry import Registry
 from stephost_host.streams.auth import Denied, StreamAuth
 from stephost_host.streams.store import Streams, UnknownStream
 

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stephost import _wire
 from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
-from stephost_host.http.routes import RouteTable
 from stephost_host.router.invoker import Invoker
-from stephost_host.steps.registry import Registry
+from stephost_host.router.registry import Registry
+from stephost_host.router.routes import RouteTable
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
@@ -50,7 +50,7 @@ def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 async def send_json(
     send: Send, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
 ) -> None:
-    payload = raw if raw is not None else _wire.dumps(body).encode()
+    payload = raw if raw is not None else codec.dumps(body).encode()
     extra = {k.lower(): str(v) for k, v in (headers or {}).items() if k.lower() != "content-length"}
     extra.setdefault("content-type", "application/json")
     hdrs = [(b"content-length", str(len(payload)).encode())]
@@ -159,7 +159,7 @@ class StepHttp:
         }
         status = 500
         try:
-            result = await self.invoker.invoke(step, _wire.dumps(request), trace_id)
+            result = await self.invoker.invoke(step, codec.dumps(request), trace_id)
             status = int(result["status"])
             out_headers = {**result.get("headers", {}), **trace_hdr}
             await self._respond(send, status, result.get("body"), out_headers, scope["method"])

@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from stephost import _wire
 from stephost_host.http.app import multi_dict
 from stephost_host.streams.auth import Denied, StreamAuth
 from stephost_host.streams.store import Change, Streams, Subscription, UnknownStream
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.ws")
 MAX_QUEUED = 10_000  # frames waiting for a slow client before it is disconnected
@@ -106,7 +106,7 @@ class Client:
             log.warning("a stream client is too slow (%d frames queued); disconnecting it", MAX_QUEUED)
             self.out.put_nowait(None)
             return
-        self.out.put_nowait(_wire.dumps(doc))
+        self.out.put_nowait(codec.dumps(doc))
 
     def _error(self, message: str) -> None:
         self._send({"type": "error", "error": {"message": message}})

@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 
-from stephost.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2 as pb
 
 MAX_TOPIC = 256
 MAX_IDEMPOTENCY_KEY = 256

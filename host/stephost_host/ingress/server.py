@@ -14,10 +14,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from stephost import _wire
-from stephost.v1 import ingress_pb2, ingress_pb2_grpc, sidecar_pb2
 from stephost_host.config import ConfigError, Settings
 from stephost_host.ingress.service import IngressService
+from stephost_wire import codec
+from stephost_wire.v1 import ingress_pb2, ingress_pb2_grpc, sidecar_pb2
 
 INGRESS = ingress_pb2.DESCRIPTOR.services_by_name["Ingress"].full_name
 SIDECAR = sidecar_pb2.DESCRIPTOR.services_by_name["SidecarHost"].full_name
@@ -58,7 +58,7 @@ class IngressPort:
         await self.health.set(INGRESS, health_pb2.HealthCheckResponse.SERVING)
 
     async def start_own(self, host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> int:
-        server = grpc.aio.server(options=_wire.grpc_options())
+        server = grpc.aio.server(options=codec.grpc_options())
         self.add_to(server)
         address = f"{host}:{port}"
         if tls_cert and tls_key:

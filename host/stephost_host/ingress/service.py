@@ -18,9 +18,6 @@ from typing import Any, Protocol, TypeVar
 import grpc
 import nats.errors
 
-from stephost import _wire
-from stephost.v1 import ingress_pb2 as pb
-from stephost.v1 import ingress_pb2_grpc as pb_grpc
 from stephost_host import names
 from stephost_host.ingress.checks import (
     Event,
@@ -32,10 +29,13 @@ from stephost_host.ingress.checks import (
     check_name,
     invalid,
 )
+from stephost_host.link.calls import fifo_subscribers
 from stephost_host.queue.publisher import Publisher
-from stephost_host.rpc.calls import fifo_subscribers
+from stephost_host.router.registry import Registry
 from stephost_host.state.store import StateStore
-from stephost_host.steps.registry import Registry
+from stephost_wire import codec
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
 log = logging.getLogger("stephost.ingress")
 R = TypeVar("R")
@@ -226,7 +226,7 @@ class IngressService(pb_grpc.IngressServicer):
             value = await self._nats(
                 self.state.get(check_name(request.group, "group"), check_name(request.key, "key"))
             )
-            return pb.StateValue(found=value is not None, value_json=_wire.dumps(value))
+            return pb.StateValue(found=value is not None, value_json=codec.dumps(value))
 
         return await self._answer(context, work)
 
@@ -234,8 +234,8 @@ class IngressService(pb_grpc.IngressServicer):
         async def work() -> pb.StateValue:
             group, key = check_name(request.group, "group"), check_name(request.key, "key")
             text = check_json(request.value_json, "value_json", self.limit)
-            value = await self._nats(self.state.set(group, key, _wire.loads(text)))
-            return pb.StateValue(found=True, value_json=_wire.dumps(value))
+            value = await self._nats(self.state.set(group, key, codec.loads(text)))
+            return pb.StateValue(found=True, value_json=codec.dumps(value))
 
         return await self._answer(context, work)
 
@@ -246,14 +246,14 @@ class IngressService(pb_grpc.IngressServicer):
             old = await self._nats(
                 self.state.delete(check_name(request.group, "group"), check_name(request.key, "key"))
             )
-            return pb.StateValue(found=old is not None, value_json=_wire.dumps(old))
+            return pb.StateValue(found=old is not None, value_json=codec.dumps(old))
 
         return await self._answer(context, work)
 
     async def GetGroup(self, request: pb.GetGroupRequest, context: grpc.aio.ServicerContext) -> pb.StateGroup:
         async def work() -> pb.StateGroup:
             values = await self._nats(self.state.get_group(check_name(request.group, "group")))
-            return pb.StateGroup(values_json=[_wire.dumps(v) for v in values])
+            return pb.StateGroup(values_json=[codec.dumps(v) for v in values])
 
         return await self._answer(context, work)
 
@@ -297,7 +297,7 @@ class IngressService(pb_grpc.IngressServicer):
             source = self._stream_source(request.stream)
             group, item = check_name(request.group_id, "group_id"), check_name(request.id, "id")
             found = await self._streams_op(source.get(request.stream, group, item))
-            return pb.StreamItem(found=found is not None, item_json=_wire.dumps(found))
+            return pb.StreamItem(found=found is not None, item_json=codec.dumps(found))
 
         return await self._answer(context, work)
 
@@ -308,7 +308,7 @@ class IngressService(pb_grpc.IngressServicer):
             source = self._stream_source(request.stream)
             group = check_name(request.group_id, "group_id")
             items = await self._streams_op(source.get_group(request.stream, group))
-            return pb.StreamGroup(items_json=[_wire.dumps(i) for i in items])
+            return pb.StreamGroup(items_json=[codec.dumps(i) for i in items])
 
         return await self._answer(context, work)
 
@@ -365,9 +365,9 @@ def _change(change: dict[str, Any]) -> pb.StreamChange:
             type=kind,
             id=change.get("id") or "",
             event_type=str(event.get("type", "")),
-            data_json=_wire.dumps(event.get("data")),
+            data_json=codec.dumps(event.get("data")),
         )
-    return pb.StreamChange(type=kind, id=change.get("id") or "", data_json=_wire.dumps(change.get("data")))
+    return pb.StreamChange(type=kind, id=change.get("id") or "", data_json=codec.dumps(change.get("data")))
 
 
 _STEP_INFO_FIELDS = set(pb.StepInfo.DESCRIPTOR.fields_by_name)

@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from stephost_host.children import die_with_parent
+from stephost_host.supervisor.children import die_with_parent
 
 log = logging.getLogger("stephost.nats")
 _LISTEN = re.compile(r"Listening for client connections on (\S+):(\d+)")

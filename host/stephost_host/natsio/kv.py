@@ -7,7 +7,7 @@ from typing import Any
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
-from stephost import _wire
+from stephost_wire import codec
 
 
 async def get_json(kv: KeyValue, key: str) -> tuple[Any, int] | None:
@@ -18,7 +18,7 @@ async def get_json(kv: KeyValue, key: str) -> tuple[Any, int] | None:
         return None
     if entry.value is None:
         return None
-    return _wire.loads(entry.value.decode()), int(entry.revision or 0)
+    return codec.loads(entry.value.decode()), int(entry.revision or 0)
 
 
 async def values(kv: KeyValue, pattern: str) -> list[Any]:
@@ -30,7 +30,7 @@ async def values(kv: KeyValue, pattern: str) -> list[Any]:
             if entry is None:  # the initial values are all delivered
                 break
             if entry.value:
-                out.append(_wire.loads(entry.value.decode()))
+                out.append(codec.loads(entry.value.decode()))
             if entry.delta == 0:
                 break
     finally:

@@ -27,8 +27,8 @@ from stephost_host.errors import HostError, InvocationTimeout, StepFailed
 from stephost_host.queue.backoff import retry_delay
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.invoker import Invoker
+from stephost_host.router.registry import StepEntry
 from stephost_host.steps.models import EventStep
-from stephost_host.steps.registry import StepEntry
 
 log = logging.getLogger("stephost.queue")
 MAX_FETCH = 64

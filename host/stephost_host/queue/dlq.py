@@ -17,8 +17,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
-from stephost import _wire
 from stephost_host import names
+from stephost_wire import codec
 
 
 class NoSuchDeadLetter(LookupError):
@@ -34,7 +34,7 @@ class DeadLetters:
 
     async def note_failure(self, consumer: str, seq: int) -> None:
         try:
-            await self.failures.create(names.failure_key(consumer, seq), _wire.dumps(time.time()).encode())
+            await self.failures.create(names.failure_key(consumer, seq), codec.dumps(time.time()).encode())
         except KeyWrongLastSequenceError:
             pass  # not the first failure: keep the first time
 
@@ -46,7 +46,7 @@ class DeadLetters:
         except Exception:
             return None
         await self.failures.purge(key)
-        return float(_wire.loads(entry.value.decode())) if entry.value else None
+        return float(codec.loads(entry.value.decode())) if entry.value else None
 
     async def put(
         self,
@@ -66,7 +66,7 @@ class DeadLetters:
         record = {
             "step": step,
             "topic": topic,
-            "data": _wire.loads(msg.data.decode()) if msg.data else None,
+            "data": codec.loads(msg.data.decode()) if msg.data else None,
             "messageGroupId": (msg.headers or {}).get(names.HEADER_GROUP),
             "traceId": trace_id,
             "attempts": attempts,
@@ -75,7 +75,7 @@ class DeadLetters:
             "lastFailedAt": now,
             "streamSequence": seq,
         }
-        await self.js.publish(names.dlq_subject(step), _wire.dumps(record).encode(), stream=names.DLQ_STREAM)
+        await self.js.publish(names.dlq_subject(step), codec.dumps(record).encode(), stream=names.DLQ_STREAM)
 
     # -- reading and acting on them ------------------------------------------
 
@@ -93,7 +93,7 @@ class DeadLetters:
                     msg = await sub.next_msg(timeout=0.5)
                 except TimeoutError:
                     break
-                record = _wire.loads(msg.data.decode())
+                record = codec.loads(msg.data.decode())
                 record["id"] = msg.metadata.sequence.stream
                 out.append(record)
                 if msg.metadata.num_pending == 0:
@@ -107,7 +107,7 @@ class DeadLetters:
             raw = await self.js.get_msg(names.DLQ_STREAM, dead_id)
         except NotFoundError:
             raise NoSuchDeadLetter(f"no dead letter with id {dead_id}") from None
-        record = _wire.loads((raw.data or b"null").decode())
+        record = codec.loads((raw.data or b"null").decode())
         record["id"] = dead_id
         return dict(record)
 
@@ -127,7 +127,7 @@ class DeadLetters:
                 headers[names.HEADER_GROUP] = record["messageGroupId"]
             subject = names.replay_subject(names.consumer_name(record["topic"], record["step"]))
             await self.js.publish(
-                subject, _wire.dumps(record.get("data")).encode(), headers=headers, stream=names.EVENTS_STREAM
+                subject, codec.dumps(record.get("data")).encode(), headers=headers, stream=names.EVENTS_STREAM
             )
             await self._drop(record["id"])
             done.append(record["id"])

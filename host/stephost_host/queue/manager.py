@@ -12,8 +12,8 @@ from stephost_host.queue.consumer import StepConsumer, host_start_time
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.fifo import FifoConsumer
 from stephost_host.router.invoker import Invoker
+from stephost_host.router.registry import Registry
 from stephost_host.steps.models import EventStep
-from stephost_host.steps.registry import Registry
 
 
 class Consumers:

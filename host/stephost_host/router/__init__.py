@@ -1,1 +1,2 @@
-"""Choosing a sidecar for each invocation and waiting for its answer."""
+"""Routing: the registry of steps (by version), the HTTP route table, and the invoker that
+picks a live sidecar session of the active version and waits for its answer."""

@@ -11,10 +11,10 @@ import logging
 import time
 from typing import Any
 
-from stephost import _wire
 from stephost_host.errors import InvocationTimeout, StepUnavailable
-from stephost_host.rpc.session import Session
-from stephost_host.steps.registry import Registry
+from stephost_host.link.session import Session
+from stephost_host.router.registry import Registry
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.invoke")
 
@@ -119,4 +119,4 @@ class Invoker:
             raise
         finally:
             timer.cancel()
-        return _wire.loads(result_json)
+        return codec.loads(result_json)

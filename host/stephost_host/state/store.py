@@ -11,9 +11,9 @@ from typing import Any
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
-from stephost import _wire
 from stephost_host import names
 from stephost_host.natsio.kv import get_json, values
+from stephost_wire import codec
 
 
 class StateStore:
@@ -26,7 +26,7 @@ class StateStore:
         return found[0] if found else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
-        await self.kv.put(names.state_key(group, key), _wire.dumps(value).encode())
+        await self.kv.put(names.state_key(group, key), codec.dumps(value).encode())
         return value
 
     async def delete(self, group: str, key: str) -> Any:

@@ -1,1 +1,1 @@
-"""Step configs (typed, validated) and the registry of who serves which step."""
+"""Step configs: typed, validated plain models (who serves them lives in ``router``)."""

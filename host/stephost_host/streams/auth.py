@@ -12,11 +12,11 @@ import logging
 import uuid
 from typing import Any
 
-from stephost import _wire
 from stephost_host.errors import HostError
 from stephost_host.router.invoker import Invoker
-from stephost_host.steps.registry import Registry
+from stephost_host.router.registry import Registry
 from stephost_host.streams.definitions import StreamDef
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.streams")
 AUTHENTICATE = "stream_authenticate"
@@ -41,7 +41,7 @@ class StreamAuth:
         """The auth context for a client (None when the project has no hook); raises Denied."""
         if not self.required:
             return None
-        payload = _wire.dumps({"token": token, "headers": headers, "query": query})
+        payload = codec.dumps({"token": token, "headers": headers, "query": query})
         try:
             context = await self.invoker.run(
                 self.registry.hooks[AUTHENTICATE],
@@ -62,7 +62,7 @@ class StreamAuth:
     async def can_access(self, definition: StreamDef, subscription: dict[str, Any], context: Any) -> bool:
         if not definition.can_access:
             return True
-        payload = _wire.dumps({"subscription": subscription, "authContext": context})
+        payload = codec.dumps({"subscription": subscription, "authContext": context})
         try:
             allowed = await self.invoker.run(
                 definition.sessions,

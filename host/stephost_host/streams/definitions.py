@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import SchemaError, validators
 
 if TYPE_CHECKING:
-    from stephost_host.rpc.session import Session
+    from stephost_host.link.session import Session
 
 
 class StreamConfigInvalid(ValueError):

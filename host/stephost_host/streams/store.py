@@ -22,10 +22,10 @@ from nats.aio.msg import Msg
 from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from stephost import _wire
 from stephost_host import names
 from stephost_host.natsio.kv import get_json, values
 from stephost_host.streams.definitions import ItemInvalid, StreamDef
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.streams")
 CAS_ATTEMPTS = 20
@@ -126,7 +126,7 @@ class Streams:
         definition.check(data)
         stored = {**data, "id": item}
         key = names.stream_item_key(stream, group, item)
-        value = _wire.dumps(stored).encode()
+        value = codec.dumps(stored).encode()
         kind = await self._create_or_update(key, value)
         await self._announce(Change(stream, group, item, kind, stored, self._timestamp()))
         return stored
@@ -180,14 +180,14 @@ class Streams:
             "timestamp": change.timestamp,
         }
         await self.nc.publish(
-            names.stream_changes_subject(change.stream, change.group), _wire.dumps(doc).encode()
+            names.stream_changes_subject(change.stream, change.group), codec.dumps(doc).encode()
         )
 
     # -- fan-out -------------------------------------------------------------
 
     async def _received(self, msg: Msg) -> None:
         try:
-            doc = _wire.loads(msg.data.decode())
+            doc = codec.loads(msg.data.decode())
             change = Change(
                 doc["stream"],
                 doc["group"],

@@ -18,13 +18,13 @@ from typing import Any
 
 import grpc
 
-from stephost import _wire
 from stephost.context import Context
 from stephost.errors import HostCallError
-from stephost.v1 import sidecar_pb2 as pb
-from stephost.v1 import sidecar_pb2_grpc as pb_grpc
 from stephost_sidecar.loader import Project
 from stephost_sidecar.runner import Runner, failure_of
+from stephost_wire import codec
+from stephost_wire.v1 import sidecar_pb2 as pb
+from stephost_wire.v1 import sidecar_pb2_grpc as pb_grpc
 
 log = logging.getLogger("stephost.sidecar")
 
@@ -120,9 +120,9 @@ class Connection:
         welcomed = False
         interval = 5.0
         last_seen = time.monotonic()
-        async with grpc.aio.insecure_channel(self.options.target, options=_wire.grpc_options()) as channel:
+        async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             call = pb_grpc.SidecarHostStub(channel).Connect(
-                _wire.batches(self._out, lambda items: pb.SidecarBatch(messages=items))
+                codec.batches(self._out, lambda items: pb.SidecarBatch(messages=items))
             )
 
             async def heartbeat() -> None:
@@ -164,7 +164,7 @@ class Connection:
 
     def _hello(self) -> pb.Hello:
         return pb.Hello(
-            protocol_version=_wire.PROTOCOL_VERSION,
+            protocol_version=codec.PROTOCOL_VERSION,
             language="python",
             sidecar_id=self.options.sidecar_id,
             capacity=self.options.capacity,
@@ -220,8 +220,8 @@ class Connection:
                     if step is None:
                         raise LookupError(f"this sidecar has no step named {inv.step!r}")
                     ctx = Context(self, inv.invocation_id, inv.step, inv.trace_id, inv.attempt)
-                    value = await self.runner.run(step, _wire.loads(inv.payload_json), ctx)
-                result.result_json = _wire.dumps(value)
+                    value = await self.runner.run(step, codec.loads(inv.payload_json), ctx)
+                result.result_json = codec.dumps(value)
             except asyncio.CancelledError:
                 return
             except Exception as exc:
@@ -239,7 +239,7 @@ class Connection:
 
     async def _hook(self, inv: pb.Invocation) -> Any:
         """Project hooks the host calls: stream authentication and per-stream access checks."""
-        payload = _wire.loads(inv.payload_json)
+        payload = codec.loads(inv.payload_json)
         if inv.hook == "stream_authenticate" and "stream_authenticate" in self.hooks:
             return await self.runner.call(self.hooks["stream_authenticate"], payload)
         check = self.hooks.get(f"stream_can_access:{inv.step}")
@@ -259,7 +259,7 @@ class Connection:
         if res.HasField("error"):
             fut.set_exception(HostCallError(res.error.type, res.error.message))
         else:
-            fut.set_result(_wire.loads(res.result_json))
+            fut.set_result(codec.loads(res.result_json))
 
     def _call(self, invocation_id: str, **op: Any) -> asyncio.Future[Any]:
         call_id = str(next(self._call_ids))
@@ -273,7 +273,7 @@ class Connection:
     def emit(
         self, invocation_id: str, topic: str, data: Any, message_group_id: str | None
     ) -> asyncio.Future[Any]:
-        emit = pb.EmitCall(topic=topic, data_json=_wire.dumps(data), message_group_id=message_group_id or "")
+        emit = pb.EmitCall(topic=topic, data_json=codec.dumps(data), message_group_id=message_group_id or "")
         return self._call(invocation_id, emit=emit)
 
     def state(
@@ -281,7 +281,7 @@ class Connection:
     ) -> asyncio.Future[Any]:
         call = pb.StateCall(op=STATE_OPS[op], group=group, key=key)
         if op == "set":
-            call.value_json = _wire.dumps(value)
+            call.value_json = codec.dumps(value)
         return self._call(invocation_id, state=call)
 
     def stream(
@@ -289,7 +289,7 @@ class Connection:
     ) -> asyncio.Future[Any]:
         call = pb.StreamCall(op=STREAM_OPS[op], stream=stream, group_id=group_id, id=item_id)
         if op in ("set", "send"):
-            call.data_json = _wire.dumps(data)
+            call.data_json = codec.dumps(data)
         return self._call(invocation_id, stream=call)
 
     def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None:
@@ -297,7 +297,7 @@ class Connection:
             invocation_id=invocation_id,
             level=level,
             message=message,
-            fields_json=_wire.dumps(fields) if fields else "",
+            fields_json=codec.dumps(fields) if fields else "",
             time_unix_ms=int(time.time() * 1000),
         )
         msg = pb.SidecarMessage(log=record)

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from stephost._discovery import STEP_DIRS, project_files
+from stephost_wire.project import STEP_DIRS, project_files
 
 STEP_FILE = re.compile(r".+(_step|\.step)\.py$")
 STREAM_FILE = re.compile(r".+(_stream|\.stream)\.py$")

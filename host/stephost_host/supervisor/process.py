@@ -17,10 +17,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from stephost_host.children import die_with_parent
+from stephost_host.link.server import SidecarService
 from stephost_host.logs import LEVELS
-from stephost_host.rpc.server import SidecarService
-from stephost_host.sidecars.languages import Language
+from stephost_host.supervisor.children import die_with_parent
+from stephost_host.supervisor.languages import Language
 
 log = logging.getLogger("stephost.supervisor")
 READY_TIMEOUT = 60.0

@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stephost import _wire
-from stephost.v1 import sidecar_pb2 as pb
 from stephost_host.errors import SidecarLost, StepFailed
 from stephost_host.logs import LEVELS
+from stephost_wire import codec
+from stephost_wire.v1 import sidecar_pb2 as pb
 
 log = logging.getLogger("stephost.sidecar")
 step_log = logging.getLogger("stephost.step")
@@ -72,7 +72,7 @@ class Session:
         self.out.put_nowait(msg)
 
     def outgoing(self) -> AsyncIterator[pb.HostBatch]:
-        return _wire.batches(self.out, lambda items: pb.HostBatch(messages=items))
+        return codec.batches(self.out, lambda items: pb.HostBatch(messages=items))
 
     # -- invocations ---------------------------------------------------------
 
@@ -154,7 +154,7 @@ class Session:
         res = pb.CallResult(call_id=call.call_id)
         try:
             value = await self._calls(self, self.inflight.get(call.invocation_id), call)
-            res.result_json = _wire.dumps(value)
+            res.result_json = codec.dumps(value)
         except Exception as exc:
             res.error.CopyFrom(pb.StepError(type=_error_type(exc), message=str(exc), retryable=True))
         if not self.closed:
@@ -167,7 +167,7 @@ class Session:
             extra.update(step=owner.step, trace_id=owner.trace_id)
         if rec.fields_json:
             try:
-                extra["fields"] = _wire.loads(rec.fields_json)
+                extra["fields"] = codec.loads(rec.fields_json)
             except ValueError:
                 extra["fields"] = {"fields": rec.fields_json}
         step_log.log(LEVELS.get(rec.level, 20), rec.message, extra=extra)

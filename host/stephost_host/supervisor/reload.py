@@ -7,7 +7,7 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from stephost_host.sidecars.supervisor import SidecarProcess
+from stephost_host.supervisor.process import SidecarProcess
 
 log = logging.getLogger("stephost.reload")
 

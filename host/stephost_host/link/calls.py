@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stephost import _wire
-from stephost.v1 import sidecar_pb2 as pb
+from stephost_host.link.session import InFlight, Session
 from stephost_host.queue.publisher import Publisher
-from stephost_host.rpc.session import InFlight, Session
+from stephost_host.router.registry import Registry
 from stephost_host.state.store import StateStore
 from stephost_host.steps.models import EventStep
-from stephost_host.steps.registry import Registry
 from stephost_host.streams.store import Streams
+from stephost_wire import codec
+from stephost_wire.v1 import sidecar_pb2 as pb
 
 log = logging.getLogger("stephost.calls")
 
@@ -84,7 +84,7 @@ class Calls:
                     f"topic {emit.topic!r} has FIFO subscribers ({', '.join(fifo)}): emit needs a messageGroupId"
                 )
         try:
-            _wire.loads(emit.data_json)
+            codec.loads(emit.data_json)
         except ValueError as exc:
             raise CallRejected(f"emit data is not valid JSON: {exc}") from None
         # A redelivered event re-runs its handler; the same emits get the same ids, and
@@ -107,7 +107,7 @@ class Calls:
             return await self.state.get(call.group, call.key)
         if op == pb.StateCall.SET:
             return await self.state.set(
-                call.group, call.key, _wire.loads(self._fits("state value", call.value_json))
+                call.group, call.key, codec.loads(self._fits("state value", call.value_json))
             )
         if op == pb.StateCall.DELETE:
             return await self.state.delete(call.group, call.key)
@@ -125,12 +125,12 @@ class Calls:
             return await s.get(call.stream, call.group_id, call.id)
         if op == pb.StreamCall.SET:
             return await s.set(
-                call.stream, call.group_id, call.id, _wire.loads(self._fits("stream item", call.data_json))
+                call.stream, call.group_id, call.id, codec.loads(self._fits("stream item", call.data_json))
             )
         if op == pb.StreamCall.DELETE:
             return await s.delete(call.stream, call.group_id, call.id)
         if op == pb.StreamCall.GET_GROUP:
             return await s.get_group(call.stream, call.group_id)
         if op == pb.StreamCall.SEND:
-            return await s.send(call.stream, call.group_id, call.id or None, _wire.loads(call.data_json))
+            return await s.send(call.stream, call.group_id, call.id or None, codec.loads(call.data_json))
         raise CallRejected(f"unknown stream operation {op}")

@@ -1,4 +1,4 @@
-"""Where step and stream files live in a project (private; the host and the Python sidecar share it)."""
+"""Where step and stream files live in a project (the host and the Python sidecar share it)."""
 
 from __future__ import annotations
 

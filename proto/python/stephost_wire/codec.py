@@ -1,4 +1,4 @@
-"""Pieces of the sidecar protocol shared by the host and the Python sidecar (private)."""
+"""The sidecar protocol's codec shared by every Python peer: JSON, batching, gRPC options."""
 
 from __future__ import annotations
 

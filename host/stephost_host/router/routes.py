@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stephost_host.router.registry import Registry
 from stephost_host.steps.models import ApiStep
-from stephost_host.steps.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from stephost._discovery import project_files
+from stephost_wire.project import project_files
 
 # The checkout this host runs from; the Node and Ruby sidecars live beside it.
 REPO = Path(__file__).resolve().parents[3]

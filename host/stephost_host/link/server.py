@@ -16,11 +16,11 @@ from typing import Any
 
 import grpc
 
-from stephost import _wire
-from stephost.v1 import sidecar_pb2 as pb
-from stephost.v1 import sidecar_pb2_grpc as pb_grpc
-from stephost_host.rpc.session import CallHandler, Session
-from stephost_host.steps.registry import Registry
+from stephost_host.link.session import CallHandler, Session
+from stephost_host.router.registry import Registry
+from stephost_wire import codec
+from stephost_wire.v1 import sidecar_pb2 as pb
+from stephost_wire.v1 import sidecar_pb2_grpc as pb_grpc
 
 log = logging.getLogger("stephost.sidecar")
 LANGUAGES = ("python", "node", "ruby")
@@ -46,11 +46,11 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.accepting = True
 
     def _check(self, hello: pb.Hello) -> pb.Rejection | None:
-        if hello.protocol_version != _wire.PROTOCOL_VERSION:
+        if hello.protocol_version != codec.PROTOCOL_VERSION:
             return pb.Rejection(
                 code="protocol_version",
                 message=(
-                    f"this host speaks protocol version {_wire.PROTOCOL_VERSION}, the sidecar "
+                    f"this host speaks protocol version {codec.PROTOCOL_VERSION}, the sidecar "
                     f"{hello.protocol_version}; upgrade the older side"
                 ),
             )
@@ -119,7 +119,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             pb.HostMessage(
                 welcome=pb.Welcome(
                     host_id=self.host_id,
-                    protocol_version=_wire.PROTOCOL_VERSION,
+                    protocol_version=codec.PROTOCOL_VERSION,
                     heartbeat_interval_ms=self.heartbeat_ms,
                     rejected_steps=[
                         pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected
@@ -197,7 +197,7 @@ async def start_server(
     also: Callable[[grpc.aio.Server], None] | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """``also`` adds more services to the same server (the gRPC ingress, when it shares the port)."""
-    server = grpc.aio.server(options=_wire.grpc_options())
+    server = grpc.aio.server(options=codec.grpc_options())
     pb_grpc.add_SidecarHostServicer_to_server(service, server)
     if also is not None:
         also(server)

@@ -17,7 +17,7 @@ from stephost_host.steps.models import ApiStep, ConfigInvalid, CronStep, EventSt
 from stephost_host.streams.definitions import StreamConfigInvalid, StreamDef, parse_stream
 
 if TYPE_CHECKING:
-    from stephost_host.rpc.session import Session
+    from stephost_host.link.session import Session
 
 log = logging.getLogger("stephost.registry")
 StepConfig = ApiStep | EventStep | CronStep | NoopStep

@@ -1,1 +1,0 @@
-"""The gRPC side: the port sidecars dial, and one Session per connected sidecar."""

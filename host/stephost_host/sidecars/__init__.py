@@ -1,1 +1,0 @@
-"""Running sidecars as child processes in development: start, watch, restart, reload."""
