@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from stephost_host.supervisor.children import die_with_parent
 from stephost_host.natsio.embedded import EmbeddedNats
+from stephost_host.supervisor.children import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPHOST = [sys.executable, "-m", "stephost_host"]
