@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stephost/v1/sidecar.proto\x12\x0bstephost.v1\"=\n\x0cSidecarBatch\x12-\n\x08messages\x18\x01 \x03(\x0b\x32\x1b.stephost.v1.SidecarMessage\"7\n\tHostBatch\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.stephost.v1.HostMessage\"\xe9\x01\n\x0eSidecarMessage\x12#\n\x05hello\x18\x01 \x01(\x0b\x32\x12.stephost.v1.HelloH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.stephost.v1.InvocationResultH\x00\x12%\n\x04\x63\x61ll\x18\x03 \x01(\x0b\x32\x15.stephost.v1.HostCallH\x00\x12%\n\x03log\x18\x04 \x01(\x0b\x32\x16.stephost.v1.LogRecordH\x00\x12+\n\theartbeat\x18\x05 \x01(\x0b\x32\x16.stephost.v1.HeartbeatH\x00\x42\x06\n\x04kind\"\x9e\x02\n\x0bHostMessage\x12\'\n\x07welcome\x18\x01 \x01(\x0b\x32\x14.stephost.v1.WelcomeH\x00\x12+\n\trejection\x18\x02 \x01(\x0b\x32\x16.stephost.v1.RejectionH\x00\x12-\n\ninvocation\x18\x03 \x01(\x0b\x32\x17.stephost.v1.InvocationH\x00\x12.\n\x0b\x63\x61ll_result\x18\x04 \x01(\x0b\x32\x17.stephost.v1.CallResultH\x00\x12%\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\x13.stephost.v1.CancelH\x00\x12+\n\theartbeat\x18\x06 \x01(\x0b\x32\x16.stephost.v1.HeartbeatH\x00\x42\x06\n\x04kind\"\x8e\x02\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsidecar_id\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\r\x12(\n\x05steps\x18\x05 \x03(\x0b\x32\x19.stephost.v1.StepManifest\x12+\n\x0bload_errors\x18\x06 \x03(\x0b\x32\x16.stephost.v1.LoadError\x12\x0e\n\x06secret\x18\x07 \x01(\t\x12\x0f\n\x07runtime\x18\x08 \x01(\t\x12,\n\x07streams\x18\t \x03(\x0b\x32\x1b.stephost.v1.StreamManifest\x12\r\n\x05hooks\x18\n \x03(\t\"M\n\x0cStepManifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x03 \x01(\t\x12\x0c\n\x04\x66ile\x18\x04 \x01(\t\"A\n\x0eStreamManifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\"9\n\tLoadError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\"\x87\x01\n\x07Welcome\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x18\n\x10protocol_version\x18\x02 \x01(\r\x12\x32\n\x0erejected_steps\x18\x03 \x03(\x0b\x32\x1a.stephost.v1.StepRejection\x12\x1d\n\x15heartbeat_interval_ms\x18\x04 \x01(\r\";\n\rStepRejection\x12\x0c\n\x04step\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"*\n\tRejection\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xa1\x01\n\nInvocation\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\t\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12\r\n\x05topic\x18\x07 \x01(\t\x12\x0c\n\x04hook\x18\x08 \x01(\t\"e\n\x10InvocationResult\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x13\n\x0bresult_json\x18\x02 \x01(\t\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x16.stephost.v1.StepError\"i\n\tStepError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\x12\x11\n\tretryable\x18\x04 \x01(\x08\x12\x1b\n\x13retry_after_seconds\x18\x05 \x01(\x01\"\xb3\x01\n\x08HostCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x15\n\rinvocation_id\x18\x02 \x01(\t\x12%\n\x04\x65mit\x18\x03 \x01(\x0b\x32\x15.stephost.v1.EmitCallH\x00\x12\'\n\x05state\x18\x04 \x01(\x0b\x32\x16.stephost.v1.StateCallH\x00\x12)\n\x06stream\x18\x05 \x01(\x0b\x32\x17.stephost.v1.StreamCallH\x00\x42\x04\n\x02op\"F\n\x08\x45mitCall\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\t\x12\x18\n\x10message_group_id\x18\x03 \x01(\t\"\xb4\x01\n\tStateCall\x12%\n\x02op\x18\x01 \x01(\x0e\x32\x19.stephost.v1.StateCall.Op\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x12\n\nvalue_json\x18\x04 \x01(\t\"P\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x07\n\x03GET\x10\x01\x12\x07\n\x03SET\x10\x02\x12\n\n\x06\x44\x45LETE\x10\x03\x12\r\n\tGET_GROUP\x10\x04\x12\t\n\x05\x43LEAR\x10\x05\"\xc6\x01\n\nStreamCall\x12&\n\x02op\x18\x01 \x01(\x0e\x32\x1a.stephost.v1.StreamCall.Op\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\n\n\x02id\x18\x04 \x01(\t\x12\x11\n\tdata_json\x18\x05 \x01(\t\"O\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x07\n\x03GET\x10\x01\x12\x07\n\x03SET\x10\x02\x12\n\n\x06\x44\x45LETE\x10\x03\x12\r\n\tGET_GROUP\x10\x04\x12\x08\n\x04SEND\x10\x05\"Y\n\nCallResult\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x13\n\x0bresult_json\x18\x02 \x01(\t\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x16.stephost.v1.StepError\"m\n\tLogRecord\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x66ields_json\x18\x04 \x01(\t\x12\x14\n\x0ctime_unix_ms\x18\x05 \x01(\x03\"4\n\tHeartbeat\x12\x14\n\x0csent_unix_ms\x18\x01 \x01(\x03\x12\x11\n\tin_flight\x18\x02 \x01(\r\"/\n\x06\x43\x61ncel\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t2O\n\x0bSidecarHost\x12@\n\x07\x43onnect\x12\x19.stephost.v1.SidecarBatch\x1a\x16.stephost.v1.HostBatch(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stephost/v1/sidecar.proto\x12\x0bstephost.v1\"=\n\x0cSidecarBatch\x12-\n\x08messages\x18\x01 \x03(\x0b\x32\x1b.stephost.v1.SidecarMessage\"7\n\tHostBatch\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.stephost.v1.HostMessage\"\xe9\x01\n\x0eSidecarMessage\x12#\n\x05hello\x18\x01 \x01(\x0b\x32\x12.stephost.v1.HelloH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.stephost.v1.InvocationResultH\x00\x12%\n\x04\x63\x61ll\x18\x03 \x01(\x0b\x32\x15.stephost.v1.HostCallH\x00\x12%\n\x03log\x18\x04 \x01(\x0b\x32\x16.stephost.v1.LogRecordH\x00\x12+\n\theartbeat\x18\x05 \x01(\x0b\x32\x16.stephost.v1.HeartbeatH\x00\x42\x06\n\x04kind\"\x9e\x02\n\x0bHostMessage\x12\'\n\x07welcome\x18\x01 \x01(\x0b\x32\x14.stephost.v1.WelcomeH\x00\x12+\n\trejection\x18\x02 \x01(\x0b\x32\x16.stephost.v1.RejectionH\x00\x12-\n\ninvocation\x18\x03 \x01(\x0b\x32\x17.stephost.v1.InvocationH\x00\x12.\n\x0b\x63\x61ll_result\x18\x04 \x01(\x0b\x32\x17.stephost.v1.CallResultH\x00\x12%\n\x06\x63\x61ncel\x18\x05 \x01(\x0b\x32\x13.stephost.v1.CancelH\x00\x12+\n\theartbeat\x18\x06 \x01(\x0b\x32\x16.stephost.v1.HeartbeatH\x00\x42\x06\n\x04kind\"\x9f\x02\n\x05Hello\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsidecar_id\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\r\x12(\n\x05steps\x18\x05 \x03(\x0b\x32\x19.stephost.v1.StepManifest\x12+\n\x0bload_errors\x18\x06 \x03(\x0b\x32\x16.stephost.v1.LoadError\x12\x0e\n\x06secret\x18\x07 \x01(\t\x12\x0f\n\x07runtime\x18\x08 \x01(\t\x12,\n\x07streams\x18\t \x03(\x0b\x32\x1b.stephost.v1.StreamManifest\x12\r\n\x05hooks\x18\n \x03(\t\x12\x0f\n\x07version\x18\x0b \x01(\t\"M\n\x0cStepManifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x03 \x01(\t\x12\x0c\n\x04\x66ile\x18\x04 \x01(\t\"A\n\x0eStreamManifest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\"9\n\tLoadError\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\"\x87\x01\n\x07Welcome\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x18\n\x10protocol_version\x18\x02 \x01(\r\x12\x32\n\x0erejected_steps\x18\x03 \x03(\x0b\x32\x1a.stephost.v1.StepRejection\x12\x1d\n\x15heartbeat_interval_ms\x18\x04 \x01(\r\";\n\rStepRejection\x12\x0c\n\x04step\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"*\n\tRejection\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xa1\x01\n\nInvocation\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\t\x12\x10\n\x08trace_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12\r\n\x05topic\x18\x07 \x01(\t\x12\x0c\n\x04hook\x18\x08 \x01(\t\"e\n\x10InvocationResult\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x13\n\x0bresult_json\x18\x02 \x01(\t\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x16.stephost.v1.StepError\"i\n\tStepError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05stack\x18\x03 \x01(\t\x12\x11\n\tretryable\x18\x04 \x01(\x08\x12\x1b\n\x13retry_after_seconds\x18\x05 \x01(\x01\"\xb3\x01\n\x08HostCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x15\n\rinvocation_id\x18\x02 \x01(\t\x12%\n\x04\x65mit\x18\x03 \x01(\x0b\x32\x15.stephost.v1.EmitCallH\x00\x12\'\n\x05state\x18\x04 \x01(\x0b\x32\x16.stephost.v1.StateCallH\x00\x12)\n\x06stream\x18\x05 \x01(\x0b\x32\x17.stephost.v1.StreamCallH\x00\x42\x04\n\x02op\"F\n\x08\x45mitCall\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\t\x12\x18\n\x10message_group_id\x18\x03 \x01(\t\"\xb4\x01\n\tStateCall\x12%\n\x02op\x18\x01 \x01(\x0e\x32\x19.stephost.v1.StateCall.Op\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x12\n\nvalue_json\x18\x04 \x01(\t\"P\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x07\n\x03GET\x10\x01\x12\x07\n\x03SET\x10\x02\x12\n\n\x06\x44\x45LETE\x10\x03\x12\r\n\tGET_GROUP\x10\x04\x12\t\n\x05\x43LEAR\x10\x05\"\xc6\x01\n\nStreamCall\x12&\n\x02op\x18\x01 \x01(\x0e\x32\x1a.stephost.v1.StreamCall.Op\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\n\n\x02id\x18\x04 \x01(\t\x12\x11\n\tdata_json\x18\x05 \x01(\t\"O\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x07\n\x03GET\x10\x01\x12\x07\n\x03SET\x10\x02\x12\n\n\x06\x44\x45LETE\x10\x03\x12\r\n\tGET_GROUP\x10\x04\x12\x08\n\x04SEND\x10\x05\"Y\n\nCallResult\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x13\n\x0bresult_json\x18\x02 \x01(\t\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x16.stephost.v1.StepError\"m\n\tLogRecord\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x66ields_json\x18\x04 \x01(\t\x12\x14\n\x0ctime_unix_ms\x18\x05 \x01(\x03\"4\n\tHeartbeat\x12\x14\n\x0csent_unix_ms\x18\x01 \x01(\x03\x12\x11\n\tin_flight\x18\x02 \x01(\r\"/\n\x06\x43\x61ncel\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t2O\n\x0bSidecarHost\x12@\n\x07\x43onnect\x12\x19.stephost.v1.SidecarBatch\x1a\x16.stephost.v1.HostBatch(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,45 +40,45 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOSTMESSAGE']._serialized_start=399
   _globals['_HOSTMESSAGE']._serialized_end=685
   _globals['_HELLO']._serialized_start=688
-  _globals['_HELLO']._serialized_end=958
-  _globals['_STEPMANIFEST']._serialized_start=960
-  _globals['_STEPMANIFEST']._serialized_end=1037
-  _globals['_STREAMMANIFEST']._serialized_start=1039
-  _globals['_STREAMMANIFEST']._serialized_end=1104
-  _globals['_LOADERROR']._serialized_start=1106
-  _globals['_LOADERROR']._serialized_end=1163
-  _globals['_WELCOME']._serialized_start=1166
-  _globals['_WELCOME']._serialized_end=1301
-  _globals['_STEPREJECTION']._serialized_start=1303
-  _globals['_STEPREJECTION']._serialized_end=1362
-  _globals['_REJECTION']._serialized_start=1364
-  _globals['_REJECTION']._serialized_end=1406
-  _globals['_INVOCATION']._serialized_start=1409
-  _globals['_INVOCATION']._serialized_end=1570
-  _globals['_INVOCATIONRESULT']._serialized_start=1572
-  _globals['_INVOCATIONRESULT']._serialized_end=1673
-  _globals['_STEPERROR']._serialized_start=1675
-  _globals['_STEPERROR']._serialized_end=1780
-  _globals['_HOSTCALL']._serialized_start=1783
-  _globals['_HOSTCALL']._serialized_end=1962
-  _globals['_EMITCALL']._serialized_start=1964
-  _globals['_EMITCALL']._serialized_end=2034
-  _globals['_STATECALL']._serialized_start=2037
-  _globals['_STATECALL']._serialized_end=2217
-  _globals['_STATECALL_OP']._serialized_start=2137
-  _globals['_STATECALL_OP']._serialized_end=2217
-  _globals['_STREAMCALL']._serialized_start=2220
-  _globals['_STREAMCALL']._serialized_end=2418
-  _globals['_STREAMCALL_OP']._serialized_start=2339
-  _globals['_STREAMCALL_OP']._serialized_end=2418
-  _globals['_CALLRESULT']._serialized_start=2420
-  _globals['_CALLRESULT']._serialized_end=2509
-  _globals['_LOGRECORD']._serialized_start=2511
-  _globals['_LOGRECORD']._serialized_end=2620
-  _globals['_HEARTBEAT']._serialized_start=2622
-  _globals['_HEARTBEAT']._serialized_end=2674
-  _globals['_CANCEL']._serialized_start=2676
-  _globals['_CANCEL']._serialized_end=2723
-  _globals['_SIDECARHOST']._serialized_start=2725
-  _globals['_SIDECARHOST']._serialized_end=2804
+  _globals['_HELLO']._serialized_end=975
+  _globals['_STEPMANIFEST']._serialized_start=977
+  _globals['_STEPMANIFEST']._serialized_end=1054
+  _globals['_STREAMMANIFEST']._serialized_start=1056
+  _globals['_STREAMMANIFEST']._serialized_end=1121
+  _globals['_LOADERROR']._serialized_start=1123
+  _globals['_LOADERROR']._serialized_end=1180
+  _globals['_WELCOME']._serialized_start=1183
+  _globals['_WELCOME']._serialized_end=1318
+  _globals['_STEPREJECTION']._serialized_start=1320
+  _globals['_STEPREJECTION']._serialized_end=1379
+  _globals['_REJECTION']._serialized_start=1381
+  _globals['_REJECTION']._serialized_end=1423
+  _globals['_INVOCATION']._serialized_start=1426
+  _globals['_INVOCATION']._serialized_end=1587
+  _globals['_INVOCATIONRESULT']._serialized_start=1589
+  _globals['_INVOCATIONRESULT']._serialized_end=1690
+  _globals['_STEPERROR']._serialized_start=1692
+  _globals['_STEPERROR']._serialized_end=1797
+  _globals['_HOSTCALL']._serialized_start=1800
+  _globals['_HOSTCALL']._serialized_end=1979
+  _globals['_EMITCALL']._serialized_start=1981
+  _globals['_EMITCALL']._serialized_end=2051
+  _globals['_STATECALL']._serialized_start=2054
+  _globals['_STATECALL']._serialized_end=2234
+  _globals['_STATECALL_OP']._serialized_start=2154
+  _globals['_STATECALL_OP']._serialized_end=2234
+  _globals['_STREAMCALL']._serialized_start=2237
+  _globals['_STREAMCALL']._serialized_end=2435
+  _globals['_STREAMCALL_OP']._serialized_start=2356
+  _globals['_STREAMCALL_OP']._serialized_end=2435
+  _globals['_CALLRESULT']._serialized_start=2437
+  _globals['_CALLRESULT']._serialized_end=2526
+  _globals['_LOGRECORD']._serialized_start=2528
+  _globals['_LOGRECORD']._serialized_end=2637
+  _globals['_HEARTBEAT']._serialized_start=2639
+  _globals['_HEARTBEAT']._serialized_end=2691
+  _globals['_CANCEL']._serialized_start=2693
+  _globals['_CANCEL']._serialized_end=2740
+  _globals['_SIDECARHOST']._serialized_start=2742
+  _globals['_SIDECARHOST']._serialized_end=2821
 # @@protoc_insertion_point(module_scope)

@@ -50,7 +50,7 @@ class HostMessage(_message.Message):
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks")
+    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks", "version")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SIDECAR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,7 @@ class Hello(_message.Message):
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     STREAMS_FIELD_NUMBER: _ClassVar[int]
     HOOKS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     language: str
     sidecar_id: str
@@ -71,7 +72,8 @@ class Hello(_message.Message):
     runtime: str
     streams: _containers.RepeatedCompositeFieldContainer[StreamManifest]
     hooks: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ...) -> None: ...
+    version: str
+    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ...) -> None: ...
 
 class StepManifest(_message.Message):
     __slots__ = ("name", "type", "config_json", "file")

@@ -41,6 +41,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :runtime, :string, 8
       repeated :streams, :message, 9, "stephost.v1.StreamManifest"
       repeated :hooks, :string, 10
+      optional :version, :string, 11
     end
     add_message "stephost.v1.StepManifest" do
       optional :name, :string, 1
