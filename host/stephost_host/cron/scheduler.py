@@ -47,7 +47,7 @@ class CronScheduler:
             fire_at = it.get_next(float)
             await asyncio.sleep(max(0.0, fire_at - time.time()))
             entry = self.registry.steps.get(step)
-            if entry is None or not entry.live:
+            if entry is None or not self.registry.is_live(entry):
                 log.warning("cron tick skipped: no sidecar serves the step", extra={"step": step})
                 continue
             try:

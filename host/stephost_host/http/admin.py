@@ -45,8 +45,8 @@ def build_admin(
 
     @app.get("/__stephost/health")
     async def health() -> dict[str, Any]:
-        steps = registry.steps.values()
-        return {"status": "ok", "steps": len(steps), "live": sum(e.live for e in steps)}
+        steps = registry.describe()
+        return {"status": "ok", "steps": len(steps), "live": sum(s["live"] for s in steps)}
 
     @app.get("/__stephost/steps")
     async def steps() -> list[dict[str, Any]]:

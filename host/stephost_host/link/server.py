@@ -127,15 +127,14 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 )
             )
         )
-        live = sum(session in e.sessions for e in self.registry.steps.values())
-        streams = sum(session in d.sessions for d in self.registry.streams.values())
         log.info(
-            "%s sidecar %s connected from %s: %d step(s), %d stream(s), capacity %d",
+            "%s sidecar %s (version %s) connected from %s: %d step(s), %d stream(s), capacity %d",
             hello.language,
             hello.sidecar_id,
+            session.version,
             context.peer(),
-            live,
-            streams,
+            len(self.registry.serving.held(session, "step")),
+            len(self.registry.serving.held(session, "stream")),
             session.capacity,
         )
         waiter = self.hello_waiters.pop(hello.sidecar_id, None)

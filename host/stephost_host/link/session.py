@@ -19,6 +19,7 @@ from typing import Any
 
 from stephost_host.errors import SidecarLost, StepFailed
 from stephost_host.logs import LEVELS
+from stephost_host.router.versions import version_of
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
 
@@ -46,6 +47,7 @@ class Session:
     def __init__(self, hello: pb.Hello, peer: str, calls: CallHandler) -> None:
         self.sidecar_id = hello.sidecar_id
         self.language = hello.language
+        self.version = version_of(hello.version)  # what it serves: a deployed version, or "fs"
         self.capacity = max(1, hello.capacity)
         self.hooks = list(hello.hooks)
         self.peer = peer
@@ -58,7 +60,7 @@ class Session:
         self.waiters: deque[asyncio.Future[None]] = deque()
 
     def __repr__(self) -> str:
-        return f"<Session {self.language} {self.sidecar_id}>"
+        return f"<Session {self.language} {self.sidecar_id} {self.version}>"
 
     @property
     def load(self) -> int:

@@ -27,8 +27,7 @@ from stephost_host.errors import HostError, InvocationTimeout, StepFailed
 from stephost_host.queue.backoff import retry_delay
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.invoker import Invoker
-from stephost_host.router.registry import StepEntry
-from stephost_host.steps.models import EventStep
+from stephost_host.steps.models import EventStep, StepDef
 
 log = logging.getLogger("stephost.queue")
 MAX_FETCH = 64
@@ -42,7 +41,7 @@ class StepConsumer:
         js: JetStreamContext,
         invoker: Invoker,
         dlq: DeadLetters,
-        entry: StepEntry,
+        entry: StepDef,
         topic: str,
         *,
         since: datetime,

@@ -63,7 +63,7 @@ class Consumers:
                     )
                     consumer.start()
                 consumer.entry = entry
-                if entry.live and not self.paused:
+                if self.registry.is_live(entry) and not self.paused:
                     consumer.live.set()
                 else:
                     consumer.live.clear()

@@ -1,7 +1,10 @@
-"""Sends an invocation to the least-loaded sidecar serving the step and awaits the answer.
+"""Sends an invocation to the least-loaded sidecar of the active version serving the step
+(or hook) and awaits the answer.
 
-When every replica is at capacity the caller waits (up to its deadline) for a free
-slot rather than overloading a sidecar.
+The version is resolved once, when the call is admitted: a call waiting for a slot or
+running while another version is activated finishes on the version it began on. When every
+replica is at capacity the caller waits (up to its deadline) for a free slot rather than
+overloading a sidecar.
 """
 
 from __future__ import annotations
@@ -71,8 +74,8 @@ class Invoker:
             raise StepUnavailable(f"no step named {step!r} is registered")
         timeout = entry.config.timeout if timeout is None else timeout
         what = f"step {step!r} ({entry.language})"
-        return await self.run(
-            entry.sessions,
+        return await self._run(
+            self.registry.serving.of("step", entry.version, step),
             what,
             step,
             payload_json,
@@ -83,7 +86,19 @@ class Invoker:
             origin=origin,
         )
 
-    async def run(
+    async def hook(
+        self, hook: str, payload_json: str, trace_id: str, timeout: float, *, what: str, stream: str = ""
+    ) -> Any:
+        """Run a project hook on a sidecar of the active version: a stream's own hook
+        (``canAccess``) where that stream is defined, any other where the project declared it."""
+        version = self.registry.active
+        if stream:
+            sessions = self.registry.serving.of("stream", version, stream)
+        else:
+            sessions = self.registry.serving.of("hook", version, hook)
+        return await self._run(sessions, what, stream, payload_json, trace_id, timeout, hook=hook)
+
+    async def _run(
         self,
         sessions: list[Session],
         what: str,

@@ -1,39 +1,42 @@
-"""Which steps exist, and which connected sidecars serve each one.
+"""Which steps, streams and hooks each version defines, who serves them, which version is active.
 
-Built from sidecar hellos. Several sidecars may serve one step (replicas) when they
-load it from the same file; a second *file* claiming a registered name is rejected.
-Components that care about changes (HTTP routes, queue consumers, cron) subscribe
-with ``on_change``.
+Built from sidecar hellos; every registration belongs to the version its hello names (empty:
+``fs``, the project directory). Within one version several sidecars may serve one step
+(replicas) when they load it from the same file; a second *file* claiming a live name is
+refused. Versions do not meet: two versions may define one step differently, side by side,
+and only the active version is routed.
+
+The definitions are plain models; the live sessions serving them are a separate table
+(``Serving``), so a definition outlives its sidecars. The read API (``steps``, ``streams``,
+``hooks``, ``of_type``, ``describe``) shows the active version. Components that care about
+changes (HTTP routes, queue consumers, cron) subscribe with ``on_change``; an activation is
+a change.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stephost_host.steps.models import ApiStep, ConfigInvalid, CronStep, EventStep, NoopStep, parse_config
+from stephost_host.router.sessions import Serving
+from stephost_host.router.versions import FS, ActiveView, version_of
+from stephost_host.steps.models import (
+    ApiStep,
+    BaseStep,
+    ConfigInvalid,
+    CronStep,
+    EventStep,
+    StepDef,
+    parse_config,
+)
 from stephost_host.streams.definitions import StreamConfigInvalid, StreamDef, parse_stream
 
 if TYPE_CHECKING:
     from stephost_host.link.session import Session
 
 log = logging.getLogger("stephost.registry")
-StepConfig = ApiStep | EventStep | CronStep | NoopStep
-
-
-@dataclass
-class StepEntry:
-    name: str
-    file: str
-    language: str
-    config: StepConfig
-    sessions: list[Session] = field(default_factory=list)
-
-    @property
-    def live(self) -> bool:
-        return bool(self.sessions)
 
 
 @dataclass
@@ -45,10 +48,42 @@ class Rejection:
 
 class Registry:
     def __init__(self) -> None:
-        self.steps: dict[str, StepEntry] = {}
-        self.streams: dict[str, StreamDef] = {}
-        self.hooks: dict[str, list[Session]] = {}  # hook name -> sidecars that provide it
+        # version -> name -> definition
+        self._steps: dict[str, dict[str, StepDef]] = {}
+        self._streams: dict[str, dict[str, StreamDef]] = {}
+        self._hooks: dict[str, set[str]] = {}  # version -> hooks its sidecars declared
+        self._active = FS
         self._listeners: list[Callable[[], None]] = []
+        self.serving = Serving()
+        # Views that follow the active version (the stream store keeps a reference).
+        self.steps: Mapping[str, StepDef] = ActiveView(self._steps, lambda: self._active)
+        self.streams: Mapping[str, StreamDef] = ActiveView(self._streams, lambda: self._active)
+
+    # -- versions ------------------------------------------------------------
+
+    @property
+    def active(self) -> str:
+        return self._active
+
+    def activate(self, version: str) -> bool:
+        """Route to this version from now on; False when it already was the active one.
+
+        One assignment switches every lookup at once; listeners then rebuild what they
+        derive (routes, consumers, cron jobs). Calls already admitted finish where they began.
+        """
+        version = version_of(version)
+        if version == self._active:
+            return False
+        previous, self._active = self._active, version
+        log.info("active version is now %s (was %s)", version, previous)
+        self._notify()
+        return True
+
+    def versions(self) -> list[str]:
+        """Every version something registered for, live or not."""
+        return sorted({*self._steps, *self._streams, *self._hooks})
+
+    # -- changes -------------------------------------------------------------
 
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -57,53 +92,62 @@ class Registry:
         for listener in self._listeners:
             listener()
 
+    # -- registration --------------------------------------------------------
+
     def register(
         self,
         session: Session,
         manifests: list[tuple[str, str, str]],
         streams: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
     ) -> list[Rejection]:
-        """manifests and streams: (name, file, config_json). Returns what was refused, with reasons."""
-        rejected: list[Rejection] = self._register_streams(session, streams)
+        """manifests and streams: (name, file, config_json), in the session's version.
+        Returns what was refused, with reasons."""
+        version = session.version
+        rejected = self._register_streams(session, version, streams)
         for hook in session.hooks:
-            self.hooks.setdefault(hook, []).append(session)
+            self._hooks.setdefault(version, set()).add(hook)
+            self.serving.add("hook", version, hook, session)
+        steps = self._steps.setdefault(version, {})
         for name, file, config_json in manifests:
             try:
                 config = parse_config(config_json, file)
             except ConfigInvalid as exc:
                 rejected.append(Rejection(name, file, str(exc)))
                 continue
-            entry = self.steps.get(name)
-            if entry and entry.live and (entry.file != file or entry.language != session.language):
+            known = steps.get(name)
+            if known and self.is_live(known) and (known.file, known.language) != (file, session.language):
                 rejected.append(
                     Rejection(
                         name,
                         file,
-                        f"{file}: duplicate step name {name!r}: already registered from {entry.file} "
-                        f"({entry.language})",
+                        f"{file}: duplicate step name {name!r}: already registered from {known.file} "
+                        f"({known.language})",
                     )
                 )
                 continue
-            if entry is None or not entry.live:
-                entry = self.steps[name] = StepEntry(name, file, session.language, config)
-            else:
-                entry.config = config  # a reloaded replica may bring a changed config
-            entry.sessions.append(session)
+            # New, taken over from a file no sidecar serves any more, or a replica (whose
+            # reload may bring a changed config).
+            steps[name] = StepDef(name, file, session.language, version, config)
+            self.serving.add("step", version, name, session)
         for r in rejected:
             log.error("rejected step %s: %s", r.step, r.reason, extra={"language": session.language})
         self._notify()
         return rejected
 
-    def _register_streams(self, session: Session, streams: list[tuple[str, str, str]]) -> list[Rejection]:
+    def _register_streams(
+        self, session: Session, version: str, manifests: list[tuple[str, str, str]]
+    ) -> list[Rejection]:
         rejected: list[Rejection] = []
-        for name, file, config_json in streams:
+        streams = self._streams.setdefault(version, {})
+        for name, file, config_json in manifests:
             try:
-                definition = parse_stream(name, file, config_json, session.language)
+                definition = parse_stream(name, file, config_json, session.language, version)
             except StreamConfigInvalid as exc:
                 rejected.append(Rejection(name, file, str(exc)))
                 continue
-            known = self.streams.get(name)
-            if known and known.sessions and (known.file != file or known.language != session.language):
+            known = streams.get(name)
+            live = bool(known and self.serving.of("stream", version, name))
+            if known and live and (known.file, known.language) != (file, session.language):
                 rejected.append(
                     Rejection(
                         name,
@@ -113,36 +157,43 @@ class Registry:
                     )
                 )
                 continue
-            if known and known.file == file:
-                definition.sessions = known.sessions  # a replica (or a reload) of the same file
-            definition.sessions.append(session)
-            self.streams[name] = definition
+            streams[name] = definition
+            self.serving.add("stream", version, name, session)
         return rejected
 
     def unregister(self, session: Session) -> None:
-        for entry in self.steps.values():
-            if session in entry.sessions:
-                entry.sessions.remove(session)
-        for definition in self.streams.values():
-            if session in definition.sessions:
-                definition.sessions.remove(session)
-        for providers in self.hooks.values():
-            if session in providers:
-                providers.remove(session)
+        """The sidecar is gone; what it defined stays known (no longer live)."""
+        self.serving.drop(session)
         self._notify()
 
-    def describe(self) -> list[dict[str, Any]]:
+    # -- reading (the active version unless asked otherwise) -----------------
+
+    @property
+    def hooks(self) -> Set[str]:
+        """Hooks the active version declares, even while no sidecar serving them is connected."""
+        return self._hooks.get(self._active, set())
+
+    def is_live(self, entry: StepDef) -> bool:
+        """Some connected sidecar serves this step (in its version)."""
+        return bool(self.serving.of("step", entry.version, entry.name))
+
+    def of_type(self, kind: type[BaseStep]) -> list[StepDef]:
+        return [e for e in self.steps.values() if isinstance(e.config, kind)]
+
+    def describe(self, version: str | None = None) -> list[dict[str, Any]]:
         """Every step as plain data (the HTTP step list and the ingress ListSteps both show this)."""
+        steps = self._steps.get(self._active if version is None else version_of(version), {})
         out = []
-        for e in sorted(self.steps.values(), key=lambda e: e.name):
+        for e in sorted(steps.values(), key=lambda e: e.name):
             cfg = e.config
+            sessions = self.serving.of("step", e.version, e.name)
             item: dict[str, Any] = {
                 "name": e.name,
                 "type": cfg.type,
                 "language": e.language,
                 "file": e.file,
-                "live": e.live,
-                "sidecars": [s.sidecar_id for s in e.sessions],
+                "live": bool(sessions),
+                "sidecars": [s.sidecar_id for s in sessions],
                 "flows": cfg.flows,
                 "emits": sorted(cfg.emit_topics),
             }
@@ -160,6 +211,3 @@ class Registry:
                 item["cron"] = cfg.cron
             out.append(item)
         return out
-
-    def of_type(self, kind: type[StepConfig]) -> list[StepEntry]:
-        return [e for e in self.steps.values() if isinstance(e.config, kind)]

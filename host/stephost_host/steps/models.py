@@ -7,6 +7,7 @@ error names the file, the field and the bad value.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
@@ -146,8 +147,20 @@ class NoopStep(BaseStep):
     type: Literal["noop"]
 
 
-StepConfig = Annotated[ApiStep | EventStep | CronStep | NoopStep, Field(discriminator="type")]
-_ADAPTER: TypeAdapter[ApiStep | EventStep | CronStep | NoopStep] = TypeAdapter(StepConfig)
+AnyStep = ApiStep | EventStep | CronStep | NoopStep
+StepConfig = Annotated[AnyStep, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[AnyStep] = TypeAdapter(StepConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDef:
+    """One step as a version of the project defines it. Who serves it is the router's business."""
+
+    name: str
+    file: str
+    language: str
+    version: str
+    config: AnyStep
 
 
 def cron_iter(expr: str, start: float | None = None) -> croniter:
@@ -165,7 +178,7 @@ class ConfigInvalid(ValueError):
     pass
 
 
-def parse_config(config_json: str, file: str) -> ApiStep | EventStep | CronStep | NoopStep:
+def parse_config(config_json: str, file: str) -> AnyStep:
     """Validate one manifest entry; ConfigInvalid names the file, field and bad value."""
     try:
         raw = json.loads(config_json)

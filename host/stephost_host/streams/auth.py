@@ -43,14 +43,8 @@ class StreamAuth:
             return None
         payload = codec.dumps({"token": token, "headers": headers, "query": query})
         try:
-            context = await self.invoker.run(
-                self.registry.hooks[AUTHENTICATE],
-                "the stream auth hook",
-                "",
-                payload,
-                uuid.uuid4().hex,
-                HOOK_TIMEOUT,
-                hook=AUTHENTICATE,
+            context = await self.invoker.hook(
+                AUTHENTICATE, payload, uuid.uuid4().hex, HOOK_TIMEOUT, what="the stream auth hook"
             )
         except HostError as exc:
             log.error("stream auth hook failed: %s", exc)
@@ -64,14 +58,13 @@ class StreamAuth:
             return True
         payload = codec.dumps({"subscription": subscription, "authContext": context})
         try:
-            allowed = await self.invoker.run(
-                definition.sessions,
-                f"stream {definition.name!r} access check",
-                definition.name,
+            allowed = await self.invoker.hook(
+                CAN_ACCESS,
                 payload,
                 uuid.uuid4().hex,
                 HOOK_TIMEOUT,
-                hook=CAN_ACCESS,
+                what=f"stream {definition.name!r} access check",
+                stream=definition.name,
             )
         except HostError as exc:
             log.error("access check for stream %s failed: %s", definition.name, exc)

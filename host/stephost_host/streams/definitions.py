@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from jsonschema import SchemaError, validators
-
-if TYPE_CHECKING:
-    from stephost_host.link.session import Session
 
 
 class StreamConfigInvalid(ValueError):
@@ -20,14 +17,16 @@ class ItemInvalid(ValueError):
     error_type = "InvalidArgument"
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamDef:
+    """One stream as a version of the project defines it. Who serves it is the router's business."""
+
     name: str
     file: str
     language: str
+    version: str
     config: dict[str, Any]
     validator: Any = None
-    sessions: list[Session] = field(default_factory=list)
 
     @property
     def can_access(self) -> bool:
@@ -46,7 +45,7 @@ class StreamDef:
             )
 
 
-def parse_stream(name: str, file: str, config_json: str, language: str) -> StreamDef:
+def parse_stream(name: str, file: str, config_json: str, language: str, version: str) -> StreamDef:
     try:
         config = json.loads(config_json)
     except ValueError as exc:
@@ -66,4 +65,4 @@ def parse_stream(name: str, file: str, config_json: str, language: str) -> Strea
             raise StreamConfigInvalid(
                 f"{file}: stream {name!r}: field 'schema' is not valid JSON Schema: {exc.message}"
             ) from None
-    return StreamDef(name, file, language, config, validator)
+    return StreamDef(name, file, language, version, config, validator)

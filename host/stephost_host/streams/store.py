@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +72,7 @@ class Subscription:
 
 
 class Streams:
-    def __init__(self, nc: NATS, kv: KeyValue, definitions: dict[str, StreamDef]) -> None:
+    def __init__(self, nc: NATS, kv: KeyValue, definitions: Mapping[str, StreamDef]) -> None:
         self.nc = nc
         self.kv = kv
         self.definitions = definitions
