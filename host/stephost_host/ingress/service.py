@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,7 +23,6 @@ from stephost_wire import codec
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
-log = logging.getLogger("stephost.ingress")
 R = TypeVar("R")
 # Batches of one EmitBatch stream being stored at once (answers still go out in order).
 BATCHES_IN_FLIGHT = 4
