@@ -29,11 +29,12 @@ from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
 from stephost_host.http.ws import StreamSocket
-from stephost_host.ingress import IngressPort, IngressService, check_settings, payload_limit
+from stephost_host.ingress import IngressPort, IngressService, check_settings
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService, start_server
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
+from stephost_host.operations import Operations
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.manager import Consumers
 from stephost_host.queue.publisher import Publisher
@@ -104,21 +105,19 @@ class Host:
         self.dlq = DeadLetters(self.js, buckets.failures)
         self.streams = Streams(self.nc, buckets.streams, self.registry.streams)
         await self.streams.start()
+        self.operations = Operations(
+            self.registry, self.publisher, self.state, self.streams, self.nc.max_payload
+        )
         self.service = SidecarService(
             self.registry,
-            Calls(self.publisher, self.state, self.streams, self.registry, self.nc.max_payload),
+            Calls(self.operations),
             secret=self.secret,
             heartbeat_ms=s.heartbeat_ms,
         )
         if s.ingress and not self.ingress_off:
             self.ingress = IngressPort(
                 IngressService(
-                    self.registry,
-                    self.publisher,
-                    self.state,
-                    streams=self.streams,
-                    token=s.ingress_token,
-                    max_payload_bytes=payload_limit(s.ingress_max_payload_bytes, self.nc.max_payload),
+                    self.operations, token=s.ingress_token, max_payload_bytes=s.ingress_max_payload_bytes
                 ),
                 tls=s.ingress_tls_cert is not None,
             )

@@ -57,11 +57,6 @@ def dlq_subject(step: str) -> str:
     return f"stephost.dlq.{token(step)}"
 
 
-def ingress_msg_id(idempotency_key: str) -> str:
-    """The Nats-Msg-Id of an ingress emit: JetStream drops a repeat inside its duplicate window."""
-    return f"ingress.{idempotency_key}"
-
-
 def consumer_name(topic: str, step: str) -> str:
     """A durable consumer per (topic, step): readable prefix plus a hash for uniqueness."""
     digest = hashlib.sha256(f"{topic}\0{step}".encode()).hexdigest()[:12]

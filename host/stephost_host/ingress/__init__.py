@@ -1,8 +1,7 @@
 """The public gRPC ingress (proto/stephost/v1/ingress.proto): services that are not steps emit
 events into flows, read and write state, read and follow streams, and list the steps."""
 
-from stephost_host.ingress.checks import payload_limit
 from stephost_host.ingress.server import IngressPort, check_settings
 from stephost_host.ingress.service import IngressService
 
-__all__ = ["IngressPort", "IngressService", "check_settings", "payload_limit"]
+__all__ = ["IngressPort", "IngressService", "check_settings"]

@@ -1,189 +1,111 @@
-"""The public Ingress servicer: emits, state, streams and the step list for non-step services.
+"""The public Ingress servicer: the gRPC door onto the host operations, for non-step services.
 
-Every call checks the token (when one is configured) and every argument before it
-writes anything, and answers with a gRPC status whose message names the problem.
-Emits go through the same Publisher a step's ``ctx.emit`` uses, so an event from here
-is indistinguishable downstream from one a step emitted.
+Every call checks the token (when one is configured), then turns its request into
+operation calls (``stephost_host.operations``), which check every argument before
+anything is written, and their refusals into the call's gRPC status. Emits go through
+the same operation a step's ``ctx.emit`` uses, so an event from here is
+indistinguishable downstream from one a step emitted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import grpc
-import nats.errors
 
-from stephost_host import names
-from stephost_host.ingress.checks import (
-    Event,
-    Refused,
-    TokenCheck,
-    check_batch,
-    check_event,
-    check_json,
-    check_name,
-    invalid,
-)
-from stephost_host.link.calls import fifo_subscribers
-from stephost_host.queue.publisher import Publisher
-from stephost_host.router.registry import Registry
-from stephost_host.state.store import StateStore
+from stephost_host.ingress.auth import Refused, TokenCheck
+from stephost_host.operations import Event, Fields, InvalidArgument, OperationError, Operations, Receipt
+from stephost_host.operations.rules import payload_limit
 from stephost_wire import codec
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
-log = logging.getLogger("stephost.ingress")
 R = TypeVar("R")
 # Batches of one EmitBatch stream being stored at once (answers still go out in order).
 BATCHES_IN_FLIGHT = 4
 # Initial metadata a SubscribeStream call sends once its subscription is in place.
 SUBSCRIBED = (("stephost-subscribed", "1"),)
-_ERROR_CODES = {
-    "NotFound": grpc.StatusCode.NOT_FOUND,
+# Fields as ingress.proto names them.
+PROTO_FIELDS = Fields({"data": "data_json", "value": "value_json"})
+_STATUS = {
     "InvalidArgument": grpc.StatusCode.INVALID_ARGUMENT,
+    "NotFound": grpc.StatusCode.NOT_FOUND,
     "PermissionDenied": grpc.StatusCode.PERMISSION_DENIED,
+    "AlreadyExists": grpc.StatusCode.ALREADY_EXISTS,
+    "Unavailable": grpc.StatusCode.UNAVAILABLE,
 }
+LIMIT_SETTING = "ingress_max_payload_bytes"
 
 
-class StreamSource(Protocol):
-    """What ingress needs from the host's real-time streams (``host.streams``)."""
-
-    def names(self) -> set[str]: ...
-
-    async def get(self, stream: str, group: str, item: str) -> Any: ...
-
-    async def get_group(self, stream: str, group: str) -> list[Any]: ...
-
-    def subscribe(
-        self, stream: str, group: str, item: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]: ...
-
-
-def _unavailable(exc: BaseException, stored: str = "nothing was stored") -> Refused:
-    return Refused(
-        grpc.StatusCode.UNAVAILABLE,
-        f"NATS did not acknowledge the write ({type(exc).__name__}: {exc or 'no detail'}); {stored}. "
-        "Retry; an idempotency key makes a retried emit safe",
-    )
+def refusal(exc: Refused | OperationError) -> Refused:
+    """The gRPC status and message a refused call ends with."""
+    if isinstance(exc, Refused):
+        return exc
+    return Refused(_STATUS.get(exc.error_type, grpc.StatusCode.INTERNAL), exc.message)
 
 
 class IngressService(pb_grpc.IngressServicer):
-    def __init__(
-        self,
-        registry: Registry,
-        publisher: Publisher,
-        state: StateStore,
-        *,
-        streams: StreamSource | None,
-        token: str,
-        max_payload_bytes: int,
-    ) -> None:
-        self.registry = registry
-        self.publisher = publisher
-        self.state = state
-        self.streams = streams
+    def __init__(self, operations: Operations, *, token: str, max_payload_bytes: int) -> None:
+        self.ops = operations
+        self.registry = operations.registry
         self.token = token
         self.auth = TokenCheck(token)
-        self.limit = max_payload_bytes
-        self._fifo: dict[str, list[str]] = {}  # topic -> its FIFO subscribers, until the steps change
-        registry.on_change(self._fifo.clear)
+        # External clients may get a smaller payload limit than handlers (never a larger one).
+        self.limit = payload_limit(max_payload_bytes, LIMIT_SETTING, operations.max_payload)
 
     # -- plumbing ---------------------------------------------------------------
+
+    def _authenticate(self, context: grpc.aio.ServicerContext) -> None:
+        if self.auth:
+            self.auth.check(context.invocation_metadata())
 
     async def _answer(self, context: grpc.aio.ServicerContext, work: Callable[[], Awaitable[R]]) -> R:
         """Authenticate, run, and turn a refusal into the call's status."""
         try:
-            if self.auth:
-                self.auth.check(context.invocation_metadata())
+            self._authenticate(context)
             return await work()
-        except Refused as exc:
-            await context.abort(exc.code, exc.message)
+        except (Refused, OperationError) as exc:
+            refused = refusal(exc)
+            await context.abort(refused.code, refused.message)
             raise  # unreachable: abort raises
 
-    def _checked(self, e: Event, where: str = "") -> Event:
-        """The rule ctx.emit follows too: a topic with FIFO subscribers needs a group."""
-        if not e.group:
-            fifo = self._fifo.get(e.topic)
-            if fifo is None:
-                fifo = self._fifo[e.topic] = fifo_subscribers(self.registry, e.topic)
-            if fifo:
-                raise invalid(
-                    f"{where}message_group_id is empty, but topic {e.topic!r} has FIFO subscribers "
-                    f"({', '.join(fifo)}), which take events in order per message group"
-                )
-        return e
+    def _event(self, req: pb.EmitRequest, fields: Fields = PROTO_FIELDS) -> Event:
+        return self.ops.emits.event(
+            req.topic,
+            req.data_json,
+            fields,
+            group=req.message_group_id,
+            trace_id=req.trace_id,
+            idempotency_key=req.idempotency_key,
+            limit=self.limit,
+        )
 
-    async def _store(self, e: Event) -> pb.EmitReceipt:
-        trace_id = e.trace_id or uuid.uuid4().hex
-        try:
-            ack = await self.publisher.emit(
-                e.topic,
-                e.data,
-                trace_id,
-                group=e.group,
-                msg_id=names.ingress_msg_id(e.idempotency_key) if e.idempotency_key else "",
-            )
-        except nats.errors.MaxPayloadError as exc:
-            raise invalid(f"the event is larger than the NATS server accepts ({exc})") from None
-        except (TimeoutError, nats.errors.Error) as exc:
-            raise _unavailable(exc) from None
-        if ack.duplicate:
-            return await self._first_receipt(e, ack.stream, ack.seq, trace_id)
-        return pb.EmitReceipt(trace_id=trace_id, stream=ack.stream, sequence=ack.seq)
-
-    async def _first_receipt(self, e: Event, stream: str, seq: int, trace_id: str) -> pb.EmitReceipt:
-        """A retried idempotency key: JetStream stored nothing and named the first message."""
-        try:
-            first = await self.publisher.js.get_msg(stream, seq)
-        except nats.errors.Error:  # already gone (age limit): the receipt still holds
-            return pb.EmitReceipt(trace_id=trace_id, stream=stream, sequence=seq, duplicate=True)
-        if first.subject and first.subject != names.topic_subject(e.topic):
-            raise Refused(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"idempotency_key {e.idempotency_key!r} was already used for another topic "
-                f"(stored as {stream} sequence {seq}); use a new key for a different event",
-            )
-        first_trace = (first.headers or {}).get(names.HEADER_TRACE) or trace_id
-        return pb.EmitReceipt(trace_id=first_trace, stream=stream, sequence=seq, duplicate=True)
-
-    async def _store_all(self, events: list[Event]) -> list[pb.EmitReceipt]:
-        # Publishes go out in list order on one NATS connection (each task writes its
-        # message before its first suspension), so a batch is stored in batch order.
-        results = await asyncio.gather(*(self._store(e) for e in events), return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            first = failed[0]
-            if isinstance(first, Refused) and first.code != grpc.StatusCode.UNAVAILABLE:
-                raise first
-            raise _unavailable(
-                first,
-                f"{len(events) - len(failed)} of the batch's {len(events)} events were stored",
-            )
-        return results  # type: ignore[return-value]
+    def _batch(self, events: list[pb.EmitRequest]) -> list[Event]:
+        if not events:
+            raise InvalidArgument("events is empty: a batch needs at least one event")
+        return [self._event(e, PROTO_FIELDS.at(f"events[{i}].")) for i, e in enumerate(events)]
 
     # -- emits ------------------------------------------------------------------
 
     async def Emit(self, request: pb.EmitRequest, context: grpc.aio.ServicerContext) -> pb.EmitReceipt:
-        return await self._answer(
-            context, lambda: self._store(self._checked(check_event(request, self.limit)))
-        )
+        async def work() -> pb.EmitReceipt:
+            return _receipt(await self.ops.emits.publish(self._event(request)))
+
+        return await self._answer(context, work)
 
     async def EmitBatch(
         self, request_iterator: AsyncIterator[pb.EmitBatchRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.EmitBatchResponse]:
         try:
-            if self.auth:
-                self.auth.check(context.invocation_metadata())
+            self._authenticate(context)
         except Refused as exc:
             await context.abort(exc.code, exc.message)
         # The reader checks each batch and starts storing it at once; the answers go out
         # in request order. A refused batch ends the call after the ones before it.
-        pending: asyncio.Queue[asyncio.Future[list[pb.EmitReceipt]] | Refused | None] = asyncio.Queue(
+        pending: asyncio.Queue[asyncio.Future[list[Receipt]] | OperationError | None] = asyncio.Queue(
             BATCHES_IN_FLIGHT
         )
 
@@ -191,14 +113,11 @@ class IngressService(pb_grpc.IngressServicer):
             try:
                 async for batch in request_iterator:
                     try:
-                        events = [
-                            self._checked(e, f"events[{i}].")
-                            for i, e in enumerate(check_batch(batch.events, self.limit))
-                        ]
-                    except Refused as exc:
+                        events = self._batch(list(batch.events))
+                    except OperationError as exc:
                         await pending.put(exc)
                         return
-                    await pending.put(asyncio.ensure_future(self._store_all(events)))
+                    await pending.put(asyncio.ensure_future(self.ops.emits.publish_all(events)))
             finally:
                 await pending.put(None)
 
@@ -206,12 +125,13 @@ class IngressService(pb_grpc.IngressServicer):
         try:
             while (item := await pending.get()) is not None:
                 try:
-                    if isinstance(item, Refused):
+                    if isinstance(item, OperationError):
                         raise item
                     receipts = await item
-                except Refused as exc:
-                    await context.abort(exc.code, exc.message)
-                yield pb.EmitBatchResponse(receipts=receipts)
+                except OperationError as exc:
+                    refused = refusal(exc)
+                    await context.abort(refused.code, refused.message)
+                yield pb.EmitBatchResponse(receipts=[_receipt(r) for r in receipts])
         finally:
             reader.cancel()
             while not pending.empty():
@@ -223,18 +143,16 @@ class IngressService(pb_grpc.IngressServicer):
 
     async def GetState(self, request: pb.GetStateRequest, context: grpc.aio.ServicerContext) -> pb.StateValue:
         async def work() -> pb.StateValue:
-            value = await self._nats(
-                self.state.get(check_name(request.group, "group"), check_name(request.key, "key"))
-            )
+            value = await self.ops.state.get(request.group, request.key, PROTO_FIELDS)
             return pb.StateValue(found=value is not None, value_json=codec.dumps(value))
 
         return await self._answer(context, work)
 
     async def SetState(self, request: pb.SetStateRequest, context: grpc.aio.ServicerContext) -> pb.StateValue:
         async def work() -> pb.StateValue:
-            group, key = check_name(request.group, "group"), check_name(request.key, "key")
-            text = check_json(request.value_json, "value_json", self.limit)
-            value = await self._nats(self.state.set(group, key, codec.loads(text)))
+            value = await self.ops.state.set(
+                request.group, request.key, request.value_json, PROTO_FIELDS, self.limit
+            )
             return pb.StateValue(found=True, value_json=codec.dumps(value))
 
         return await self._answer(context, work)
@@ -243,60 +161,25 @@ class IngressService(pb_grpc.IngressServicer):
         self, request: pb.DeleteStateRequest, context: grpc.aio.ServicerContext
     ) -> pb.StateValue:
         async def work() -> pb.StateValue:
-            old = await self._nats(
-                self.state.delete(check_name(request.group, "group"), check_name(request.key, "key"))
-            )
+            old = await self.ops.state.delete(request.group, request.key, PROTO_FIELDS)
             return pb.StateValue(found=old is not None, value_json=codec.dumps(old))
 
         return await self._answer(context, work)
 
     async def GetGroup(self, request: pb.GetGroupRequest, context: grpc.aio.ServicerContext) -> pb.StateGroup:
         async def work() -> pb.StateGroup:
-            values = await self._nats(self.state.get_group(check_name(request.group, "group")))
+            values = await self.ops.state.get_group(request.group, PROTO_FIELDS)
             return pb.StateGroup(values_json=[codec.dumps(v) for v in values])
 
         return await self._answer(context, work)
 
-    @staticmethod
-    async def _nats(op: Awaitable[R]) -> R:
-        try:
-            return await op
-        except (TimeoutError, nats.errors.Error) as exc:
-            raise _unavailable(exc, "nothing was changed") from None
-
     # -- streams ----------------------------------------------------------------
-
-    def _stream_source(self, stream: str) -> StreamSource:
-        if self.streams is None:
-            raise Refused(grpc.StatusCode.UNIMPLEMENTED, "this host has no real-time streams support yet")
-        check_name(stream, "stream")
-        if stream not in self.streams.names():
-            known = ", ".join(sorted(self.streams.names())) or "none"
-            raise Refused(
-                grpc.StatusCode.NOT_FOUND,
-                f"no stream named {stream!r} is defined (defined streams: {known})",
-            )
-        return self.streams
-
-    @staticmethod
-    async def _streams_op(op: Awaitable[R]) -> R:
-        try:
-            return await op
-        except (TimeoutError, nats.errors.Error) as exc:
-            raise _unavailable(exc, "nothing was changed") from None
-        except Exception as exc:
-            code = _ERROR_CODES.get(getattr(exc, "error_type", ""))
-            if code is None:
-                raise
-            raise Refused(code, str(exc)) from None
 
     async def GetStreamItem(
         self, request: pb.GetStreamItemRequest, context: grpc.aio.ServicerContext
     ) -> pb.StreamItem:
         async def work() -> pb.StreamItem:
-            source = self._stream_source(request.stream)
-            group, item = check_name(request.group_id, "group_id"), check_name(request.id, "id")
-            found = await self._streams_op(source.get(request.stream, group, item))
+            found = await self.ops.streams.get(request.stream, request.group_id, request.id, PROTO_FIELDS)
             return pb.StreamItem(found=found is not None, item_json=codec.dumps(found))
 
         return await self._answer(context, work)
@@ -305,9 +188,7 @@ class IngressService(pb_grpc.IngressServicer):
         self, request: pb.GetStreamGroupRequest, context: grpc.aio.ServicerContext
     ) -> pb.StreamGroup:
         async def work() -> pb.StreamGroup:
-            source = self._stream_source(request.stream)
-            group = check_name(request.group_id, "group_id")
-            items = await self._streams_op(source.get_group(request.stream, group))
+            items = await self.ops.streams.get_group(request.stream, request.group_id, PROTO_FIELDS)
             return pb.StreamGroup(items_json=[codec.dumps(i) for i in items])
 
         return await self._answer(context, work)
@@ -316,17 +197,13 @@ class IngressService(pb_grpc.IngressServicer):
         self, request: pb.SubscribeStreamRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamChange]:
         try:
-            if self.auth:
-                self.auth.check(context.invocation_metadata())
-            source = self._stream_source(request.stream)
-            group = check_name(request.group_id, "group_id")
-            changes = source.subscribe(request.stream, group, request.id or None)
+            self._authenticate(context)
+            changes = self.ops.streams.subscribe(request.stream, request.group_id, request.id, PROTO_FIELDS)
             first = asyncio.ensure_future(anext(changes))
             await asyncio.sleep(0)  # the subscription runs up to its first wait: it is in place now
-            if first.done():
-                await self._streams_op(first)
-        except Refused as exc:
-            await context.abort(exc.code, exc.message)
+        except (Refused, OperationError) as exc:
+            refused = refusal(exc)
+            await context.abort(refused.code, refused.message)
         await context.send_initial_metadata(SUBSCRIBED)
         try:
             yield _change(await first)
@@ -350,6 +227,10 @@ class IngressService(pb_grpc.IngressServicer):
             return pb.ListStepsResponse(steps=[_step_info(d) for d in self.registry.describe()])
 
         return await self._answer(context, work)
+
+
+def _receipt(r: Receipt) -> pb.EmitReceipt:
+    return pb.EmitReceipt(trace_id=r.trace_id, stream=r.stream, sequence=r.sequence, duplicate=r.duplicate)
 
 
 def _consume(fut: asyncio.Future[Any]) -> None:

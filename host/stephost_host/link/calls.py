@@ -1,68 +1,39 @@
-"""Answers the calls a running handler makes into the host: emit and state.
+"""The sidecar link's door onto the host operations: the calls a running handler makes.
 
-The invocation the call belongs to supplies the trace id (and the emitting step), so
-a trace id flows from the HTTP request or cron tick through every emit.
+A ``pb.HostCall`` becomes an operation call; an operation's refusal goes back as the
+call's error (its ``error_type`` and message, which the handler sees as
+``HostCallError``). The invocation the call belongs to supplies the trace id and the
+emitting step, so a trace flows from the HTTP request or cron tick through every emit.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from stephost_host.link.session import InFlight, Session
-from stephost_host.queue.publisher import Publisher
-from stephost_host.router.registry import Registry
-from stephost_host.state.store import StateStore
-from stephost_host.steps.models import EventStep
-from stephost_host.streams.store import Streams
-from stephost_wire import codec
+from stephost_host.operations import Fields, InvalidArgument, Operations, ids
 from stephost_wire.v1 import sidecar_pb2 as pb
 
-log = logging.getLogger("stephost.calls")
-
-
-class CallRejected(ValueError):
-    error_type = "InvalidArgument"
-
-
-def fifo_subscribers(registry: Registry, topic: str) -> list[str]:
-    """Steps that take this topic in order per messageGroupId."""
-    return sorted(
-        e.name
-        for e in registry.of_type(EventStep)
-        if isinstance(e.config, EventStep)
-        and e.config.infrastructure.queue.type == "fifo"
-        and topic in e.config.subscribes
-    )
-
-
-PAYLOAD_HEADROOM = 4096
+# Fields as a handler names them (ctx.emit({topic, data, messageGroupId}), ...).
+CTX_FIELDS = Fields(
+    {
+        "data": "emit data",
+        "message_group_id": "messageGroupId",
+        "value": "state value",
+        "group_id": "groupId",
+        "item": "stream item",
+        "event": "stream event",
+    }
+)
 
 
 class Calls:
-    def __init__(
-        self, publisher: Publisher, state: StateStore, streams: Streams, registry: Registry, max_payload: int
-    ) -> None:
-        self.registry = registry
-        # NATS counts headers against max_payload and drops the connection past it, so
-        # refuse oversized values here, with an error the handler can read.
-        self.max_payload = max_payload - PAYLOAD_HEADROOM
-        self.publisher = publisher
-        self.state = state
-        self.streams = streams
-
-    def _fits(self, what: str, payload: str) -> str:
-        size = len(payload.encode())
-        if size > self.max_payload:
-            raise CallRejected(
-                f"{what} is {size} bytes; the NATS server takes at most {self.max_payload} "
-                "(its max_payload, less room for headers)"
-            )
-        return payload
+    def __init__(self, operations: Operations) -> None:
+        self.ops = operations
 
     async def __call__(self, session: Session, owner: InFlight | None, call: pb.HostCall) -> Any:
         if owner is None:
-            raise CallRejected(
+            raise InvalidArgument(
                 "the invocation this call belongs to is no longer running (timed out or cancelled)"
             )
         op = call.WhichOneof("op")
@@ -72,65 +43,46 @@ class Calls:
             return await self._state(call.state)
         if op == "stream":
             return await self._stream(call.stream)
-        raise CallRejected(f"this host does not support {op or 'empty'} calls")
+        raise InvalidArgument(f"this host does not support {op or 'empty'} calls")
 
-    async def _emit(self, owner: InFlight, emit: pb.EmitCall) -> Any:
-        if not emit.topic:
-            raise CallRejected("emit needs a non-empty topic")
-        if not emit.message_group_id:
-            fifo = fifo_subscribers(self.registry, emit.topic)
-            if fifo:
-                raise CallRejected(
-                    f"topic {emit.topic!r} has FIFO subscribers ({', '.join(fifo)}): emit needs a messageGroupId"
-                )
-        try:
-            codec.loads(emit.data_json)
-        except ValueError as exc:
-            raise CallRejected(f"emit data is not valid JSON: {exc}") from None
-        # A redelivered event re-runs its handler; the same emits get the same ids, and
-        # JetStream drops the repeats within its duplicate window.
-        msg_id = f"{owner.origin}:{owner.emits}" if owner.origin else ""
-        owner.emits += 1
-        await self.publisher.emit(
+    async def _emit(self, owner: InFlight, emit: pb.EmitCall) -> None:
+        event = self.ops.emits.event(
             emit.topic,
-            self._fits("emit data", emit.data_json or "null"),
-            owner.trace_id,
+            emit.data_json,
+            CTX_FIELDS,
             group=emit.message_group_id,
+            trace_id=owner.trace_id,
+            # A redelivered event re-runs its handler: the same emits get the same ids.
+            msg_id=ids.redelivered(owner.origin, owner.emits),
             source=owner.step,
-            msg_id=msg_id,
         )
-        return None
+        owner.emits += 1
+        await self.ops.emits.publish(event)
 
     async def _state(self, call: pb.StateCall) -> Any:
-        op = call.op
+        op, state = call.op, self.ops.state
         if op == pb.StateCall.GET:
-            return await self.state.get(call.group, call.key)
+            return await state.get(call.group, call.key, CTX_FIELDS)
         if op == pb.StateCall.SET:
-            return await self.state.set(
-                call.group, call.key, codec.loads(self._fits("state value", call.value_json))
-            )
+            return await state.set(call.group, call.key, call.value_json, CTX_FIELDS)
         if op == pb.StateCall.DELETE:
-            return await self.state.delete(call.group, call.key)
+            return await state.delete(call.group, call.key, CTX_FIELDS)
         if op == pb.StateCall.GET_GROUP:
-            return await self.state.get_group(call.group)
+            return await state.get_group(call.group, CTX_FIELDS)
         if op == pb.StateCall.CLEAR:
-            return await self.state.clear(call.group)
-        raise CallRejected(f"unknown state operation {op}")
+            return await state.clear(call.group, CTX_FIELDS)
+        raise InvalidArgument(f"unknown state operation {op}")
 
     async def _stream(self, call: pb.StreamCall) -> Any:
-        op, s = call.op, self.streams
-        if not call.group_id:
-            raise CallRejected("stream calls need a groupId")
+        op, streams = call.op, self.ops.streams
         if op == pb.StreamCall.GET:
-            return await s.get(call.stream, call.group_id, call.id)
+            return await streams.get(call.stream, call.group_id, call.id, CTX_FIELDS)
         if op == pb.StreamCall.SET:
-            return await s.set(
-                call.stream, call.group_id, call.id, codec.loads(self._fits("stream item", call.data_json))
-            )
+            return await streams.set(call.stream, call.group_id, call.id, call.data_json, CTX_FIELDS)
         if op == pb.StreamCall.DELETE:
-            return await s.delete(call.stream, call.group_id, call.id)
+            return await streams.delete(call.stream, call.group_id, call.id, CTX_FIELDS)
         if op == pb.StreamCall.GET_GROUP:
-            return await s.get_group(call.stream, call.group_id)
+            return await streams.get_group(call.stream, call.group_id, CTX_FIELDS)
         if op == pb.StreamCall.SEND:
-            return await s.send(call.stream, call.group_id, call.id or None, codec.loads(call.data_json))
-        raise CallRejected(f"unknown stream operation {op}")
+            return await streams.send(call.stream, call.group_id, call.id, call.data_json, CTX_FIELDS)
+        raise InvalidArgument(f"unknown stream operation {op}")

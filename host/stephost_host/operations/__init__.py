@@ -1,0 +1,60 @@
+"""The host's operations: emit, state and streams, implemented once.
+
+Every door onto the host (the sidecar link a handler's ctx talks over, the public gRPC
+ingress, later the admin HTTP API) turns its requests into these calls and their
+typed refusals (``errors``) into its own error answers; the rules (``rules``) and
+message ids (``ids``) live here, not in the doors.
+"""
+
+from __future__ import annotations
+
+from stephost_host.operations import ids
+from stephost_host.operations.emit import Emits, Event, Receipt
+from stephost_host.operations.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    OperationError,
+    PermissionDenied,
+    Unavailable,
+)
+from stephost_host.operations.rules import Fields, Limit, nats_limit
+from stephost_host.operations.state import StateOps
+from stephost_host.operations.streams import StreamOps
+from stephost_host.queue.publisher import Publisher
+from stephost_host.router.registry import Registry
+from stephost_host.state.store import StateStore
+from stephost_host.streams.store import Streams
+
+
+class Operations:
+    """One of each operation, sharing the NATS server's payload limit."""
+
+    def __init__(
+        self, registry: Registry, publisher: Publisher, state: StateStore, streams: Streams, max_payload: int
+    ) -> None:
+        self.max_payload = max_payload  # the NATS server's, for doors with a limit of their own
+        self.limit = nats_limit(max_payload)
+        self.registry = registry
+        self.emits = Emits(publisher, registry, self.limit)
+        self.state = StateOps(state, self.limit)
+        self.streams = StreamOps(streams, self.limit)
+
+
+__all__ = [
+    "AlreadyExists",
+    "Emits",
+    "Event",
+    "Fields",
+    "InvalidArgument",
+    "Limit",
+    "NotFound",
+    "OperationError",
+    "Operations",
+    "PermissionDenied",
+    "Receipt",
+    "StateOps",
+    "StreamOps",
+    "Unavailable",
+    "ids",
+]

@@ -1,0 +1,83 @@
+"""Streams: items under (stream, group, id) and their live changes, checked before the store.
+
+The stream must be defined; the store's own refusals (an item its schema rejects,
+a send without a type) come back as the same typed refusals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
+
+from stephost_host.operations.errors import NotFound, acknowledged, translated
+from stephost_host.operations.rules import Fields, Limit, check_name, parse_json
+from stephost_host.streams.store import Streams
+
+R = TypeVar("R")
+
+
+async def _stored(op: Awaitable[R]) -> R:
+    try:
+        return await acknowledged(op)
+    except Exception as exc:
+        refused = translated(exc)
+        if refused is None:
+            raise
+        raise refused from None
+
+
+class StreamOps:
+    def __init__(self, streams: Streams, limit: Limit) -> None:
+        self.streams = streams
+        self.limit = limit  # the NATS server's, unless a door passes a smaller one
+
+    def defined(self, stream: str, fields: Fields) -> str:
+        check_name(stream, "stream", fields)
+        known = self.streams.names()
+        if stream not in known:
+            raise NotFound(
+                f"no stream named {stream!r} is defined (defined streams: {', '.join(sorted(known)) or 'none'})"
+            )
+        return stream
+
+    def _group(self, stream: str, group: str, fields: Fields) -> tuple[str, str]:
+        return self.defined(stream, fields), check_name(group, "group_id", fields)
+
+    async def get(self, stream: str, group: str, item: str, fields: Fields) -> Any:
+        stream, group = self._group(stream, group, fields)
+        return await _stored(self.streams.get(stream, group, check_name(item, "id", fields)))
+
+    async def get_group(self, stream: str, group: str, fields: Fields) -> list[Any]:
+        stream, group = self._group(stream, group, fields)
+        return await _stored(self.streams.get_group(stream, group))
+
+    async def set(
+        self, stream: str, group: str, item: str, data_json: str, fields: Fields, limit: Limit | None = None
+    ) -> Any:
+        """The stored item (the data with its ``id``)."""
+        stream, group = self._group(stream, group, fields)
+        item = check_name(item, "id", fields)
+        data = parse_json(data_json, "item", fields, limit or self.limit)
+        return await _stored(self.streams.set(stream, group, item, data))
+
+    async def delete(self, stream: str, group: str, item: str, fields: Fields) -> Any:
+        """The deleted item (None if there was none)."""
+        stream, group = self._group(stream, group, fields)
+        return await _stored(self.streams.delete(stream, group, check_name(item, "id", fields)))
+
+    async def send(
+        self, stream: str, group: str, item: str, event_json: str, fields: Fields, limit: Limit | None = None
+    ) -> None:
+        """An ephemeral ``{type, data}`` event to the group's (or one item's) subscribers."""
+        stream, group = self._group(stream, group, fields)
+        if item:
+            check_name(item, "id", fields)
+        event = parse_json(event_json, "event", fields, limit or self.limit)
+        await _stored(self.streams.send(stream, group, item or None, event))
+
+    def subscribe(self, stream: str, group: str, item: str, fields: Fields) -> AsyncIterator[dict[str, Any]]:
+        """Changes from now on (see ``Streams.subscribe``); checked before it is returned."""
+        stream, group = self._group(stream, group, fields)
+        if item:
+            check_name(item, "id", fields)
+        return self.streams.subscribe(stream, group, item or None)

@@ -1,0 +1,1 @@
+config = {"name": "doors-live", "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
