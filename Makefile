@@ -32,6 +32,7 @@ $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	  (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; fi; done
 	@touch $@
 
+# sidecars/python covers the Python sidecar's own tests (sidecars/python/tests) too.
 lint: install
 	$(VENV)/bin/ruff check host sdk_python proto/python sidecars/python tests bench
 	$(VENV)/bin/ruff format --check host sdk_python proto/python sidecars/python tests bench
@@ -52,6 +53,7 @@ protos-check: install
 test: install
 	cd sidecars/node && npm test --silent
 	ruby sidecars/ruby/test/run.rb
+	$(PY) -m pytest -q sidecars/python/tests
 	$(PY) -m pytest -q
 
 check: lint typecheck protos-check test

@@ -143,6 +143,10 @@ class HostProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def log_lines(self, *needles: str) -> list[str]:
+        """The host's log lines that contain every one of ``needles``."""
+        return [line for line in self.log().splitlines() if all(n in line for n in needles)]
+
     def steps(self) -> dict[str, dict[str, Any]]:
         return {s["name"]: s for s in httpx.get(self.url + "/__stephost/steps", timeout=5).json()}
 

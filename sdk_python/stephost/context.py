@@ -1,4 +1,5 @@
-"""What a handler receives: ``ctx.emit``, ``ctx.state``, ``ctx.streams``, ``ctx.logger``, ``ctx.trace_id``.
+"""What a handler receives: ``ctx.emit``, ``ctx.state``, ``ctx.streams``, ``ctx.logger``, ``ctx.trace_id``,
+``ctx.step``, ``ctx.topic`` and ``ctx.attempt``.
 
 The context talks to the host through a ``Channel`` supplied by the sidecar. Its
 methods are coroutines inside ``async def`` handlers; called from a plain ``def``
@@ -49,12 +50,18 @@ def _bridge(channel: Channel, make: Callable[[], Coroutine[Any, Any, T]]) -> Any
 class Logger:
     """``ctx.logger``: records reach the host log tagged with step and trace id."""
 
-    def __init__(self, channel: Channel, invocation_id: str) -> None:
+    def __init__(self, channel: Channel, invocation_id: str, fields: dict[str, Any] | None = None) -> None:
         self._channel = channel
         self._invocation_id = invocation_id
+        self._fields = dict(fields or {})
+
+    def child(self, fields: dict[str, Any]) -> Logger:
+        """A logger whose records always carry ``fields``; a call's own fields win on a clash."""
+        return Logger(self._channel, self._invocation_id, {**self._fields, **fields})
 
     def _log(self, level: str, message: Any, fields: dict[str, Any] | None) -> None:
-        self._channel.log(self._invocation_id, level, str(message), fields)
+        merged = {**self._fields, **fields} if self._fields and fields else (fields or self._fields or None)
+        self._channel.log(self._invocation_id, level, str(message), merged)
 
     def debug(self, message: Any, fields: dict[str, Any] | None = None) -> None:
         self._log("debug", message, fields)
@@ -159,13 +166,20 @@ class Context:
     """The second argument of every handler (the only one for cron handlers)."""
 
     def __init__(
-        self, channel: Channel, invocation_id: str, step: str, trace_id: str, attempt: int = 1
+        self,
+        channel: Channel,
+        invocation_id: str,
+        step: str,
+        trace_id: str,
+        attempt: int = 1,
+        topic: str | None = None,
     ) -> None:
         self._channel = channel
         self._invocation_id = invocation_id
-        self.step = step
+        self.step = step  # the step's config name
         self.trace_id = trace_id
-        self.attempt = attempt
+        self.attempt = attempt  # 1 on the first delivery, 2 on the first retry, ...
+        self.topic = topic  # the topic an event step's input arrived on; None for api and cron
         self.logger = Logger(channel, invocation_id)
         self.state = State(channel, invocation_id)
         self.streams = Streams(channel, invocation_id)

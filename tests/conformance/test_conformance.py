@@ -18,7 +18,7 @@ from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
 LANGUAGES = ["python", "node", "ruby"]
-FIXTURE_STEPS = 14
+FIXTURE_STEPS = 16
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -73,6 +73,10 @@ def test_every_step_registers_and_broken_file_is_reported(host: HostProcess) -> 
         "conf-guarded",
         "conf-tick",
         "conf-noop",
+        "conf-typed",
+        "conf-streams",
+        "conf-ctx",
+        "conf-ctx-event",
     }
     assert expected <= set(steps)
     assert all(steps[name]["live"] for name in expected)
@@ -209,3 +213,24 @@ def test_retryable_error_schedules_the_next_attempt_after_its_delay(http: httpx.
     done = eventually(lambda: http.get(f"/state/conf/typed-{key}").json(), what="the second attempt")
     assert done["attempts"] == 2
     assert done["waited"] >= 0.9  # retryAfter: 1 s (the default backoff base here is 0.2 s)
+
+
+def test_ctx_surface_in_api_and_event_steps(http: httpx.Client, host: HostProcess) -> None:
+    r = http.get("/ctx")
+    assert r.status_code == 200, r.text
+    trace = r.headers["x-trace-id"]
+    assert r.json() == {"step": "conf-ctx", "topic": None, "traceId": trace, "attempt": 1}
+
+    def recorded() -> dict[str, Any] | None:
+        value = http.get("/state/conf-ctx/event").json()
+        return value if value and value["traceId"] == trace else None
+
+    seen = eventually(recorded, what="conf-ctx-event to record its ctx")
+    assert seen == {"step": "conf-ctx-event", "topic": "conf.ctx", "traceId": trace, "attempt": 1}
+    # logger.child(fields): every record carries the child's fields beside the call's own.
+    lang = f'lang="{language_of(host)}"'
+    for probe in ("api", "event"):
+        eventually(
+            lambda probe=probe: host.log_lines("ctx probe", f'probe="{probe}"', lang, trace),
+            what=f"the {probe} step's ctx probe record in the host log",
+        )

@@ -12,8 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stephost_sidecar.connection import Connection, Options, Rejected
+from stephost_sidecar import log as sidecar_log
+from stephost_sidecar.connection import Connection, Options, Rejected, build_hello
+from stephost_sidecar.hooks import load_hooks
 from stephost_sidecar.loader import load_project
+from stephost_sidecar.runner import Runner
 
 log = logging.getLogger("stephost.sidecar")
 
@@ -35,39 +38,45 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"stephost sidecar: project directory {root} does not exist", file=sys.stderr)
         return 2
     project = load_project(root)
+    hooks = load_hooks(root, project)
     for f in project.failures:
         log.error("could not load %s: %s", f.file, f.message)
     log.info(
         "loaded %d step(s) and %d stream(s) from %s", len(project.steps), len(project.streams), root.resolve()
     )
-    sidecar_id = args.sidecar_id or f"python-{socket.gethostname()}-{os.getpid()}"
-    conn = Connection(Options(args.connect, args.secret, sidecar_id, max(1, args.capacity)), project)
+    options = Options(
+        target=args.connect,
+        secret=args.secret,
+        sidecar_id=args.sidecar_id or f"python-{socket.gethostname()}-{os.getpid()}",
+        capacity=max(1, args.capacity),
+        version=os.environ.get("STEPHOST_VERSION", ""),
+    )
+    conn = Connection(options, build_hello(options, project, hooks.names()))
+    runner = Runner(project.steps, hooks, conn.calls, options.capacity)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
     try:
-        await conn.run()
+        await conn.run(runner)
     except Rejected as exc:
         print(f"stephost sidecar: the host rejected this sidecar: {exc}", file=sys.stderr)
         return 2
+    finally:
+        runner.close()
     return 0
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=os.environ.get("STEPHOST_SIDECAR_LOG_LEVEL", "INFO").upper(),
-        format="%(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    sidecar_log.setup(sidecar_log.settings_from_env(os.environ))
     args = parse_args(argv)
-    runner: Any
+    run: Any
     try:
         import uvloop
 
-        runner = uvloop.run
+        run = uvloop.run
     except ImportError:
-        runner = asyncio.run
-    sys.exit(runner(serve(args)))
+        run = asyncio.run
+    sys.exit(run(serve(args)))
 
 
 if __name__ == "__main__":

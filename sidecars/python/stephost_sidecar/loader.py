@@ -1,7 +1,8 @@
-"""Finds and imports Python step files.
+"""Finds and imports Python step files (``*_step.py``, ``*.step.py``) and stream files.
 
 A file that fails to import, or lacks ``config``/``handler``, becomes a LoadError naming
-the file and the reason; the other files still load.
+the file and the reason; the other files still load. Project-level hooks (stream auth)
+are found by ``hooks``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from stephost_wire.project import STEP_DIRS, project_files
+from stephost_wire.project import project_files
 
 STEP_FILE = re.compile(r".+(_step|\.step)\.py$")
 STREAM_FILE = re.compile(r".+(_stream|\.stream)\.py$")
@@ -55,29 +56,6 @@ class Project:
     steps: list[LoadedStep] = field(default_factory=list)
     streams: list[LoadedStream] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
-    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
-
-
-AUTH_FILE = "stream_auth.py"
-
-
-def _load_hooks(root: Path, project: Project) -> None:
-    """A ``stream_auth.py`` (project root, steps/ or src/) defining ``authenticate(request)``."""
-    for folder in (root, *(root / d for d in STEP_DIRS)):
-        path = folder / AUTH_FILE
-        if not path.is_file():
-            continue
-        rel = path.relative_to(root).as_posix()
-        try:
-            module = _import(path, _module_name(rel))
-            authenticate = getattr(module, "authenticate", None)
-            if not callable(authenticate):
-                raise TypeError("the file must define `authenticate(request)` returning a context or None")
-        except Exception as exc:
-            project.failures.append(LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-            return
-        project.hooks["stream_authenticate"] = authenticate
-        return
 
 
 def load_project(root: Path) -> Project:
@@ -88,11 +66,12 @@ def load_project(root: Path) -> Project:
     project = Project()
     project.steps = _load_all(root, STEP_FILE, _load_step, "step", project.failures)
     project.streams = _load_all(root, STREAM_FILE, _load_stream, "stream", project.failures)
-    _load_hooks(root, project)
-    for stream in project.streams:
-        if stream.can_access:
-            project.hooks[f"stream_can_access:{stream.name}"] = stream.can_access
     return project
+
+
+def load_failure(rel: str, exc: BaseException) -> LoadFailure:
+    """What the hello reports for a file that would not load: which file, and why."""
+    return LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def _load_all(
@@ -109,7 +88,7 @@ def _load_all(
         try:
             item = load(path, rel)
         except Exception as exc:  # any import-time failure is the file's problem, not ours
-            failures.append(LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            failures.append(load_failure(rel, exc))
             continue
         if item.name in seen:
             failures.append(
@@ -119,6 +98,11 @@ def _load_all(
         seen[item.name] = rel
         loaded.append(item)
     return loaded
+
+
+def import_file(path: Path, rel: str) -> ModuleType:
+    """Import one project file (``rel`` is its path from the project root) under a unique name."""
+    return _import(path, _module_name(rel))
 
 
 def _module_name(rel: str) -> str:
@@ -148,7 +132,7 @@ def _import(path: Path, name: str) -> ModuleType:
 
 
 def _module_config(path: Path, rel: str) -> tuple[ModuleType, dict[str, Any], str]:
-    module = _import(path, _module_name(rel))
+    module = import_file(path, rel)
     config = getattr(module, "config", None)
     if not isinstance(config, dict):
         raise TypeError("the file must define `config` as a dict")

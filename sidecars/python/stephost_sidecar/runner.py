@@ -1,55 +1,122 @@
-"""Runs one invocation: middleware chain, async or plain handlers, typed errors."""
+"""Runs invocations: the step's handler behind its middleware, async or plain, within the
+sidecar's capacity, and turns every failure into the typed StepError that crosses the wire.
+
+Handler signatures: api ``(req, ctx)``, event ``(input, ctx)``, cron ``(ctx)``; middleware
+``(req, ctx, next)``. Plain ``def`` functions run on a worker thread so they cannot block
+the event loop that carries every other invocation.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import inspect
+import logging
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-from stephost.context import Context
+from stephost.context import Channel, Context
 from stephost.errors import NonRetryableError, RetryableError
+from stephost_sidecar.context import context_for
+from stephost_sidecar.hooks import Hooks
 from stephost_sidecar.loader import LoadedStep
+from stephost_sidecar.proto import codec, pb
 
+log = logging.getLogger("stephost.sidecar")
 
-@dataclass
-class Failure:
-    type: str
-    message: str
-    stack: str
-    retryable: bool
-    retry_after: float
+# Sends one message on the stream an invocation arrived on.
+Reply = Callable[[pb.SidecarMessage], None]
 
 
 class Runner:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, steps: Iterable[LoadedStep], hooks: Hooks, channel: Channel, capacity: int) -> None:
+        self.steps = {s.name: s for s in steps}
+        self.hooks = hooks
+        self.channel = channel
+        self._slots = asyncio.Semaphore(max(1, capacity))
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         # Plain `def` handlers run here, off the event loop, one thread per slot.
         self._threads = ThreadPoolExecutor(max_workers=max(1, capacity), thread_name_prefix="step")
+
+    # -- dispatch: what the connection hands over ---------------------------
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def start(self, inv: pb.Invocation, reply: Reply) -> None:
+        task = asyncio.create_task(self._invoke(inv, reply))
+        self._tasks[inv.invocation_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(inv.invocation_id, None))
+
+    def cancel(self, invocation_id: str) -> None:
+        """The host gave up on it (deadline); its result would be dropped anyway."""
+        task = self._tasks.get(invocation_id)
+        if task:
+            task.cancel()
+
+    def abandon(self) -> None:
+        """The stream died: the host has failed everything in flight and will redeliver."""
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+
+    async def drain(self, timeout: float) -> None:
+        if self._tasks:
+            log.info("draining %d in-flight invocation(s)", len(self._tasks))
+            await asyncio.wait(list(self._tasks.values()), timeout=timeout)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def _invoke(self, inv: pb.Invocation, reply: Reply) -> None:
+        result = pb.InvocationResult(invocation_id=inv.invocation_id)
+        started = time.monotonic()
+        async with self._slots:
+            try:
+                result.result_json = codec.dumps(await self._dispatch(inv))
+            except asyncio.CancelledError:
+                return
+            except Exception as exc:
+                result.error.CopyFrom(step_error(exc))
+        if log.isEnabledFor(logging.DEBUG):
+            outcome = f"error {result.error.type}" if result.HasField("error") else "ok"
+            fields = {"step": inv.step, "trace_id": inv.trace_id, "attempt": inv.attempt, "outcome": outcome}
+            fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+            log.debug(f"hook {inv.hook}" if inv.hook else "invocation", extra={"fields": fields})
+        reply(pb.SidecarMessage(result=result))
+
+    async def _dispatch(self, inv: pb.Invocation) -> Any:
+        payload = codec.loads(inv.payload_json)
+        if inv.hook:
+            return await self.hooks.run(inv.hook, inv.step, payload, self.call)
+        step = self.steps.get(inv.step)
+        if step is None:
+            raise LookupError(f"this sidecar has no step named {inv.step!r}")
+        return await self.run(step, payload, context_for(inv, self.channel))
+
+    # -- execution: calling user code ---------------------------------------
 
     async def run(self, step: LoadedStep, payload: Any, ctx: Context) -> Any:
         if step.type == "api":
             return normalise_response(await self._api(step, payload, ctx))
         if step.type == "cron":
-            return await self._call(step.handler, ctx)
-        return await self._call(step.handler, payload, ctx)
+            return await self.call(step.handler, ctx)
+        return await self.call(step.handler, payload, ctx)
 
     async def _api(self, step: LoadedStep, req: Any, ctx: Context) -> Any:
         async def chain(index: int) -> Any:
             if index == len(step.middleware):
-                return await self._call(step.handler, req, ctx)
-            return await self._call(step.middleware[index], req, ctx, functools.partial(chain, index + 1))
+                return await self.call(step.handler, req, ctx)
+            return await self.call(step.middleware[index], req, ctx, functools.partial(chain, index + 1))
 
         return await chain(0)
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Any user function, async or plain (plain ones on a worker thread)."""
-        return await self._call(fn, *args)
-
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if inspect.iscoroutinefunction(fn):
             result = await fn(*args)
         else:
@@ -59,9 +126,6 @@ class Runner:
         while inspect.isawaitable(result):
             result = await result
         return result
-
-    def close(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
 
 
 def normalise_response(value: Any) -> dict[str, Any]:
@@ -83,6 +147,8 @@ def normalise_response(value: Any) -> dict[str, Any]:
     }
 
 
+# -- errors: the one place an exception becomes a StepError --------------------
+
 _OWN_FILES = (__file__.rsplit("/", 1)[0] + "/",)
 
 
@@ -96,12 +162,13 @@ def _user_stack(exc: BaseException) -> str:
     )
 
 
-def failure_of(exc: BaseException) -> Failure:
+def step_error(exc: BaseException) -> pb.StepError:
+    """Type, message and stack as they are; retry intent from the SDK's error classes only."""
     retry_after = exc.retry_after if isinstance(exc, RetryableError) and exc.retry_after else 0.0
-    return Failure(
+    return pb.StepError(
         type=type(exc).__name__,
         message=str(exc),
         stack=_user_stack(exc),
         retryable=not isinstance(exc, NonRetryableError),
-        retry_after=float(retry_after),
+        retry_after_seconds=float(retry_after),
     )

@@ -1,0 +1,14 @@
+config = {
+    "name": "conf-ctx-event",
+    "type": "event",
+    "subscribes": ["conf.ctx"],
+    "emits": [],
+    "flows": ["conformance"],
+}
+
+
+async def handler(input, ctx):
+    child = ctx.logger.child({"probe": "event"})
+    child.info("ctx probe", {"lang": "python"})
+    fields = {"step": ctx.step, "topic": ctx.topic, "traceId": ctx.trace_id, "attempt": ctx.attempt}
+    await ctx.state.set("conf-ctx", "event", fields)
