@@ -5,6 +5,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { LEVELS, FORMATS } = require('./log')
 
 const USAGE = `usage: node sidecars/node/src/main.js [--connect HOST:PORT] [--secret S] [--sidecar-id ID] [--capacity N] [DIR]
 
@@ -16,6 +17,10 @@ serves them to a stephost host over one gRPC stream.
   --sidecar-id ID       identity in the hello       (STEPHOST_SIDECAR_ID, default node-<hostname>-<pid>)
   --capacity N          invocations in flight       (STEPHOST_CAPACITY, default 64)
   DIR                   project root                (STEPHOST_PROJECT, default .)
+
+Environment only: STEPHOST_VERSION (the project version in the hello; empty means
+"fs"), STEPHOST_LOG_LEVEL (debug|info|warn|error, default info) and
+STEPHOST_LOG_FORMAT (text|json, default text).
 `
 
 class ConfigError extends Error {}
@@ -58,7 +63,19 @@ function parseArgs(argv) {
   return { flags }
 }
 
-/** Flags over env over defaults -> { connect, secret, sidecarId, capacity, project }. */
+/** An env choice, case-insensitive; empty or unset is the default. */
+function pickChoice(env, name, allowed, fallback, aliases = {}) {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = aliases[raw.toLowerCase()] || raw.toLowerCase()
+  if (!allowed.includes(value)) throw new ConfigError(`${name}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+/**
+ * Flags over env over defaults -> { connect, secret, sidecarId, capacity,
+ * project, version, logLevel, logFormat }.
+ */
 function loadConfig(argv, env = process.env) {
   const parsed = parseArgs(argv)
   if (parsed.help) return { help: true }
@@ -93,6 +110,10 @@ function loadConfig(argv, env = process.env) {
     sidecarId: pick('sidecarId', 'STEPHOST_SIDECAR_ID', `node-${os.hostname()}-${process.pid}`).value,
     capacity: capacityValue,
     project: fs.realpathSync(projectDir),
+    version: env.STEPHOST_VERSION || '',
+    // "warning" is how the host spells it, and children inherit the host's environment.
+    logLevel: pickChoice(env, 'STEPHOST_LOG_LEVEL', Object.keys(LEVELS), 'info', { warning: 'warn' }),
+    logFormat: pickChoice(env, 'STEPHOST_LOG_FORMAT', FORMATS, 'text'),
   }
 }
 

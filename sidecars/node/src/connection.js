@@ -1,9 +1,11 @@
 'use strict'
-// Layer 2, the connection: one long-lived Connect stream to the host, the
+// The connection layer: one long-lived Connect stream to the host, the
 // hello/welcome handshake, heartbeats both ways, a writer that drains
 // everything queued into one SidecarBatch per write, and reconnection with
 // backoff when the stream dies.
-const { fromStepError } = require('./errors')
+const { fromStepError } = require('./runner')
+const { helloHookNames } = require('./hooks')
+const { PROTOCOL_VERSION } = require('./proto')
 
 const WELCOME_TIMEOUT_MS = 10_000
 const DEFAULT_HEARTBEAT_MS = 5_000
@@ -23,6 +25,24 @@ function describeStreamError(err) {
   return String(err.details || err.message).replace(/\.?\s*Resolution note:\s*$/, '')
 }
 
+/** The Hello for `config` (config.js) and what the loader found. */
+function buildHello(config, { steps, streams, loadErrors, hooks }) {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    language: 'node',
+    sidecarId: config.sidecarId,
+    capacity: config.capacity,
+    steps: steps.map((step) => step.manifest),
+    loadErrors,
+    secret: config.secret,
+    runtime: `node ${process.version}`,
+    streams,
+    hooks: helloHookNames(hooks),
+    // STEPHOST_VERSION; empty means "fs", the steps of the project directory.
+    version: config.version,
+  }
+}
+
 /** Exponential backoff, 100 ms doubling to 5 s, with jitter (half to full delay). */
 function backoffDelay(attempt) {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt)
@@ -36,12 +56,12 @@ function backoffDelay(attempt) {
  * next (late results and calls of abandoned invocations are dropped).
  */
 class Session {
-  constructor(client, { hello, invoker, log }) {
-    this.invoker = invoker
+  constructor(client, { hello, runner, log }) {
+    this.runner = runner
     this.log = log
     this.alive = true
     this.welcomed = false
-    this.inFlight = new Map() // invocationId -> slot (owned by the Invoker)
+    this.inFlight = new Map() // invocationId -> slot (owned by the Runner)
     this.pending = new Map() // callId -> { resolve, reject }
     this.callSeq = 0
     this.queue = []
@@ -116,13 +136,13 @@ class Session {
       if (!this.alive) return
       switch (message.kind) {
         case 'invocation':
-          this.invoker.submit(this, message.invocation)
+          this.runner.submit(this, message.invocation)
           break
         case 'callResult':
           this.settleCall(message.callResult)
           break
         case 'cancel':
-          this.invoker.cancel(this, message.cancel.invocationId)
+          this.runner.cancel(this, message.cancel.invocationId)
           break
         case 'heartbeat':
           break
@@ -182,7 +202,7 @@ class Session {
     const lost = new StreamLost(`the stream to the host was lost (${reason})`)
     for (const waiter of this.pending.values()) waiter.reject(lost)
     this.pending.clear()
-    this.invoker.abandon(this)
+    this.runner.abandon(this)
     this.stream.cancel()
     this.finish({ welcomed: this.welcomed, reason, rejection })
   }
@@ -212,10 +232,10 @@ class Session {
  * with backoff. `run()` resolves with the process exit code.
  */
 class Connection {
-  constructor({ client, hello, invoker, log }) {
+  constructor({ client, hello, runner, log }) {
     this.client = client
     this.hello = hello
-    this.invoker = invoker
+    this.runner = runner
     this.log = log
     this.session = null
     this.stopping = false
@@ -225,7 +245,7 @@ class Connection {
   async run() {
     let attempt = 0
     while (!this.stopping) {
-      this.session = new Session(this.client, { hello: this.hello, invoker: this.invoker, log: this.log })
+      this.session = new Session(this.client, { hello: this.hello, runner: this.runner, log: this.log })
       const outcome = await this.session.done
       if (outcome.rejection) {
         process.stderr.write(`${outcome.rejection.code}: ${outcome.rejection.message}\n`)
@@ -252,10 +272,10 @@ class Connection {
     if (this.stopping) return
     this.stopping = true
     if (this.wakeUp) this.wakeUp()
-    const finished = await this.invoker.drain(graceMs)
+    const finished = await this.runner.drain(graceMs)
     if (!finished) this.log.warn('stopping with invocations still running', { graceMs })
     if (this.session) await this.session.closeGracefully()
   }
 }
 
-module.exports = { Connection, Session, backoffDelay, StreamLost }
+module.exports = { Connection, Session, buildHello, backoffDelay, StreamLost }

@@ -1,8 +1,10 @@
 'use strict'
-// Layer 4, the context: what a handler receives. Motia's shape (`traceId`,
-// `emit`, `logger`, `state`, `streams`), built from plain closures so that
-// destructuring (`async (req, { emit, logger }) => ...`) works: nothing
-// relies on `this`. emit/state/streams are HostCalls on the sidecar's stream.
+// The context layer: what a handler receives. Motia's shape (`traceId`, `emit`,
+// `logger`, `state`, `streams`) plus what every stephost language offers
+// (`step`, `topic`, `attempt`; tests/conformance/README.md), built from plain
+// closures so that destructuring (`async (req, { emit, logger, step }) => ...`)
+// works: nothing relies on `this`. emit/state/streams are HostCalls on the
+// sidecar's stream.
 
 const parse = (json) => (json ? JSON.parse(json) : null)
 const toJson = (value) => (value === undefined ? 'null' : JSON.stringify(value))
@@ -131,6 +133,9 @@ function createContext(session, invocation) {
   }
   // state/streams/logger are built on first use: most handlers touch one or two.
   return {
+    step: invocation.step,
+    // The topic an event arrived on; null for api and cron steps.
+    topic: invocation.topic || null,
     traceId: invocation.traceId,
     attempt: invocation.attempt,
     emit,

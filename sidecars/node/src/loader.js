@@ -1,5 +1,5 @@
 'use strict'
-// Layer 3, the loader: find step and stream files, import them (TypeScript
+// The loader layer: find step and stream files, import them (TypeScript
 // through tsx, no build step), check their exports and build the manifests for
 // the hello. A file that fails becomes a LoadError naming the file and why;
 // the others still load.
@@ -8,7 +8,8 @@ const path = require('node:path')
 const Module = require('node:module')
 const { pathToFileURL } = require('node:url')
 const { toJsonValue } = require('./schema')
-const { errorType } = require('./errors')
+const { errorType } = require('./runner')
+const { HookDefinitionError, canAccessHook, loadAuthHook } = require('./hooks')
 
 const ROOTS = ['steps', 'src']
 const EXTENSIONS = '(?:ts|js|mjs|cjs|mts|cts)'
@@ -55,14 +56,14 @@ function discover(projectDir) {
 // Names the sidecar answers for when the project does not provide them.
 const FALLBACK_MODULES = { stephost: path.join(__dirname, 'index.js') }
 
-let hooksInstalled = false
+let importHooksInstalled = false
 /**
  * Teach Node to import TypeScript (tsx, both module systems) and to resolve
  * the fallback module names. Once per process, before the first step import.
  */
-async function installHooks() {
-  if (hooksInstalled) return
-  hooksInstalled = true
+async function installImportHooks() {
+  if (importHooksInstalled) return
+  importHooksInstalled = true
   require('tsx/cjs/api').register()
   // tsx's CommonJS build of its ESM API computes its loader path wrongly
   // (tsx 4.23), so take the ESM build.
@@ -83,7 +84,7 @@ async function installHooks() {
   }
   const fallbacks = {}
   for (const [name, file] of Object.entries(FALLBACK_MODULES)) fallbacks[name] = pathToFileURL(file).href
-  Module.register(pathToFileURL(path.join(__dirname, 'resolve-hooks.mjs')).href, { data: { fallbacks } })
+  Module.register(pathToFileURL(path.join(__dirname, 'esm-resolve.mjs')).href, { data: { fallbacks } })
 }
 
 /**
@@ -164,6 +165,8 @@ function describeValue(value) {
 }
 
 class StepLoadError extends Error {}
+// Errors whose message is the whole explanation: reported without a stack.
+const explained = (err) => err instanceof StepLoadError || err instanceof HookDefinitionError
 
 /** Checks a step module's exports; returns the step or throws StepLoadError. */
 function checkStep(mod) {
@@ -184,11 +187,12 @@ function checkStep(mod) {
 
 /**
  * Import every step and stream file of the project. Returns
- * `{ steps, streams, loadErrors }`: steps are `{name, type, handler,
- * middleware, file, manifest}`, ready for the hello and for invocations.
+ * `{ steps, streams, loadErrors, hooks }`: steps are `{name, type, handler,
+ * middleware, file, manifest}`, ready for the hello and for invocations;
+ * hooks are the project hooks found on the way (hooks.js).
  */
 async function loadProject(projectDir, log) {
-  await installHooks()
+  await installImportHooks()
   const found = discover(projectDir)
   const steps = []
   const streams = []
@@ -198,8 +202,8 @@ async function loadProject(projectDir, log) {
   const hooks = []
 
   const fail = (file, err) => {
-    const message = err instanceof StepLoadError ? err.message : describeLoadFailure(err, projectDir, file)
-    const stack = err instanceof StepLoadError ? '' : String((err && err.stack) || '')
+    const message = explained(err) ? err.message : describeLoadFailure(err, projectDir, file)
+    const stack = explained(err) ? '' : String((err && err.stack) || '')
     loadErrors.push({ file, message, stack })
     if (log) log.error('step file failed to load', { file, error: message })
   }
@@ -243,14 +247,11 @@ async function loadProject(projectDir, log) {
       } catch (err) {
         throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
       }
-      if (config.canAccess !== undefined && typeof config.canAccess !== 'function') {
-        throw new StepLoadError('config.canAccess must be a function (subscription, authContext) => boolean')
-      }
-      if (config.canAccess) {
+      const accessHook = canAccessHook(name, config)
+      if (accessHook) {
         // The host asks this sidecar before each join; the function itself stays here.
         configJson = JSON.stringify({ ...JSON.parse(configJson), canAccess: true })
-        const check = config.canAccess
-        hooks.push({ name: `stream_can_access:${name}`, run: async (p) => (await check(p.subscription, p.authContext)) === true })
+        hooks.push(accessHook)
       }
       if (name) streamFileByName.set(name, file)
       streams.push({ name, configJson, file })
@@ -258,37 +259,9 @@ async function loadProject(projectDir, log) {
       fail(file, err)
     }
   }
-  await loadAuthHook(projectDir, hooks, fail)
+  const authHook = await loadAuthHook(projectDir, fail)
+  if (authHook) hooks.push(authHook)
   return { steps, streams, loadErrors, hooks }
 }
 
-const AUTH_FILE = new RegExp(`^stream-auth\\.${EXTENSIONS}$`)
-
-/** `stream-auth.ts|js` (project root, steps/ or src/) exporting `authenticate(request)`. */
-async function loadAuthHook(projectDir, hooks, fail) {
-  for (const dir of ['', 'steps', 'src']) {
-    const folder = path.join(projectDir, dir)
-    let names
-    try {
-      names = fs.readdirSync(folder)
-    } catch {
-      continue
-    }
-    const name = names.find((n) => AUTH_FILE.test(n))
-    if (!name) continue
-    const file = path.join(dir, name).split(path.sep).join('/')
-    try {
-      const mod = await import(pathToFileURL(path.join(folder, name)).href)
-      const authenticate = mod.authenticate || (mod.default && mod.default.authenticate)
-      if (typeof authenticate !== 'function') {
-        throw new StepLoadError("missing export 'authenticate(request)' returning an auth context or null")
-      }
-      hooks.push({ name: 'stream_authenticate', run: async (request) => authenticate(request) })
-    } catch (err) {
-      fail(file, err)
-    }
-    return
-  }
-}
-
-module.exports = { discover, loadProject, installHooks, describeLoadFailure, checkStep }
+module.exports = { discover, loadProject, installImportHooks, describeLoadFailure, checkStep }

@@ -4,10 +4,10 @@
 // Loads the project's JS/TS steps, dials the host, serves until SIGTERM/SIGINT.
 const { loadConfig, ConfigError, USAGE } = require('./config')
 const { loadProject } = require('./loader')
-const { Invoker } = require('./invoker')
-const { Connection } = require('./connection')
-const { createClient, PROTOCOL_VERSION } = require('./proto')
-const log = require('./log')
+const { Runner } = require('./runner')
+const { Connection, buildHello } = require('./connection')
+const { createClient } = require('./proto')
+const { createLog } = require('./log')
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -28,6 +28,7 @@ async function main() {
     process.stdout.write(USAGE)
     return 0
   }
+  const log = createLog({ level: config.logLevel, format: config.logFormat })
 
   // Step code runs with the project as working directory, as under Motia:
   // relative paths in handlers and tsconfig.json lookup (tsx) mean the project.
@@ -58,21 +59,9 @@ async function main() {
   const { steps, streams, loadErrors, hooks } = await loadProject(config.project, log)
   log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })
 
-  const hello = {
-    protocolVersion: PROTOCOL_VERSION,
-    language: 'node',
-    sidecarId: config.sidecarId,
-    capacity: config.capacity,
-    steps: steps.map((step) => step.manifest),
-    loadErrors,
-    secret: config.secret,
-    runtime: `node ${process.version}`,
-    streams,
-    // Per-stream access checks travel in each stream's manifest ("canAccess": true).
-    hooks: hooks.filter((hook) => !hook.name.includes(':')).map((hook) => hook.name),
-  }
-  const invoker = new Invoker({ steps, hooks, capacity: config.capacity, log })
-  connection = new Connection({ client: createClient(config.connect), hello, invoker, log })
+  const hello = buildHello(config, { steps, streams, loadErrors, hooks })
+  const runner = new Runner({ steps, hooks, capacity: config.capacity, log })
+  connection = new Connection({ client: createClient(config.connect), hello, runner, log })
   log.info('dialing host', { connect: config.connect, sidecarId: config.sidecarId, capacity: config.capacity })
   return connection.run()
 }

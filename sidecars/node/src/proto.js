@@ -1,5 +1,5 @@
 'use strict'
-// Layer 1, the stubs: the .proto is loaded at run time (no generated JS to keep
+// The proto layer (stubs): the .proto is loaded at run time (no generated JS to keep
 // in sync). `proto/generate.sh` copies it into this package so the sidecar is
 // self-contained in its own container.
 const path = require('node:path')

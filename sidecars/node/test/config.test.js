@@ -14,13 +14,28 @@ test('defaults per docs/protocol.md', () => {
   assert.equal(config.capacity, 64)
   assert.equal(config.sidecarId, `node-${os.hostname()}-${process.pid}`)
   assert.equal(config.project, fs.realpathSync(process.cwd()))
+  assert.equal(config.version, '')
+  assert.equal(config.logLevel, 'info')
+  assert.equal(config.logFormat, 'text')
+})
+
+test('STEPHOST_VERSION, STEPHOST_LOG_LEVEL and STEPHOST_LOG_FORMAT come from env, checked', () => {
+  const config = loadConfig([], { STEPHOST_VERSION: 'v7', STEPHOST_LOG_LEVEL: 'DEBUG', STEPHOST_LOG_FORMAT: 'json' })
+  assert.deepEqual([config.version, config.logLevel, config.logFormat], ['v7', 'debug', 'json'])
+  for (const level of ['debug', 'info', 'warn', 'error']) assert.equal(loadConfig([], { STEPHOST_LOG_LEVEL: level }).logLevel, level)
+  // The host spells it "warning", and its children inherit its environment.
+  assert.equal(loadConfig([], { STEPHOST_LOG_LEVEL: 'warning' }).logLevel, 'warn')
+  assert.deepEqual([loadConfig([], { STEPHOST_LOG_LEVEL: '', STEPHOST_LOG_FORMAT: '' })].map((c) => [c.logLevel, c.logFormat]), [['info', 'text']])
+  assert.throws(() => loadConfig([], { STEPHOST_LOG_LEVEL: 'loud' }), /STEPHOST_LOG_LEVEL: expected one of debug, info, warn, error, got "loud"/)
+  assert.throws(() => loadConfig([], { STEPHOST_LOG_FORMAT: 'xml' }), /STEPHOST_LOG_FORMAT: expected one of text, json, got "xml"/)
 })
 
 test('env fills in, flags win over env, both flag spellings work', () => {
   const env = { STEPHOST_CONNECT: 'h:1', STEPHOST_SECRET: 'envsecret', STEPHOST_SIDECAR_ID: 'env-id', STEPHOST_CAPACITY: '8', STEPHOST_PROJECT: project }
-  assert.deepEqual(loadConfig([], env), { connect: 'h:1', secret: 'envsecret', sidecarId: 'env-id', capacity: 8, project })
+  const rest = { version: '', logLevel: 'info', logFormat: 'text' }
+  assert.deepEqual(loadConfig([], env), { connect: 'h:1', secret: 'envsecret', sidecarId: 'env-id', capacity: 8, project, ...rest })
   const config = loadConfig(['--connect', 'host:2', '--secret=s', '--sidecar-id', 'flag-id', '--capacity=3', project], env)
-  assert.deepEqual(config, { connect: 'host:2', secret: 's', sidecarId: 'flag-id', capacity: 3, project })
+  assert.deepEqual(config, { connect: 'host:2', secret: 's', sidecarId: 'flag-id', capacity: 3, project, ...rest })
 })
 
 test('errors name the flag or variable and the bad value', () => {

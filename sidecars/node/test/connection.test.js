@@ -1,16 +1,17 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Connection, Session, backoffDelay } = require('../src/connection')
-const { Invoker } = require('../src/invoker')
+const { Connection, Session, backoffDelay, buildHello } = require('../src/connection')
+const { loadConfig } = require('../src/config')
+const { Runner } = require('../src/runner')
 const { FakeClient, quietLog, tick } = require('./helpers')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const hello = { protocolVersion: 1, language: 'node', sidecarId: 'test', capacity: 4, steps: [], loadErrors: [] }
 const welcome = (heartbeatIntervalMs = 60_000, rejectedSteps = []) => ({ kind: 'welcome', welcome: { hostId: 'h', heartbeatIntervalMs, rejectedSteps } })
 
-function echoInvoker(handler = (input) => input) {
-  return new Invoker({ steps: [{ name: 'echo', type: 'event', handler, middleware: [] }], capacity: 4, log: quietLog })
+function echoRunner(handler = (input) => input) {
+  return new Runner({ steps: [{ name: 'echo', type: 'event', handler, middleware: [] }], capacity: 4, log: quietLog })
 }
 
 function recordingLog() {
@@ -23,7 +24,7 @@ const kinds = (batch) => batch.messages.map((m) => Object.keys(m)[0])
 
 test('the hello goes first; everything queued in one turn leaves as one batch', async () => {
   const client = new FakeClient()
-  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  const session = new Session(client, { hello, runner: echoRunner(), log: quietLog })
   await tick()
   assert.deepEqual(client.last.writes.map(kinds), [['hello']])
   client.last.receive(welcome())
@@ -38,7 +39,7 @@ test('the hello goes first; everything queued in one turn leaves as one batch', 
 
 test('when gRPC pushes back, messages pile up and go out as one batch on drain', async () => {
   const client = new FakeClient()
-  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  const session = new Session(client, { hello, runner: echoRunner(), log: quietLog })
   const stream = client.last
   stream.writable = false
   await tick()
@@ -54,7 +55,7 @@ test('when gRPC pushes back, messages pile up and go out as one batch on drain',
 
 test('host calls resolve with their result or reject with the host error; a dead stream rejects the rest', async () => {
   const client = new FakeClient()
-  const session = new Session(client, { hello, invoker: echoInvoker(), log: quietLog })
+  const session = new Session(client, { hello, runner: echoRunner(), log: quietLog })
   const ok = session.call('inv', { state: { op: 'GET', group: 'g', key: 'k' } })
   const bad = session.call('inv', { emit: { topic: 't', dataJson: '1' } })
   const lost = session.call('inv', { emit: { topic: 't', dataJson: '2' } })
@@ -77,8 +78,8 @@ test('host calls resolve with their result or reject with the host error; a dead
 test('heartbeats every interval with the in-flight count; silence for three intervals kills the stream', async () => {
   const client = new FakeClient()
   const log = recordingLog()
-  const invoker = echoInvoker(() => new Promise(() => {}))
-  const session = new Session(client, { hello, invoker, log })
+  const runner = echoRunner(() => new Promise(() => {}))
+  const session = new Session(client, { hello, runner, log })
   client.last.receive(welcome(25, [{ step: 'bad', file: 'steps/bad.step.ts', reason: "field 'path' = null" }]))
   client.last.receive({ kind: 'invocation', invocation: { invocationId: 'x', step: 'echo', payloadJson: '1' } })
   await sleep(40)
@@ -90,12 +91,12 @@ test('heartbeats every interval with the in-flight count; silence for three inte
   assert.equal(outcome.welcomed, true)
   assert.match(outcome.reason, /no message from the host for \d+ ms/)
   assert.equal(client.last.cancelled, true)
-  assert.equal(invoker.running, 0) // abandoned with the stream
+  assert.equal(runner.running, 0) // abandoned with the stream
 })
 
 test('a rejected hello ends the run with exit code 2', async () => {
   const client = new FakeClient()
-  const connection = new Connection({ client, hello, invoker: echoInvoker(), log: quietLog })
+  const connection = new Connection({ client, hello, runner: echoRunner(), log: quietLog })
   const code = connection.run()
   await tick()
   const stderr = process.stderr.write
@@ -114,8 +115,8 @@ test('a lost stream is redialled with backoff and the hello sent again; stop() d
   const client = new FakeClient()
   const log = recordingLog()
   let release
-  const invoker = echoInvoker(() => new Promise((resolve) => { release = resolve }))
-  const connection = new Connection({ client, hello, invoker, log })
+  const runner = echoRunner(() => new Promise((resolve) => { release = resolve }))
+  const connection = new Connection({ client, hello, runner, log })
   const code = connection.run()
   await tick()
   client.last.receive(welcome())
@@ -149,4 +150,21 @@ test('backoff: 100 ms doubling to 5 s, jittered between half and full', () => {
       assert.ok(delay >= ceiling / 2 && delay <= ceiling, `${attempt}: ${delay}`)
     }
   }
+})
+
+test('the hello carries STEPHOST_VERSION (empty: "fs"), the manifests and only project-level hooks', () => {
+  const loaded = {
+    steps: [{ name: 's', manifest: { name: 's', type: 'event', configJson: '{}', file: 'steps/s.step.js' } }],
+    streams: [{ name: 'team', configJson: '{"canAccess":true}', file: 'steps/team.stream.js' }],
+    loadErrors: [{ file: 'steps/b.step.js', message: 'bad', stack: '' }],
+    hooks: [{ name: 'stream_can_access', stream: 'team' }, { name: 'stream_authenticate', stream: '' }],
+  }
+  const hello = buildHello(loadConfig(['--sidecar-id', 'n1', '--capacity', '3'], { STEPHOST_VERSION: 'v42' }), loaded)
+  assert.deepEqual({ ...hello, runtime: undefined }, {
+    protocolVersion: 1, language: 'node', sidecarId: 'n1', capacity: 3, secret: '', runtime: undefined,
+    steps: [loaded.steps[0].manifest], streams: loaded.streams, loadErrors: loaded.loadErrors,
+    hooks: ['stream_authenticate'], version: 'v42',
+  })
+  assert.match(hello.runtime, /^node v\d+/)
+  assert.equal(buildHello(loadConfig([], {}), loaded).version, '')
 })

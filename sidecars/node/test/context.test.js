@@ -4,7 +4,30 @@ const assert = require('node:assert/strict')
 const { createContext } = require('../src/context')
 const { FakeSession } = require('./helpers')
 
-const invocation = { invocationId: 'inv-1', traceId: 'trace-1', attempt: 2 }
+const invocation = { invocationId: 'inv-1', step: 'my-step', traceId: 'trace-1', attempt: 2, topic: '' }
+
+test('ctx carries step, topic (null outside event steps), traceId and attempt, all destructurable', () => {
+  const { step, topic, traceId, attempt } = createContext(new FakeSession(), invocation)
+  assert.deepEqual({ step, topic, traceId, attempt }, { step: 'my-step', topic: null, traceId: 'trace-1', attempt: 2 })
+  const event = createContext(new FakeSession(), { ...invocation, topic: 'order.created', attempt: 1 })
+  assert.deepEqual([event.topic, event.attempt], ['order.created', 1])
+})
+
+test('logger.child records carry its fields under each call\'s own; children nest', () => {
+  const session = new FakeSession()
+  const { logger } = createContext(session, invocation)
+  const child = logger.child({ probe: 'api', n: 1 })
+  child.info('one')
+  child.info('two', { n: 2, lang: 'node' })
+  child.child({ deeper: true }).warn('three')
+  logger.info('plain')
+  assert.deepEqual(session.logs.map((r) => [r.level, r.message, r.fieldsJson && JSON.parse(r.fieldsJson)]), [
+    ['info', 'one', { probe: 'api', n: 1 }],
+    ['info', 'two', { probe: 'api', n: 2, lang: 'node' }],
+    ['warn', 'three', { probe: 'api', n: 1, deeper: true }],
+    ['info', 'plain', ''],
+  ])
+})
 
 test('destructured emit/state/logger work without `this`', async () => {
   const session = new FakeSession((op) => (op.state && op.state.op === 'GET' ? '{"n":1}' : 'null'))

@@ -1,7 +1,8 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { NonRetryableError, RetryableError, toStepError, fromStepError } = require('../src/errors')
+const { NonRetryableError, RetryableError } = require('../src/errors')
+const { toStepError, fromStepError } = require('../src/runner')
 const publicApi = require('../src/index')
 
 test('a thrown Error carries its class name, message and stack, and is retryable', () => {

@@ -24,6 +24,14 @@ class ContextTest < Minitest::Test
     end
   end
 
+  def test_step_topic_and_attempt
+    assert_equal ["s", nil, 1], [@ctx.step, @ctx.topic, @ctx.attempt]
+    inv = StephostTest.invocation(step: "ev", topic: "order.created")
+    inv.attempt = 3
+    event = Stephost::Context.new(@session, inv)
+    assert_equal ["ev", "order.created", 3], [event.step, event.topic, event.attempt]
+  end
+
   def test_trace_id_both_spellings
     assert_equal "tr-9", @ctx.trace_id
     assert_equal "tr-9", @ctx.traceId

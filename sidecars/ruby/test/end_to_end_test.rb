@@ -141,8 +141,8 @@ class EndToEndTest < Minitest::Test
     thread&.join(5)
   end
 
-  def spawn_sidecar(port, dir, *args)
-    Process.spawn("ruby", BIN, "--connect", "127.0.0.1:#{port}", "--sidecar-id", "rb-e2e", *args, dir,
+  def spawn_sidecar(port, dir, *args, env: {})
+    Process.spawn({ "STEPHOST_VERSION" => nil }.merge(env), "ruby", BIN, "--connect", "127.0.0.1:#{port}", "--sidecar-id", "rb-e2e", *args, dir,
                   out: File::NULL, err: ENV["E2E_LOG"] ? $stderr : File::NULL)
   end
 
@@ -156,7 +156,7 @@ class EndToEndTest < Minitest::Test
   def test_serves_invocations_and_host_calls_reconnects_and_stops_on_sigterm
     with_project(STEPS) do |dir|
       with_host do |host, port|
-        pid = spawn_sidecar(port, dir, "--capacity", "4")
+        pid = spawn_sidecar(port, dir, "--capacity", "4", env: { "STEPHOST_VERSION" => "v3" })
         stream, hello = Timeout.timeout(15) { host.streams.pop }
         assert_equal ["ruby", "rb-e2e", 4, 1], [hello.language, hello.sidecar_id, hello.capacity, hello.protocol_version]
         assert_equal %w[hello slow], hello.steps.map(&:name)
@@ -165,6 +165,7 @@ class EndToEndTest < Minitest::Test
         assert_equal({ "name" => "todo", "schema" => { "type" => "object" }, "baseConfig" => { "storageType" => "default" },
                        "canAccess" => true }, JSON.parse(hello.streams.first.config_json))
         assert_equal %w[stream_authenticate], hello.hooks.to_a
+        assert_equal "v3", hello.version
 
         # Stream auth hooks: the auth context, then an access check with it.
         auth = { token: "secret", headers: {}, query: { as: "ada" } }

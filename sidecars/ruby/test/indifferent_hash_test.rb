@@ -50,4 +50,10 @@ class IndifferentHashTest < Minitest::Test
     assert_equal "b", req.headers["x-a"]
     assert_kind_of Method, req.method(:body) # Object#method still works
   end
+
+  def test_parse_handles_unset_and_null
+    assert_nil Stephost::Wire.parse("")
+    assert_nil Stephost::Wire.parse("null")
+    assert_equal [1], Stephost::Wire.parse("[1]")
+  end
 end

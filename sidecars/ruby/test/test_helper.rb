@@ -9,7 +9,7 @@ require_relative "../lib/stephost/sidecar"
 
 module StephostTest
   # A Session stand-in that records what a handler sends and answers host
-  # calls from a block, so context and executor tests need no stream.
+  # calls from a block, so context and runner tests need no stream.
   class FakeSession
     attr_reader :pushed, :calls
 

@@ -1,12 +1,16 @@
 # frozen_string_literal: true
 
 require "grpc"
+require_relative "proto"
+require_relative "hooks"
 require_relative "session"
 
 module Stephost
-  # Dials the host and keeps one Connect stream alive: hello, dispatch of
-  # what the host sends, reconnect with backoff when the stream dies.
-  # Runs on its own thread (#run); the main thread only waits for signals.
+  # The connection layer: dials the host and keeps one Connect stream alive:
+  # hello, dispatch of what the host sends, reconnect with backoff when the
+  # stream dies (one stream's writer, host calls and heartbeats are
+  # Session's). Runs on its own thread (#run); the main thread only waits
+  # for signals.
   class Connection
     CHANNEL_ARGS = {
       # Payloads (request bodies, state values) can exceed gRPC's 4 MiB default.
@@ -16,12 +20,30 @@ module Stephost
     BACKOFF_FIRST = 0.1
     BACKOFF_MAX = 5.0
 
+    # The Hello for `options` (Options) and what the loader found.
+    def self.hello(options, loader)
+      V1::Hello.new(
+        protocol_version: PROTOCOL_VERSION,
+        language: "ruby",
+        sidecar_id: options.sidecar_id,
+        capacity: options.capacity,
+        secret: options.secret,
+        runtime: "ruby #{RUBY_VERSION} (grpc #{GRPC::VERSION})",
+        steps: loader.steps.map(&:manifest),
+        streams: loader.streams.map(&:manifest),
+        hooks: Hooks.hello_names(loader.hooks),
+        load_errors: loader.failures.map(&:to_proto),
+        # STEPHOST_VERSION; empty means "fs", the steps of the project directory.
+        version: options.version
+      )
+    end
+
     # on_rejected: called with "code: message" when the host refuses the
     # hello; retrying cannot help, so the sidecar must exit 2.
-    def initialize(address:, hello:, executor:, log:, on_rejected:)
+    def initialize(address:, hello:, runner:, log:, on_rejected:)
       @address = address
       @hello = hello
-      @executor = executor
+      @runner = runner
       @log = log
       @on_rejected = on_rejected
       @stopping = false
@@ -35,7 +57,7 @@ module Stephost
       @log.info("connecting", host: @address, sidecar_id: @hello.sidecar_id)
       until @stopping
         attempt += 1
-        session = Session.new(in_flight: -> { @executor.in_flight })
+        session = Session.new(in_flight: -> { @runner.in_flight })
         @session = session
         reason = stream(session)
         break if @stopping
@@ -85,16 +107,16 @@ module Stephost
       session.kill_reason || "#{e.class}: #{e.message}"
     ensure
       session.close("stream ended")
-      @executor.abandon(session)
+      @runner.abandon(session)
       channel&.close
     end
 
     def dispatch(session, message)
       case message.kind
       when :invocation
-        @executor.submit(session, message.invocation) unless @draining
+        @runner.submit(session, message.invocation) unless @draining
       when :call_result then session.resolve(message.call_result)
-      when :cancel then @executor.cancel(session, message.cancel.invocation_id, message.cancel.reason)
+      when :cancel then @runner.cancel(session, message.cancel.invocation_id, message.cancel.reason)
       when :welcome then welcomed(session, message.welcome)
       when :rejection then rejected(session, message.rejection)
       end

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "proto"
 require_relative "wire"
 
 module Stephost

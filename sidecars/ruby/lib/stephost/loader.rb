@@ -2,7 +2,8 @@
 
 require "find"
 require_relative "step"
-require_relative "hook"
+require_relative "hooks"
+require_relative "runner"
 
 module Stephost
   # Finds the project's Ruby step and stream files and loads each into its
@@ -29,22 +30,19 @@ module Stephost
   # which the manifest announces as `"canAccess": true` and the host calls
   # as the stream_can_access hook before each join.
   #
-  # The project's stream auth file, `stream_auth.rb` in the project root,
-  # steps/ or src/ (the first found), is loaded the same way and defines
+  # The project's stream auth file (Hooks.discover_auth: `stream_auth.rb` in
+  # the project root, steps/ or src/) is loaded the same way and defines
   # `def authenticate(request)` (or an AUTHENTICATE callable): the
-  # stream_authenticate hook.
+  # stream_authenticate hook. What hooks are and how they run is hooks.rb's.
   class Loader
     ROOTS = %w[steps src].freeze
     SKIP_DIRS = %w[node_modules __pycache__].freeze
     PATTERN = /(?:\.step|_step)\.rb\z/
     STREAM_PATTERN = /(?:\.stream|_stream)\.rb\z/
     CAN_ACCESS_KEYS = %w[canAccess can_access].freeze
-    AUTH_FILE = "stream_auth.rb"
-    # Where the auth file may live, in the order searched ("" is the root).
-    AUTH_DIRS = ["", *ROOTS].freeze
 
     # A loaded stream definition: what the hello's StreamManifest carries.
-    # can_access is a callable or nil; #hooks wraps it for the executor.
+    # can_access is a callable or nil; #load_hooks wraps it as a Hooks::Hook.
     StreamDefinition = Struct.new(:file, :config, :can_access, keyword_init: true) do
       def name = config["name"]
       def manifest = V1::StreamManifest.new(name: name, config_json: Wire.dump(config), file: file)
@@ -59,8 +57,8 @@ module Stephost
     # evaluating it); the message is the whole explanation.
     class Invalid < StandardError; end
 
-    # hooks: the Hooks the host may invoke (Hook), for the executor;
-    # Hello.hooks lists the project-level ones.
+    # hooks: the Hooks::Hook objects the host may invoke, for the runner;
+    # Hello.hooks lists the project-level ones (Hooks.hello_names).
     attr_reader :steps, :streams, :failures, :hooks
 
     def initialize(root)
@@ -79,13 +77,8 @@ module Stephost
     # a stream file is never taken for a step file.
     def discover_streams = find(STREAM_PATTERN)
 
-    # The stream auth file relative to the root, or nil. Only the first one
-    # found counts (root, then steps/, then src/), as in the Python and Node
-    # sidecars; the name matches neither step nor stream files.
-    def discover_auth
-      AUTH_DIRS.map { |dir| dir.empty? ? AUTH_FILE : "#{dir}/#{AUTH_FILE}" }
-               .find { |rel| File.file?(File.join(@root, rel)) }
-    end
+    # The stream auth file relative to the root, or nil.
+    def discover_auth = Hooks.discover_auth(@root)
 
     def load_all
       load_steps
@@ -149,11 +142,11 @@ module Stephost
 
     def load_hooks
       @streams.each do |s|
-        @hooks << Hook.can_access(stream: s.name, file: s.file, callable: s.can_access) if s.can_access
+        @hooks << Hooks::Hook.can_access(stream: s.name, file: s.file, callable: s.can_access) if s.can_access
       end
       rel = discover_auth
       auth = rel && load_file(rel, kind: "stream auth") { |mod| build_auth(mod) }
-      @hooks << Hook.authenticate(file: rel, callable: auth) if auth
+      @hooks << Hooks::Hook.authenticate(file: rel, callable: auth) if auth
     end
 
     # Evaluates the file in a fresh module and yields the module to build
@@ -170,7 +163,7 @@ module Stephost
       # ScriptError covers SyntaxError and LoadError from a bad `require`;
       # SystemExit a stray `exit` at the top of a file: neither may take
       # the other steps down.
-      @failures << Failure.new(file: rel, message: one_line(e), stack: Wire.stack(e))
+      @failures << Failure.new(file: rel, message: one_line(e), stack: Runner.stack(e))
       nil
     end
 
@@ -291,7 +284,7 @@ module Stephost
     # several (the offending source line and a caret), the stack keeps them.
     def one_line(exception)
       first = exception.message.to_s.lines.first.to_s.strip.gsub("#{@root}/", "")
-      "#{Wire.type_name(exception)}: #{first}"
+      "#{Runner.error_type(exception)}: #{first}"
     end
   end
 end

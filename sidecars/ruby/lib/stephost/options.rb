@@ -2,13 +2,14 @@
 
 require "optparse"
 require "socket"
+require_relative "log"
 
 module Stephost
   # The sidecar's settings, built once from CLI flags over STEPHOST_* env
   # over defaults (docs/protocol.md, "Launch"). Every sidecar language
   # accepts the same flags, so the host's supervisor can launch any of them
   # the same way.
-  Options = Struct.new(:connect, :secret, :sidecar_id, :capacity, :project, :log_format, :log_level,
+  Options = Struct.new(:connect, :secret, :sidecar_id, :capacity, :project, :version, :log_format, :log_level,
                        keyword_init: true)
 
   class Options
@@ -56,9 +57,10 @@ module Stephost
         sidecar_id: pick.(:sidecar_id, "STEPHOST_SIDECAR_ID") || "ruby-#{Socket.gethostname}-#{Process.pid}",
         capacity: check_capacity(pick.(:capacity, "STEPHOST_CAPACITY")),
         project: check_project(rest.first || env["STEPHOST_PROJECT"].then { |p| p.to_s.empty? ? "." : p }),
-        log_format: check_choice("STEPHOST_LOG_FORMAT", env["STEPHOST_LOG_FORMAT"] || "text", %w[text json]),
-        log_level: check_choice("STEPHOST_LOG_LEVEL", (env["STEPHOST_LOG_LEVEL"] || "info").downcase,
-                                %w[debug info warn error])
+        version: env["STEPHOST_VERSION"].to_s,
+        log_format: check_choice(env, "STEPHOST_LOG_FORMAT", Log::FORMATS, "text"),
+        # "warning" is how the host spells it, and children inherit the host's environment.
+        log_level: check_choice(env, "STEPHOST_LOG_LEVEL", Log::LEVELS.keys, "info", "warning" => "warn")
       )
     rescue OptionParser::ParseError => e
       raise Invalid, e.message
@@ -86,10 +88,15 @@ module Stephost
       raise Invalid, "--capacity / STEPHOST_CAPACITY: #{value.inspect} is not a positive integer"
     end
 
-    def self.check_choice(key, value, allowed)
+    # An env choice, case-insensitive; empty or unset is the default.
+    def self.check_choice(env, key, allowed, default, aliases = {})
+      raw = env[key].to_s
+      return default if raw.empty?
+
+      value = aliases.fetch(raw.downcase, raw.downcase)
       return value if allowed.include?(value)
 
-      raise Invalid, "#{key}: #{value.inspect} is not one of #{allowed.join(', ')}"
+      raise Invalid, "#{key}: #{raw.inspect} is not one of #{allowed.join(', ')}"
     end
   end
 end

@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
+require_relative "proto"
 require_relative "errors"
 require_relative "wire"
+require_relative "runner"
 
 module Stephost
   # One Connect stream's worth of state: the outbound queue the batching
@@ -96,7 +98,7 @@ module Stephost
       return unless waiter # the caller was cancelled meanwhile
 
       err = call_result.error
-      waiter.push(err ? HostError.new(err.message, type: err.type, retryable: err.retryable) : call_result.result_json)
+      waiter.push(err ? Runner.host_error(err) : call_result.result_json)
     end
 
     def attach(operation)

@@ -1,23 +1,18 @@
 # frozen_string_literal: true
 
-# The generated stubs require each other as "stephost/v1/...", so their
-# root goes on the load path, and so does lib/ so that a step file may
-# `require "stephost"` (for the error classes) like any installed library.
-[File.expand_path("gen", __dir__), File.expand_path("..", __dir__)].each do |dir|
-  $LOAD_PATH.unshift(dir) unless $LOAD_PATH.include?(dir)
-end
-require "stephost/v1/sidecar_services_pb"
-
+require_relative "proto"
 require_relative "../stephost"
 require_relative "options"
 require_relative "log"
 require_relative "loader"
-require_relative "executor"
+require_relative "runner"
+require_relative "hooks"
 require_relative "connection"
 
 module Stephost
-  # The composition root: options, then step files, then the worker pool,
-  # then the connection; signals and the exit code are decided here.
+  # The composition root: options, then step files (loader), then the worker
+  # pool (runner), then the connection; signals and the exit code are
+  # decided here.
   class Sidecar
     DRAIN_TIMEOUT = 10.0 # protocol.md: in-flight work gets at most 10 s on SIGTERM
     EXIT_REJECTED = 2
@@ -57,8 +52,8 @@ module Stephost
 
       return 0 unless control.empty? # stopped while loading: nothing started yet
 
-      executor = Executor.new(loader.steps, hooks: loader.hooks, capacity: @options.capacity, log: @log)
-      connection = Connection.new(address: @options.connect, hello: hello(loader), executor: executor,
+      runner = Runner.new(loader.steps, hooks: loader.hooks, capacity: @options.capacity, log: @log)
+      connection = Connection.new(address: @options.connect, hello: Connection.hello(@options, loader), runner: runner,
                                   log: @log, on_rejected: ->(why) { control << [:rejected, why] })
       thread = Thread.new do
         Thread.current.name = "stephost-connection"
@@ -78,36 +73,19 @@ module Stephost
                                                 at: detail.backtrace&.first)
         1
       else
-        shutdown(connection, executor, thread, detail)
+        shutdown(connection, runner, thread, detail)
       end
     end
 
     private
 
-    def shutdown(connection, executor, thread, signal)
-      @log.info("stopping", signal: signal, in_flight: executor.in_flight)
+    def shutdown(connection, runner, thread, signal)
+      @log.info("stopping", signal: signal, in_flight: runner.in_flight)
       connection.drain!
-      @log.warn("in-flight invocations did not finish in time; abandoning them") unless executor.wait_idle(DRAIN_TIMEOUT)
+      @log.warn("in-flight invocations did not finish in time; abandoning them") unless runner.wait_idle(DRAIN_TIMEOUT)
       connection.close(thread)
       @log.info("stopped")
       0
-    end
-
-    def hello(loader)
-      V1::Hello.new(
-        protocol_version: PROTOCOL_VERSION,
-        language: "ruby",
-        sidecar_id: @options.sidecar_id,
-        capacity: @options.capacity,
-        secret: @options.secret,
-        runtime: "ruby #{RUBY_VERSION} (grpc #{GRPC::VERSION})",
-        steps: loader.steps.map(&:manifest),
-        streams: loader.streams.map(&:manifest),
-        # Project-level hooks only; per-stream access checks are announced
-        # by "canAccess": true in each stream's manifest.
-        hooks: loader.hooks.select(&:project_level?).map(&:name),
-        load_errors: loader.failures.map(&:to_proto)
-      )
     end
   end
 end

@@ -2,17 +2,17 @@
 
 require_relative "test_helper"
 
-class WireTest < Minitest::Test
+class StepErrorTest < Minitest::Test
   def error_for
     yield
   rescue Exception => e # rubocop:disable Lint/RescueException
-    Stephost::Wire.step_error(e)
+    Stephost::Runner.step_error(e)
   end
 
   def test_plain_errors_are_retryable_with_their_class_name
     err = error_for { raise ArgumentError, "bad" }
     assert_equal ["ArgumentError", "bad", true, 0.0], [err.type, err.message, err.retryable, err.retry_after_seconds]
-    assert_match(/wire_test.rb:\d+:in .*: bad \(ArgumentError\)/, err.stack)
+    assert_match(/step_error_test.rb:\d+:in .*: bad \(ArgumentError\)/, err.stack)
     refute_match(%r{sidecars/ruby/lib}, err.stack)
   end
 
@@ -43,11 +43,5 @@ class WireTest < Minitest::Test
       end
     end
     assert_match(/outer \(RuntimeError\).*Caused by: .*inner \(KeyError\)/m, err.stack)
-  end
-
-  def test_parse_handles_unset_and_null
-    assert_nil Stephost::Wire.parse("")
-    assert_nil Stephost::Wire.parse("null")
-    assert_equal [1], Stephost::Wire.parse("[1]")
   end
 end

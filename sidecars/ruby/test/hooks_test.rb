@@ -4,8 +4,8 @@ require_relative "test_helper"
 
 # Project hooks for real-time stream auth: finding and loading stream_auth.rb,
 # wrapping stream files' can_access, and running both as Invocation.hook on
-# the executor's pool.
-class HookTest < Minitest::Test
+# the runner's pool.
+class HooksTest < Minitest::Test
   include StephostTest::Project
   Log = Stephost::Log.new(io: StringIO.new)
 
@@ -96,7 +96,7 @@ class HookTest < Minitest::Test
     end
   end
 
-  # --- executor -----------------------------------------------------------
+  # --- runner -------------------------------------------------------------
 
   def results(session, count, timeout: 5)
     deadline = Time.now + timeout
@@ -111,7 +111,7 @@ class HookTest < Minitest::Test
 
   def run_hooks(invocations, files: { "stream_auth.rb" => AUTH, **STREAMS })
     loader = load_project(files)
-    ex = Stephost::Executor.new(loader.steps, hooks: loader.hooks, capacity: 4, log: Log)
+    ex = Stephost::Runner.new(loader.steps, hooks: loader.hooks, capacity: 4, log: Log)
     session = StephostTest::FakeSession.new
     invocations.each_with_index do |(hook, step, payload), i|
       ex.submit(session, StephostTest.invocation(step: step, payload: payload, id: i.to_s, hook: hook))
@@ -172,8 +172,8 @@ class HookTest < Minitest::Test
 
   def test_hooks_share_the_pool_capacity_and_cancel
     gate = Queue.new
-    hooks = [Stephost::Hook.authenticate(file: "stream_auth.rb", callable: ->(_req) { gate.pop })]
-    ex = Stephost::Executor.new([], hooks: hooks, capacity: 1, log: Log)
+    hooks = [Stephost::Hooks::Hook.authenticate(file: "stream_auth.rb", callable: ->(_req) { gate.pop })]
+    ex = Stephost::Runner.new([], hooks: hooks, capacity: 1, log: Log)
     session = StephostTest::FakeSession.new
     auth = ->(id) { StephostTest.invocation(step: "", id: id, hook: "stream_authenticate", payload: {}) }
     ex.submit(session, auth.("a"))

@@ -3,14 +3,21 @@
 require_relative "errors"
 require_relative "wire"
 require_relative "context"
-require_relative "hook"
+require_relative "hooks"
 
 module Stephost
-  # Runs invocations on a fixed pool of `capacity` threads. The host never
-  # sends more than that at once, but if it does the extra jobs wait in the
-  # queue rather than crash anything. Threads suit step code: handlers
-  # block on I/O (HTTP clients, the host calls ctx makes), which releases
-  # the GVL, so `capacity` handlers really are in flight together.
+  # The runner layer: runs invocations (a step's handler with its middleware,
+  # see Step#run, or a project hook) on a fixed pool of `capacity` threads,
+  # and is the one place where errors cross the wire: whatever a handler
+  # raises becomes a StepError here (Runner.step_error), and a StepError the
+  # host answers a call with becomes the HostError the handler sees
+  # (Runner.host_error).
+  #
+  # The host never sends more than `capacity` at once, but if it does the
+  # extra jobs wait in the queue rather than crash anything. Threads suit
+  # step code: handlers block on I/O (HTTP clients, the host calls ctx
+  # makes), which releases the GVL, so `capacity` handlers really are in
+  # flight together.
   #
   # Cancel (from the host, or because the stream died) is delivered with
   # Thread#raise of Stephost::Cancelled, the mechanism Timeout uses. The
@@ -20,7 +27,54 @@ module Stephost
   #
   # Hook invocations (Invocation.hook set: stream auth and access checks)
   # share the pool, the capacity, cancel and the error handling with steps.
-  class Executor
+  class Runner
+    # Frames from the sidecar itself (lib/, bin/) are noise in a step
+    # author's stack trace.
+    SIDECAR_DIRS = %w[lib bin].map { |d| "#{File.expand_path("../../#{d}", __dir__)}/" }.freeze
+
+    # The error's class name without its namespace, like Python's
+    # `type(e).__name__` and JS's `e.name`, so the same failure reads the
+    # same in every language. Classes a step file defines live in that
+    # file's anonymous module, so their full name would be "#<Module:...>::X".
+    def self.error_type(exception)
+      klass = exception.class
+      klass = klass.superclass while klass.name.nil?
+      klass.name.split("::").last
+    end
+
+    # Anything raised -> the wire's StepError.
+    def self.step_error(exception)
+      V1::StepError.new(
+        type: error_type(exception),
+        message: exception.message.to_s,
+        stack: stack(exception),
+        retryable: !exception.is_a?(NonRetryableError),
+        retry_after_seconds: exception.is_a?(RetryableError) ? exception.retry_after.to_f : 0.0
+      )
+    end
+
+    # A StepError the host answered a HostCall with -> what the call raises.
+    def self.host_error(step_error)
+      HostError.new(step_error.message, type: step_error.type, retryable: step_error.retryable)
+    end
+
+    # Ruby's own uncaught-exception layout ("file:line:in `m': message
+    # (Class)" then "\tfrom ..." lines), without the sidecar's frames, and
+    # with the cause chain because wrapped errors hide the real reason.
+    def self.stack(exception, depth = 0)
+      frames = (exception.backtrace || []).reject { |f| f.start_with?(*SIDECAR_DIRS) }
+      # A SyntaxError's message already names file and line; its backtrace
+      # is only where the file was loaded from.
+      frames = [] if exception.is_a?(SyntaxError)
+      head = frames.first ? "#{frames.first}: " : ""
+      text = +"#{head}#{exception.message} (#{exception.class})"
+      frames.drop(1).each { |f| text << "\n\tfrom " << f }
+      if exception.cause && depth < 3
+        text << "\nCaused by: " << stack(exception.cause, depth + 1)
+      end
+      text
+    end
+
     Job = Struct.new(:session, :invocation)
 
     def initialize(steps, capacity:, log:, hooks: [])
@@ -143,19 +197,11 @@ module Stephost
     # Like an unknown step, a missing hook is NonRetryableError; the host
     # treats any hook error as a refusal.
     def hook(inv)
-      @hooks[Hook.key_for(inv)] || raise(NonRetryableError, missing_hook(inv))
-    end
-
-    def missing_hook(inv)
-      case inv.hook
-      when Hook::CAN_ACCESS then "no stream named #{inv.step.inspect} with can_access is loaded in this sidecar"
-      when Hook::AUTHENTICATE then "no stream_auth.rb with authenticate is loaded in this sidecar"
-      else "unknown hook #{inv.hook.inspect}"
-      end
+      @hooks[Hooks.key_for(inv)] || raise(NonRetryableError, Hooks.missing(inv))
     end
 
     def error_result(id, exception)
-      V1::InvocationResult.new(invocation_id: id, error: Wire.step_error(exception))
+      V1::InvocationResult.new(invocation_id: id, error: Runner.step_error(exception))
     end
 
     def finish(key)

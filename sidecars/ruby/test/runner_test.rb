@@ -2,7 +2,7 @@
 
 require_relative "test_helper"
 
-class ExecutorTest < Minitest::Test
+class RunnerTest < Minitest::Test
   Log = Stephost::Log.new(io: StringIO.new)
 
   def step(name, type: "event", &handler)
@@ -30,7 +30,7 @@ class ExecutorTest < Minitest::Test
       lock.synchronize { running -= 1 }
       nil
     end
-    ex = Stephost::Executor.new([slow], capacity: 4, log: Log)
+    ex = Stephost::Runner.new([slow], capacity: 4, log: Log)
     session = StephostTest::FakeSession.new
     started = Time.now
     10.times { |i| ex.submit(session, StephostTest.invocation(step: "slow", id: "i#{i}")) }
@@ -44,7 +44,7 @@ class ExecutorTest < Minitest::Test
   def test_errors_become_typed_results
     boom = step("boom") { |input, _c| raise Stephost::NonRetryableError, "bad #{input['id']}" }
     exits = step("exits") { |_i, _c| exit 1 }
-    ex = Stephost::Executor.new([boom, exits], capacity: 2, log: Log)
+    ex = Stephost::Runner.new([boom, exits], capacity: 2, log: Log)
     session = StephostTest::FakeSession.new
     ex.submit(session, StephostTest.invocation(step: "boom", payload: { id: 7 }, id: "a"))
     ex.submit(session, StephostTest.invocation(step: "exits", id: "b"))
@@ -65,7 +65,7 @@ class ExecutorTest < Minitest::Test
       ensured << true
     end
     quick = step("quick") { |_i, _c| "ok" }
-    ex = Stephost::Executor.new([sleeper, quick], capacity: 1, log: Log)
+    ex = Stephost::Runner.new([sleeper, quick], capacity: 1, log: Log)
     session = StephostTest::FakeSession.new
     ex.submit(session, StephostTest.invocation(step: "sleeper", id: "s"))
     sleep 0.05 until ex.in_flight == 1
@@ -80,7 +80,7 @@ class ExecutorTest < Minitest::Test
   def test_cancel_of_a_queued_invocation_drops_it
     gate = Queue.new
     blocker = step("blocker") { |_i, _c| gate.pop }
-    ex = Stephost::Executor.new([blocker], capacity: 1, log: Log)
+    ex = Stephost::Runner.new([blocker], capacity: 1, log: Log)
     session = StephostTest::FakeSession.new
     ex.submit(session, StephostTest.invocation(step: "blocker", id: "first"))
     ex.submit(session, StephostTest.invocation(step: "blocker", id: "queued"))
@@ -93,7 +93,7 @@ class ExecutorTest < Minitest::Test
 
   def test_abandon_cancels_only_that_sessions_work
     sleeper = step("sleeper") { |_i, _c| sleep 10 }
-    ex = Stephost::Executor.new([sleeper], capacity: 2, log: Log)
+    ex = Stephost::Runner.new([sleeper], capacity: 2, log: Log)
     dead = StephostTest::FakeSession.new
     live = StephostTest::FakeSession.new
     ex.submit(dead, StephostTest.invocation(step: "sleeper", id: "d"))
@@ -109,7 +109,7 @@ class ExecutorTest < Minitest::Test
   def test_the_same_id_from_two_sessions_are_two_invocations
     gate = Queue.new
     blocker = step("blocker") { |_i, _c| gate.pop }
-    ex = Stephost::Executor.new([blocker], capacity: 2, log: Log)
+    ex = Stephost::Runner.new([blocker], capacity: 2, log: Log)
     old = StephostTest::FakeSession.new
     new = StephostTest::FakeSession.new
     ex.submit(old, StephostTest.invocation(step: "blocker", id: "1"))
@@ -125,7 +125,7 @@ class ExecutorTest < Minitest::Test
 
   def test_many_cancels_never_leak_into_the_next_invocation
     fast = step("fast") { |_i, _c| "ok" }
-    ex = Stephost::Executor.new([fast], capacity: 2, log: Log)
+    ex = Stephost::Runner.new([fast], capacity: 2, log: Log)
     session = StephostTest::FakeSession.new
     200.times do |i|
       ex.submit(session, StephostTest.invocation(step: "fast", id: "f#{i}"))

@@ -1,10 +1,59 @@
 'use strict'
-// Runs invocations: at most `capacity` at once (extras wait in a local queue),
-// each through its step's handler (and middleware for api steps), answered
-// with exactly one InvocationResult on the stream the invocation came from.
+// The runner layer: executes invocations, at most `capacity` at once (extras wait
+// in a local queue), each through its step's handler (and middleware for api
+// steps) or a project hook, answered with exactly one InvocationResult on the
+// stream the invocation came from. It is also the one place where errors
+// cross the wire: whatever a handler throws becomes a StepError here, and a
+// StepError from the host becomes the Error a handler's host call rejects with.
 const { performance } = require('node:perf_hooks')
 const { createContext } = require('./context')
-const { toStepError } = require('./errors')
+const { hookKey, invocationHookKey } = require('./hooks')
+
+/**
+ * The class name of what was thrown. The constructor name is the truth for
+ * subclasses that never set `name`; `name` covers plain Errors carrying a
+ * remote type (errors raised by a HostCall keep the host's type there).
+ */
+function errorType(err) {
+  const ctor = err.constructor && err.constructor.name
+  if (ctor && ctor !== 'Error' && ctor !== 'Object') return ctor
+  return typeof err.name === 'string' && err.name ? err.name : 'Error'
+}
+
+/**
+ * Anything thrown -> StepError. Retry intent is read from properties, not
+ * classes, so an error class of the user's own (or one from another copy of
+ * errors.js) with `retryable = false` / `retryAfter` works the same.
+ */
+function toStepError(err) {
+  if (!(err instanceof Error) && (err === null || typeof err !== 'object' || typeof err.message !== 'string')) {
+    // `throw 'text'` or `throw 42`: no class, no stack.
+    return { type: 'Error', message: String(err), stack: '', retryable: true, retryAfterSeconds: 0 }
+  }
+  const retryAfter = Number(err.retryAfter)
+  return {
+    type: errorType(err),
+    message: String(err.message),
+    stack: typeof err.stack === 'string' ? err.stack : '',
+    retryable: err.retryable !== false,
+    retryAfterSeconds: retryAfter > 0 ? retryAfter : 0,
+  }
+}
+
+/** StepError from the host (a failed HostCall) -> an Error to reject with. */
+function fromStepError(stepError) {
+  const err = new Error(stepError.message || 'host call failed')
+  if (stepError.type) err.name = stepError.type
+  if (stepError.retryable === false) err.retryable = false
+  if (stepError.retryAfterSeconds > 0) err.retryAfter = stepError.retryAfterSeconds
+  return err
+}
+
+/** The error result for an invocation naming a step (or hook) this sidecar does not have. */
+function notFound(invocation) {
+  const what = invocation.hook ? `hook '${invocation.hook}'${invocation.step ? ` for '${invocation.step}'` : ''}` : `step named '${invocation.step}'`
+  return { type: 'StepNotFound', message: `no ${what} in this sidecar`, stack: '', retryable: true, retryAfterSeconds: 0 }
+}
 
 /** An api handler's return value -> {status, body, headers} with string header values. */
 function normaliseResponse(response) {
@@ -55,18 +104,12 @@ async function runInvocation(step, invocation, ctx) {
   }
 }
 
-/** The steps-map key of a hook invocation ("" for a step invocation). */
-function hookKey(invocation) {
-  if (!invocation.hook) return ''
-  return invocation.hook === 'stream_can_access' ? `hook:stream_can_access:${invocation.step}` : `hook:${invocation.hook}`
-}
-
-class Invoker {
-  /** `steps`: loaded steps (loader.js); `log`: the sidecar log. */
+class Runner {
+  /** `steps`: loaded steps (loader.js); `hooks`: project hooks (hooks.js); `log`: the sidecar log. */
   constructor({ steps, hooks = [], capacity, log }) {
     this.steps = new Map(steps.map((step) => [step.name, step]))
     // Project hooks (stream auth, stream access checks) run like steps, keyed apart from them.
-    for (const hook of hooks) this.steps.set(`hook:${hook.name}`, { type: 'hook', run: hook.run })
+    for (const hook of hooks) this.steps.set(hookKey(hook.name, hook.stream), { type: 'hook', run: hook.run })
     this.capacity = capacity
     this.log = log
     this.running = 0
@@ -83,11 +126,9 @@ class Invoker {
   }
 
   start(session, invocation) {
-    const step = this.steps.get(hookKey(invocation) || invocation.step)
+    const step = this.steps.get(invocationHookKey(invocation) || invocation.step)
     if (!step) {
-      session.send({ result: { invocationId: invocation.invocationId, error: {
-        type: 'StepNotFound', message: `no step named '${invocation.step}' in this sidecar`, stack: '',
-        retryable: true, retryAfterSeconds: 0 } } })
+      session.send({ result: { invocationId: invocation.invocationId, error: notFound(invocation) } })
       return
     }
     const slot = { session, invocation, released: false, started: this.log.debugEnabled ? performance.now() : 0 }
@@ -156,4 +197,4 @@ class Invoker {
   }
 }
 
-module.exports = { Invoker, runInvocation, normaliseResponse }
+module.exports = { Runner, runInvocation, normaliseResponse, toStepError, fromStepError, errorType }

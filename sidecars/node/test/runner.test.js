@@ -1,7 +1,7 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Invoker, runInvocation, normaliseResponse } = require('../src/invoker')
+const { Runner, runInvocation, normaliseResponse } = require('../src/runner')
 const { createContext } = require('../src/context')
 const { NonRetryableError } = require('../src/errors')
 const { FakeSession, quietLog, tick } = require('./helpers')
@@ -70,8 +70,8 @@ test('thrown errors (sync, async, in middleware, unserialisable results) become 
   assert.equal(big.error.type, 'TypeError')
 })
 
-function invoker(capacity, handler) {
-  return new Invoker({ steps: [{ name: 's', type: 'event', handler, middleware: [] }], capacity, log: quietLog })
+function runner(capacity, handler) {
+  return new Runner({ steps: [{ name: 's', type: 'event', handler, middleware: [] }], capacity, log: quietLog })
 }
 const inv = (id) => ({ invocationId: id, step: 's', traceId: 't', payloadJson: '{}' })
 
@@ -79,7 +79,7 @@ test('at most capacity run at once; the rest wait and run as slots free', async 
   let running = 0
   let peak = 0
   const gates = []
-  const inv5 = invoker(2, () => new Promise((resolve) => {
+  const inv5 = runner(2, () => new Promise((resolve) => {
     running++
     peak = Math.max(peak, running)
     gates.push(() => { running--; resolve() })
@@ -101,7 +101,7 @@ test('at most capacity run at once; the rest wait and run as slots free', async 
 
 test('cancel frees the slot and drops the late result; unknown steps answer with an error', async () => {
   let release
-  const i = invoker(1, () => new Promise((resolve) => { release = resolve }))
+  const i = runner(1, () => new Promise((resolve) => { release = resolve }))
   const session = new FakeSession()
   i.submit(session, inv('slow'))
   i.submit(session, inv('next'))
@@ -117,7 +117,7 @@ test('cancel frees the slot and drops the late result; unknown steps answer with
 
 test('abandon drops a dead stream\'s work; drain waits for running invocations, bounded', async () => {
   let release
-  const i = invoker(1, () => new Promise((resolve) => { release = resolve }))
+  const i = runner(1, () => new Promise((resolve) => { release = resolve }))
   const dead = new FakeSession()
   i.submit(dead, inv('a'))
   i.submit(dead, inv('b'))
@@ -138,7 +138,7 @@ test('abandon drops a dead stream\'s work; drain waits for running invocations, 
   await tick()
   assert.deepEqual(live.sent.map((m) => m.result.invocationId), ['c'])
 
-  const stuck = invoker(1, () => new Promise(() => {}))
+  const stuck = runner(1, () => new Promise(() => {}))
   stuck.submit(live, inv('forever'))
   assert.equal(await stuck.drain(20), false)
 })
