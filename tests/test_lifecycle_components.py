@@ -30,6 +30,7 @@ class Part:
         self.fail_stop = fail_stop
         self.stop_gate = stop_gate  # stop() waits for it: a slow or hung component
         self.stop_timeout = stop_timeout
+        self.stopping = asyncio.Event()
 
     async def start(self) -> None:
         if self.fail_start:
@@ -38,6 +39,7 @@ class Part:
 
     async def stop(self) -> None:
         self.journal.append(f"stopping {self.name}")
+        self.stopping.set()
         if self.stop_gate is not None:
             await self.stop_gate.wait()
         if self.fail_stop:
@@ -60,20 +62,30 @@ async def test_starts_in_order_and_stops_in_reverse() -> None:
     assert journal.count("stop nats") == 1
 
 
-async def test_a_failed_start_stops_what_did_start_and_raises() -> None:
+async def test_a_failed_start_stops_what_did_start_and_raises(caplog: pytest.LogCaptureFixture) -> None:
     journal: list[str] = []
     life = Lifecycle()
     await life.start(Part("nats", journal))
-    with pytest.raises(RuntimeError, match="http cannot start"):
+    with pytest.raises(RuntimeError, match="http cannot start"), caplog.at_level(logging.ERROR):
         await life.start(
             Part("port", journal),
-            Together(Part("consumers", journal), Part("http", journal, fail_start=True), Part("cron", journal)),
+            Together(
+                Part("consumers", journal), Part("http", journal, fail_start=True), Part("cron", journal)
+            ),
             Part("runtime", journal),
         )
     stops = [e for e in journal if e.startswith("stop")]
     # The failed one and those after it never started, so they are not stopped.
-    assert stops == ["stopping consumers", "stop consumers", "stopping port", "stop port", "stopping nats", "stop nats"]
+    assert stops == [
+        "stopping consumers",
+        "stop consumers",
+        "stopping port",
+        "stop port",
+        "stopping nats",
+        "stop nats",
+    ]
     assert "start cron" not in journal and "start runtime" not in journal
+    assert "http did not start; stopping what did" in caplog.text
     assert life.started == []
 
 
@@ -102,20 +114,14 @@ async def test_a_stop_that_raises_is_logged_and_the_rest_still_stop(caplog: pyte
 async def test_a_stage_starts_in_order_and_stops_together() -> None:
     journal: list[str] = []
     release = asyncio.Event()
+    http = Part("http", journal, stop_gate=release, stop_timeout=60)
+    consumers = Part("consumers", journal, stop_gate=release, stop_timeout=60)
     life = Lifecycle()
-    await life.start(
-        Part("sidecars", journal),
-        Together(Part("http", journal, stop_gate=release), Part("consumers", journal, stop_gate=release)),
-    )
+    await life.start(Part("sidecars", journal), Together(http, consumers))
     assert journal == ["start sidecars", "start http", "start consumers"]
     stopping = asyncio.create_task(life.stop())
-
-    def both_stopping() -> bool:
-        return "stopping http" in journal and "stopping consumers" in journal
-
-    async with asyncio.timeout(5):
-        while not both_stopping():  # each waits on the gate, so only a concurrent stop gets both going
-            await asyncio.sleep(0.01)
+    # Each waits on the gate, so only a concurrent stop gets both of them going.
+    await asyncio.wait_for(asyncio.gather(http.stopping.wait(), consumers.stopping.wait()), 5)
     assert "stopping sidecars" not in journal  # the stage before waits for the whole stage
     release.set()
     await asyncio.wait_for(stopping, 5)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Protocol
 
 log = logging.getLogger("stephost.lifecycle")
@@ -31,14 +30,11 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-@dataclass(frozen=True)
 class Together:
     """Components that start in the order given and stop concurrently."""
 
-    members: tuple[Component, ...]
-
     def __init__(self, *members: Component) -> None:
-        object.__setattr__(self, "members", members)
+        self.members = members
 
 
 class Lifecycle:
@@ -57,17 +53,17 @@ class Lifecycle:
 
     async def start(self, *items: Component | Together) -> None:
         """Start each item in turn. If one fails, stop everything this runner started, then raise."""
-        try:
-            for item in items:
-                stage: list[Component] = []
-                self._started.append(stage)
-                for component in item.members if isinstance(item, Together) else (item,):
+        for item in items:
+            stage: list[Component] = []
+            self._started.append(stage)
+            for component in item.members if isinstance(item, Together) else (item,):
+                try:
                     await component.start()
-                    stage.append(component)
-        except BaseException:
-            log.error("start-up failed; stopping what did start")
-            await self.stop()
-            raise
+                except BaseException:
+                    log.error("%s did not start; stopping what did", component.name)
+                    await self.stop()
+                    raise
+                stage.append(component)
 
     async def stop(self) -> None:
         """Stop the started components, last stage first. A failing or slow one is logged and skipped."""
