@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -151,3 +153,18 @@ def test_json_log_lines_carry_step_and_trace(start_host: Any) -> None:
     line = eventually(handler_line, what="the handler's log record")
     assert line["step"] == "do-work" and line["level"] == "info" and line["id"] == job
     assert line["language"] == "python"
+
+
+def test_a_failed_start_stops_what_did_start(start_host: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # The sidecar is up by the time HTTP binds: the runner must stop it again.
+        host = start_host(PROJECTS / "clash", wait=False, args=["--port", str(port)])
+        assert host.proc.wait(60) == 2
+    log = host.log()
+    assert f"cannot listen for HTTP on 127.0.0.1:{port}" in log
+    assert "http did not start; stopping what did" in log
+    assert re.search(r"python sidecar python-\w+ disconnected", log)
+    assert "stephost ready" not in log

@@ -107,11 +107,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
-    try:
-        await host.start()
-    except BaseException:
-        await host.stop()
-        raise
+    await host.start()  # a failed start stops what did start before it raises
     await stop.wait()
     await host.stop()
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -29,3 +31,25 @@ async def watch_and_reload(project: Path, processes: dict[str, SidecarProcess]) 
                     proc.lang.name,
                 )
                 await proc.reload()
+
+
+class Reloader:
+    """``watch_and_reload`` as a component: watches while the host runs (when there are sidecars)."""
+
+    name = "reload"
+    stop_timeout = 5.0
+
+    def __init__(self, project: Path, processes: dict[str, SidecarProcess]) -> None:
+        self.project = project
+        self.processes = processes  # filled by the sidecars component, which starts first
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.processes:
+            self._task = asyncio.create_task(watch_and_reload(self.project, self.processes))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

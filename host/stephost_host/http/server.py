@@ -1,0 +1,78 @@
+"""The HTTP server component: binds its socket, serves an ASGI app on uvicorn, and drains
+in-flight requests on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from stephost_host.config import ConfigError
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, minus its signal handling, plus an event for "listening"."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the Host owns signals and decides the shutdown order
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
+class HttpServer:
+    name = "http"
+
+    def __init__(self, app: Any, host: str, port: int, *, drain_seconds: float) -> None:
+        self.host = host
+        self.port = port  # the bound port once started (the one asked for may be 0)
+        self.stop_timeout = drain_seconds + 5.0
+        self.server = _Uvicorn(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=int(drain_seconds) or 1,
+            )
+        )
+        self._serving: asyncio.Task[None] | None = None
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(f"cannot listen for HTTP on {self.host}:{self.port}: {exc.strerror}") from None
+        return sock
+
+    async def start(self) -> None:
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        serving = asyncio.create_task(self.server.serve(sockets=[sock]))
+        listening = asyncio.create_task(self.server.listening.wait())
+        await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+        if serving.done():  # it ended before listening: say why
+            sock.close()
+            serving.result()
+            raise RuntimeError("the HTTP server stopped during start-up")
+        self._serving = serving
+
+    async def stop(self) -> None:
+        """Stop accepting, then let in-flight requests finish (up to the drain period)."""
+        self.server.should_exit = True
+        if self._serving:
+            await self._serving

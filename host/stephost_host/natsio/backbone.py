@@ -1,0 +1,55 @@
+"""The host's NATS, as one component: an embedded nats-server unless a URL is given, the
+client connection, and every stream and bucket stephost needs."""
+
+from __future__ import annotations
+
+import contextlib
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from stephost_host.natsio import jetstream
+from stephost_host.natsio.embedded import EmbeddedNats
+
+
+class NatsBackbone:
+    name = "nats"
+    stop_timeout = 15.0  # the embedded server gets 10s for SIGTERM before SIGKILL
+
+    # Set by start(); every other part of the host is built on them.
+    nc: NATS
+    js: JetStreamContext
+    buckets: jetstream.Buckets
+
+    def __init__(
+        self, url: str, store_dir: Path, *, sync_always: bool, event_max_age_days: float, replicas: int
+    ) -> None:
+        self.url = url
+        self.embedded = None if url else EmbeddedNats(store_dir, sync_always=sync_always)
+        self.event_max_age_days = event_max_age_days
+        self.replicas = replicas
+        self._undo = AsyncExitStack()
+
+    async def start(self) -> None:
+        async with AsyncExitStack() as undo:  # unwinds a half-done start on failure
+            if self.embedded:
+                self.url = await self.embedded.start()
+                undo.push_async_callback(self.embedded.stop)
+            nc = await jetstream.connect(self.url)
+            undo.push_async_callback(_close, nc)
+            self.js = nc.jetstream(timeout=10)
+            self.buckets = await jetstream.ensure_all(
+                self.js, event_max_age_days=self.event_max_age_days, replicas=self.replicas
+            )
+            self.nc = nc
+            self._undo = undo.pop_all()
+
+    async def stop(self) -> None:
+        await self._undo.aclose()  # the connection, then the embedded server
+
+
+async def _close(nc: NATS) -> None:
+    with contextlib.suppress(Exception):
+        await nc.close()

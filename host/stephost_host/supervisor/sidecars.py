@@ -1,0 +1,61 @@
+"""The dev-mode sidecars as one component: one child process per language found in the
+project, started together and each waited for until it says hello."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection
+from pathlib import Path
+
+from stephost_host.link.server import SidecarService
+from stephost_host.supervisor import languages
+from stephost_host.supervisor.process import STOP_GRACE, SidecarProcess
+
+log = logging.getLogger("stephost")
+
+
+class Sidecars:
+    name = "sidecars"
+    stop_timeout = STOP_GRACE + 3.0
+
+    def __init__(
+        self,
+        project: Path,
+        only: Collection[str],
+        dial: Callable[[], str],
+        secret: str,
+        service: SidecarService,
+    ) -> None:
+        self.project = project
+        self.only = only  # language names to run; empty: every language found
+        self.dial = dial  # host:port the children dial, known once the sidecar port is bound
+        self.secret = secret
+        self.service = service
+        self.processes: dict[str, SidecarProcess] = {}
+
+    async def start(self) -> None:
+        found = languages.detect(self.project)
+        if self.only:
+            found = [lang for lang in found if lang.name in self.only]
+        if not found:
+            log.warning("no step files found under %s/steps or %s/src", self.project, self.project)
+        for lang in found:
+            problem = languages.missing_runtime(lang)
+            if problem:
+                log.error(problem)
+                continue
+            self.processes[lang.name] = SidecarProcess(
+                lang, self.project, self.dial(), self.secret, self.service
+            )
+        try:
+            results = await asyncio.gather(*(p.start() for p in self.processes.values()))
+        except BaseException:
+            await self.stop()  # a failed start leaves no child behind
+            raise
+        for proc, ok in zip(self.processes.values(), results, strict=True):
+            if not ok:
+                log.error("the %s sidecar is not ready; its steps answer 503 until it is", proc.lang.name)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(p.stop() for p in self.processes.values()))
