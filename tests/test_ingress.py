@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -438,6 +439,35 @@ def test_async_client_follows_one_item(env: Env) -> None:
     seen = asyncio.run(asyncio.wait_for(follow(), 30))
     assert [c.type for c in seen] == ["create", "update", "event", "delete"]
     assert {c.id for c in seen} == {"wanted"}
+
+
+def test_cancel_ends_an_iteration_waiting_elsewhere(env: Env) -> None:
+    """A subscription cancelled from another thread (blocking) or task (asyncio) ends its
+    iteration quietly; a closed blocking client refuses further calls."""
+    with Client(env.address, token=TOKEN) as client:
+        sub = client.subscribe_stream("ingress-live", uid())
+        seen: list[Any] = []
+        reader = threading.Thread(target=lambda: seen.extend([*sub, "end"]))
+        reader.start()
+        sub.cancel()
+        reader.join(10)
+        assert seen == ["end"]
+    with pytest.raises(RuntimeError):
+        client.emit("ingress.live", 1)
+
+    async def follow() -> list[Any]:
+        async with AsyncClient(env.address, token=TOKEN) as aclient:
+            asub = await aclient.subscribe_stream("ingress-live", uid())
+            reading = asyncio.create_task(asyncio.wait_for(_collect(asub), 10))
+            await asyncio.sleep(0)
+            asub.cancel()
+            return await reading
+
+    assert asyncio.run(follow()) == []
+
+
+async def _collect(sub: Any) -> list[Any]:
+    return [change async for change in sub]
 
 
 def test_stream_reads(env: Env) -> None:

@@ -9,10 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from stephost_host.supervisor import runtimes
 from stephost_wire.project import project_files
-
-# The checkout this host runs from; the Node and Ruby sidecars live beside it.
-REPO = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -21,37 +19,44 @@ class Language:
     step_files: re.Pattern[str]  # step and stream definition files
     watched: re.Pattern[str]  # files whose change means "reload this sidecar"
     program: tuple[str, ...]  # how to run the sidecar; `--connect ... DIR` is appended
+    own_copy: bool = False  # runs the host's copy of the sidecar (see runtimes.py), not an override
 
     def command(self) -> list[str]:
         return list(self.program)
 
 
-def _env_program(var: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    override = os.environ.get(var)
-    return tuple(override.split()) if override else default
+def _program(language: str, interpreter: str) -> tuple[tuple[str, ...], bool]:
+    """STEPHOST_<LANGUAGE>_SIDECAR (a whole command) or the host's own copy of the sidecar."""
+    override = os.environ.get(f"STEPHOST_{language.upper()}_SIDECAR")
+    if override:
+        return tuple(override.split()), False
+    return (interpreter, str(runtimes.entry(language))), True
 
 
 def languages() -> dict[str, Language]:
+    node, node_own = _program("node", "node")
+    ruby, ruby_own = _program("ruby", "ruby")
+    python = os.environ.get("STEPHOST_PYTHON_SIDECAR")
     return {
         "python": Language(
             "python",
             re.compile(r".+(_step|\.step|_stream|\.stream)\.py$"),
             re.compile(r".+\.py$"),
-            _env_program("STEPHOST_PYTHON_SIDECAR", (sys.executable, "-m", "stephost_sidecar")),
+            tuple(python.split()) if python else (sys.executable, "-m", "stephost_sidecar"),
         ),
         "node": Language(
             "node",
             re.compile(r".+\.(step|stream)\.(ts|js|mjs|cjs|mts|cts)$"),
             re.compile(r".+\.(ts|js|mjs|cjs|mts|cts|json)$"),
-            _env_program("STEPHOST_NODE_SIDECAR", ("node", str(REPO / "sidecars/node/src/main.js"))),
+            node,
+            node_own,
         ),
         "ruby": Language(
             "ruby",
             re.compile(r".+(_step|\.step|_stream|\.stream)\.rb$"),
             re.compile(r".+\.rb$"),
-            _env_program(
-                "STEPHOST_RUBY_SIDECAR", ("ruby", str(REPO / "sidecars/ruby/bin/stephost-sidecar-ruby"))
-            ),
+            ruby,
+            ruby_own,
         ),
     }
 
@@ -63,8 +68,8 @@ def detect(project: Path) -> list[Language]:
 
 
 def missing_runtime(lang: Language) -> str | None:
-    """A message when the language's interpreter is not installed."""
+    """A message saying what to install when the language's sidecar cannot start here."""
     exe = lang.program[0]
-    if os.path.isabs(exe) or shutil.which(exe):
-        return None
-    return f"{lang.name} steps found but `{exe}` is not installed; see README (setup)"
+    if not (os.path.isabs(exe) or shutil.which(exe)):
+        return f"{lang.name} steps found but `{exe}` is not installed; see README (setup)"
+    return runtimes.problem(lang.name) if lang.own_copy else None

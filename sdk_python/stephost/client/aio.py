@@ -1,0 +1,169 @@
+"""The ingress client, written once for asyncio; ``Client`` runs this same code for blocking use."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from stephost.client import wire
+from stephost.client.values import Event, IngressError, Receipt, StepInfo, StreamChange
+from stephost_wire.codec import dumps, loads
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
+
+DEFAULT_TARGET = "127.0.0.1:7070"
+BATCH_SIZE = 500  # events per EmitBatch message
+
+
+class AsyncSubscription:
+    """Changes of one stream group (or item) from an ``AsyncClient``; ``async for`` them,
+    then ``cancel()`` or leave the ``async with`` block."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._cancelled = False
+
+    async def __aiter__(self) -> AsyncIterator[StreamChange]:
+        try:
+            async for change in self._call:
+                yield wire.change(change)
+        except asyncio.CancelledError:
+            self._call.cancel()
+            task = asyncio.current_task()
+            if self._cancelled and not (task and task.cancelling()):
+                return  # cancel() ended the call: the iteration is over, nothing failed
+            raise
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise wire.error(exc) from None
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._call.cancel()
+
+    async def __aenter__(self) -> AsyncSubscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+class AsyncClient:
+    """The asyncio client; create and use it inside one event loop."""
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        token: str | None = None,
+        tls: bool = False,
+        root_certificates: bytes | str | Path | None = None,
+        tls_server_name: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> None:
+        self._timeout = timeout
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._channel = wire.channel(target, tls, root_certificates, tls_server_name)
+        self._stub = pb_grpc.IngressStub(self._channel)
+
+    async def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, metadata=self._metadata, timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise wire.error(exc) from None
+
+    async def emit(
+        self,
+        topic: str,
+        data: Any = None,
+        *,
+        message_group_id: str | None = None,
+        idempotency_key: str | None = None,
+        trace_id: str | None = None,
+    ) -> Receipt:
+        """Store one event durably; returns once JetStream has it."""
+        req = wire.emit_request(topic, data, message_group_id, idempotency_key, trace_id)
+        return wire.receipt(await self._call(self._stub.Emit, req))
+
+    async def emit_batch(
+        self, events: Iterable[Event | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE
+    ) -> list[Receipt]:
+        """Many events over one stream, ``batch_size`` per message; receipts in order."""
+        out: list[Receipt] = []
+        call = self._stub.EmitBatch(metadata=self._metadata)
+
+        async def write() -> None:
+            for batch in wire.batches(events, batch_size):
+                await call.write(batch)
+            await call.done_writing()
+
+        writer = asyncio.create_task(write())
+        try:
+            async for resp in call:
+                out.extend(wire.receipt(r) for r in resp.receipts)
+            await writer
+        except grpc.RpcError as exc:
+            raise wire.error(exc) from None
+        finally:
+            if not writer.done():
+                writer.cancel()
+                call.cancel()
+        return out
+
+    async def get_state(self, group: str, key: str) -> Any:
+        resp = await self._call(self._stub.GetState, pb.GetStateRequest(group=group, key=key))
+        return loads(resp.value_json)
+
+    async def set_state(self, group: str, key: str, value: Any) -> Any:
+        req = pb.SetStateRequest(group=group, key=key, value_json=dumps(value))
+        return loads((await self._call(self._stub.SetState, req)).value_json)
+
+    async def delete_state(self, group: str, key: str) -> Any:
+        """Returns the value that was deleted, or None."""
+        req = pb.DeleteStateRequest(group=group, key=key)
+        return loads((await self._call(self._stub.DeleteState, req)).value_json)
+
+    async def get_group(self, group: str) -> list[Any]:
+        resp = await self._call(self._stub.GetGroup, pb.GetGroupRequest(group=group))
+        return [loads(v) for v in resp.values_json]
+
+    async def get_stream_item(self, stream: str, group_id: str, id: str) -> Any:
+        req = pb.GetStreamItemRequest(stream=stream, group_id=group_id, id=id)
+        return loads((await self._call(self._stub.GetStreamItem, req)).item_json)
+
+    async def get_stream_group(self, stream: str, group_id: str) -> list[Any]:
+        req = pb.GetStreamGroupRequest(stream=stream, group_id=group_id)
+        return [loads(i) for i in (await self._call(self._stub.GetStreamGroup, req)).items_json]
+
+    async def subscribe_stream(self, stream: str, group_id: str, id: str | None = None) -> AsyncSubscription:
+        """Follow a stream group (or one item); returns once the host is subscribed."""
+        req = pb.SubscribeStreamRequest(stream=stream, group_id=group_id, id=id or "")
+        call = self._stub.SubscribeStream(req, metadata=self._metadata)
+        try:
+            metadata = await call.initial_metadata()
+            if not any(k == wire.SUBSCRIBED for k, _ in metadata or ()):
+                code = await call.code()
+                raise IngressError(code.name, await call.details() or "the subscription ended early")
+        except grpc.RpcError as exc:
+            raise wire.error(exc) from None
+        return AsyncSubscription(call)
+
+    async def list_steps(self) -> list[StepInfo]:
+        resp = await self._call(self._stub.ListSteps, pb.ListStepsRequest())
+        return [wire.step_info(s) for s in resp.steps]
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
