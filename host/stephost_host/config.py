@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 PROJECT_FILE = "stephost.toml"
+# The sidecar languages (supervisor/languages.py has how to start each).
+LANGUAGES = ("python", "node", "ruby")
 
 
 class ConfigError(ValueError):
@@ -57,6 +59,20 @@ class Settings(BaseModel):
     ingress_tls_key: Path | None = None  # PEM private key
     # The largest data_json/value_json accepted; capped below the NATS server's max_payload.
     ingress_max_payload_bytes: int = Field(1_000_000, ge=1, le=64 * 1024 * 1024)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, v: Any) -> Any:
+        """A comma-separated string (environment) or a list (stephost.toml) of known languages."""
+        names = [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+        if not isinstance(names, list | tuple):
+            return names  # pydantic reports the type
+        unknown = [x for x in names if x not in LANGUAGES]
+        if unknown:
+            raise ValueError(
+                f"unknown language {unknown[0]!r}; expected comma-separated: {','.join(LANGUAGES)}"
+            )
+        return tuple(names)
 
     @field_validator("host", "sidecar_host", "ingress_host")
     @classmethod
@@ -100,8 +116,6 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
             if raw.lower() not in _BOOL:
                 raise ConfigError(f"STEPHOST_{name.upper()}={raw!r}: expected true or false")
             out[name] = _BOOL[raw.lower()]
-        elif name == "languages":
-            out[name] = tuple(x.strip() for x in raw.split(",") if x.strip())
         else:
             out[name] = raw
     return out

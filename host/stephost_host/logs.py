@@ -1,15 +1,20 @@
 """Host logging: readable lines in a terminal, JSON lines with ``--log-format json``.
 
 Records carry optional ``step``, ``trace_id``, ``language`` and ``fields`` (a dict)
-passed through ``extra=``; both formats show them.
+passed through ``extra=``; both formats show them. ``fields`` come from step code, so
+they never stand in for what the host vouches for: in JSON a field named like a key the
+host writes (``time``, ``level``, ``msg``, ``step``, ...) goes under a nested ``fields``
+object, and in text fields follow the message, never inside the ``[step] [trace]`` brackets.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 LEVELS = {
@@ -20,14 +25,30 @@ LEVELS = {
     "error": logging.ERROR,
 }
 _CONTEXT = ("step", "trace_id", "language")
+# The keys of a JSON line that only the host writes.
+RESERVED = frozenset({"time", "level", "logger", "msg", "exc", "stack", "fields", *_CONTEXT})
+_PLAIN_KEY = re.compile(r"[\w.-]+")
 
 
 def _context(record: logging.LogRecord) -> dict[str, Any]:
-    out = {k: getattr(record, k) for k in _CONTEXT if getattr(record, k, None)}
+    return {k: getattr(record, k) for k in _CONTEXT if getattr(record, k, None)}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
     fields = getattr(record, "fields", None)
-    if isinstance(fields, dict):
-        out.update(fields)
-    return out
+    return fields if isinstance(fields, dict) else {}
+
+
+def rfc3339(created: float) -> str:
+    """UTC with milliseconds, e.g. 2026-11-30T03:20:12.123Z."""
+    stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def _key(name: Any) -> str:
+    """A field name as text shows it: quoted unless plain, so it cannot break the line."""
+    name = str(name)
+    return name if _PLAIN_KEY.fullmatch(name) else json.dumps(name)
 
 
 class TextFormatter(logging.Formatter):
@@ -51,10 +72,11 @@ class TextFormatter(logging.Formatter):
         else:
             level = f"{level:<5}"
         ctx = _context(record)
-        where = " ".join(f"[{ctx.pop(k)}]" for k in ("step", "trace_id") if k in ctx)
-        ctx.pop("language", None)
-        extras = " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in ctx.items())
-        line = " ".join(p for p in (stamp, level, where, record.getMessage(), extras) if p)
+        where = " ".join(f"[{ctx[k]}]" for k in ("step", "trace_id") if k in ctx)
+        # A line break in a message continues it indented: it cannot pass for a record of its own.
+        message = "\n  ".join(record.getMessage().splitlines())
+        extras = " ".join(f"{_key(k)}={json.dumps(v, default=str)}" for k, v in _fields(record).items())
+        line = " ".join(p for p in (stamp, level, where, message, extras) if p)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         if getattr(record, "stack", None):
@@ -65,12 +87,20 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "time": round(record.created, 3),
+            "time": rfc3339(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **_context(record),
         }
-        doc.update(_context(record))
+        shadowed = {}
+        for key, value in _fields(record).items():
+            if key in RESERVED:
+                shadowed[key] = value
+            else:
+                doc[key] = value
+        if shadowed:
+            doc["fields"] = shadowed
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         if getattr(record, "stack", None):

@@ -7,7 +7,6 @@ own endpoints under ``/__stephost`` and answers unknown routes.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -47,16 +46,77 @@ def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     return out
 
 
-async def send_json(
-    send: Send, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
-) -> None:
-    payload = raw if raw is not None else codec.dumps(body).encode()
+# A header name is an RFC 9110 token; a value holds no control character but tab. uvicorn
+# would refuse anything else halfway through sending, leaving a bare text 500.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+# An encoded response: the http.response.start message and the body bytes.
+Reply = tuple[dict[str, Any], bytes]
+
+
+class BadReply(ValueError):
+    """A handler's response that cannot be sent as HTTP; the message says which part and why."""
+
+
+def encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    out = []
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise BadReply(f"response header name {name!r} is not a valid HTTP header name")
+        if _HEADER_VALUE_BAD.search(value):
+            raise BadReply(f"response header {name!r} has a control character (CR, LF, ...) in its value")
+        try:
+            out.append((name.encode("latin-1"), value.encode("latin-1")))
+        except UnicodeEncodeError:
+            raise BadReply(
+                f"response header {name!r} has characters outside Latin-1 in its value "
+                "(percent-encode it, e.g. as RFC 8187 does)"
+            ) from None
+    return out
+
+
+def encode_reply(
+    status: int, body: Any, headers: dict[str, str] | None = None, raw: str | bytes | None = None
+) -> Reply:
+    """Encode a whole response before any of it is sent, so a bad part can still become a 500.
+
+    JSON bodies are strict (no NaN/Infinity); ``raw`` is sent as is (a str as UTF-8).
+    """
+    if not 200 <= status <= 599:
+        raise BadReply(f"status {status} is not a final HTTP status (200-599)")
+    try:
+        if raw is None:
+            payload = codec.dumps_strict(body).encode()
+        else:
+            payload = raw.encode() if isinstance(raw, str) else raw
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity, lone surrogates, absurd nesting
+        raise BadReply(f"the response body cannot be encoded: {exc}") from None
     extra = {k.lower(): str(v) for k, v in (headers or {}).items() if k.lower() != "content-length"}
     extra.setdefault("content-type", "application/json")
-    hdrs = [(b"content-length", str(len(payload)).encode())]
-    hdrs += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
-    await send({"type": "http.response.start", "status": status, "headers": hdrs})
+    hdrs = [(b"content-length", str(len(payload)).encode()), *encode_headers(extra)]
+    return {"type": "http.response.start", "status": status, "headers": hdrs}, payload
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    start, payload = reply
+    await send(start)
     await send({"type": "http.response.body", "body": payload})
+
+
+async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    await send_reply(send, encode_reply(status, body, headers))
+
+
+def without_body(send: Send) -> Send:
+    """HEAD: the headers a GET gets (its content-length too), and no body (RFC 9110 9.3.2)."""
+
+    async def send_head(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head
 
 
 class BodyTooLarge(ValueError):
@@ -75,6 +135,18 @@ async def read_body(receive: Receive) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def parse_body(raw: bytes) -> Any:
+    """The request body as JSON (empty: None); ValueError with the message a client gets."""
+    if not raw.strip():
+        return None
+    try:
+        return codec.loads_checked(raw)
+    except codec.JsonRefused as exc:  # parses in Python, but no other language would read it
+        raise ValueError(f"request body refused: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"request body is not valid JSON: {exc}") from None
 
 
 class StepHttp:
@@ -99,10 +171,16 @@ class StepHttp:
             await self.fallback(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        if method == "HEAD":
+            send = without_body(send)
         found = self.routes.match(method, path)
+        if found is None and method == "HEAD":
+            found = self.routes.match("GET", path)  # every GET route answers HEAD too
         if found is None:
             trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
+            if "GET" in allowed:
+                allowed.add("HEAD")
             if allowed:
                 await send_json(
                     send,
@@ -127,25 +205,42 @@ class StepHttp:
         trace_id = (
             incoming if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming) else uuid.uuid4().hex
         )
-        trace_hdr = {TRACE_HEADER: trace_id}
-        extra = {"step": step, "trace_id": trace_id}
+        status = 500  # what the log line reports if not even an error reply could be made
         try:
-            raw = await read_body(receive)
+            reply = await self._reply(scope, receive, step, params, headers, trace_id)
+            status = reply[0]["status"]
+            await send_reply(send, reply)
+        finally:
+            log.info(
+                "%s %s -> %d in %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                extra={"step": step, "trace_id": trace_id},
+            )
+
+    async def _reply(
+        self,
+        scope: Scope,
+        receive: Receive,
+        step: str,
+        params: dict[str, str],
+        headers: dict[str, str | list[str]],
+        trace_id: str,
+    ) -> Reply:
+        """Every outcome of one request as a fully encoded response (sent by the caller)."""
+        trace_hdr = {TRACE_HEADER: trace_id}
+
+        def error(status: int, exc: Exception) -> Reply:
+            return encode_reply(status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
+
+        try:
+            body = parse_body(await read_body(receive))
         except BodyTooLarge as exc:
-            await send_json(send, 413, {"error": str(exc), "traceId": trace_id}, trace_hdr)
-            return
-        body: Any = None
-        if raw.strip():
-            try:
-                body = json.loads(raw)
-            except ValueError as exc:
-                await send_json(
-                    send,
-                    400,
-                    {"error": f"request body is not valid JSON: {exc}", "traceId": trace_id},
-                    trace_hdr,
-                )
-                return
+            return error(413, exc)
+        except ValueError as exc:
+            return error(400, exc)
         query = multi_dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
@@ -157,54 +252,57 @@ class StepHttp:
             "pathParams": params,
             "queryParams": query,
         }
-        status = 500
         try:
             result = await self.invoker.invoke(step, codec.dumps(request), trace_id)
-            status = int(result["status"])
-            out_headers = {**result.get("headers", {}), **trace_hdr}
-            await self._respond(send, status, result.get("body"), out_headers, scope["method"])
+            return self._encode_result(result, trace_hdr)
         except StepUnavailable as exc:
-            status = 503
-            await send_json(send, status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
+            return error(503, exc)
         except InvocationTimeout as exc:
-            status = 504
-            await send_json(send, status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
+            return error(504, exc)
         except SidecarLost as exc:
-            status = 502
-            await send_json(send, status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
+            return error(502, exc)
         except StepFailed as exc:
-            error_id = uuid.uuid4().hex[:12]
-            log.error(
-                "handler raised %s: %s (error id %s)",
-                exc.type,
-                exc.message,
-                error_id,
-                extra={**extra, "stack": exc.stack},
+            return self._internal(
+                step, trace_id, f"handler raised {exc.type}: {exc.message}", stack=exc.stack
             )
-            await send_json(
-                send,
-                500,
-                {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id},
-                trace_hdr,
-            )
-        finally:
-            log.info(
-                "%s %s -> %d in %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                extra=extra,
+        except BadReply as exc:
+            return self._internal(step, trace_id, f"handler's response cannot be sent: {exc}")
+        except Exception as exc:  # the client still gets JSON with the trace id; the log gets the rest
+            return self._internal(
+                step, trace_id, f"request failed: {type(exc).__name__}: {exc}", exc_info=exc
             )
 
     @staticmethod
-    async def _respond(send: Send, status: int, body: Any, headers: dict[str, str], method: str) -> None:
-        if status in NO_BODY or method == "HEAD":
-            await send_json(send, status, None, headers, raw=b"")
-            return
-        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    def _internal(
+        step: str, trace_id: str, problem: str, stack: str = "", exc_info: Exception | None = None
+    ) -> Reply:
+        """A 500 that tells the client only its error id, and the log everything."""
+        error_id = uuid.uuid4().hex[:12]
+        log.error(
+            "%s (error id %s)",
+            problem,
+            error_id,
+            exc_info=exc_info,
+            extra={"step": step, "trace_id": trace_id, "stack": stack},
+        )
+        return encode_reply(
+            500,
+            {"error": "Internal Server Error", "errorId": error_id, "traceId": trace_id},
+            {TRACE_HEADER: trace_id},
+        )
+
+    @staticmethod
+    def _encode_result(result: dict[str, Any], trace_hdr: dict[str, str]) -> Reply:
+        try:
+            status = int(result["status"])
+            headers = {**(result.get("headers") or {}), **trace_hdr}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadReply(f"status/headers missing or malformed ({type(exc).__name__}: {exc})") from None
+        body = result.get("body")
+        if status in NO_BODY:
+            return encode_reply(status, None, headers, raw=b"")
+        ctype = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
         if ctype and "json" not in ctype and isinstance(body, str):
             # A handler that set e.g. text/html and returned a string means the text itself.
-            await send_json(send, status, None, headers, raw=body.encode())
-        else:
-            await send_json(send, status, body, headers)
+            return encode_reply(status, None, headers, raw=body)
+        return encode_reply(status, body, headers)

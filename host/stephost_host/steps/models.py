@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -139,7 +139,11 @@ class CronStep(BaseStep):
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        cron_iter(v)  # raises ValueError with the reason
+        schedule = cron_iter(v)  # raises ValueError with the reason
+        try:
+            schedule.get_next(float)
+        except CroniterBadDateError:  # e.g. February 30: valid field by field, yet no date matches
+            raise ValueError("never fires: no date matches all of its fields") from None
         return v
 
 
