@@ -33,6 +33,7 @@ from stephost_host.ingress import IngressPort, IngressService, check_settings, p
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService, start_server
 from stephost_host.natsio import jetstream
+from stephost_host.natsio.credentials import ClientAccess, project_auth
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.manager import Consumers
@@ -88,9 +89,11 @@ class Host:
         # 1. NATS
         self.nats_url = s.nats_url
         if not self.nats_url:
-            self.embedded = EmbeddedNats(self.state_dir / "nats", sync_always=s.nats_sync_always)
-            self.nats_url = await self.embedded.start()
-        self.nc = await jetstream.connect(self.nats_url)
+            store = self.state_dir / "nats"  # never anonymous: a per-project token, kept there
+            auth = project_auth(store / "credentials")
+            self.embedded = EmbeddedNats(store, sync_always=s.nats_sync_always, auth=auth)
+            self.nats_url = await self.embedded.start()  # carries the token, for runtime.json
+        self.nc = await jetstream.connect(self.nats_url, access=ClientAccess.from_settings(s))
         self.js = self.nc.jetstream(timeout=10)
         buckets = await jetstream.ensure_all(
             self.js, event_max_age_days=s.event_max_age_days, replicas=s.replicas
