@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from stephost_host.natsio.credentials import ServerAuth
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.supervisor.children import die_with_parent
 
@@ -40,10 +41,12 @@ def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 
 
 
 class NatsServer:
-    """A real nats-server on a free port with its own store; survives restart() on the same store."""
+    """A real nats-server on a free port with its own store; survives restart() on the same store.
 
-    def __init__(self, store: Path) -> None:
-        self.server = EmbeddedNats(store, port=-1)
+    With ``auth`` it accepts only that identity, and ``url`` carries it."""
+
+    def __init__(self, store: Path, auth: ServerAuth | None = None, extra_config: str = "") -> None:
+        self.server = EmbeddedNats(store, port=-1, auth=auth, extra_config=extra_config)
         self.loop = asyncio.new_event_loop()
         self.url = self.loop.run_until_complete(self.server.start())
         self.port = int(self.url.rsplit(":", 1)[1])

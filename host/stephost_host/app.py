@@ -38,6 +38,7 @@ from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
+from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.operations import Operations
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.manager import Consumers
@@ -68,6 +69,7 @@ class Host:
         self.nats = NatsBackbone(
             settings.nats_url,
             settings.runtime_dir / "nats",
+            access=ClientAccess.from_settings(settings),
             sync_always=settings.nats_sync_always,
             event_max_age_days=settings.event_max_age_days,
             replicas=settings.replicas,

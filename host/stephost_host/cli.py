@@ -25,6 +25,12 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
         "--nats-url",
         help="use this NATS server (or a cluster: several URLs, comma-separated) instead of an embedded one",
     )
+    # Credentials for that server beyond the URL's own (user:password@ or token@).
+    p.add_argument("--nats-creds", type=Path, help="a NATS JWT .creds file")
+    p.add_argument("--nats-nkey", type=Path, help="a NATS NKey seed file")
+    p.add_argument("--nats-tls-ca", type=Path, help="PEM CA bundle that signed the NATS server's certificate")
+    p.add_argument("--nats-tls-cert", type=Path, help="PEM client certificate for NATS (with --nats-tls-key)")
+    p.add_argument("--nats-tls-key", type=Path, help="the client certificate's private key")
     p.add_argument("--log-format", choices=["text", "json"])
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     p.add_argument(
@@ -84,6 +90,11 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         sidecar_host=args.sidecar_host,
         sidecar_port=args.sidecar_port,
         nats_url=args.nats_url,
+        nats_creds=args.nats_creds,
+        nats_nkey=args.nats_nkey,
+        nats_tls_ca=args.nats_tls_ca,
+        nats_tls_cert=args.nats_tls_cert,
+        nats_tls_key=args.nats_tls_key,
         log_format=args.log_format,
         log_level=args.log_level,
         state_dir=args.state_dir,

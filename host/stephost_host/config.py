@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, field_validator
 
 PROJECT_FILE = "stephost.toml"
 # The sidecar languages (supervisor/languages.py has how to start each).
@@ -35,6 +35,13 @@ class Settings(BaseModel):
     secret: str = ""  # shared secret sidecars present; required beyond loopback
     nats_url: str = ""  # empty: start an embedded nats-server
     nats_sync_always: bool = True  # fsync every JetStream write before acknowledging it
+    # Credentials for an external server beyond those nats_url carries (user:pass@, token@);
+    # the embedded server always uses a token the host keeps in <state_dir>/nats/credentials.
+    nats_creds: FilePath | None = None  # a JWT .creds file
+    nats_nkey: FilePath | None = None  # an NKey seed file
+    nats_tls_ca: FilePath | None = None  # PEM CA bundle to trust for the server's certificate
+    nats_tls_cert: FilePath | None = None  # PEM client certificate (with nats_tls_key)
+    nats_tls_key: FilePath | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     reload: bool = False  # restart sidecars when step files change (dev)

@@ -11,6 +11,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from stephost_host.natsio import jetstream
+from stephost_host.natsio.credentials import ClientAccess, project_auth
 from stephost_host.natsio.embedded import EmbeddedNats
 
 
@@ -24,10 +25,25 @@ class NatsBackbone:
     buckets: jetstream.Buckets
 
     def __init__(
-        self, url: str, store_dir: Path, *, sync_always: bool, event_max_age_days: float, replicas: int
+        self,
+        url: str,
+        store_dir: Path,
+        *,
+        access: ClientAccess,
+        sync_always: bool,
+        event_max_age_days: float,
+        replicas: int,
     ) -> None:
         self.url = url
-        self.embedded = None if url else EmbeddedNats(store_dir, sync_always=sync_always)
+        self.access = access
+        # Never anonymous: the embedded server requires a per-project token, kept in its store.
+        self.embedded = (
+            None
+            if url
+            else EmbeddedNats(
+                store_dir, sync_always=sync_always, auth=project_auth(store_dir / "credentials")
+            )
+        )
         self.event_max_age_days = event_max_age_days
         self.replicas = replicas
         self._undo = AsyncExitStack()
@@ -35,9 +51,9 @@ class NatsBackbone:
     async def start(self) -> None:
         async with AsyncExitStack() as undo:  # unwinds a half-done start on failure
             if self.embedded:
-                self.url = await self.embedded.start()
+                self.url = await self.embedded.start()  # carries the token, for runtime.json
                 undo.push_async_callback(self.embedded.stop)
-            nc = await jetstream.connect(self.url)
+            nc = await jetstream.connect(self.url, access=self.access)
             undo.push_async_callback(_close, nc)
             self.js = nc.jetstream(timeout=10)
             self.buckets = await jetstream.ensure_all(

@@ -3,7 +3,11 @@
 Readiness is read from the server's own output ("Server is ready"), never guessed by
 sleeping. Tests use the same class, on a free port with a temp store directory; with
 ``extra_config`` (a ``cluster {...}`` block, ``http: ...``) the fault tests start a
-3-node cluster from it (tests/faults/cluster.py).
+3-node cluster from it (tests/faults/cluster.py). With ``auth`` the server accepts only that
+identity and ``url`` carries it (the host always passes one: see credentials.py).
+
+Every line the server prints, during start-up too, reaches the ``stephost.nats`` log at
+the server's own level ([WRN] as a warning, [ERR]/[FTL] as an error, the rest as debug).
 """
 
 from __future__ import annotations
@@ -17,10 +21,28 @@ import signal
 import sys
 from pathlib import Path
 
+from stephost_host.natsio.credentials import ServerAuth, with_userinfo
 from stephost_host.supervisor.children import die_with_parent
 
 log = logging.getLogger("stephost.nats")
 _LISTEN = re.compile(r"Listening for client connections on (\S+):(\d+)")
+# "[pid] 2024/01/31 12:00:00.123456 [WRN] message"; the time is absent with logtime off.
+_LINE = re.compile(
+    r"^(?:\[\d+\]\s+)?(?:\d{4}/\d\d/\d\d\s+\d\d:\d\d:\d\d(?:\.\d+)?\s+)?\[([A-Z]{3})\]\s?(.*)$"
+)
+_LEVELS = {"WRN": logging.WARNING, "ERR": logging.ERROR, "FTL": logging.ERROR}
+
+
+def server_line(line: str) -> tuple[int, str]:
+    """The log level and message of one nats-server output line, without its pid and time.
+
+    A line in no known format (a Go panic, a start-up error on stderr) counts as a warning:
+    the server prints nothing else unprefixed, so it is worth seeing.
+    """
+    m = _LINE.match(line)
+    if not m:
+        return logging.WARNING, line
+    return _LEVELS.get(m.group(1), logging.DEBUG), m.group(2)
 
 
 class NatsServerError(RuntimeError):
@@ -48,28 +70,36 @@ class EmbeddedNats:
         sync_always: bool = True,
         server_name: str = "stephost",
         extra_config: str = "",
+        auth: ServerAuth | None = None,
     ):
         self.store_dir = Path(store_dir)
         self.port = port
         self.sync_always = sync_always
         self.server_name = server_name
         self.extra_config = extra_config  # more nats-server.conf lines, appended as they are
+        self.auth = auth
         self.proc: asyncio.subprocess.Process | None = None
-        self.url = ""
+        self.url = ""  # what clients connect with: carries the credentials, so never log it
+        self.address = ""  # host:port, for logs
         self._pump: asyncio.Task[None] | None = None
 
     def _write_config(self) -> Path:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the store holds every event and state item, the config the credentials.
+        self.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # sync_interval: always fsyncs each write before the PubAck, so an acknowledged
         # emit survives the server process (or the machine) dying. bench/ measures the cost.
         sync = "sync_interval: always" if self.sync_always else ""
         conf = self.store_dir / "nats-server.conf"
-        conf.write_text(
-            f'server_name: "{self.server_name}"\n'
-            f"listen: 127.0.0.1:{self.port}\n"
-            f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n  {sync}\n}}\n'
-            + (self.extra_config.rstrip("\n") + "\n" if self.extra_config else "")
-        )
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a config left by an older version may be world-readable
+        with os.fdopen(fd, "w") as f:
+            f.write(
+                f'server_name: "{self.server_name}"\n'
+                f"listen: 127.0.0.1:{self.port}\n"
+                f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n  {sync}\n}}\n'
+                + (self.auth.config() if self.auth else "")
+                + (self.extra_config.rstrip("\n") + "\n" if self.extra_config else "")
+            )
         return conf
 
     async def start(self, timeout: float = 15.0) -> str:
@@ -96,6 +126,7 @@ class EmbeddedNats:
                         )
                     line = raw.decode(errors="replace").rstrip()
                     lines.append(line)
+                    self._surface(line)
                     m = _LISTEN.search(line)
                     if m:
                         port = m.group(2)
@@ -104,18 +135,28 @@ class EmbeddedNats:
         except TimeoutError:
             await self.stop()
             raise NatsServerError("nats-server did not become ready:\n" + "\n".join(lines[-20:])) from None
-        self.url = f"nats://127.0.0.1:{port}"
+        self.address = f"127.0.0.1:{port}"
+        plain = f"nats://{self.address}"
+        self.url = with_userinfo(plain, self.auth) if self.auth else plain
         self._pump = asyncio.create_task(self._drain_output())
-        log.info("embedded nats-server ready at %s (store %s)", self.url, self.store_dir)
+        log.info(
+            "embedded nats-server ready at %s (store %s%s)",
+            self.address,
+            self.store_dir,
+            ", credentials required" if self.auth else "",
+        )
         return self.url
 
+    @staticmethod
+    def _surface(line: str) -> None:
+        level, message = server_line(line)
+        log.log(level, "nats-server: %s", message)
+
     async def _drain_output(self) -> None:
-        # Keep reading so the pipe never fills; surface the server's warnings and errors.
+        # Keep reading so the pipe never fills.
         assert self.proc and self.proc.stdout
         while raw := await self.proc.stdout.readline():
-            line = raw.decode(errors="replace").rstrip()
-            if "[ERR]" in line or "[WRN]" in line:
-                log.warning("nats-server: %s", line)
+            self._surface(raw.decode(errors="replace").rstrip())
 
     async def stop(self, timeout: float = 10.0) -> None:
         proc = self.proc

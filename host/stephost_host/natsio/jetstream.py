@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from nats.errors import AuthorizationError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, PubAck, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NoStreamResponseError, NotFoundError
@@ -14,6 +15,7 @@ from nats.js.kv import KeyValue
 
 from stephost_host import names
 from stephost_host.config import ConfigError
+from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.queue.lease import LEASE_SECONDS
 
 log = logging.getLogger("stephost.nats")
@@ -79,8 +81,18 @@ class _Client(NATS):
         return _ElectionTolerantJetStream(self, **opts)
 
 
-async def connect(url: str, name: str = "stephost-host") -> NATS:
-    """Connect to one server or any of a cluster's (the client fails over between them)."""
+def _refused(exc: Exception) -> bool:
+    # During the handshake nats-py reports the server's -ERR as a plain Error, later as
+    # AuthorizationError; either way the server said no to these credentials.
+    return isinstance(exc, AuthorizationError) or "authorization violation" in str(exc).lower()
+
+
+async def connect(url: str, name: str = "stephost-host", access: ClientAccess | None = None) -> NATS:
+    """Connect to one server or any of a cluster's (the client fails over between them).
+
+    Credentials in ``url`` (user:password@, token@) are read by nats-py; ``access`` adds an
+    NKey, a JWT .creds file or TLS.
+    """
     nc = _Client()
     last = ""
 
@@ -94,17 +106,29 @@ async def connect(url: str, name: str = "stephost-host") -> NATS:
         log.info("reconnected to NATS at %s", last)
 
     async def error(exc: Exception) -> None:
+        if _refused(exc):
+            if not last:
+                raise AuthorizationError  # wrong credentials at start-up: fail, never retry forever
+            log.error("NATS at %s refused the host's credentials; retrying", last)
+            return
         log.debug("NATS client error: %s", exc)
 
-    await nc.connect(
-        server_urls(url),
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
-        disconnected_cb=disconnected,
-        reconnected_cb=reconnected,
-        error_cb=error,
-    )
+    try:
+        await nc.connect(
+            server_urls(url),
+            name=name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            disconnected_cb=disconnected,
+            reconnected_cb=reconnected,
+            error_cb=error,
+            **(access or ClientAccess()).options(),
+        )
+    except AuthorizationError:
+        await nc.close()
+        raise ConfigError(
+            "the NATS server refused the host's credentials (see nats_url, nats_creds, nats_nkey)"
+        ) from None
     last = where(nc)
     return nc
 
