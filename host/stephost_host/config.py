@@ -67,6 +67,15 @@ class Settings(BaseModel):
     # The largest data_json/value_json accepted; capped below the NATS server's max_payload.
     ingress_max_payload_bytes: int = Field(1_000_000, ge=1, le=64 * 1024 * 1024)
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, v: Any) -> Any:
+        # The sidecars spell it "warn" (Motia's logger does); accept both, in any case.
+        if isinstance(v, str):
+            v = v.strip().lower()
+            return "warning" if v == "warn" else v
+        return v
+
     @field_validator("languages", mode="before")
     @classmethod
     def _languages(cls, v: Any) -> Any:

@@ -67,7 +67,11 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sidecar_log.setup(sidecar_log.settings_from_env(os.environ))
+    try:
+        sidecar_log.setup(sidecar_log.settings_from_env(os.environ))
+    except sidecar_log.BadSetting as exc:
+        print(f"stephost sidecar: {exc}", file=sys.stderr)
+        sys.exit(2)
     args = parse_args(argv)
     run: Any
     try:

@@ -33,8 +33,12 @@ class LogSettings:
     warnings: list[str] = field(default_factory=list)
 
 
+class BadSetting(ValueError):
+    """A log setting with a value no sidecar accepts (every sidecar exits 2 on it, alike)."""
+
+
 def settings_from_env(env: Mapping[str, str]) -> LogSettings:
-    """Read the log settings; a bad value falls back to the default with a warning naming it."""
+    """Read the log settings; a bad value raises BadSetting naming the variable and the value."""
     out = LogSettings()
     level_key = "STEPHOST_LOG_LEVEL"
     if not env.get(level_key) and env.get(DEPRECATED_LEVEL):
@@ -45,14 +49,12 @@ def settings_from_env(env: Mapping[str, str]) -> LogSettings:
     if level in LEVELS:
         out.level = level
     else:
-        out.warnings.append(f"{level_key}={env[level_key]!r} is not one of {', '.join(LEVELS)}; using info")
+        raise BadSetting(f"{level_key}={env[level_key]!r} is not one of {', '.join(LEVELS)}")
     fmt = env.get("STEPHOST_LOG_FORMAT", "").strip().lower() or "text"
     if fmt in FORMATS:
         out.format = fmt
     else:
-        out.warnings.append(
-            f"STEPHOST_LOG_FORMAT={env['STEPHOST_LOG_FORMAT']!r} is not one of text, json; using text"
-        )
+        raise BadSetting(f"STEPHOST_LOG_FORMAT={env['STEPHOST_LOG_FORMAT']!r} is not one of text, json")
     return out
 
 

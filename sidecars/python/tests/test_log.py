@@ -3,13 +3,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
 from stephost_sidecar import log as sidecar_log
-from stephost_sidecar.log import JsonFormatter, TextFormatter, settings_from_env
+from stephost_sidecar.log import BadSetting, JsonFormatter, TextFormatter, settings_from_env
 
 
 def record(level: int, msg: str, fields: dict[str, object] | None = None) -> logging.LogRecord:
@@ -37,10 +40,25 @@ def test_the_old_variable_still_works_with_a_deprecation_warning() -> None:
     assert (s.level, s.warnings) == ("error", [])
 
 
-def test_bad_values_fall_back_with_a_warning_naming_the_variable_and_value() -> None:
-    s = settings_from_env({"STEPHOST_LOG_LEVEL": "loud", "STEPHOST_LOG_FORMAT": "xml"})
-    assert (s.level, s.format) == ("info", "text")
-    assert "STEPHOST_LOG_LEVEL='loud'" in s.warnings[0] and "STEPHOST_LOG_FORMAT='xml'" in s.warnings[1]
+def test_bad_values_are_refused_naming_the_variable_and_value() -> None:
+    # The same rule as the Node and Ruby sidecars: a bad setting stops the sidecar (exit 2).
+    with pytest.raises(BadSetting, match="STEPHOST_LOG_LEVEL='loud' is not one of"):
+        settings_from_env({"STEPHOST_LOG_LEVEL": "loud"})
+    with pytest.raises(BadSetting, match="STEPHOST_LOG_FORMAT='xml' is not one of text, json"):
+        settings_from_env({"STEPHOST_LOG_FORMAT": "xml"})
+
+
+def test_a_bad_setting_exits_2_with_the_reason() -> None:
+    env = {**os.environ, "STEPHOST_LOG_LEVEL": "loud"}
+    done = subprocess.run(
+        [sys.executable, "-m", "stephost_sidecar", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "STEPHOST_LOG_LEVEL='loud' is not one of" in done.stderr
 
 
 def test_json_lines_carry_time_level_msg_and_fields() -> None:

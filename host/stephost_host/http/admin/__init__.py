@@ -1,6 +1,6 @@
 """The host's own HTTP endpoints, under /__stephost: one router per area, assembled here.
 
-Areas: ``health`` (health, the step list), ``dead_letters`` (list, show, replay, discard)
+Areas: ``health`` (health, the step list), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
 and ``streams`` (read stream items over HTTP). Docs and the OpenAPI schema come with the
 app. Endpoints that change or reveal queue data take the host's secret (``auth.py``);
 stream reads follow the project's stream auth, like the WebSocket.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from stephost_host.http.admin import dead_letters, health, streams
+from stephost_host.http.admin import dead_letters, health, streams, versions
 from stephost_host.http.admin.auth import host_secret
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.registry import Registry
@@ -32,6 +32,7 @@ def build_admin(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
     app.include_router(health.router(registry), prefix=PREFIX)
+    app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX, dependencies=[host_secret(secret)])
     app.include_router(streams.router(stream_store, stream_auth), prefix=PREFIX)
 

@@ -1,0 +1,69 @@
+"""Version-aware routing end to end: two real sidecars serve the same step in two versions;
+only the active version ("fs", the project directory) is routed, the other is registered
+side by side and visible, and never answers in the active one's place."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import Any
+
+import httpx
+
+from tests.harness import ROOT, STEPHOST, eventually
+
+PROJECT = ROOT / "tests" / "projects" / "versions"
+
+
+def _sidecar(address: str, version: str | None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "STEPHOST_VERSION"}
+    if version:
+        env["STEPHOST_VERSION"] = version
+    return subprocess.Popen(
+        [*STEPHOST, "sidecar", "python", "--connect", address, str(PROJECT)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _live(host: Any) -> dict[str, int]:
+    body = httpx.get(host.url + "/__stephost/versions").json()
+    return {v["version"]: v["live"] for v in body["versions"]}
+
+
+def test_two_versions_of_one_step_register_side_by_side_and_only_the_active_is_routed(
+    start_host: Any,
+) -> None:
+    host = start_host(PROJECT, live_steps=0, args=["--no-sidecars"])
+    current = _sidecar(host.sidecar_address, None)
+    staged = _sidecar(host.sidecar_address, "v2")
+    try:
+        eventually(lambda: _live(host) == {"fs": 1, "v2": 1}, what="both versions to register")
+        versions = httpx.get(host.url + "/__stephost/versions").json()
+        assert versions["active"] == "fs"
+        assert [v["active"] for v in versions["versions"]] == [True, False]
+        staged_steps = httpx.get(host.url + "/__stephost/versions/v2/steps").json()
+        assert [(s["name"], s["live"]) for s in staged_steps] == [("which", True)]
+        # The step list shows the active version only.
+        assert [s["name"] for s in httpx.get(host.url + "/__stephost/steps").json()] == ["which"]
+
+        with host.client() as http:
+            answers = {http.get("/which").json()["version"] for _ in range(30)}
+        assert answers == {"fs"}
+
+        # Without a live sidecar of the active version the step is unavailable: the staged
+        # version never answers in its place.
+        current.send_signal(signal.SIGTERM)
+        assert current.wait(20) == 0
+        eventually(lambda: _live(host) == {"fs": 0, "v2": 1}, what="the fs sidecar to leave")
+        r = httpx.get(host.url + "/which")
+        assert r.status_code == 503
+        assert "no sidecar serving step 'which' (python) is connected" in r.json()["error"]
+        assert httpx.get(host.url + "/__stephost/versions/v3/steps").status_code == 404
+    finally:
+        for proc in (current, staged):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
