@@ -20,34 +20,38 @@ class HostBatch(_message.Message):
     def __init__(self, messages: _Optional[_Iterable[_Union[HostMessage, _Mapping]]] = ...) -> None: ...
 
 class SidecarMessage(_message.Message):
-    __slots__ = ("hello", "result", "call", "log", "heartbeat")
+    __slots__ = ("hello", "result", "call", "log", "heartbeat", "chunk")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     CALL_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     result: InvocationResult
     call: HostCall
     log: LogRecord
     heartbeat: Heartbeat
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., result: _Optional[_Union[InvocationResult, _Mapping]] = ..., call: _Optional[_Union[HostCall, _Mapping]] = ..., log: _Optional[_Union[LogRecord, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+    chunk: ResponseChunk
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., result: _Optional[_Union[InvocationResult, _Mapping]] = ..., call: _Optional[_Union[HostCall, _Mapping]] = ..., log: _Optional[_Union[LogRecord, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk: _Optional[_Union[ResponseChunk, _Mapping]] = ...) -> None: ...
 
 class HostMessage(_message.Message):
-    __slots__ = ("welcome", "rejection", "invocation", "call_result", "cancel", "heartbeat")
+    __slots__ = ("welcome", "rejection", "invocation", "call_result", "cancel", "heartbeat", "chunk_ack")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     REJECTION_FIELD_NUMBER: _ClassVar[int]
     INVOCATION_FIELD_NUMBER: _ClassVar[int]
     CALL_RESULT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_ACK_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     rejection: Rejection
     invocation: Invocation
     call_result: CallResult
     cancel: Cancel
     heartbeat: Heartbeat
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+    chunk_ack: ChunkAck
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk_ack: _Optional[_Union[ChunkAck, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks", "version")
@@ -138,7 +142,7 @@ class Rejection(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Invocation(_message.Message):
-    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook")
+    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook", "raw_body", "files")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +151,8 @@ class Invocation(_message.Message):
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     HOOK_FIELD_NUMBER: _ClassVar[int]
+    RAW_BODY_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     invocation_id: str
     step: str
     trace_id: str
@@ -155,17 +161,45 @@ class Invocation(_message.Message):
     payload_json: str
     topic: str
     hook: str
-    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ...) -> None: ...
+    raw_body: bytes
+    files: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ..., raw_body: _Optional[bytes] = ..., files: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class InvocationResult(_message.Message):
-    __slots__ = ("invocation_id", "result_json", "error")
+    __slots__ = ("invocation_id", "result_json", "error", "body_bytes", "streamed")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    BODY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STREAMED_FIELD_NUMBER: _ClassVar[int]
     invocation_id: str
     result_json: str
     error: StepError
-    def __init__(self, invocation_id: _Optional[str] = ..., result_json: _Optional[str] = ..., error: _Optional[_Union[StepError, _Mapping]] = ...) -> None: ...
+    body_bytes: bytes
+    streamed: bool
+    def __init__(self, invocation_id: _Optional[str] = ..., result_json: _Optional[str] = ..., error: _Optional[_Union[StepError, _Mapping]] = ..., body_bytes: _Optional[bytes] = ..., streamed: _Optional[bool] = ...) -> None: ...
+
+class ResponseChunk(_message.Message):
+    __slots__ = ("invocation_id", "seq", "data", "status", "headers_json")
+    INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_JSON_FIELD_NUMBER: _ClassVar[int]
+    invocation_id: str
+    seq: int
+    data: bytes
+    status: int
+    headers_json: str
+    def __init__(self, invocation_id: _Optional[str] = ..., seq: _Optional[int] = ..., data: _Optional[bytes] = ..., status: _Optional[int] = ..., headers_json: _Optional[str] = ...) -> None: ...
+
+class ChunkAck(_message.Message):
+    __slots__ = ("invocation_id", "seq")
+    INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    invocation_id: str
+    seq: int
+    def __init__(self, invocation_id: _Optional[str] = ..., seq: _Optional[int] = ...) -> None: ...
 
 class StepError(_message.Message):
     __slots__ = ("type", "message", "stack", "retryable", "retry_after_seconds")

@@ -18,6 +18,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :call, :message, 3, "stephost.v1.HostCall"
         optional :log, :message, 4, "stephost.v1.LogRecord"
         optional :heartbeat, :message, 5, "stephost.v1.Heartbeat"
+        optional :chunk, :message, 6, "stephost.v1.ResponseChunk"
       end
     end
     add_message "stephost.v1.HostMessage" do
@@ -28,6 +29,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :call_result, :message, 4, "stephost.v1.CallResult"
         optional :cancel, :message, 5, "stephost.v1.Cancel"
         optional :heartbeat, :message, 6, "stephost.v1.Heartbeat"
+        optional :chunk_ack, :message, 7, "stephost.v1.ChunkAck"
       end
     end
     add_message "stephost.v1.Hello" do
@@ -83,11 +85,26 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :payload_json, :string, 6
       optional :topic, :string, 7
       optional :hook, :string, 8
+      optional :raw_body, :bytes, 9
+      repeated :files, :bytes, 10
     end
     add_message "stephost.v1.InvocationResult" do
       optional :invocation_id, :string, 1
       optional :result_json, :string, 2
       optional :error, :message, 3, "stephost.v1.StepError"
+      proto3_optional :body_bytes, :bytes, 4
+      optional :streamed, :bool, 5
+    end
+    add_message "stephost.v1.ResponseChunk" do
+      optional :invocation_id, :string, 1
+      optional :seq, :uint64, 2
+      optional :data, :bytes, 3
+      optional :status, :uint32, 4
+      optional :headers_json, :string, 5
+    end
+    add_message "stephost.v1.ChunkAck" do
+      optional :invocation_id, :string, 1
+      optional :seq, :uint64, 2
     end
     add_message "stephost.v1.StepError" do
       optional :type, :string, 1
@@ -177,6 +194,8 @@ module Stephost
     Rejection = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Rejection").msgclass
     Invocation = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Invocation").msgclass
     InvocationResult = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.InvocationResult").msgclass
+    ResponseChunk = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.ResponseChunk").msgclass
+    ChunkAck = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.ChunkAck").msgclass
     StepError = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StepError").msgclass
     HostCall = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.HostCall").msgclass
     EmitCall = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitCall").msgclass
