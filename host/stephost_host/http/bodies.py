@@ -17,6 +17,7 @@ content type cannot parse is a ``BadBody`` (400) naming the content type.
 from __future__ import annotations
 
 import codecs
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,9 @@ from stephost_wire import codec
 MAX_FORM_FIELDS = 1000
 # Headers of one multipart part (Content-Disposition, Content-Type, ...).
 MAX_PART_HEADERS = 16
+# The parser logs a warning for every malformed body before raising; the client gets that
+# reason in its 400, and no client should be able to write to the host's log at will.
+logging.getLogger("python_multipart.multipart").setLevel(logging.ERROR)
 
 
 class BadBody(ValueError):
