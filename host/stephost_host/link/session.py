@@ -198,7 +198,7 @@ class Session:
             self.send(pb.HostMessage(call_result=res))
 
     def _log(self, rec: pb.LogRecord) -> None:
-        owner = self.inflight.get(rec.invocation_id)
+        owner = self.inflight.get(rec.invocation_id) or self.ending.get(rec.invocation_id)
         extra: dict[str, Any] = {"language": self.language}
         if owner:
             extra.update(step=owner.step, trace_id=owner.trace_id)
