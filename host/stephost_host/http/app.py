@@ -16,6 +16,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
+from stephost_host.http import bodies
+from stephost_host.http.bodies import multi_dict
+from stephost_host.http.streamed import send_streamed
+from stephost_host.link.response_stream import ResponseStream
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
@@ -34,25 +38,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
 
 
-def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Values are a string, or a list of strings when the name repeats."""
-    out: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        if name in out:
-            prev = out[name]
-            out[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
-        else:
-            out[name] = value
-    return out
-
-
 # A header name is an RFC 9110 token; a value holds no control character but tab. uvicorn
 # would refuse anything else halfway through sending, leaving a bare text 500.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
-# An encoded response: the http.response.start message and the body bytes.
+# An encoded response: the http.response.start message and the body bytes (or the
+# stream its chunks come from).
 Reply = tuple[dict[str, Any], bytes]
+StreamedReply = tuple[dict[str, Any], ResponseStream]
 
 
 class BadReply(ValueError):
@@ -98,6 +92,22 @@ def encode_reply(
     return {"type": "http.response.start", "status": status, "headers": hdrs}, payload
 
 
+def encode_stream_start(result: dict[str, Any], trace_hdr: dict[str, str]) -> dict[str, Any]:
+    """The http.response.start of a streamed response: no content-length (sent in chunks)."""
+    status, headers = result.get("status"), result.get("headers")
+    if not isinstance(status, int) or not 200 <= status <= 599 or status in NO_BODY:
+        raise BadReply(f"status {status!r} of a streamed response is not a final HTTP status with a body")
+    if not isinstance(headers, dict):
+        raise BadReply("the headers of a streamed response are not an object")
+    extra = {str(k).lower(): str(v) for k, v in headers.items() if str(k).lower() != "content-length"}
+    extra.setdefault("content-type", "application/octet-stream")
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": encode_headers({**extra, **trace_hdr}),
+    }
+
+
 async def send_reply(send: Send, reply: Reply) -> None:
     start, payload = reply
     await send(start)
@@ -135,18 +145,6 @@ async def read_body(receive: Receive) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
-
-
-def parse_body(raw: bytes) -> Any:
-    """The request body as JSON (empty: None); ValueError with the message a client gets."""
-    if not raw.strip():
-        return None
-    try:
-        return codec.loads_checked(raw)
-    except codec.JsonRefused as exc:  # parses in Python, but no other language would read it
-        raise ValueError(f"request body refused: {exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"request body is not valid JSON: {exc}") from None
 
 
 class StepHttp:
@@ -209,7 +207,10 @@ class StepHttp:
         try:
             reply = await self._reply(scope, receive, step, params, headers, trace_id)
             status = reply[0]["status"]
-            await send_reply(send, reply)
+            if isinstance(reply[1], ResponseStream):
+                await send_streamed(send, receive, reply[0], reply[1], step, trace_id)
+            else:
+                await send_reply(send, (reply[0], reply[1]))
         finally:
             log.info(
                 "%s %s -> %d in %.1fms",
@@ -228,7 +229,7 @@ class StepHttp:
         params: dict[str, str],
         headers: dict[str, str | list[str]],
         trace_id: str,
-    ) -> Reply:
+    ) -> Reply | StreamedReply:
         """Every outcome of one request as a fully encoded response (sent by the caller)."""
         trace_hdr = {TRACE_HEADER: trace_id}
 
@@ -236,7 +237,9 @@ class StepHttp:
             return encode_reply(status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
 
         try:
-            body = parse_body(await read_body(receive))
+            raw = await read_body(receive)
+            ctype = headers.get("content-type")
+            body = bodies.parse(raw, ctype if isinstance(ctype, str) else None)
         except BodyTooLarge as exc:
             return error(413, exc)
         except ValueError as exc:
@@ -247,13 +250,16 @@ class StepHttp:
         request = {
             "method": scope["method"],
             "path": scope["path"],
-            "body": body,
+            "body": body.value,
+            "bodyKind": body.kind,
             "headers": headers,
             "pathParams": params,
             "queryParams": query,
         }
         try:
-            result = await self.invoker.invoke(step, codec.dumps(request), trace_id)
+            result = await self.invoker.invoke(
+                step, codec.dumps(request), trace_id, raw_body=raw, files=body.files
+            )
             return self._encode_result(result, trace_hdr)
         except StepUnavailable as exc:
             return error(503, exc)
@@ -292,7 +298,14 @@ class StepHttp:
         )
 
     @staticmethod
-    def _encode_result(result: dict[str, Any], trace_hdr: dict[str, str]) -> Reply:
+    def _encode_result(result: dict[str, Any], trace_hdr: dict[str, str]) -> Reply | StreamedReply:
+        body = result.get("body") if isinstance(result, dict) else None
+        if isinstance(body, ResponseStream):
+            try:
+                return encode_stream_start(result, trace_hdr), body
+            except BadReply:
+                body.cancel("its response cannot be sent")
+                raise
         try:
             status = int(result["status"])
             headers = {**(result.get("headers") or {}), **trace_hdr}
@@ -302,6 +315,10 @@ class StepHttp:
         if status in NO_BODY:
             return encode_reply(status, None, headers, raw=b"")
         ctype = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+        if isinstance(body, bytes):  # the handler returned bytes: exactly these, as its type says
+            return encode_reply(
+                status, None, {"content-type": "application/octet-stream", **headers}, raw=body
+            )
         if ctype and "json" not in ctype and isinstance(body, str):
             # A handler that set e.g. text/html and returned a string means the text itself.
             return encode_reply(status, None, headers, raw=body)

@@ -12,12 +12,13 @@ import itertools
 import logging
 import time
 import uuid
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from stephost_host.errors import SidecarLost, StepFailed
+from stephost_host.link.response_stream import ResponseStream
 from stephost_host.logs import LEVELS
 from stephost_host.router.versions import version_of
 from stephost_wire import codec
@@ -29,6 +30,9 @@ _ids = itertools.count(1)
 # Ids are unique across host restarts too: a sidecar that reconnects to a new host must
 # never mistake a new invocation for one it abandoned.
 _ID_PREFIX = uuid.uuid4().hex[:8]
+# Streamed responses whose client went away: their handlers' clean-up calls (a state.set
+# in a finally block) are still answered. Bounded: only the most recent are remembered.
+_ENDING_KEPT = 256
 
 
 @dataclass
@@ -38,6 +42,7 @@ class InFlight:
     future: asyncio.Future[Any]
     origin: str = ""  # the queued event being handled, if any
     emits: int = 0  # emits made so far by this invocation
+    stream: ResponseStream | None = None  # set by its first ResponseChunk
 
 
 CallHandler = Callable[["Session", InFlight | None, pb.HostCall], Awaitable[Any]]
@@ -53,6 +58,7 @@ class Session:
         self.peer = peer
         self.out: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
         self.inflight: dict[str, InFlight] = {}
+        self.ending: OrderedDict[str, InFlight] = OrderedDict()  # see _ENDING_KEPT
         self.last_seen = time.monotonic()
         self.closed = False
         self._calls = calls
@@ -88,7 +94,11 @@ class Session:
         topic: str = "",
         hook: str = "",
         origin: str = "",
+        raw_body: bytes = b"",
+        files: Sequence[bytes] = (),
     ) -> tuple[str, asyncio.Future[Any]]:
+        """Send an invocation. Its future resolves with the ``pb.InvocationResult``, or with a
+        ``ResponseStream`` when the handler streams its response (at the first chunk)."""
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
@@ -105,28 +115,50 @@ class Session:
                     payload_json=payload_json,
                     topic=topic,
                     hook=hook,
+                    raw_body=raw_body,
+                    files=files,
                 )
             )
         )
         return inv_id, fut
 
     def cancel(self, inv_id: str, reason: str) -> None:
-        if self.inflight.pop(inv_id, None) is not None:
+        entry = self.inflight.pop(inv_id, None)
+        if entry is not None:
             self.send(pb.HostMessage(cancel=pb.Cancel(invocation_id=inv_id, reason=reason)))
+            if entry.stream is not None:
+                self.ending[inv_id] = entry
+                while len(self.ending) > _ENDING_KEPT:
+                    self.ending.popitem(last=False)
             self._slot_freed()
 
     def _finish(self, res: pb.InvocationResult) -> None:
         entry = self.inflight.pop(res.invocation_id, None)
-        if entry is None or entry.future.done():
+        if entry is None:
             return  # cancelled or timed out already
-        if res.HasField("error"):
+        if entry.stream is not None:
+            entry.stream.put(res)  # the end of a streamed response (or its error)
+        elif entry.future.done():
+            return  # timed out already
+        elif res.HasField("error"):
             e = res.error
             entry.future.set_exception(
                 StepFailed(e.type, e.message, e.stack, e.retryable, e.retry_after_seconds)
             )
         else:
-            entry.future.set_result(res.result_json)
+            entry.future.set_result(res)
         self._slot_freed()
+
+    def _chunk(self, chunk: pb.ResponseChunk) -> None:
+        entry = self.inflight.get(chunk.invocation_id)
+        if entry is None:
+            return  # cancelled: the client went away, or the first chunk came too late
+        if entry.stream is not None:
+            entry.stream.put(chunk)
+        elif not entry.future.done():
+            inv_id = chunk.invocation_id
+            entry.stream = ResponseStream(inv_id, chunk, self.send, lambda why: self.cancel(inv_id, why))
+            entry.future.set_result(entry.stream)
 
     def _slot_freed(self) -> None:
         while self.waiters:
@@ -145,6 +177,8 @@ class Session:
                 kind = msg.WhichOneof("kind")
                 if kind == "result":
                     self._finish(msg.result)
+                elif kind == "chunk":
+                    self._chunk(msg.chunk)
                 elif kind == "call":
                     asyncio.get_running_loop().create_task(self._answer(msg.call))
                 elif kind == "log":
@@ -155,7 +189,8 @@ class Session:
     async def _answer(self, call: pb.HostCall) -> None:
         res = pb.CallResult(call_id=call.call_id)
         try:
-            value = await self._calls(self, self.inflight.get(call.invocation_id), call)
+            owner = self.inflight.get(call.invocation_id) or self.ending.get(call.invocation_id)
+            value = await self._calls(self, owner, call)
             res.result_json = codec.dumps(value)
         except Exception as exc:
             res.error.CopyFrom(pb.StepError(type=_error_type(exc), message=str(exc), retryable=True))
@@ -163,7 +198,7 @@ class Session:
             self.send(pb.HostMessage(call_result=res))
 
     def _log(self, rec: pb.LogRecord) -> None:
-        owner = self.inflight.get(rec.invocation_id)
+        owner = self.inflight.get(rec.invocation_id) or self.ending.get(rec.invocation_id)
         extra: dict[str, Any] = {"language": self.language}
         if owner:
             extra.update(step=owner.step, trace_id=owner.trace_id)
@@ -181,7 +216,9 @@ class Session:
         self.closed = True
         lost = SidecarLost(f"sidecar {self.sidecar_id} ({self.language}) disconnected mid-invocation")
         for entry in self.inflight.values():
-            if not entry.future.done():
+            if entry.stream is not None:
+                entry.stream.put(lost)
+            elif not entry.future.done():
                 entry.future.set_exception(lost)
         self.inflight.clear()
         self.out.put_nowait(None)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from stephost_host.errors import InvocationTimeout, StepUnavailable
+from stephost_host.link.response_stream import ResponseStream
 from stephost_host.link.session import Session
 from stephost_host.router.registry import Registry
 from stephost_wire import codec
+from stephost_wire.v1 import sidecar_pb2 as pb
 
 log = logging.getLogger("stephost.invoke")
 
@@ -67,8 +70,15 @@ class Invoker:
         topic: str = "",
         timeout: float | None = None,
         origin: str = "",
+        raw_body: bytes = b"",
+        files: Sequence[bytes] = (),
     ) -> Any:
-        """Run the step; returns the handler's result (decoded JSON) or raises a HostError."""
+        """Run the step; returns the handler's result (decoded JSON) or raises a HostError.
+
+        An api step's response ``{"status", "headers", "body"}`` may instead carry raw bytes
+        as its body, or a ``ResponseStream`` when the handler streams it. ``raw_body`` and
+        ``files`` are the request's exact bytes and its multipart file contents.
+        """
         entry = self.registry.steps.get(step)
         if entry is None:
             raise StepUnavailable(f"no step named {step!r} is registered")
@@ -84,6 +94,8 @@ class Invoker:
             attempt=attempt,
             topic=topic,
             origin=origin,
+            raw_body=raw_body,
+            files=files,
         )
 
     async def hook(
@@ -111,6 +123,8 @@ class Invoker:
         topic: str = "",
         hook: str = "",
         origin: str = "",
+        raw_body: bytes = b"",
+        files: Sequence[bytes] = (),
     ) -> Any:
         """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers).
 
@@ -119,13 +133,15 @@ class Invoker:
         """
         deadline = time.time() + timeout
         session = await self._pick(sessions, what, deadline)
-        inv_id, fut = session.invoke(step, trace_id, payload_json, attempt, deadline, topic, hook, origin)
+        inv_id, fut = session.invoke(
+            step, trace_id, payload_json, attempt, deadline, topic, hook, origin, raw_body, files
+        )
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(
             max(0.0, deadline - time.time()), _expire, fut, step, timeout
         )
         try:
-            result_json = await fut
+            outcome = await fut
         except InvocationTimeout:
             session.cancel(inv_id, f"timed out after {timeout:g}s")
             raise
@@ -134,4 +150,17 @@ class Invoker:
             raise
         finally:
             timer.cancel()
-        return codec.loads(result_json)
+        return _result(outcome, timeout)
+
+
+def _result(outcome: pb.InvocationResult | ResponseStream, timeout: float) -> Any:
+    """The handler's result as decoded JSON; a response's raw or streamed body in its place."""
+    if isinstance(outcome, ResponseStream):
+        # The deadline covered the wait for the first chunk; from here on the step's timeout
+        # is the longest silence between two chunks.
+        outcome.idle_timeout = timeout
+        return {"status": outcome.status, "headers": outcome.headers, "body": outcome}
+    value = codec.loads(outcome.result_json)
+    if outcome.HasField("body_bytes") and isinstance(value, dict):
+        value["body"] = outcome.body_bytes
+    return value

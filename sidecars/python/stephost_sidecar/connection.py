@@ -1,6 +1,6 @@
 """The link to the host: dial, hello, heartbeats, reconnect.
 
-One long-lived bidirectional stream carries everything. Invocations and cancels go to
+One long-lived bidirectional stream carries everything. Invocations, cancels and chunk acks go to
 the dispatcher (the runner), answers to the handlers' calls go to ``HostCalls``. When the
 stream dies, in-flight invocations are abandoned (the host has failed them and the queue
 redelivers), and the sidecar dials again with backoff and sends the same hello.
@@ -49,6 +49,8 @@ class Dispatcher(Protocol):
     def start(self, inv: pb.Invocation, reply: Callable[[pb.SidecarMessage], None]) -> None: ...
 
     def cancel(self, invocation_id: str) -> None: ...
+
+    def ack(self, invocation_id: str, seq: int) -> None: ...
 
     def abandon(self) -> None: ...
 
@@ -157,6 +159,8 @@ class Connection:
                             self.calls.answer(msg.call_result)
                         elif kind == "cancel":
                             dispatcher.cancel(msg.cancel.invocation_id)
+                        elif kind == "chunk_ack":
+                            dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
                         elif kind == "welcome":
                             welcomed = True
                             interval = (msg.welcome.heartbeat_interval_ms or 5000) / 1000

@@ -20,10 +20,12 @@ from typing import Any
 
 from stephost.context import Channel, Context
 from stephost.errors import NonRetryableError, RetryableError
+from stephost_sidecar.bodies import encode_response, is_stream, request_of
 from stephost_sidecar.context import context_for
 from stephost_sidecar.hooks import Hooks
 from stephost_sidecar.loader import LoadedStep
 from stephost_sidecar.proto import codec, pb
+from stephost_sidecar.streaming import ChunkSender
 
 log = logging.getLogger("stephost.sidecar")
 
@@ -38,6 +40,7 @@ class Runner:
         self.channel = channel
         self._slots = asyncio.Semaphore(max(1, capacity))
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._streams: dict[str, ChunkSender] = {}  # streamed responses, waiting for acks
         # Plain `def` handlers run here, off the event loop, one thread per slot.
         self._threads = ThreadPoolExecutor(max_workers=max(1, capacity), thread_name_prefix="step")
 
@@ -58,6 +61,12 @@ class Runner:
         if task:
             task.cancel()
 
+    def ack(self, invocation_id: str, seq: int) -> None:
+        """The host's client took a streamed response's chunks up to ``seq``."""
+        sender = self._streams.get(invocation_id)
+        if sender:
+            sender.ack(seq)
+
     def abandon(self) -> None:
         """The stream died: the host has failed everything in flight and will redeliver."""
         for task in self._tasks.values():
@@ -77,7 +86,7 @@ class Runner:
         started = time.monotonic()
         async with self._slots:
             try:
-                result.result_json = codec.dumps(await self._dispatch(inv))
+                await self._respond(inv, await self._dispatch(inv), result, reply)
             except asyncio.CancelledError:
                 return
             except Exception as exc:
@@ -96,7 +105,26 @@ class Runner:
         step = self.steps.get(inv.step)
         if step is None:
             raise LookupError(f"this sidecar has no step named {inv.step!r}")
+        if step.type == "api":
+            payload = request_of(inv, payload)
         return await self.run(step, payload, context_for(inv, self.channel))
+
+    async def _respond(
+        self, inv: pb.Invocation, value: Any, result: pb.InvocationResult, reply: Reply
+    ) -> None:
+        """The handler's result into ``result``; a streamed response goes out in chunks first."""
+        step = None if inv.hook else self.steps.get(inv.step)
+        if step is None or step.type != "api":
+            result.result_json = codec.dumps(value)
+        elif is_stream(value["body"]):
+            sender = self._streams[inv.invocation_id] = ChunkSender(inv.invocation_id, reply)
+            try:
+                await sender.stream(value, self._threads)
+            finally:
+                del self._streams[inv.invocation_id]
+            result.streamed = True
+        else:
+            encode_response(value, result)
 
     # -- execution: calling user code ---------------------------------------
 

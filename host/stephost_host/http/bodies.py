@@ -1,0 +1,206 @@
+"""Request bodies by content type: what an api step's handler gets as its ``body``.
+
+One function per content type. Every api request also carries the exact bytes received
+(``rawBody``, for webhook signatures), so nothing here needs to preserve them. A body its
+content type cannot parse is a ``BadBody`` (400) naming the content type.
+
+| content type | ``bodyKind`` | ``body`` |
+|---|---|---|
+| none, ``application/json``, ``*+json`` | ``json`` | the JSON value (blank: null) |
+| ``application/x-www-form-urlencoded`` | ``form`` | object; a repeated name gives a list |
+| ``multipart/form-data`` | ``multipart`` | fields as in a form; a file is an object with an index into ``files`` |
+| ``text/*`` | ``text`` | the text, decoded with its charset (default UTF-8) |
+| anything else | ``bytes`` | null: the handler's body is the raw bytes |
+| (no bytes at all, any type) | ``empty`` | null |
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from stephost_wire import codec
+
+# A form or multipart body with more parts than this is refused: each costs far more
+# than its bytes, so the body size limit alone does not bound the work.
+MAX_FORM_FIELDS = 1000
+# Headers of one multipart part (Content-Disposition, Content-Type, ...).
+MAX_PART_HEADERS = 16
+# The parser logs a warning for every malformed body before raising; the client gets that
+# reason in its 400, and no client should be able to write to the host's log at will.
+logging.getLogger("python_multipart.multipart").setLevel(logging.ERROR)
+
+
+class BadBody(ValueError):
+    """The body does not parse as its content type says; the message is the client's."""
+
+
+@dataclass
+class Body:
+    kind: str  # json, form, multipart, text, bytes, empty
+    value: Any = None
+    files: list[bytes] = field(default_factory=list)  # multipart file contents
+
+
+def multi_dict(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Values are a string, or a list of strings when the name repeats (queries, forms)."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            prev = out[name]
+            out[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[name] = value
+    return out
+
+
+def parse(raw: bytes, content_type: str | None) -> Body:
+    """The body of a request with this content-type header (None: the header is absent)."""
+    media, options = _media_type(content_type or "")
+    if not raw:
+        return Body("empty")
+    if content_type is None or media == "application/json" or media.endswith("+json"):
+        # No content type: read as JSON, as every request was before other types were.
+        return Body("json", parse_json(raw))
+    if media == "application/x-www-form-urlencoded":
+        return Body("form", parse_form(raw, options.get("charset", "utf-8"), media))
+    if media == "multipart/form-data":
+        return parse_multipart(raw, options.get("boundary", ""), media)
+    if media.startswith("text/"):
+        return Body("text", decode_text(raw, options.get("charset", "utf-8"), media))
+    return Body("bytes")
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    media, params = parse_options_header(header)
+    options = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in params.items()}
+    return media.decode("latin-1").lower(), options
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON (blank: None) as every language reads it; BadBody with the message a client gets."""
+    if not raw.strip():
+        return None
+    try:
+        return codec.loads_checked(raw)
+    except codec.JsonRefused as exc:  # parses in Python, but no other language would read it
+        raise BadBody(f"request body refused: {exc}") from None
+    except ValueError as exc:
+        raise BadBody(f"request body is not valid JSON: {exc}") from None
+
+
+def decode_text(raw: bytes, charset: str, media: str) -> str:
+    try:
+        return raw.decode(_codec_name(charset, media))
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"request body is not valid {charset} text ({media}): {exc.reason}") from None
+
+
+def _codec_name(charset: str, media: str) -> str:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        raise BadBody(f"request body's charset {charset!r} is not known ({media})") from None
+
+
+def parse_form(raw: bytes, charset: str, media: str) -> dict[str, Any]:
+    """``a=1&a=2&b=x`` -> {"a": ["1", "2"], "b": "x"}, the same shape as query parameters."""
+    name = _codec_name(charset, media)
+    try:
+        text = raw.decode("ascii")  # percent-encoded: anything beyond ASCII is malformed
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding=name, errors="strict", max_num_fields=MAX_FORM_FIELDS
+        )
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"request body is not valid {media} ({charset}): {exc.reason}") from None
+    except ValueError as exc:  # too many fields
+        raise BadBody(f"request body is not accepted as {media}: {exc}") from None
+    return multi_dict(pairs)
+
+
+class _Part:
+    def __init__(self) -> None:
+        self.headers: dict[str, bytes] = {}
+        self.data: list[bytes] = []
+
+
+def parse_multipart(raw: bytes, boundary: str, media: str) -> Body:
+    """Fields like a form's; each file as {"filename", "contentType", "size", "file": index}."""
+    if not boundary:
+        raise BadBody(f"request body cannot be read: {media} needs a boundary parameter")
+    parts: list[_Part] = []
+    header: list[bytes] = [b"", b""]
+    ended = False
+
+    def begin() -> None:
+        if len(parts) >= MAX_FORM_FIELDS:
+            raise BadBody(f"request body has more than {MAX_FORM_FIELDS} parts ({media})")
+        parts.append(_Part())
+
+    def header_field(data: bytes, start: int, end: int) -> None:
+        header[0] += data[start:end]
+
+    def header_value(data: bytes, start: int, end: int) -> None:
+        header[1] += data[start:end]
+
+    def header_end() -> None:
+        parts[-1].headers[header[0].decode("latin-1").lower()] = header[1]
+        header[0] = header[1] = b""
+
+    def part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1].data.append(data[start:end])
+
+    def end() -> None:
+        nonlocal ended
+        ended = True
+
+    callbacks: Any = {
+        "on_part_begin": begin,
+        "on_header_field": header_field,
+        "on_header_value": header_value,
+        "on_header_end": header_end,
+        "on_part_data": part_data,
+        "on_end": end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks, max_header_count=MAX_PART_HEADERS)
+        parser.write(raw)
+        parser.finalize()
+    except BadBody:
+        raise
+    except Exception as exc:  # the library's parse errors (MultipartParseError, FormParserError)
+        raise BadBody(f"request body is not valid {media}: {exc}") from None
+    if not ended:
+        raise BadBody(f"request body is not valid {media}: it ends before the closing boundary")
+    return _fields(parts, media)
+
+
+def _fields(parts: list[_Part], media: str) -> Body:
+    pairs: list[tuple[str, Any]] = []
+    files: list[bytes] = []
+    for part in parts:
+        _, disposition = parse_options_header(part.headers.get("content-disposition", b""))
+        name = disposition.get(b"name")
+        if name is None:
+            raise BadBody(f"request body is not valid {media}: a part has no Content-Disposition name")
+        content = b"".join(part.data)
+        filename = disposition.get(b"filename")
+        if filename is None:
+            value: Any = decode_text(content, "utf-8", media)
+        else:
+            ctype = part.headers.get("content-type", b"application/octet-stream")
+            value = {
+                "filename": filename.decode("utf-8", "replace"),
+                "contentType": ctype.decode("latin-1"),
+                "size": len(content),
+                "file": len(files),
+            }
+            files.append(content)
+        pairs.append((name.decode("utf-8", "replace"), value))
+    return Body("multipart", multi_dict(pairs), files)
