@@ -31,6 +31,15 @@ function openBody(body) {
   return { next: () => iterator.next(), stop }
 }
 
+/** A stream body nobody will read (its invocation was cancelled first): let it free what it holds. */
+function discard(body) {
+  try {
+    openBody(body).stop()
+  } catch {
+    // A body that cannot even be opened holds nothing to free.
+  }
+}
+
 /** One produced piece -> Buffers of at most MAX_CHUNK bytes (none for an empty piece). */
 function pieces(value) {
   let bytes
@@ -125,4 +134,4 @@ class ResponseStream {
   }
 }
 
-module.exports = { ResponseStream, STREAM_WINDOW, MAX_CHUNK, pieces }
+module.exports = { ResponseStream, STREAM_WINDOW, MAX_CHUNK, discard, pieces }

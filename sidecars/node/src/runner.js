@@ -9,7 +9,7 @@ const { performance } = require('node:perf_hooks')
 const { createContext } = require('./context')
 const { hookKey, invocationHookKey } = require('./hooks')
 const { buildRequest, isBytesBody, isStreamBody, toBuffer } = require('./http')
-const { ResponseStream } = require('./response-stream')
+const { ResponseStream, discard } = require('./response-stream')
 
 /**
  * The class name of what was thrown. The constructor name is the truth for
@@ -157,8 +157,12 @@ class Runner {
   }
 
   finish(slot, result) {
-    // Released already: cancelled, or its stream died. The result has nowhere to go.
-    if (slot.released) return
+    // Released already: cancelled, or its stream died. The result has nowhere to go
+    // (a stream body is closed unread, so a Readable's file or socket is freed).
+    if (slot.released) {
+      if (result.stream) discard(result.stream.body)
+      return
+    }
     if (result.stream) {
       this.stream(slot, result)
       return

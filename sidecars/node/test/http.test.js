@@ -242,3 +242,17 @@ test('an error mid-stream, or a piece that is not text or bytes, ends it with In
   const odd = invoke(() => ({ body: new Set([{ n: 1 }]) }))
   assert.match((await resultOf(odd.session)).error.message, /must produce strings or bytes.*got Object/)
 })
+
+test('a stream body returned after its invocation was cancelled is closed unread', async () => {
+  let release
+  const readable = Readable.from(['never read'])
+  const { runner, session } = invoke(async () => {
+    await new Promise((resolve) => { release = resolve })
+    return { body: readable }
+  })
+  await until(() => release, 'the handler to start')
+  runner.cancel(session, 'i1')
+  release()
+  await until(() => readable.destroyed, 'the Readable to be destroyed')
+  assert.deepEqual(session.sent, [])
+})
