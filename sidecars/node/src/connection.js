@@ -144,6 +144,9 @@ class Session {
         case 'cancel':
           this.runner.cancel(this, message.cancel.invocationId)
           break
+        case 'chunkAck':
+          this.runner.ack(this, message.chunkAck.invocationId, Number(message.chunkAck.seq))
+          break
         case 'heartbeat':
           break
         case 'welcome':

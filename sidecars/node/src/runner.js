@@ -8,6 +8,8 @@
 const { performance } = require('node:perf_hooks')
 const { createContext } = require('./context')
 const { hookKey, invocationHookKey } = require('./hooks')
+const { buildRequest, isBytesBody, isStreamBody, toBuffer } = require('./http')
+const { ResponseStream, discard } = require('./response-stream')
 
 /**
  * The class name of what was thrown. The constructor name is the truth for
@@ -87,14 +89,31 @@ function runApi(step, req, ctx) {
   return dispatch(0)
 }
 
-/** One invocation -> the InvocationResult to send. Never rejects. */
+/**
+ * A normalised api response -> its InvocationResult: JSON as always; a bytes
+ * body in body_bytes (result_json keeps status and headers); a stream body is
+ * handed back as `stream` for the runner to send in chunks.
+ */
+function apiResult(invocationId, response) {
+  const { status, headers, body } = response
+  if (isStreamBody(body)) return { invocationId, stream: response }
+  if (isBytesBody(body)) {
+    const bodyBytes = body instanceof ArrayBuffer ? Buffer.from(body) : toBuffer(body)
+    return { invocationId, resultJson: JSON.stringify({ status, headers }), bodyBytes }
+  }
+  return { invocationId, resultJson: JSON.stringify(response) }
+}
+
+/** One invocation -> the InvocationResult to send (or, for a streamed api response, `stream`). Never rejects. */
 async function runInvocation(step, invocation, ctx) {
   const invocationId = invocation.invocationId
   try {
     const payload = invocation.payloadJson ? JSON.parse(invocation.payloadJson) : null
+    if (step.type === 'api') {
+      return apiResult(invocationId, normaliseResponse(await runApi(step, buildRequest(payload, invocation), ctx)))
+    }
     let value
     if (step.type === 'hook') value = await step.run(payload)
-    else if (step.type === 'api') value = normaliseResponse(await runApi(step, payload || {}, ctx))
     else if (step.type === 'cron') value = await step.handler(ctx)
     else value = step.handler ? await step.handler(payload, ctx) : null
     const resultJson = JSON.stringify(value === undefined ? null : value)
@@ -138,21 +157,52 @@ class Runner {
   }
 
   finish(slot, result) {
-    // Released already: cancelled, or its stream died. The result has nowhere to go.
-    if (slot.released) return
+    // Released already: cancelled, or its stream died. The result has nowhere to go
+    // (a stream body is closed unread, so a Readable's file or socket is freed).
+    if (slot.released) {
+      if (result.stream) discard(result.stream.body)
+      return
+    }
+    if (result.stream) {
+      this.stream(slot, result)
+      return
+    }
     slot.session.send({ result })
     if (this.log.debugEnabled) {
       this.log.debug('invocation', {
         step: slot.invocation.step, traceId: slot.invocation.traceId, attempt: slot.invocation.attempt,
         ms: Math.round((performance.now() - slot.started) * 100) / 100,
-        outcome: result.error ? `error ${result.error.type}: ${result.error.message}` : 'ok',
+        outcome: result.error ? `error ${result.error.type}: ${result.error.message}` : result.streamed ? 'streamed' : 'ok',
       })
     }
     this.release(slot)
   }
 
+  /**
+   * Sends a streamed response's chunks, then the result that ends it. The
+   * slot stays taken until then; after a cancel nothing more is sent.
+   */
+  stream(slot, { invocationId, stream: { status, headers, body } }) {
+    const send = (message) => {
+      if (!slot.released) slot.session.send(message)
+    }
+    slot.stream = new ResponseStream({ invocationId, status, headers, body, send })
+    slot.stream.run().then(
+      (ended) => ended && this.finish(slot, { invocationId, streamed: true }),
+      (err) => this.finish(slot, { invocationId, error: toStepError(err) }),
+    )
+  }
+
+  /** ChunkAck: chunks up to `seq` of a streamed response reached the client. */
+  ack(session, invocationId, seq) {
+    const slot = session.inFlight.get(invocationId)
+    if (slot && slot.stream) slot.stream.ack(seq)
+  }
+
   release(slot) {
     if (slot.released) return
+    // A streamed response still producing: stop its body (the client is gone).
+    if (slot.stream) slot.stream.cancel()
     slot.released = true
     slot.session.inFlight.delete(slot.invocation.invocationId)
     this.running--
@@ -168,7 +218,8 @@ class Runner {
   /**
    * The host gave up on an invocation. JS cannot stop a running promise, so
    * the handler runs on, but its slot is freed (the host already counts it as
-   * done) and its result is dropped.
+   * done) and its result is dropped. A streamed response's body is stopped
+   * (release), so a generator runs its `finally` and a Readable is destroyed.
    */
   cancel(session, invocationId) {
     const slot = session.inFlight.get(invocationId)
@@ -197,4 +248,4 @@ class Runner {
   }
 }
 
-module.exports = { Runner, runInvocation, normaliseResponse, toStepError, fromStepError, errorType }
+module.exports = { Runner, runInvocation, normaliseResponse, apiResult, toStepError, fromStepError, errorType }

@@ -168,3 +168,27 @@ test('the hello carries STEPHOST_VERSION (empty: "fs"), the manifests and only p
   assert.match(hello.runtime, /^node v\d+/)
   assert.equal(buildHello(loadConfig([], {}), loaded).version, '')
 })
+
+test('ChunkAck from the host opens the window of a streamed response; Cancel stops it', async () => {
+  async function* endless() {
+    for (let i = 0; ; i++) yield `${i};`
+  }
+  const runner = new Runner({ steps: [{ name: 'sse', type: 'api', handler: () => ({ body: endless() }), middleware: [] }], capacity: 4, log: quietLog })
+  const client = new FakeClient()
+  const session = new Session(client, { hello, runner, log: quietLog })
+  client.last.receive(welcome())
+  const sentChunks = () => client.last.writes.flatMap((b) => b.messages).filter((m) => m.chunk).map((m) => m.chunk.seq)
+  const settle = async () => { for (let i = 0; i < 10; i++) await tick() }
+  client.last.receive({ kind: 'invocation', invocation: { invocationId: 's1', step: 'sse', payloadJson: '{"bodyKind":"empty"}' } })
+  await settle()
+  assert.deepEqual(sentChunks(), [1, 2, 3, 4, 5, 6, 7, 8])
+  client.last.receive({ kind: 'chunkAck', chunkAck: { invocationId: 's1', seq: 2 } })
+  await settle()
+  assert.deepEqual(sentChunks(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  client.last.receive({ kind: 'cancel', cancel: { invocationId: 's1' } })
+  client.last.receive({ kind: 'chunkAck', chunkAck: { invocationId: 's1', seq: 10 } })
+  await settle()
+  assert.equal(sentChunks().length, 10)
+  assert.equal(session.inFlight.size, 0)
+  session.close('test over')
+})

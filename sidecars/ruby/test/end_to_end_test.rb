@@ -212,6 +212,51 @@ class EndToEndTest < Minitest::Test
     end
   end
 
+  HTTP_STEPS = {
+    "steps/bytes.step.rb" => <<~RUBY,
+      def config = { type: "api", name: "bytes", path: "/bytes", method: "POST" }
+      def handler(req) = { status: 200, body: req[:rawBody].reverse, headers: { "content-type" => "x/rev" } }
+    RUBY
+    "steps/feed.step.rb" => <<~RUBY
+      def config = { type: "api", name: "feed", path: "/feed", method: "GET" }
+      def handler(_req) = { body: Enumerator.new { |y| 12.times { |i| y << "\#{i};" } } }
+    RUBY
+  }.freeze
+
+  # Over real gRPC: rawBody and body_bytes keep every byte; a streamed body
+  # waits for ChunkAck after 8 chunks and goes on when the host acks.
+  def test_bytes_both_ways_and_a_streamed_body_paced_by_chunk_acks
+    with_project(HTTP_STEPS) do |dir|
+      with_host do |host, port|
+        pid = spawn_sidecar(port, dir)
+        stream, = Timeout.timeout(15) { host.streams.pop }
+        raw = (0..255).to_a.pack("C*")
+        payload = JSON.generate({ method: "POST", path: "/bytes", body: nil, headers: {}, pathParams: {},
+                                  queryParams: {}, bodyKind: "bytes" })
+        stream.send(invocation: V1::Invocation.new(invocation_id: "b", step: "bytes", payload_json: payload, raw_body: raw))
+        result = stream.next_of(:result)
+        assert_equal [raw.reverse, { "status" => 200, "headers" => { "content-type" => "x/rev" } }],
+                     [result.body_bytes, JSON.parse(result.result_json)]
+
+        stream.send(invocation: V1::Invocation.new(invocation_id: "f", step: "feed", payload_json: api({})))
+        first = Array.new(8) { stream.next_of(:chunk) }
+        assert_equal (1..8).to_a, first.map(&:seq)
+        assert_equal 200, first[0].status
+        sleep 0.2 # nothing more may come until the host acks
+        early = []
+        early << stream.inbox.pop until stream.inbox.empty?
+        assert_empty early.select(&:chunk)
+        stream.send(chunk_ack: V1::ChunkAck.new(invocation_id: "f", seq: 8))
+        rest = Array.new(5) { stream.next_of(:chunk) }
+        assert_equal (9..13).to_a, rest.map(&:seq)
+        assert_equal 12.times.map { |i| "#{i};" }.join, (first + rest).map(&:data).join
+        assert stream.next_of(:result).streamed
+      ensure
+        Process.kill("KILL", pid) if pid
+      end
+    end
+  end
+
   def test_rejected_hello_exits_2
     with_project(STEPS) do |dir|
       with_host(reject: "unauthenticated") do |_host, port|

@@ -117,6 +117,7 @@ module Stephost
         @runner.submit(session, message.invocation) unless @draining
       when :call_result then session.resolve(message.call_result)
       when :cancel then @runner.cancel(session, message.cancel.invocation_id, message.cancel.reason)
+      when :chunk_ack then @runner.ack(session, message.chunk_ack.invocation_id, message.chunk_ack.seq)
       when :welcome then welcomed(session, message.welcome)
       when :rejection then rejected(session, message.rejection)
       end

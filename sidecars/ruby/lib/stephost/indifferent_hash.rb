@@ -72,12 +72,18 @@ module Stephost
   #   req["pathParams"]   {"id" => "42"} for path "/things/:id"
   #   req["queryParams"]  a String, or an Array when repeated
   #   req["method"], req["path"]
+  #   req["rawBody"]      the exact body bytes received (a binary String)
+  #   req["bodyKind"]     how the host read the body: "json", "form",
+  #                       "multipart", "text", "bytes" or "empty"
   # Symbol keys work too, `path_params`/`query_params` are accepted as the
   # snake_case spellings, and the envelope fields have readers (`req.body`,
   # `req.headers`, ...) because Motia's classic runner let steps write
   # `req.body`. Middleware attaches data with `req[:user] = ...`.
   class Request < IndifferentHash
-    ALIASES = { "path_params" => "pathParams", "query_params" => "queryParams" }.freeze
+    ALIASES = {
+      "path_params" => "pathParams", "query_params" => "queryParams",
+      "raw_body" => "rawBody", "body_kind" => "bodyKind"
+    }.freeze
 
     def body = self["body"]
     def headers = self["headers"]
@@ -86,8 +92,12 @@ module Stephost
     def http_method = self["method"]
     def path_params = self["pathParams"]
     def query_params = self["queryParams"]
+    def raw_body = self["rawBody"]
+    def body_kind = self["bodyKind"]
     alias pathParams path_params
     alias queryParams query_params
+    alias rawBody raw_body
+    alias bodyKind body_kind
 
     private
 

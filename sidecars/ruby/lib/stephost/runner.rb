@@ -4,6 +4,8 @@ require_relative "errors"
 require_relative "wire"
 require_relative "context"
 require_relative "hooks"
+require_relative "http"
+require_relative "response_stream"
 
 module Stephost
   # The runner layer: runs invocations (a step's handler with its middleware,
@@ -75,7 +77,8 @@ module Stephost
       text
     end
 
-    Job = Struct.new(:session, :invocation)
+    # `stream`: the ResponseStream once an api handler returned a streamed body.
+    Job = Struct.new(:session, :invocation, :stream)
 
     def initialize(steps, capacity:, log:, hooks: [])
       @steps = steps.to_h { |s| [s.name, s] }
@@ -127,6 +130,12 @@ module Stephost
       end
     end
 
+    # ChunkAck for a streamed response (the connection's thread).
+    def ack(session, invocation_id, seq)
+      job, _thread = @mutex.synchronize { @running[[session, invocation_id]] }
+      job&.stream&.ack(seq)
+    end
+
     # Blocks until nothing is queued or running, or `timeout` seconds pass;
     # true when idle.
     def wait_idle(timeout)
@@ -164,34 +173,50 @@ module Stephost
       end
       started = now
       result = begin
-        Thread.handle_interrupt(Cancelled => :immediate) { execute(job.session, inv) }
+        Thread.handle_interrupt(Cancelled => :immediate) { execute(job) }
       rescue Cancelled => e
-        error_result(id, e)
+        # A cancelled stream sends nothing more: the client is gone.
+        job.stream ? nil : error_result(id, e)
       end
       # Queue the result before leaving the running set: shutdown waits for
       # that set to empty and then closes the stream, which must not
       # overtake this result.
-      job.session.push(V1::SidecarMessage.new(result: result))
+      job.session.push(V1::SidecarMessage.new(result: result)) if result
       finish(key)
-      trace(inv, started, result) if @log.debug?
+      trace(inv, started, result) if result && @log.debug?
     end
 
-    def execute(session, inv)
-      V1::InvocationResult.new(invocation_id: inv.invocation_id, result_json: result_json(session, inv))
+    def execute(job)
+      inv = job.invocation
+      return json_result(inv, hook(inv).run(Wire.parse(inv.payload_json))) unless inv.hook.empty?
+
+      step = @steps[inv.step] ||
+             raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
+      ctx = Context.new(job.session, inv)
+      return json_result(inv, step.run(Wire.parse(inv.payload_json), ctx)) unless step.type == "api"
+
+      api_result(job, step.respond(Http.request(Wire.parse(inv.payload_json), inv), ctx))
     rescue Cancelled
       raise
     rescue Exception => e # rubocop:disable Lint/RescueException
       # Everything a handler can throw, `exit` and stack overflows
-      # included, is that invocation's failure, never the sidecar's.
+      # included, is that invocation's failure, never the sidecar's; for a
+      # streamed response that failed midway the host ends it early.
       error_result(inv.invocation_id, e)
     end
 
-    def result_json(session, inv)
-      return hook(inv).run(Wire.parse(inv.payload_json)) unless inv.hook.empty?
+    def json_result(inv, json) = V1::InvocationResult.new(invocation_id: inv.invocation_id, result_json: json)
 
-      step = @steps[inv.step] ||
-             raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
-      step.run(Wire.parse(inv.payload_json), Context.new(session, inv))
+    # JSON and bytes bodies answer in one result; a stream body is sent in
+    # chunks from this thread, then `streamed` ends it.
+    def api_result(job, response)
+      id = job.invocation.invocation_id
+      body = response["body"]
+      return Http.result(id, response) unless Http.stream?(body)
+
+      job.stream = ResponseStream.new(job.session, id)
+      job.stream.send_all(response["status"], response["headers"], body)
+      V1::InvocationResult.new(invocation_id: id, streamed: true)
     end
 
     # Like an unknown step, a missing hook is NonRetryableError; the host
@@ -222,7 +247,7 @@ module Stephost
     end
 
     def trace(inv, started, result)
-      outcome = result.error ? "error #{result.error.type}: #{result.error.message}" : "ok"
+      outcome = result.error ? "error #{result.error.type}: #{result.error.message}" : (result.streamed ? "streamed" : "ok")
       what = inv.hook.empty? ? { step: inv.step } : { hook: inv.hook, step: inv.step }
       @log.debug("invocation", **what, trace_id: inv.trace_id, attempt: inv.attempt,
                                ms: ((now - started) * 1000).round(1), outcome: outcome)

@@ -25,16 +25,20 @@ module Stephost
     end
 
     # Runs the step on a parsed payload and returns the JSON for
-    # InvocationResult.result_json.
+    # InvocationResult.result_json. (The runner calls `respond` for api
+    # steps, whose bodies need not be JSON.)
     def run(payload, ctx)
       case type
-      when "api"
-        Wire.dump(call_api(Request[payload || {}], ctx))
+      when "api" then Wire.dump(respond(Request[payload || {}], ctx))
       when "event" then result_json(@handler&.call(payload, ctx))
       when "cron" then result_json(@handler&.call(ctx))
       else "null" # noop steps are diagram-only; the host never invokes them
       end
     end
+
+    # An api step: middleware and handler on `req`; returns the normalised
+    # response {"status", "body", "headers"}, its body as the handler gave it.
+    def respond(req, ctx) = call_api(req, ctx)
 
     private
 
