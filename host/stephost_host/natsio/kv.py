@@ -23,7 +23,7 @@ READ_IDLE_TIMEOUT = 10.0
 # The server removes a reader's consumer that nobody listens to for this long: only a
 # read cut off before it could delete its consumer (a lost connection) ever waits for it.
 READER_BACKSTOP = 10.0
-_REMOVED = ("DEL", "PURGE")
+_REMOVED = {"DEL", "PURGE"}  # KV-Operation of a deleted or purged key
 
 
 async def get_json(kv: KeyValue, key: str) -> tuple[Any, int] | None:
@@ -84,7 +84,7 @@ async def _drain(inbox: Subscription) -> list[Any]:
 
 
 def _removed(msg: Msg) -> bool:
-    return bool(msg.headers) and msg.headers.get("KV-Operation") in _REMOVED  # type: ignore[union-attr]
+    return (msg.headers or {}).get("KV-Operation") in _REMOVED
 
 
 async def _delete(js: JetStreamContext, stream: str, name: str) -> None:
