@@ -101,10 +101,11 @@ class Host:
         registry = Registry()
         invoker = Invoker(registry)
         publisher = Publisher(js)
-        state = StateStore(js, buckets.state)
+        state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
-        streams = Streams(nc, buckets.streams, registry.streams)
-        operations = Operations(registry, publisher, state, streams, nc.max_payload)
+        streams = Streams(nc, js, buckets.streams, registry.streams)
+        stream_auth = StreamAuth(registry, invoker)
+        operations = Operations(registry, publisher, state, streams, stream_auth, nc.max_payload)
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
@@ -129,9 +130,10 @@ class Host:
         registry.on_change(consumers.sync)
         registry.on_change(cron.sync)
 
-        stream_auth = StreamAuth(registry, invoker)
         admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
-        app = StepHttp(registry, invoker, admin, StreamSocket(streams, stream_auth))
+        app = StepHttp(
+            registry, invoker, admin, StreamSocket(streams, stream_auth, s.stream_max_subscriptions)
+        )
 
         self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
         shared = self.ingress if s.ingress_port is None else None

@@ -55,6 +55,8 @@ class Settings(BaseModel):
     uvloop: bool = True
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
     state_dir: Path | None = None  # embedded NATS store and runtime.json; default <project>/.stephost
+    # Subscriptions one stream WebSocket connection may hold at once (joins past it are refused).
+    stream_max_subscriptions: int = Field(100, ge=1, le=100_000)
     # The public gRPC ingress (Emit, state, streams, ListSteps). Without ingress_port it is
     # served on the sidecar port's server; with one, on its own server at ingress_host.
     ingress: bool = True

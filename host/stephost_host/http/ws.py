@@ -5,14 +5,16 @@ Server frames: ``{timestamp, streamName, groupId, id?, event}`` where event is
 ``{type: "sync", data}`` right after a join, then ``{type: "create"|"update"|"delete", data}``
 or ``{type: "event", event: {type, data}}``. A change to an item is sent once per
 connection with its ``id``; the client hands it to both the item's and the group's
-listeners. Bad frames get ``{"type": "error", "error": {"message"}}`` and never affect
-other clients; a refused join gets an ``error`` event on that subscription and no data.
+listeners. Bad frames (binary, not JSON, nested deeper than ``codec.MAX_JSON_DEPTH``,
+unknown type, missing or oversized names) get ``{"type": "error", "error": {"message"}}``,
+leave the socket open and never affect other clients. A refused join (unknown stream,
+access denied, too many subscriptions on this connection, the read failed) gets an
+``error`` event on that subscription (``{type: "error", data: {code, message}}``) and no data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -21,13 +23,18 @@ from urllib.parse import parse_qsl
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from stephost_host.http.app import multi_dict
-from stephost_host.streams.auth import Denied, StreamAuth
+from stephost_host.operations.errors import OperationError, acknowledged
+from stephost_host.operations.rules import Fields, check_name
+from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
 from stephost_host.streams.store import Change, Streams, Subscription, UnknownStream
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.ws")
 MAX_QUEUED = 10_000  # frames waiting for a slow client before it is disconnected
 AUTH_PROTOCOL = "Authorization"
+MAX_SUBSCRIPTIONS = 100  # per connection; the setting stream_max_subscriptions
+SUBSCRIPTIONS_SETTING = "stream_max_subscriptions"
+FRAME_FIELDS = Fields()  # the frame's own spelling: streamName, groupId, id
 
 
 def token_of(scope: dict[str, Any], query: dict[str, Any]) -> str | None:
@@ -43,9 +50,12 @@ def token_of(scope: dict[str, Any], query: dict[str, Any]) -> str | None:
 
 
 class StreamSocket:
-    def __init__(self, streams: Streams, auth: StreamAuth) -> None:
+    def __init__(
+        self, streams: Streams, auth: StreamAuth, max_subscriptions: int = MAX_SUBSCRIPTIONS
+    ) -> None:
         self.streams = streams
         self.auth = auth
+        self.max_subscriptions = max_subscriptions
         self.clients = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -55,7 +65,7 @@ class StreamSocket:
             [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         )
         try:
-            context = await self.auth.authenticate(token_of(scope, query), headers, query)
+            context = await self.auth.authenticate(Credentials(token_of(scope, query), headers, query))
         except Denied as exc:
             log.info("stream client refused: %s", exc)
             await ws.close(code=1008, reason=str(exc))  # before accept: the upgrade gets a 403
@@ -63,7 +73,7 @@ class StreamSocket:
         await ws.accept(subprotocol=AUTH_PROTOCOL if AUTH_PROTOCOL in scope.get("subprotocols", []) else None)
         self.clients += 1
         try:
-            await Client(ws, self.streams, self.auth, context).run()
+            await Client(ws, self.streams, self.auth, context, self.max_subscriptions).run()
         finally:
             self.clients -= 1
 
@@ -71,11 +81,19 @@ class StreamSocket:
 class Client:
     """One connected socket: its subscriptions and its outgoing frames."""
 
-    def __init__(self, ws: WebSocket, streams: Streams, auth: StreamAuth, context: Any) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        streams: Streams,
+        auth: StreamAuth,
+        context: Any,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+    ) -> None:
         self.ws = ws
         self.streams = streams
         self.auth = auth
         self.context = context
+        self.max_subscriptions = max_subscriptions
         self.subs: list[tuple[dict[str, Any], Subscription]] = []
         self.out: asyncio.Queue[str | None] = asyncio.Queue()
         self._last: Change | None = None
@@ -84,8 +102,13 @@ class Client:
         writer = asyncio.create_task(self._write())
         try:
             while True:
-                text = await self.ws.receive_text()
-                await self._frame(text)
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is None:
+                    self._error("binary frames are not supported: send each frame as JSON text")
+                    continue
+                await self._frame(message["text"])
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
@@ -111,6 +134,18 @@ class Client:
     def _error(self, message: str) -> None:
         self._send({"type": "error", "error": {"message": message}})
 
+    def _refuse(self, scope: dict[str, Any], code: str, message: str) -> None:
+        """A join refused: an ``error`` event on that subscription, and no data."""
+        self._send(
+            {
+                **scope,
+                "event": {
+                    "type": "event",
+                    "event": {"type": "error", "data": {"code": code, "message": message}},
+                },
+            }
+        )
+
     def _deliver(self, change: Change) -> None:
         if change is self._last:  # a group and an item subscription both matched: one frame
             return
@@ -127,7 +162,10 @@ class Client:
 
     async def _frame(self, text: str) -> None:
         try:
-            msg = json.loads(text)
+            msg = codec.loads_checked(text)
+        except codec.JsonRefused as exc:
+            self._error(f"frame refused: {exc}")
+            return
         except ValueError as exc:
             self._error(f"frame is not JSON: {exc}")
             return
@@ -147,6 +185,12 @@ class Client:
         if item is not None and not isinstance(item, str):
             self._error("id must be a string when given")
             return
+        try:
+            for name in ("streamName", "groupId", *(("id",) if item is not None else ())):
+                check_name(data[name], name, FRAME_FIELDS)
+        except OperationError as exc:
+            self._error(f"a {msg['type']} frame's {exc.message}")
+            return
         if msg["type"] == "join":
             await self._join(data)
         else:
@@ -157,36 +201,22 @@ class Client:
         scope = {"timestamp": int(time.time() * 1000), "streamName": stream, "groupId": group}
         if item is not None:
             scope["id"] = item
-        try:
-            definition = self.streams.definition(stream)
-        except UnknownStream as exc:
-            self._send(
-                {
-                    **scope,
-                    "event": {
-                        "type": "event",
-                        "event": {"type": "error", "data": {"code": "not_found", "message": str(exc)}},
-                    },
-                }
+        if len(self.subs) >= self.max_subscriptions:
+            self._refuse(
+                scope,
+                "too_many_subscriptions",
+                f"this connection already has {len(self.subs)} subscriptions, the most one connection may "
+                f"have ({SUBSCRIPTIONS_SETTING}={self.max_subscriptions}): leave one first, or open another connection",
             )
             return
-        subscription: dict[str, Any] = {k: data[k] for k in ("streamName", "groupId", "id") if k in data}
-        if not await self.auth.can_access(definition, subscription, self.context):
-            self._send(
-                {
-                    **scope,
-                    "event": {
-                        "type": "event",
-                        "event": {
-                            "type": "error",
-                            "data": {
-                                "code": "forbidden",
-                                "message": f"access to stream {stream!r} group {group!r} denied",
-                            },
-                        },
-                    },
-                }
-            )
+        try:
+            definition = self.streams.definition(stream)
+            await self.auth.check(definition, subscription(stream, group, item), self.context)
+        except UnknownStream as exc:
+            self._refuse(scope, "not_found", str(exc))
+            return
+        except Forbidden as exc:
+            self._refuse(scope, "forbidden", str(exc))
             return
         # Watch first, then read, and hold the changes that race the read until the sync is
         # out: the client sees sync, then every later change, in order, none lost.
@@ -199,13 +229,19 @@ class Client:
                 self._deliver(change)
 
         sub = self.streams.watch(stream, group, item, deliver)
-        self.subs.append((data, sub))
+        self.subs.append((data, sub))  # from here on, closing the socket closes it
         read_at = int(time.time() * 1000) - 1
-        state = await (
-            self.streams.get(stream, group, item)
-            if item is not None
-            else self.streams.get_group(stream, group)
-        )
+        try:
+            state = await acknowledged(
+                self.streams.get(stream, group, item)
+                if item is not None
+                else self.streams.get_group(stream, group)
+            )
+        except OperationError as exc:
+            self.subs.remove((data, sub))
+            sub.close()
+            self._refuse(scope, "unavailable", exc.message)
+            return
         self._send({**scope, "timestamp": read_at, "event": {"type": "sync", "data": state}})
         raced, held = held or [], None
         for change in raced:

@@ -19,6 +19,7 @@ import grpc
 from stephost_host.ingress.auth import Refused, TokenCheck
 from stephost_host.operations import Event, Fields, InvalidArgument, OperationError, Operations, Receipt
 from stephost_host.operations.rules import payload_limit
+from stephost_host.streams.auth import Credentials
 from stephost_wire import codec
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
@@ -28,12 +29,17 @@ R = TypeVar("R")
 BATCHES_IN_FLIGHT = 4
 # Initial metadata a SubscribeStream call sends once its subscription is in place.
 SUBSCRIBED = (("stephost-subscribed", "1"),)
+# Metadata carrying a stream reader's own credential: the token the project's stream auth
+# hook receives, as the WebSocket's Authorization subprotocol carries it.
+STREAM_AUTH = "stream-auth"
+HOW_STREAM_AUTH = f"send the client's stream token as the call's metadata '{STREAM_AUTH}: <token>'"
 # Fields as ingress.proto names them.
 PROTO_FIELDS = Fields({"data": "data_json", "value": "value_json"})
 _STATUS = {
     "InvalidArgument": grpc.StatusCode.INVALID_ARGUMENT,
     "NotFound": grpc.StatusCode.NOT_FOUND,
     "PermissionDenied": grpc.StatusCode.PERMISSION_DENIED,
+    "Unauthenticated": grpc.StatusCode.UNAUTHENTICATED,
     "AlreadyExists": grpc.StatusCode.ALREADY_EXISTS,
     "Unavailable": grpc.StatusCode.UNAVAILABLE,
 }
@@ -175,10 +181,18 @@ class IngressService(pb_grpc.IngressServicer):
 
     # -- streams ----------------------------------------------------------------
 
+    async def _readable(self, context: grpc.aio.ServicerContext, stream: str, group: str, item: str) -> None:
+        """The project's stream auth, as the WebSocket and HTTP reads apply it: the ingress
+        token admits a caller to the ingress, not to every stream."""
+        await self.ops.streams.authorized(
+            stream, group, item, _stream_credentials(context), PROTO_FIELDS, HOW_STREAM_AUTH
+        )
+
     async def GetStreamItem(
         self, request: pb.GetStreamItemRequest, context: grpc.aio.ServicerContext
     ) -> pb.StreamItem:
         async def work() -> pb.StreamItem:
+            await self._readable(context, request.stream, request.group_id, request.id)
             found = await self.ops.streams.get(request.stream, request.group_id, request.id, PROTO_FIELDS)
             return pb.StreamItem(found=found is not None, item_json=codec.dumps(found))
 
@@ -188,6 +202,7 @@ class IngressService(pb_grpc.IngressServicer):
         self, request: pb.GetStreamGroupRequest, context: grpc.aio.ServicerContext
     ) -> pb.StreamGroup:
         async def work() -> pb.StreamGroup:
+            await self._readable(context, request.stream, request.group_id, "")
             items = await self.ops.streams.get_group(request.stream, request.group_id, PROTO_FIELDS)
             return pb.StreamGroup(items_json=[codec.dumps(i) for i in items])
 
@@ -198,6 +213,7 @@ class IngressService(pb_grpc.IngressServicer):
     ) -> AsyncIterator[pb.StreamChange]:
         try:
             self._authenticate(context)
+            await self._readable(context, request.stream, request.group_id, request.id)
             changes = self.ops.streams.subscribe(request.stream, request.group_id, request.id, PROTO_FIELDS)
             first = asyncio.ensure_future(anext(changes))
             await asyncio.sleep(0)  # the subscription runs up to its first wait: it is in place now
@@ -236,6 +252,17 @@ def _receipt(r: Receipt) -> pb.EmitReceipt:
 def _consume(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()
+
+
+def _stream_credentials(context: grpc.aio.ServicerContext) -> Credentials:
+    """The ``stream-auth`` token, and the call's other text metadata as the hook's headers.
+    ``authorization`` (the host's ingress token) never reaches project code."""
+    headers: dict[str, str] = {}
+    for key, value in context.invocation_metadata() or ():
+        if key != "authorization" and not key.endswith("-bin") and isinstance(value, str):
+            headers.setdefault(key, value)
+    token = headers.get(STREAM_AUTH, "").strip().removeprefix("Bearer ").strip()
+    return Credentials(token or None, headers, {})
 
 
 def _change(change: dict[str, Any]) -> pb.StreamChange:

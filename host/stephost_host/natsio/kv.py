@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from stephost_wire import codec
+
+log = logging.getLogger("stephost.natsio")
+# A group read gives up when the server sends nothing for this long (seconds).
+READ_IDLE_TIMEOUT = 10.0
+# The server removes a reader's consumer that nobody listens to for this long: only a
+# read cut off before it could delete its consumer (a lost connection) ever waits for it.
+READER_BACKSTOP = 10.0
+_REMOVED = {"DEL", "PURGE"}  # KV-Operation of a deleted or purged key
 
 
 async def get_json(kv: KeyValue, key: str) -> tuple[Any, int] | None:
@@ -21,18 +37,61 @@ async def get_json(kv: KeyValue, key: str) -> tuple[Any, int] | None:
     return codec.loads(entry.value.decode()), int(entry.revision or 0)
 
 
-async def values(kv: KeyValue, pattern: str) -> list[Any]:
-    """Current values of every key matching the pattern (one watch, not one get per key)."""
-    watcher = await kv.watch(pattern, ignore_deletes=True)
-    out: list[Any] = []
+async def values(nc: NATS, js: JetStreamContext, bucket: str, pattern: str) -> list[Any]:
+    """Current values of every key of ``bucket`` matching ``pattern``, in one pass.
+
+    A KV watch (and ``keys()``) would leave its consumer on the server for five minutes
+    after it stops; about a thousand reads then hit the server's consumer limit and every
+    read after them fails. So the read makes its own consumer (last value per key, no
+    acks, in memory), reads until the server says nothing is pending, and deletes it.
+    Measured against a watch on one server: about half the cost per read, and nothing left.
+    """
+    stream = f"KV_{bucket}"
+    name = f"read_{uuid.uuid4().hex}"
+    inbox = await nc.subscribe(nc.new_inbox())  # listening before the consumer starts sending
     try:
-        async for entry in watcher:
-            if entry is None:  # the initial values are all delivered
-                break
-            if entry.value:
-                out.append(codec.loads(entry.value.decode()))
-            if entry.delta == 0:
-                break
+        info = await js.add_consumer(
+            stream,
+            ConsumerConfig(
+                name=name,
+                deliver_subject=inbox.subject,
+                filter_subject=f"$KV.{bucket}.{pattern}",
+                deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                ack_policy=AckPolicy.NONE,
+                mem_storage=True,
+                num_replicas=1,
+                inactive_threshold=READER_BACKSTOP,
+            ),
+        )
+        try:
+            if not info.num_pending and not (info.delivered and info.delivered.consumer_seq):
+                return []  # nothing matched
+            return await _drain(inbox)
+        finally:
+            await _delete(js, stream, name)
     finally:
-        await watcher.stop()
-    return out
+        await inbox.unsubscribe()
+
+
+async def _drain(inbox: Subscription) -> list[Any]:
+    out: list[Any] = []
+    while True:
+        msg = await inbox.next_msg(timeout=READ_IDLE_TIMEOUT)
+        if msg.data and not _removed(msg):
+            out.append(codec.loads(msg.data.decode()))
+        if msg.metadata.num_pending == 0:
+            return out
+
+
+def _removed(msg: Msg) -> bool:
+    return (msg.headers or {}).get("KV-Operation") in _REMOVED
+
+
+async def _delete(js: JetStreamContext, stream: str, name: str) -> None:
+    try:
+        await js.delete_consumer(stream, name)
+    except (TimeoutError, nats.errors.Error) as exc:
+        # The read itself is done; the server drops the consumer after READER_BACKSTOP.
+        log.warning(
+            "could not delete the group reader %s on %s (%s); the server drops it soon", name, stream, exc
+        )

@@ -16,6 +16,7 @@ from stephost_host.operations.errors import (
     NotFound,
     OperationError,
     PermissionDenied,
+    Unauthenticated,
     Unavailable,
 )
 from stephost_host.operations.rules import Fields, Limit, nats_limit
@@ -24,6 +25,7 @@ from stephost_host.operations.streams import StreamOps
 from stephost_host.queue.publisher import Publisher
 from stephost_host.router.registry import Registry
 from stephost_host.state.store import StateStore
+from stephost_host.streams.auth import StreamAuth
 from stephost_host.streams.store import Streams
 
 
@@ -31,14 +33,20 @@ class Operations:
     """One of each operation, sharing the NATS server's payload limit."""
 
     def __init__(
-        self, registry: Registry, publisher: Publisher, state: StateStore, streams: Streams, max_payload: int
+        self,
+        registry: Registry,
+        publisher: Publisher,
+        state: StateStore,
+        streams: Streams,
+        stream_auth: StreamAuth,
+        max_payload: int,
     ) -> None:
         self.max_payload = max_payload  # the NATS server's, for doors with a limit of their own
         self.limit = nats_limit(max_payload)
         self.registry = registry
         self.emits = Emits(publisher, registry, self.limit)
         self.state = StateOps(state, self.limit)
-        self.streams = StreamOps(streams, self.limit)
+        self.streams = StreamOps(streams, stream_auth, self.limit)
 
 
 __all__ = [
@@ -55,6 +63,7 @@ __all__ = [
     "Receipt",
     "StateOps",
     "StreamOps",
+    "Unauthenticated",
     "Unavailable",
     "ids",
 ]

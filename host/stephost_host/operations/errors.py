@@ -37,6 +37,12 @@ class PermissionDenied(OperationError):
     error_type = "PermissionDenied"
 
 
+class Unauthenticated(OperationError):
+    """The caller's credentials were refused (or missing where they are required)."""
+
+    error_type = "Unauthenticated"
+
+
 class AlreadyExists(OperationError):
     error_type = "AlreadyExists"
 

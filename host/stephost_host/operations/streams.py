@@ -1,7 +1,10 @@
 """Streams: items under (stream, group, id) and their live changes, checked before the store.
 
 The stream must be defined; the store's own refusals (an item its schema rejects,
-a send without a type) come back as the same typed refusals.
+a send without a type) come back as the same typed refusals. A door that serves
+clients outside the project (the ingress) asks ``authorized`` first: the project's
+stream auth, the rule the WebSocket and HTTP reads apply (``streams/auth.py``).
+Handlers (the sidecar link) are the project's own code and are not asked.
 """
 
 from __future__ import annotations
@@ -9,8 +12,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
-from stephost_host.operations.errors import NotFound, acknowledged, translated
+from stephost_host.operations.errors import (
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    acknowledged,
+    translated,
+)
 from stephost_host.operations.rules import Fields, Limit, check_name, parse_json
+from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
 from stephost_host.streams.store import Streams
 
 R = TypeVar("R")
@@ -27,8 +37,9 @@ async def _stored(op: Awaitable[R]) -> R:
 
 
 class StreamOps:
-    def __init__(self, streams: Streams, limit: Limit) -> None:
+    def __init__(self, streams: Streams, auth: StreamAuth, limit: Limit) -> None:
         self.streams = streams
+        self.auth = auth
         self.limit = limit  # the NATS server's, unless a door passes a smaller one
 
     def defined(self, stream: str, fields: Fields) -> str:
@@ -42,6 +53,23 @@ class StreamOps:
 
     def _group(self, stream: str, group: str, fields: Fields) -> tuple[str, str]:
         return self.defined(stream, fields), check_name(group, "group_id", fields)
+
+    async def authorized(
+        self, stream: str, group: str, item: str, credentials: Credentials, fields: Fields, how: str
+    ) -> None:
+        """Refuses unless the project's stream auth lets these credentials read the group (or
+        item); ``how`` tells the caller how its door passes credentials."""
+        stream, group = self._group(stream, group, fields)
+        if item:
+            check_name(item, "id", fields)
+        try:
+            await self.auth.authorize(
+                self.streams.definition(stream), subscription(stream, group, item or None), credentials
+            )
+        except Denied as exc:
+            raise Unauthenticated(f"the project's stream auth refused this client ({exc}); {how}") from None
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from None
 
     async def get(self, stream: str, group: str, item: str, fields: Fields) -> Any:
         stream, group = self._group(stream, group, fields)

@@ -1,13 +1,14 @@
 """ctx.state on a NATS KV bucket: any JSON value under any (group, key) strings.
 
 Group and key are encoded into KV-safe tokens (see names.py), so a whole group is one
-subject wildcard: get_group is one watch, clear is one purge.
+subject wildcard: get_group is one short-lived reader (natsio/kv.py), clear is one purge.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
@@ -17,7 +18,8 @@ from stephost_wire import codec
 
 
 class StateStore:
-    def __init__(self, js: JetStreamContext, kv: KeyValue) -> None:
+    def __init__(self, nc: NATS, js: JetStreamContext, kv: KeyValue) -> None:
+        self.nc = nc
         self.js = js
         self.kv = kv
 
@@ -36,7 +38,7 @@ class StateStore:
         return old
 
     async def get_group(self, group: str) -> list[Any]:
-        return await values(self.kv, names.state_group_filter(group))
+        return await values(self.nc, self.js, names.STATE_BUCKET, names.state_group_filter(group))
 
     async def clear(self, group: str) -> None:
         await self.js.purge_stream(

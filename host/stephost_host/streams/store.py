@@ -19,6 +19,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
@@ -72,8 +73,11 @@ class Subscription:
 
 
 class Streams:
-    def __init__(self, nc: NATS, kv: KeyValue, definitions: Mapping[str, StreamDef]) -> None:
+    def __init__(
+        self, nc: NATS, js: JetStreamContext, kv: KeyValue, definitions: Mapping[str, StreamDef]
+    ) -> None:
         self.nc = nc
+        self.js = js
         self.kv = kv
         self.definitions = definitions
         self._subs: dict[tuple[str, str], list[Subscription]] = {}
@@ -114,7 +118,7 @@ class Streams:
 
     async def get_group(self, stream: str, group: str) -> list[Any]:
         self.definition(stream)
-        return await values(self.kv, names.stream_group_filter(stream, group))
+        return await values(self.nc, self.js, names.STREAMS_BUCKET, names.stream_group_filter(stream, group))
 
     # -- writes --------------------------------------------------------------
 

@@ -61,13 +61,18 @@ class AsyncClient:
         target: str = DEFAULT_TARGET,
         *,
         token: str | None = None,
+        stream_token: str | None = None,
         tls: bool = False,
         root_certificates: bytes | str | Path | None = None,
         tls_server_name: str | None = None,
         timeout: float | None = 30.0,
     ) -> None:
         self._timeout = timeout
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        # token: the host's ingress_token; stream_token: this client's own credential for the
+        # project's stream auth hook (stream reads), as a browser passes it on the WebSocket.
+        self._metadata = ((("authorization", f"Bearer {token}"),) if token else ()) + (
+            (("stream-auth", stream_token),) if stream_token else ()
+        )
         self._channel = wire.channel(target, tls, root_certificates, tls_server_name)
         self._stub = pb_grpc.IngressStub(self._channel)
 

@@ -129,6 +129,7 @@ class Client:
         target: str = DEFAULT_TARGET,
         *,
         token: str | None = None,
+        stream_token: str | None = None,
         tls: bool = False,
         root_certificates: bytes | str | Path | None = None,
         tls_server_name: str | None = None,
@@ -140,6 +141,7 @@ class Client:
                 _open(
                     target=target,
                     token=token,
+                    stream_token=stream_token,
                     tls=tls,
                     root_certificates=root_certificates,
                     tls_server_name=tls_server_name,
