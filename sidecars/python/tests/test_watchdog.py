@@ -1,0 +1,54 @@
+"""The watchdog names the step whose async handler blocks the handlers' event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from stephost_sidecar.loader import load_project
+from stephost_sidecar.watchdog import Watchdog, threshold_from_env
+
+BLOCKER = """
+    import time
+
+    config = {"name": "blocker", "type": "event", "subscribes": ["t"]}
+
+    async def handler(input, ctx):
+        time.sleep(0.6)
+"""
+
+
+async def test_a_blocking_async_handler_is_named_with_its_file_and_line(
+    project: Callable[[dict[str, str]], Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    root = project({"steps/blocker_step.py": BLOCKER})
+    step = load_project(root).steps[0]
+    running = {"inv-1": ("blocker", time.monotonic())}
+    dog = Watchdog({str(root / step.file): (step.name, step.file)}, lambda: running, threshold=0.1)
+    caplog.set_level(logging.WARNING, "stephost.sidecar")
+    dog.start()
+    try:
+        await asyncio.sleep(0.1)  # let the ticker run once
+        await step.handler(None, None)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "ran again" not in caplog.text:
+            await asyncio.sleep(0.05)
+    finally:
+        dog.stop()
+    blocked = [r.getMessage() for r in caplog.records if "has been blocked" in r.getMessage()]
+    assert len(blocked) == 1, caplog.text
+    assert "by step 'blocker' (steps/blocker_step.py:7 in handler)" in blocked[0]
+    assert "in flight: blocker (inv-1," in blocked[0]
+    assert "ran again after being blocked for" in caplog.text
+
+
+def test_the_threshold_setting_takes_milliseconds_and_falls_back_on_a_bad_value() -> None:
+    assert threshold_from_env({}) == 1.0
+    assert threshold_from_env({"STEPHOST_BLOCK_WARN_MS": "250"}) == 0.25
+    assert threshold_from_env({"STEPHOST_BLOCK_WARN_MS": "0"}) == 0
+    assert threshold_from_env({"STEPHOST_BLOCK_WARN_MS": "soon"}) == 1.0
