@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,15 +32,23 @@ async def test_a_blocking_async_handler_is_named_with_its_file_and_line(
     running = {"inv-1": ("blocker", time.monotonic())}
     dog = Watchdog({str(root / step.file): (step.name, step.file)}, lambda: running, threshold=0.1)
     caplog.set_level(logging.WARNING, "stephost.sidecar")
+    recovered = threading.Event()  # set from the watchdog's thread by its last line
+
+    class Recovered(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "ran again" in record.getMessage():
+                recovered.set()
+
+    logger = logging.getLogger("stephost.sidecar")
+    logger.addHandler(spy := Recovered())
     dog.start()
     try:
         await asyncio.sleep(0.1)  # let the ticker run once
         await step.handler(None, None)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and "ran again" not in caplog.text:
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(recovered.wait, 5)
     finally:
         dog.stop()
+        logger.removeHandler(spy)
     blocked = [r.getMessage() for r in caplog.records if "has been blocked" in r.getMessage()]
     assert len(blocked) == 1, caplog.text
     assert "by step 'blocker' (steps/blocker_step.py:7 in handler)" in blocked[0]
