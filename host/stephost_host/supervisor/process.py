@@ -151,7 +151,9 @@ class SidecarProcess:
             else f"{name} sidecar sent no hello within {self.hello_timeout:g}s"
         )
         self._kill(proc, why)
-        log.error("%s; killed it", why, extra={"language": name})
+        log.error(
+            "%s; killed it (if it is only slow, raise hello_timeout_seconds)", why, extra={"language": name}
+        )
         return False
 
     def _on_silence(self, sidecar_id: str, cause: str) -> None:
