@@ -132,13 +132,19 @@ class Host:
 
         admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
         app = StepHttp(
-            registry, invoker, admin, StreamSocket(streams, stream_auth, s.stream_max_subscriptions)
+            registry,
+            invoker,
+            admin,
+            StreamSocket(streams, stream_auth, s.stream_max_subscriptions),
+            outages=service.outages,
         )
 
         self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
         shared = self.ingress if s.ingress_port is None else None
         self.link = SidecarPort(service, s.sidecar_host, s.sidecar_port, shared=shared)
-        sidecars = Sidecars(s.project, s.languages, self.link.dial, self.secret, service)
+        sidecars = Sidecars(
+            s.project, s.languages, self.link.dial, self.secret, service, s.hello_timeout_seconds
+        )
         work_sources: list[Component] = [
             self.http,
             Hooks(

@@ -51,7 +51,10 @@ class Settings(BaseModel):
     retry_backoff_max: float = Field(300.0, gt=0)
     event_max_age_days: float = Field(7.0, gt=0)  # how long events stay in the stream
     drain_seconds: float = Field(10.0, ge=0)  # graceful shutdown budget for in-flight work
-    heartbeat_ms: int = Field(5000, ge=100)
+    heartbeat_ms: int = Field(5000, ge=100)  # a sidecar silent for 3 intervals is dropped (and restarted)
+    # Seconds a supervised sidecar has to load its step files and say hello; past it, it is
+    # killed (the log names the file it was importing) and restarted with backoff.
+    hello_timeout_seconds: float = Field(30.0, gt=0)
     uvloop: bool = True
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
     state_dir: Path | None = None  # embedded NATS store and runtime.json; default <project>/.stephost

@@ -150,13 +150,26 @@ async def read_body(receive: Receive) -> bytes:
 class StepHttp:
     """ASGI app: api steps first, then the admin/fallback app."""
 
-    def __init__(self, registry: Registry, invoker: Invoker, fallback: ASGIApp, sockets: ASGIApp) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        invoker: Invoker,
+        fallback: ASGIApp,
+        sockets: ASGIApp,
+        outages: dict[str, str] | None = None,
+    ) -> None:
         self.registry = registry
+        # language -> why its supervised sidecar is down (kept by the supervisor). While one
+        # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
+        self.outages = outages if outages is not None else {}
         self.invoker = invoker
         self.fallback = fallback
         self.sockets = sockets  # every WebSocket upgrade is a stream client (Motia's clients use "/")
         self.routes = RouteTable()
         registry.on_change(self.rebuild)
+
+    def _outage(self) -> str:
+        return "; ".join(self.outages[lang] for lang in sorted(self.outages))
 
     def rebuild(self) -> None:
         self.routes = RouteTable.build(self.registry)
@@ -186,6 +199,12 @@ class StepHttp:
                     {"error": f"{method} is not allowed on {path}", "allowed": sorted(allowed)},
                     {"allow": ", ".join(sorted(allowed)), **trace},
                 )
+            elif self.outages:
+                why = "; ".join(self.outages[lang] for lang in sorted(self.outages))
+                problem = (
+                    f"no step serves {method} {path} right now ({why}); its routes return when it restarts"
+                )
+                await send_json(send, 503, {"error": problem}, trace)
             else:
                 await send_json(send, 404, {"error": f"no step serves {method} {path}"}, trace)
             return
@@ -262,7 +281,7 @@ class StepHttp:
             )
             return self._encode_result(result, trace_hdr)
         except StepUnavailable as exc:
-            return error(503, exc)
+            return error(503, StepUnavailable(f"{exc} ({self._outage()})") if self.outages else exc)
         except InvocationTimeout as exc:
             return error(504, exc)
         except SidecarLost as exc:

@@ -43,6 +43,12 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.sessions: set[Session] = set()
         # Supervisors wait here for the sidecar they started to say hello.
         self.hello_waiters: dict[str, asyncio.Future[Any]] = {}
+        # Told (sidecar id, cause) when a sidecar is dropped for silence, so a supervisor can
+        # kill and restart the process it started: a stopped or wedged one never exits itself.
+        self.silence_listeners: list[Callable[[str, str], None]] = []
+        # language -> why its supervised sidecar is not serving (the supervisor keeps it; the
+        # HTTP app puts it in the 503 for routes that language would serve).
+        self.outages: dict[str, str] = {}
         self.accepting = True
 
     def _check(self, hello: pb.Hello) -> pb.Rejection | None:
@@ -178,14 +184,28 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         interval = self.heartbeat_ms / 1000
         while not session.closed:
             await asyncio.sleep(interval)
-            if time.monotonic() - session.last_seen > 3 * interval:
-                log.warning("%r sent nothing for %.1fs; dropping it", session, 3 * interval)
+            silent = time.monotonic() - session.last_seen
+            if silent > 3 * interval:
+                cause = silence_cause(session, silent)
+                log.warning("%s; dropping it", cause, extra={"language": session.language})
                 session.close()
+                for listener in self.silence_listeners:
+                    listener(session.sidecar_id, cause)
                 return
             session.send(pb.HostMessage(heartbeat=pb.Heartbeat(sent_unix_ms=int(time.time() * 1000))))
 
     def stop_accepting(self) -> None:
         self.accepting = False
+
+
+def silence_cause(session: Session, silent: float) -> str:
+    """What the log says about a sidecar that stopped answering: who, how long, doing what."""
+    steps = sorted({f.step for f in session.inflight.values()})
+    doing = f" while running step {', '.join(steps)}" if steps else ""
+    return (
+        f"{session.language} sidecar {session.sidecar_id} stopped answering "
+        f"(no heartbeat for {silent:.0f}s{doing})"
+    )
 
 
 async def start_server(

@@ -1,17 +1,26 @@
 """Runs one language's sidecar as a child process, the way `stephost dev` needs it.
 
 Own process group (so a signal reaches the whole tree), output mirrored into the host
-log, a readiness handshake (the child's hello, matched by the sidecar id we gave it),
-restart with backoff when it dies, and a stop ladder: SIGTERM, wait, SIGKILL.
+log, a readiness handshake (the child's hello, matched by the sidecar id we gave it,
+within the hello deadline), restart with backoff when it dies, and a stop ladder:
+SIGTERM, wait, SIGKILL.
+
+A sidecar that cannot exit by itself is killed and restarted the same way: one that
+sends no hello in time (a step file that hangs at import; the child keeps the path it
+is importing in a progress file, so the log names it) and one the link drops for
+silence (stopped, or wedged so hard its heartbeats stop). While one is down for such
+a cause, ``SidecarService.outages`` holds it so its routes answer 503 saying why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +32,8 @@ from stephost_host.supervisor.children import die_with_parent
 from stephost_host.supervisor.languages import Language
 
 log = logging.getLogger("stephost.supervisor")
-READY_TIMEOUT = 60.0
+HELLO_TIMEOUT = 30.0  # the default of the hello_timeout_seconds setting
+HEALTHY_AFTER = 30.0  # a sidecar up this long has its restart backoff reset
 STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
 
 
@@ -54,6 +64,7 @@ class SidecarProcess:
         secret: str,
         service: SidecarService,
         extra_env: dict[str, str] | None = None,
+        hello_timeout: float = HELLO_TIMEOUT,
     ) -> None:
         self.lang = lang
         self.project = project
@@ -61,11 +72,18 @@ class SidecarProcess:
         self.secret = secret
         self.service = service
         self.extra_env = extra_env or {}
+        self.hello_timeout = hello_timeout
         self.proc: asyncio.subprocess.Process | None = None
         self.sidecar_id = ""
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
         self._lock = asyncio.Lock()
+        self._killed_because = ""  # why we killed the current child, for the restart line
+        self._ready_at = 0.0
+        # The child writes the step file it is importing here (STEPHOST_LOAD_PROGRESS).
+        fd, self._progress = tempfile.mkstemp(prefix=f"stephost-{lang.name}-", suffix=".loading")
+        os.close(fd)
+        service.silence_listeners.append(self._on_silence)
 
     async def _spawn(self) -> tuple[asyncio.subprocess.Process, str, asyncio.Future[Any]]:
         sidecar_id = f"{self.lang.name}-{uuid.uuid4().hex[:8]}"
@@ -77,8 +95,10 @@ class SidecarProcess:
             "STEPHOST_CONNECT": self.connect,
             "STEPHOST_SECRET": self.secret,
             "STEPHOST_SIDECAR_ID": sidecar_id,
+            "STEPHOST_LOAD_PROGRESS": self._progress,
             "PYTHONUNBUFFERED": "1",
         }
+        self._write_progress("")
         proc = await asyncio.create_subprocess_exec(
             *self.lang.command(),
             str(self.project),
@@ -107,18 +127,68 @@ class SidecarProcess:
         exited = asyncio.ensure_future(proc.wait())
         try:
             done, _ = await asyncio.wait(
-                {ready, exited}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+                {ready, exited}, timeout=self.hello_timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             exited.cancel()
             self.service.hello_waiters.pop(sidecar_id, None)
         if ready in done:
+            self._ready_at = time.monotonic()
+            self.service.outages.pop(self.lang.name, None)
             return True
+        name = self.lang.name
+        if proc.returncode is not None:
+            why = f"{name} sidecar exited with code {proc.returncode} before its hello"
+            self._down(why)
+            log.error(why, extra={"language": name})
+            return False
+        # Still running but silent: it hangs while loading. Say where, and kill it (a hung
+        # child may not get as far as handling SIGTERM).
+        loading = self._read_progress()
         why = (
-            f"exited with code {proc.returncode}" if proc.returncode is not None else "sent no hello in time"
+            f"{name} sidecar: {loading} did not finish importing within {self.hello_timeout:g}s"
+            if loading
+            else f"{name} sidecar sent no hello within {self.hello_timeout:g}s"
         )
-        log.error("%s sidecar %s", self.lang.name, why, extra={"language": self.lang.name})
+        self._kill(proc, why)
+        log.error(
+            "%s; killed it (if it is only slow, raise hello_timeout_seconds)", why, extra={"language": name}
+        )
         return False
+
+    def _on_silence(self, sidecar_id: str, cause: str) -> None:
+        """The link dropped a sidecar for silence: if it is ours, kill it; _keep_alive restarts it."""
+        if (
+            sidecar_id == self.sidecar_id
+            and self.proc
+            and self.proc.returncode is None
+            and not self._stopping
+        ):
+            self._kill(self.proc, cause)
+
+    def _kill(self, proc: asyncio.subprocess.Process, why: str) -> None:
+        self._killed_because = why
+        self._down(why)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def _down(self, why: str) -> None:
+        """Until its next hello, this language's routes answer 503 with ``why``."""
+        self.service.outages[self.lang.name] = why
+
+    def _write_progress(self, text: str) -> None:
+        try:
+            Path(self._progress).write_text(text)
+        except OSError:
+            pass
+
+    def _read_progress(self) -> str:
+        try:
+            return Path(self._progress).read_text().strip()
+        except OSError:
+            return ""
 
     async def start(self) -> bool:
         """Start it and wait for its hello; keeps it running afterwards."""
@@ -132,24 +202,22 @@ class SidecarProcess:
         backoff = 1.0
         while not self._stopping:
             assert self.proc
-            started = time.monotonic()
             code = await self.proc.wait()
             if self._stopping:
                 return
-            if time.monotonic() - started > 30:
+            if self._ready_at and time.monotonic() - self._ready_at > HEALTHY_AFTER:
                 backoff = 1.0
-            log.error(
-                "%s sidecar exited with code %s; restarting in %.0fs",
-                self.lang.name,
-                code,
-                backoff,
-                extra={"language": self.lang.name},
-            )
+            why, self._killed_because = self._killed_because, ""
+            if not why:
+                why = f"{self.lang.name} sidecar exited with code {code}"
+                self._down(why)
+            log.error("%s; restarting in %.0fs", why, backoff, extra={"language": self.lang.name})
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             if self._stopping:
                 return
             async with self._lock:
+                self._ready_at = 0.0
                 self.proc, self.sidecar_id, ready = await self._spawn()
                 await self._await_ready(self.proc, self.sidecar_id, ready)
 
@@ -172,6 +240,10 @@ class SidecarProcess:
         async with self._lock:
             if self.proc:
                 await _terminate(self.proc)
+        with contextlib.suppress(ValueError):
+            self.service.silence_listeners.remove(self._on_silence)
+        with contextlib.suppress(OSError):
+            os.unlink(self._progress)
 
 
 async def _terminate(proc: asyncio.subprocess.Process) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from stephost_host.link.server import SidecarService
 from stephost_host.supervisor import languages
-from stephost_host.supervisor.process import STOP_GRACE, SidecarProcess
+from stephost_host.supervisor.process import HELLO_TIMEOUT, STOP_GRACE, SidecarProcess
 
 log = logging.getLogger("stephost")
 
@@ -26,12 +26,14 @@ class Sidecars:
         dial: Callable[[], str],
         secret: str,
         service: SidecarService,
+        hello_timeout: float = HELLO_TIMEOUT,
     ) -> None:
         self.project = project
         self.only = only  # language names to run; empty: every language found
         self.dial = dial  # host:port the children dial, known once the sidecar port is bound
         self.secret = secret
         self.service = service
+        self.hello_timeout = hello_timeout  # seconds a child has to load its steps and say hello
         self.processes: dict[str, SidecarProcess] = {}
 
     async def start(self) -> None:
@@ -46,7 +48,7 @@ class Sidecars:
                 log.error(problem)
                 continue
             self.processes[lang.name] = SidecarProcess(
-                lang, self.project, self.dial(), self.secret, self.service
+                lang, self.project, self.dial(), self.secret, self.service, hello_timeout=self.hello_timeout
             )
         try:
             results = await asyncio.gather(*(p.start() for p in self.processes.values()))

@@ -193,6 +193,7 @@ function checkStep(mod) {
  */
 async function loadProject(projectDir, log) {
   await installImportHooks()
+  const note = progressNote(process.env.STEPHOST_LOAD_PROGRESS)
   const found = discover(projectDir)
   const steps = []
   const streams = []
@@ -210,6 +211,7 @@ async function loadProject(projectDir, log) {
 
   for (const file of found.steps) {
     const abs = path.join(projectDir, file)
+    note(file)
     try {
       const step = checkStep(await import(pathToFileURL(abs).href))
       const name = typeof step.config.name === 'string' ? step.config.name : ''
@@ -233,6 +235,7 @@ async function loadProject(projectDir, log) {
 
   for (const file of found.streams) {
     const abs = path.join(projectDir, file)
+    note(file)
     try {
       const { config } = exportsOf(await import(pathToFileURL(abs).href))
       if (config === undefined) throw new StepLoadError("missing export 'config'")
@@ -259,9 +262,26 @@ async function loadProject(projectDir, log) {
       fail(file, err)
     }
   }
+  note('')
   const authHook = await loadAuthHook(projectDir, fail)
   if (authHook) hooks.push(authHook)
   return { steps, streams, loadErrors, hooks }
+}
+
+/**
+ * Keeps the path being imported in the supervisor's STEPHOST_LOAD_PROGRESS file
+ * (written synchronously: a file that hangs at import blocks this thread), so the
+ * host can name a file that never finishes importing when the hello deadline passes.
+ */
+function progressNote(file) {
+  return (rel) => {
+    if (!file) return
+    try {
+      fs.writeFileSync(file, rel)
+    } catch {
+      // only a diagnosis aid: never a reason not to load
+    }
+  }
 }
 
 module.exports = { discover, loadProject, installImportHooks, describeLoadFailure, checkStep }

@@ -17,6 +17,7 @@ from stephost_sidecar.connection import Connection, Options, Rejected, build_hel
 from stephost_sidecar.hooks import load_hooks
 from stephost_sidecar.loader import load_project
 from stephost_sidecar.runner import Runner
+from stephost_sidecar.watchdog import Watchdog, threshold_from_env
 
 log = logging.getLogger("stephost.sidecar")
 
@@ -37,7 +38,7 @@ async def serve(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"stephost sidecar: project directory {root} does not exist", file=sys.stderr)
         return 2
-    project = load_project(root)
+    project = load_project(root, os.environ.get("STEPHOST_LOAD_PROGRESS", ""))
     hooks = load_hooks(root, project)
     for f in project.failures:
         log.error("could not load %s: %s", f.file, f.message)
@@ -53,6 +54,13 @@ async def serve(args: argparse.Namespace) -> int:
     )
     conn = Connection(options, build_hello(options, project, hooks.names()))
     runner = Runner(project.steps, hooks, conn.calls, options.capacity)
+    base = root.resolve()
+    watchdog = Watchdog(
+        {str(base / s.file): (s.name, s.file) for s in project.steps},
+        lambda: runner.running,
+        threshold_from_env(os.environ),
+    )
+    watchdog.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
@@ -62,6 +70,7 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"stephost sidecar: the host rejected this sidecar: {exc}", file=sys.stderr)
         return 2
     finally:
+        watchdog.stop()
         runner.close()
     return 0
 

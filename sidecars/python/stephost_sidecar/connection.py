@@ -1,4 +1,4 @@
-"""The link to the host: dial, hello, heartbeats, reconnect.
+"""The link to the host: dial, hello, heartbeats, reconnect, on a thread of its own.
 
 One long-lived bidirectional stream carries everything. Invocations, cancels and chunk acks go to
 the dispatcher (the runner), answers to the handlers' calls go to ``HostCalls``. When the
@@ -12,10 +12,11 @@ import asyncio
 import logging
 import platform
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 
@@ -24,6 +25,10 @@ from stephost_sidecar.loader import Project
 from stephost_sidecar.proto import codec, pb, pb_grpc
 
 log = logging.getLogger("stephost.sidecar")
+
+
+# Sends one message on the stream an invocation arrived on.
+Reply = Callable[[pb.SidecarMessage], None]
 
 
 class Rejected(Exception):
@@ -79,23 +84,87 @@ def build_hello(options: Options, project: Project, hooks: list[str]) -> pb.Hell
 
 
 class Connection:
-    """The sidecar end of the wire. ``calls`` is the Channel every Context talks through."""
+    """The sidecar end of the wire. ``calls`` is the Channel every Context talks through.
+
+    The link (the gRPC stream, its reader, writer and heartbeats) runs on a thread of its
+    own with its own event loop; handlers run on the loop that created the Connection.
+    So a handler that blocks its loop (``time.sleep`` in an ``async def``) delays other
+    handlers but not the heartbeats: the host keeps the sidecar, and the watchdog names
+    the step. Everything crossing between the two loops goes through ``_to_home`` and
+    ``send``, each one ``call_soon_threadsafe`` hop.
+    """
 
     def __init__(self, options: Options, hello: pb.Hello) -> None:
         self.options = options
         self.hello = hello
-        self._out: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
-        self.calls = HostCalls(asyncio.get_running_loop(), self.send)
-        self._stopping = asyncio.Event()
+        self._home = asyncio.get_running_loop()  # the handlers' loop
+        self._link: asyncio.AbstractEventLoop | None = None  # the link's loop, while it runs
+        self._out: asyncio.Queue[pb.SidecarMessage | None] | None = None  # the current stream's
+        self.calls = HostCalls(self._home, self.send)
+        self._stopping = threading.Event()
+        self._wake: asyncio.Event | None = None  # on the link's loop: cuts a reconnect pause short
         self._dispatcher: Dispatcher | None = None
 
     def send(self, msg: pb.SidecarMessage) -> None:
-        """Queue a message on the current stream (lost with it if the stream dies)."""
-        self._out.put_nowait(msg)
+        """Queue a message on the current stream (lost with it if the stream dies); any thread."""
+        self._to_link(self._enqueue, msg)
+
+    def _enqueue(self, msg: pb.SidecarMessage | None) -> None:
+        if self._out is not None:
+            self._out.put_nowait(msg)
+
+    def _to_link(self, fn: Callable[..., None], *args: Any) -> None:
+        link = self._link
+        if link is None:
+            return  # no link running: like a message on a dead stream
+        if _running_loop() is link:
+            fn(*args)
+            return
+        try:
+            link.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # the link's loop closed meanwhile
+
+    def _to_home(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            self._home.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # the handlers' loop is gone: the sidecar is exiting
 
     async def run(self, dispatcher: Dispatcher) -> None:
         """Serve until stop(); raises Rejected when the host refuses us."""
         self._dispatcher = dispatcher
+        done: asyncio.Future[None] = self._home.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+        def link_thread() -> None:
+            loop = _new_loop()
+            self._link = loop
+            error: BaseException | None = None
+            try:
+                loop.run_until_complete(self._serve(dispatcher))
+            except BaseException as exc:  # Rejected, or a bug: either way run() raises it
+                error = exc
+            finally:
+                self._link = None
+                loop.close()
+            self._to_home(settle, error)
+
+        threading.Thread(target=link_thread, name="stephost-link", daemon=True).start()
+        try:
+            await done
+        finally:
+            self._stopping.set()
+
+    async def _serve(self, dispatcher: Dispatcher) -> None:
+        self._wake = asyncio.Event()
         backoff = 0.1
         while not self._stopping.is_set():
             welcomed = False
@@ -113,16 +182,21 @@ class Connection:
             delay = backoff * (0.5 + random.random())
             log.info("reconnecting to %s in %.1fs", self.options.target, delay)
             try:
-                await asyncio.wait_for(self._stopping.wait(), delay)
+                await asyncio.wait_for(self._wake.wait(), delay)
             except TimeoutError:
                 pass
 
     async def stop(self) -> None:
         """Stop taking work, let in-flight invocations finish (bounded), close the stream."""
         self._stopping.set()
+        self._to_link(self._wake_up)
         if self._dispatcher:
             await self._dispatcher.drain(self.options.drain_seconds)
-        self._out.put_nowait(None)
+        self._to_link(self._enqueue, None)
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
 
     async def _session(self, dispatcher: Dispatcher) -> bool:
         out: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
@@ -131,6 +205,11 @@ class Connection:
         welcomed = False
         interval = 5.0
         last_seen = time.monotonic()
+
+        def reply(msg: pb.SidecarMessage) -> None:
+            # The result goes back on the stream the invocation came from, from the handlers' loop.
+            self._to_link(out.put_nowait, msg)
+
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             call = pb_grpc.SidecarHostStub(channel).Connect(
                 codec.batches(out, lambda items: pb.SidecarBatch(messages=items))
@@ -150,17 +229,11 @@ class Connection:
             try:
                 async for batch in call:
                     last_seen = time.monotonic()
+                    work: list[pb.HostMessage] = []  # handed to the handlers' loop in one hop
                     for msg in batch.messages:
                         kind = msg.WhichOneof("kind")
-                        if kind == "invocation":
-                            # The result goes back on the stream the invocation came from.
-                            dispatcher.start(msg.invocation, out.put_nowait)
-                        elif kind == "call_result":
-                            self.calls.answer(msg.call_result)
-                        elif kind == "cancel":
-                            dispatcher.cancel(msg.cancel.invocation_id)
-                        elif kind == "chunk_ack":
-                            dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
+                        if kind in ("invocation", "call_result", "cancel", "chunk_ack"):
+                            work.append(msg)
                         elif kind == "welcome":
                             welcomed = True
                             interval = (msg.welcome.heartbeat_interval_ms or 5000) / 1000
@@ -168,12 +241,32 @@ class Connection:
                             beats = asyncio.create_task(heartbeat())
                         elif kind == "rejection":
                             raise Rejected(f"{msg.rejection.code}: {msg.rejection.message}")
+                    if work:
+                        self._to_home(self._deliver, dispatcher, work, reply)
             finally:
                 if beats:
                     beats.cancel()
-                self.calls.abandon()
-                dispatcher.abandon()
+                self._out = None
+                self._to_home(self._lost, dispatcher)
         return welcomed
+
+    def _deliver(self, dispatcher: Dispatcher, work: list[pb.HostMessage], reply: Reply) -> None:
+        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks."""
+        for msg in work:
+            kind = msg.WhichOneof("kind")
+            if kind == "invocation":
+                dispatcher.start(msg.invocation, reply)
+            elif kind == "call_result":
+                self.calls.answer(msg.call_result)
+            elif kind == "chunk_ack":
+                dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
+            else:
+                dispatcher.cancel(msg.cancel.invocation_id)
+
+    def _lost(self, dispatcher: Dispatcher) -> None:
+        """On the handlers' loop: the stream died, nothing in flight can be answered."""
+        self.calls.abandon()
+        dispatcher.abandon()
 
     def _welcomed(self, welcome: pb.Welcome) -> None:
         log.info(
@@ -184,3 +277,19 @@ class Connection:
         )
         for r in welcome.rejected_steps:
             log.error("host rejected step %s (%s): %s", r.step, r.file, r.reason)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()

@@ -58,15 +58,30 @@ class Project:
     failures: list[LoadFailure] = field(default_factory=list)
 
 
-def load_project(root: Path) -> Project:
+def load_project(root: Path, progress: str = "") -> Project:
+    """``progress``: a file to keep the path being imported in (the supervisor's
+    ``STEPHOST_LOAD_PROGRESS``), so a file that hangs at import can be named."""
     root = root.resolve()
     if str(root) not in sys.path:
         # Project-local imports (`from lib.db import x`) resolve from the project root.
         sys.path.insert(0, str(root))
     project = Project()
-    project.steps = _load_all(root, STEP_FILE, _load_step, "step", project.failures)
-    project.streams = _load_all(root, STREAM_FILE, _load_stream, "stream", project.failures)
+    note = _progress_writer(progress)
+    project.steps = _load_all(root, STEP_FILE, _load_step, "step", project.failures, note)
+    project.streams = _load_all(root, STREAM_FILE, _load_stream, "stream", project.failures, note)
+    note("")
     return project
+
+
+def _progress_writer(path: str) -> Callable[[str], None]:
+    def note(rel: str) -> None:
+        if path:
+            try:
+                Path(path).write_text(rel)
+            except OSError:
+                pass  # only a diagnosis aid: never a reason not to load
+
+    return note
 
 
 def load_failure(rel: str, exc: BaseException) -> LoadFailure:
@@ -80,11 +95,13 @@ def _load_all(
     load: Callable[[Path, str], Any],
     kind: str,
     failures: list[LoadFailure],
+    note: Callable[[str], None],
 ) -> list[Any]:
     loaded: list[Any] = []
     seen: dict[str, str] = {}
     for path in project_files(root, pattern):
         rel = path.relative_to(root).as_posix()
+        note(rel)
         try:
             item = load(path, rel)
         except Exception as exc:  # any import-time failure is the file's problem, not ours

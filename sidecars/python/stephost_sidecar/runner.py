@@ -41,6 +41,9 @@ class Runner:
         self._slots = asyncio.Semaphore(max(1, capacity))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._streams: dict[str, ChunkSender] = {}  # streamed responses, waiting for acks
+        # What is running and since when (step or hook name, monotonic start): the watchdog
+        # reads it from its own thread to say what was in flight while the loop was blocked.
+        self.running: dict[str, tuple[str, float]] = {}
         # Plain `def` handlers run here, off the event loop, one thread per slot.
         self._threads = ThreadPoolExecutor(max_workers=max(1, capacity), thread_name_prefix="step")
 
@@ -53,7 +56,12 @@ class Runner:
     def start(self, inv: pb.Invocation, reply: Reply) -> None:
         task = asyncio.create_task(self._invoke(inv, reply))
         self._tasks[inv.invocation_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(inv.invocation_id, None))
+        self.running[inv.invocation_id] = (f"hook {inv.hook}" if inv.hook else inv.step, time.monotonic())
+        task.add_done_callback(lambda _t: self._finished(inv.invocation_id))
+
+    def _finished(self, invocation_id: str) -> None:
+        self._tasks.pop(invocation_id, None)
+        self.running.pop(invocation_id, None)
 
     def cancel(self, invocation_id: str) -> None:
         """The host gave up on it (deadline); its result would be dropped anyway."""
@@ -72,6 +80,7 @@ class Runner:
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
+        self.running.clear()
 
     async def drain(self, timeout: float) -> None:
         if self._tasks:

@@ -84,10 +84,21 @@ module Stephost
       load_steps
       load_streams
       load_hooks
+      note_progress("")
       self
     end
 
     private
+
+    # Keeps the path being loaded in the supervisor's STEPHOST_LOAD_PROGRESS
+    # file, so the host can name a file that never finishes loading when the
+    # hello deadline passes. Only a diagnosis aid: a write error is ignored.
+    def note_progress(rel)
+      file = ENV.fetch("STEPHOST_LOAD_PROGRESS", "")
+      File.write(file, rel) unless file.empty?
+    rescue SystemCallError
+      nil
+    end
 
     def find(pattern)
       ROOTS.flat_map do |dir|
@@ -152,6 +163,7 @@ module Stephost
     # Evaluates the file in a fresh module and yields the module to build
     # what it defines; any failure becomes a Failure and nil.
     def load_file(rel, kind: "step")
+      note_progress(rel)
       path = File.join(@root, rel)
       mod = namespace_for(rel, kind)
       mod.module_eval(File.read(path, encoding: Encoding::UTF_8), path, 1)
