@@ -73,6 +73,7 @@ class Host:
             sync_always=settings.nats_sync_always,
             event_max_age_days=settings.event_max_age_days,
             replicas=settings.replicas,
+            recreate_missing_store=settings.recreate_missing_store,
         )
         self.lifecycle = Lifecycle()
 
@@ -104,13 +105,16 @@ class Host:
         state = StateStore(js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
         streams = Streams(nc, buckets.streams, registry.streams)
-        operations = Operations(registry, publisher, state, streams, nc.max_payload)
+        operations = Operations(registry, publisher, state, streams, nc.max_payload, self.nats.problem)
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(
-                operations, token=s.ingress_token, max_payload_bytes=s.ingress_max_payload_bytes
+                operations,
+                token=s.ingress_token,
+                max_payload_bytes=s.ingress_max_payload_bytes,
+                max_batch_events=s.ingress_max_batch_events,
             )
             self.ingress = IngressPort(ingress_service, tls=s.ingress_tls_cert is not None)
         elif self.ingress_off:
@@ -130,7 +134,7 @@ class Host:
         registry.on_change(cron.sync)
 
         stream_auth = StreamAuth(registry, invoker)
-        admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
+        admin = build_admin(registry, dlq, self.secret, streams, stream_auth, self.nats.problem)
         app = StepHttp(registry, invoker, admin, StreamSocket(streams, stream_auth))
 
         self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
