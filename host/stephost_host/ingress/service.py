@@ -135,6 +135,7 @@ class IngressService(pb_grpc.IngressServicer):
         pending: asyncio.Queue[asyncio.Future[list[Receipt]] | OperationError | None] = asyncio.Queue(
             BATCHES_IN_FLIGHT
         )
+        in_turn = asyncio.Lock()  # the call's batches are stored in the order they came
 
         async def read() -> None:
             try:
@@ -144,7 +145,9 @@ class IngressService(pb_grpc.IngressServicer):
                     except OperationError as exc:
                         await pending.put(exc)
                         return
-                    await pending.put(asyncio.ensure_future(self.ops.emits.publish_all(events, batch_id)))
+                    await pending.put(
+                        asyncio.ensure_future(self.ops.emits.publish_all(events, batch_id, in_turn))
+                    )
             finally:
                 await pending.put(None)
 

@@ -7,6 +7,7 @@ same checks and the same Publisher, so downstream it is the same kind of event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -139,14 +140,18 @@ class Emits:
         first_trace = (first.headers or {}).get(names.HEADER_TRACE) or e.trace_id
         return Receipt(first_trace, stream, seq, duplicate=True)
 
-    async def publish_all(self, events: list[Event], batch_id: str = "") -> list[Receipt]:
+    async def publish_all(
+        self, events: list[Event], batch_id: str = "", in_turn: asyncio.Lock | None = None
+    ) -> list[Receipt]:
         """Store checked events in list order; after a failure, send no more of them.
 
         Publishes go out in list order on one NATS connection (each task writes its
         message before its first suspension), so the events are stored in order. At most
         ``BATCH_PUBLISHES_IN_FLIGHT`` of all batches' events await their acks at once, so
         a bulk producer cannot bury the FIFO lease renewals, acks and handler emits that
-        share the connection. A refusal carries ``progress``: exactly what was stored.
+        share the connection. Batches sharing ``in_turn`` send one after another (each
+        may wait for acks while the next sends), so they are stored in the order they
+        came. A refusal carries ``progress``: exactly what was stored.
         """
         receipts: list[Receipt | None] = [None] * len(events)
         failures: dict[int, OperationError] = {}
@@ -160,12 +165,13 @@ class Emits:
                 self._in_flight.release()
 
         sent: list[asyncio.Task[None]] = []
-        for i, e in enumerate(events):
-            await self._in_flight.acquire()
-            if failures:  # NATS is failing: what is not sent yet is not stored either
-                self._in_flight.release()
-                break
-            sent.append(asyncio.create_task(one(i, e)))
+        async with in_turn or contextlib.nullcontext():
+            for i, e in enumerate(events):
+                await self._in_flight.acquire()
+                if failures:  # NATS is failing: what is not sent yet is not stored either
+                    self._in_flight.release()
+                    break
+                sent.append(asyncio.create_task(one(i, e)))
         await asyncio.gather(*sent)
         if not failures:
             return [r for r in receipts if r is not None]
