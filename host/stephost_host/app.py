@@ -73,6 +73,7 @@ class Host:
             sync_always=settings.nats_sync_always,
             event_max_age_days=settings.event_max_age_days,
             replicas=settings.replicas,
+            recreate_missing_store=settings.recreate_missing_store,
         )
         self.lifecycle = Lifecycle()
 
@@ -105,13 +106,18 @@ class Host:
         dlq = DeadLetters(js, buckets.failures)
         streams = Streams(nc, js, buckets.streams, registry.streams)
         stream_auth = StreamAuth(registry, invoker)
-        operations = Operations(registry, publisher, state, streams, stream_auth, nc.max_payload)
+        operations = Operations(
+            registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
+        )
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(
-                operations, token=s.ingress_token, max_payload_bytes=s.ingress_max_payload_bytes
+                operations,
+                token=s.ingress_token,
+                max_payload_bytes=s.ingress_max_payload_bytes,
+                max_batch_events=s.ingress_max_batch_events,
             )
             self.ingress = IngressPort(ingress_service, tls=s.ingress_tls_cert is not None)
         elif self.ingress_off:
@@ -130,7 +136,7 @@ class Host:
         registry.on_change(consumers.sync)
         registry.on_change(cron.sync)
 
-        admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
+        admin = build_admin(registry, dlq, self.secret, streams, stream_auth, self.nats.problem)
         app = StepHttp(
             registry,
             invoker,

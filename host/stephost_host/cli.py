@@ -49,6 +49,11 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
         help="let the gRPC ingress listen beyond loopback without a token",
     )
     p.add_argument("--no-ingress", action="store_true", help="do not serve the gRPC ingress")
+    p.add_argument(
+        "--recreate-missing-store",
+        action="store_true",
+        help="create, empty, a stream or bucket this host made before and NATS no longer has",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +109,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         ingress_port=args.ingress_port,
         ingress_allow_anonymous=True if args.ingress_allow_anonymous else None,
         ingress=False if args.no_ingress else None,
+        recreate_missing_store=True if args.recreate_missing_store else None,
     )
     logs.setup(settings.log_format, settings.log_level)
     host = Host(settings)

@@ -71,6 +71,11 @@ class Settings(BaseModel):
     ingress_tls_key: Path | None = None  # PEM private key
     # The largest data_json/value_json accepted; capped below the NATS server's max_payload.
     ingress_max_payload_bytes: int = Field(1_000_000, ge=1, le=64 * 1024 * 1024)
+    # The most events one EmitBatch request may carry (a larger batch is refused, not split).
+    ingress_max_batch_events: int = Field(1000, ge=1, le=100_000)
+    # Create a stream or bucket the host made before and NATS no longer has, empty. Off: the
+    # host refuses to start, so a corrupted or deleted store is never silently replaced.
+    recreate_missing_store: bool = False
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -7,11 +7,13 @@ config = {
     "flows": ["orders"],
 }
 
+# Idempotent like reserve-stock: a redelivered event finds its record and does nothing,
+# so a customer is told once, and nothing another step wrote is overwritten.
+
 
 async def handler(event, ctx):
-    order = await ctx.state.get("orders", event["id"])
-    order.update(status="notified", traces=[*order["traces"], ctx.trace_id])
-    await ctx.state.set("orders", event["id"], order)
-    notified = (await ctx.state.get("stats", "notified") or 0) + 1
-    await ctx.state.set("stats", "notified", notified)
-    ctx.logger.info("customer notified", {"orderId": event["id"], "notifiedSoFar": notified})
+    if await ctx.state.get("notifications", event["id"]) is not None:
+        ctx.logger.info("customer already notified (a redelivered event)", {"orderId": event["id"]})
+        return
+    await ctx.state.set("notifications", event["id"], {"id": event["id"], "trace": ctx.trace_id})
+    ctx.logger.info("customer notified", {"orderId": event["id"]})

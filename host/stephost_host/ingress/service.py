@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import grpc
 
 from stephost_host.ingress.auth import Refused, TokenCheck
-from stephost_host.operations import Event, Fields, InvalidArgument, OperationError, Operations, Receipt
-from stephost_host.operations.rules import payload_limit
+from stephost_host.operations import Event, Fields, OperationError, Operations, Receipt, ids
+from stephost_host.operations.rules import MAX_BATCH_ID, check_batch, check_header_value, payload_limit
 from stephost_host.streams.auth import Credentials
 from stephost_wire import codec
 from stephost_wire.v1 import ingress_pb2 as pb
@@ -44,6 +44,7 @@ _STATUS = {
     "Unavailable": grpc.StatusCode.UNAVAILABLE,
 }
 LIMIT_SETTING = "ingress_max_payload_bytes"
+BATCH_SETTING = "ingress_max_batch_events"
 
 
 def refusal(exc: Refused | OperationError) -> Refused:
@@ -53,9 +54,24 @@ def refusal(exc: Refused | OperationError) -> Refused:
     return Refused(_STATUS.get(exc.error_type, grpc.StatusCode.INTERNAL), exc.message)
 
 
+def progress_trailers(exc: Refused | OperationError) -> tuple[tuple[str, str], ...]:
+    """How far a refused batch got, for clients that act on it without reading the message."""
+    p = getattr(exc, "progress", None)
+    if p is None:
+        return ()
+    return (
+        ("stephost-stored", str(p.stored)),
+        ("stephost-first-unstored", str(p.first_unstored)),
+        ("stephost-batch-id", p.batch_id),
+    )
+
+
 class IngressService(pb_grpc.IngressServicer):
-    def __init__(self, operations: Operations, *, token: str, max_payload_bytes: int) -> None:
+    def __init__(
+        self, operations: Operations, *, token: str, max_payload_bytes: int, max_batch_events: int = 1000
+    ) -> None:
         self.ops = operations
+        self.max_batch_events = max_batch_events
         self.registry = operations.registry
         self.token = token
         self.auth = TokenCheck(token)
@@ -78,7 +94,7 @@ class IngressService(pb_grpc.IngressServicer):
             await context.abort(refused.code, refused.message)
             raise  # unreachable: abort raises
 
-    def _event(self, req: pb.EmitRequest, fields: Fields = PROTO_FIELDS) -> Event:
+    def _event(self, req: pb.EmitRequest, fields: Fields = PROTO_FIELDS, msg_id: str = "") -> Event:
         return self.ops.emits.event(
             req.topic,
             req.data_json,
@@ -86,13 +102,24 @@ class IngressService(pb_grpc.IngressServicer):
             group=req.message_group_id,
             trace_id=req.trace_id,
             idempotency_key=req.idempotency_key,
+            msg_id=msg_id,
             limit=self.limit,
         )
 
-    def _batch(self, events: list[pb.EmitRequest]) -> list[Event]:
-        if not events:
-            raise InvalidArgument("events is empty: a batch needs at least one event")
-        return [self._event(e, PROTO_FIELDS.at(f"events[{i}].")) for i, e in enumerate(events)]
+    def _batch(self, batch: pb.EmitBatchRequest) -> tuple[str, list[Event]]:
+        """The batch's id (the client's, or a new one) and its checked events.
+
+        Every event gets an id from the batch id and its index (its idempotency key wins),
+        so the same batch sent again after a failure stores nothing twice.
+        """
+        check_batch(len(batch.events), self.max_batch_events, BATCH_SETTING, PROTO_FIELDS)
+        batch_id = (
+            check_header_value(batch.batch_id, "batch_id", PROTO_FIELDS, MAX_BATCH_ID) or ids.new_batch()
+        )
+        return batch_id, [
+            self._event(e, PROTO_FIELDS.at(f"events[{i}]."), ids.batch_event(batch_id, i))
+            for i, e in enumerate(batch.events)
+        ]
 
     # -- emits ------------------------------------------------------------------
 
@@ -114,16 +141,19 @@ class IngressService(pb_grpc.IngressServicer):
         pending: asyncio.Queue[asyncio.Future[list[Receipt]] | OperationError | None] = asyncio.Queue(
             BATCHES_IN_FLIGHT
         )
+        in_turn = asyncio.Lock()  # the call's batches are stored in the order they came
 
         async def read() -> None:
             try:
                 async for batch in request_iterator:
                     try:
-                        events = self._batch(list(batch.events))
+                        batch_id, events = self._batch(batch)
                     except OperationError as exc:
                         await pending.put(exc)
                         return
-                    await pending.put(asyncio.ensure_future(self.ops.emits.publish_all(events)))
+                    await pending.put(
+                        asyncio.ensure_future(self.ops.emits.publish_all(events, batch_id, in_turn))
+                    )
             finally:
                 await pending.put(None)
 
@@ -136,7 +166,7 @@ class IngressService(pb_grpc.IngressServicer):
                     receipts = await item
                 except OperationError as exc:
                     refused = refusal(exc)
-                    await context.abort(refused.code, refused.message)
+                    await context.abort(refused.code, refused.message, progress_trailers(exc))
                 yield pb.EmitBatchResponse(receipts=[_receipt(r) for r in receipts])
         finally:
             reader.cancel()

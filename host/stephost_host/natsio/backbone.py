@@ -13,6 +13,7 @@ from nats.js import JetStreamContext
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.credentials import ClientAccess, project_auth
 from stephost_host.natsio.embedded import EmbeddedNats
+from stephost_host.natsio.integrity import RECORD, StoreRecord, StoreWatch, server_key
 
 
 class NatsBackbone:
@@ -33,9 +34,14 @@ class NatsBackbone:
         sync_always: bool,
         event_max_age_days: float,
         replicas: int,
+        recreate_missing_store: bool = False,
     ) -> None:
         self.url = url
         self.access = access
+        # What this host created in NATS, so a store lost between runs is noticed (integrity.py).
+        self.record = StoreRecord(
+            store_dir / RECORD, server_key(url), recreate_missing=recreate_missing_store
+        )
         # Never anonymous: the embedded server requires a per-project token, kept in its store.
         self.embedded = (
             None
@@ -46,6 +52,8 @@ class NatsBackbone:
         )
         self.event_max_age_days = event_max_age_days
         self.replicas = replicas
+        # Why the store cannot keep writes right now (None: it can); readiness and writes ask.
+        self.problem = StoreWatch(self.embedded.store_dir / "jetstream" if self.embedded else None)
         self._undo = AsyncExitStack()
 
     async def start(self) -> None:
@@ -57,7 +65,7 @@ class NatsBackbone:
             undo.push_async_callback(_close, nc)
             self.js = nc.jetstream(timeout=10)
             self.buckets = await jetstream.ensure_all(
-                self.js, event_max_age_days=self.event_max_age_days, replicas=self.replicas
+                self.js, self.record, event_max_age_days=self.event_max_age_days, replicas=self.replicas
             )
             self.nc = nc
             self._undo = undo.pop_all()

@@ -16,6 +16,7 @@ from nats.js.kv import KeyValue
 from stephost_host import names
 from stephost_host.config import ConfigError
 from stephost_host.natsio.credentials import ClientAccess
+from stephost_host.natsio.integrity import StoreRecord
 from stephost_host.queue.lease import LEASE_SECONDS
 
 log = logging.getLogger("stephost.nats")
@@ -133,31 +134,44 @@ async def connect(url: str, name: str = "stephost-host", access: ClientAccess | 
     return nc
 
 
-async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+async def ensure_stream(
+    js: JetStreamContext, config: StreamConfig, record: StoreRecord | None = None
+) -> None:
     try:
         await js.stream_info(config.name or "")
     except NotFoundError:
-        await js.add_stream(config)
-        log.info("created stream %s", config.name)
+        if record is None or record.may_create(config.name or ""):
+            await js.add_stream(config)
+            log.info("created stream %s", config.name)
         return
     await js.update_stream(config)
 
 
-async def ensure_kv(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
+async def ensure_kv(
+    js: JetStreamContext, config: KeyValueConfig, record: StoreRecord | None = None
+) -> KeyValue | None:
+    """The bucket, or None when it is missing and may not be created (``record`` says why)."""
     try:
         kv = await js.key_value(config.bucket)
     except Exception:  # nats-py raises BucketNotFoundError or NotFoundError by version
+        if record is not None and not record.may_create(kv_stream(config.bucket)):
+            return None
         kv = await js.create_key_value(config)
         log.info("created key/value bucket %s", config.bucket)
         return kv
     # A bucket made before `replicas` changed (e.g. 1 -> 3 on moving to a cluster) follows it,
     # as the streams do through update_stream.
-    info = await js.stream_info(f"KV_{config.bucket}")
+    info = await js.stream_info(kv_stream(config.bucket))
     if info.config.num_replicas != config.replicas:
         info.config.num_replicas = config.replicas
         await js.update_stream(info.config)
         log.info("key/value bucket %s now has %d replicas", config.bucket, config.replicas)
     return kv
+
+
+def kv_stream(bucket: str) -> str:
+    """The stream a KV bucket is kept in."""
+    return f"KV_{bucket}"
 
 
 class Buckets:
@@ -173,9 +187,16 @@ class Buckets:
         self.failures = failures
 
 
-async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replicas: int = 1) -> Buckets:
-    await ensure_stream(
-        js,
+async def ensure_all(
+    js: JetStreamContext,
+    record: StoreRecord | None = None,
+    *,
+    event_max_age_days: float,
+    replicas: int = 1,
+) -> Buckets:
+    """Every stream and bucket, made if missing, unless ``record`` says it existed before:
+    then nothing is created and the host refuses to start, naming what is gone."""
+    streams = [
         StreamConfig(
             name=names.EVENTS_STREAM,
             subjects=[names.EVENTS_SUBJECTS, names.REPLAY_SUBJECTS],
@@ -185,9 +206,6 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
             num_replicas=replicas,
             duplicate_window=120.0,
         ),
-    )
-    await ensure_stream(
-        js,
         StreamConfig(
             name=names.DLQ_STREAM,
             subjects=[names.DLQ_SUBJECTS],
@@ -195,16 +213,25 @@ async def ensure_all(js: JetStreamContext, *, event_max_age_days: float, replica
             storage=StorageType.FILE,
             num_replicas=replicas,
         ),
-    )
+    ]
+    for config in streams:
+        await ensure_stream(js, config, record)
 
-    async def bucket(name: str, ttl: float | None = None) -> KeyValue:
+    async def bucket(name: str, ttl: float | None = None) -> KeyValue | None:
         # One value per key, on disk, replicated like the streams; ttl expires whole entries.
         config = KeyValueConfig(bucket=name, history=1, ttl=ttl, storage=StorageType.FILE, replicas=replicas)
-        return await ensure_kv(js, config)
+        return await ensure_kv(js, config, record)
 
-    state = await bucket(names.STATE_BUCKET)
-    locks = await bucket(names.CRON_LOCK_BUCKET, ttl=DAY)
-    streams = await bucket(names.STREAMS_BUCKET)
-    leases = await bucket(names.LEASE_BUCKET, ttl=LEASE_SECONDS)
-    failures = await bucket(names.FAILURES_BUCKET, ttl=event_max_age_days * DAY)
-    return Buckets(state, locks, streams, leases, failures)
+    buckets = {
+        names.STATE_BUCKET: await bucket(names.STATE_BUCKET),
+        names.CRON_LOCK_BUCKET: await bucket(names.CRON_LOCK_BUCKET, ttl=DAY),
+        names.STREAMS_BUCKET: await bucket(names.STREAMS_BUCKET),
+        names.LEASE_BUCKET: await bucket(names.LEASE_BUCKET, ttl=LEASE_SECONDS),
+        names.FAILURES_BUCKET: await bucket(names.FAILURES_BUCKET, ttl=event_max_age_days * DAY),
+    }
+    if record is not None:
+        record.refuse_if_missing()
+        record.note([c.name or "" for c in streams] + [kv_stream(b) for b in buckets])
+    kvs = [kv for kv in buckets.values() if kv is not None]
+    assert len(kvs) == len(buckets)  # refuse_if_missing raised otherwise
+    return Buckets(*kvs)

@@ -12,12 +12,15 @@ from stephost_host.operations import ids
 from stephost_host.operations.emit import Emits, Event, Receipt
 from stephost_host.operations.errors import (
     AlreadyExists,
+    BatchProgress,
     InvalidArgument,
     NotFound,
     OperationError,
     PermissionDenied,
+    StoreProblem,
     Unauthenticated,
     Unavailable,
+    no_problem,
 )
 from stephost_host.operations.rules import Fields, Limit, nats_limit
 from stephost_host.operations.state import StateOps
@@ -40,17 +43,20 @@ class Operations:
         streams: Streams,
         stream_auth: StreamAuth,
         max_payload: int,
+        problem: StoreProblem = no_problem,
     ) -> None:
         self.max_payload = max_payload  # the NATS server's, for doors with a limit of their own
         self.limit = nats_limit(max_payload)
         self.registry = registry
-        self.emits = Emits(publisher, registry, self.limit)
-        self.state = StateOps(state, self.limit)
-        self.streams = StreamOps(streams, stream_auth, self.limit)
+        # ``problem`` says why the store cannot keep writes now: every write asks it first.
+        self.emits = Emits(publisher, registry, self.limit, problem)
+        self.state = StateOps(state, self.limit, problem)
+        self.streams = StreamOps(streams, stream_auth, self.limit, problem)
 
 
 __all__ = [
     "AlreadyExists",
+    "BatchProgress",
     "Emits",
     "Event",
     "Fields",
@@ -62,8 +68,10 @@ __all__ = [
     "PermissionDenied",
     "Receipt",
     "StateOps",
+    "StoreProblem",
     "StreamOps",
     "Unauthenticated",
     "Unavailable",
     "ids",
+    "no_problem",
 ]

@@ -7,6 +7,7 @@ same checks and the same Publisher, so downstream it is the same kind of event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -14,7 +15,17 @@ import nats.errors
 
 from stephost_host import names
 from stephost_host.operations import ids
-from stephost_host.operations.errors import AlreadyExists, InvalidArgument, OperationError, unavailable
+from stephost_host.operations.errors import (
+    AlreadyExists,
+    BatchProgress,
+    InvalidArgument,
+    OperationError,
+    StoreProblem,
+    Unavailable,
+    no_problem,
+    unavailable,
+    writable,
+)
 from stephost_host.operations.fifo import FifoSubscribers
 from stephost_host.operations.rules import (
     MAX_GROUP_ID,
@@ -52,11 +63,19 @@ class Receipt:
     duplicate: bool = False  # an earlier emit with the same id was stored; this one was not
 
 
+# Batch events awaiting JetStream's ack at once, across the host (see ``publish_all``).
+BATCH_PUBLISHES_IN_FLIGHT = 256
+
+
 class Emits:
-    def __init__(self, publisher: Publisher, registry: Registry, limit: Limit) -> None:
+    def __init__(
+        self, publisher: Publisher, registry: Registry, limit: Limit, problem: StoreProblem = no_problem
+    ) -> None:
         self.publisher = publisher
         self.fifo = FifoSubscribers(registry)
         self.limit = limit  # the NATS server's, unless a door passes a smaller one
+        self.problem = problem
+        self._in_flight = asyncio.Semaphore(BATCH_PUBLISHES_IN_FLIGHT)
 
     def event(
         self,
@@ -94,6 +113,7 @@ class Emits:
 
     async def publish(self, e: Event) -> Receipt:
         """Store the event; returns once JetStream has it (or already had it)."""
+        writable(self.problem)
         try:
             ack = await self.publisher.emit(
                 e.topic, e.data, e.trace_id, group=e.group, source=e.source, msg_id=e.msg_id
@@ -120,17 +140,47 @@ class Emits:
         first_trace = (first.headers or {}).get(names.HEADER_TRACE) or e.trace_id
         return Receipt(first_trace, stream, seq, duplicate=True)
 
-    async def publish_all(self, events: list[Event]) -> list[Receipt]:
-        """Store checked events in list order; the first failure is the answer."""
-        # Publishes go out in list order on one NATS connection (each task writes its
-        # message before its first suspension), so the events are stored in order.
-        results = await asyncio.gather(*(self.publish(e) for e in events), return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if not failed:
-            return [r for r in results if isinstance(r, Receipt)]
-        first = failed[0]
-        if isinstance(first, OperationError) and first.error_type != "Unavailable":
-            raise first
-        raise unavailable(
-            first, f"{len(events) - len(failed)} of the batch's {len(events)} events were stored"
-        )
+    async def publish_all(
+        self, events: list[Event], batch_id: str = "", in_turn: asyncio.Lock | None = None
+    ) -> list[Receipt]:
+        """Store checked events in list order; after a failure, send no more of them.
+
+        Publishes go out in list order on one NATS connection (each task writes its
+        message before its first suspension), so the events are stored in order. At most
+        ``BATCH_PUBLISHES_IN_FLIGHT`` of all batches' events await their acks at once, so
+        a bulk producer cannot bury the FIFO lease renewals, acks and handler emits that
+        share the connection. Batches sharing ``in_turn`` send one after another (each
+        may wait for acks while the next sends), so they are stored in the order they
+        came. A refusal carries ``progress``: exactly what was stored.
+        """
+        receipts: list[Receipt | None] = [None] * len(events)
+        failures: dict[int, OperationError] = {}
+
+        async def one(i: int, e: Event) -> None:
+            try:
+                receipts[i] = await self.publish(e)
+            except OperationError as exc:
+                failures[i] = exc
+            finally:
+                self._in_flight.release()
+
+        sent: list[asyncio.Task[None]] = []
+        async with in_turn or contextlib.nullcontext():
+            for i, e in enumerate(events):
+                await self._in_flight.acquire()
+                if failures:  # NATS is failing: what is not sent yet is not stored either
+                    self._in_flight.release()
+                    break
+                sent.append(asyncio.create_task(one(i, e)))
+        await asyncio.gather(*sent)
+        if not failures:
+            return [r for r in receipts if r is not None]
+        first = min(failures)
+        progress = BatchProgress(batch_id, len(events), sum(r is not None for r in receipts), first)
+        refused = failures[first]
+        if isinstance(refused, Unavailable):
+            refused = unavailable(refused, str(progress), retry="")
+        else:  # the event itself was refused (too large for NATS, a reused key): say where
+            refused = type(refused)(f"events[{first}]: {refused.message}; {progress}")
+        refused.progress = progress
+        raise refused

@@ -7,7 +7,6 @@ proto says ``message_group_id``; the rule and the rest of the message are the sa
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stephost_host.operations.errors import InvalidArgument
+from stephost_wire import codec
 
 MAX_TOPIC = 256
 MAX_GROUP_ID = 256  # messageGroupId
 MAX_IDEMPOTENCY_KEY = 256
 MAX_TRACE_ID = 128
+MAX_BATCH_ID = 200  # with an event's index, a Nats-Msg-Id within MAX_IDEMPOTENCY_KEY
 MAX_NAME = 1024  # state group/key, stream/group/item names
 # The NATS server counts an event's headers against its max_payload and closes the
 # connection of a client that sends more (failing every call in flight on it), so a
@@ -87,29 +88,33 @@ def check_topic(topic: str, fields: Fields) -> str:
     return topic
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (other languages cannot read it)")
-
-
 def check_json(text: str, name: str, fields: Fields, limit: Limit) -> str:
-    """Valid JSON (no NaN or Infinity) within the limit; empty means null. Returns the text."""
+    """Valid JSON within the limit (see ``parse_json``); empty means null. Returns the text."""
+    if text:
+        parse_json(text, name, fields, limit)
+    return text or "null"
+
+
+def parse_json(text: str, name: str, fields: Fields, limit: Limit) -> Any:
+    """The value of JSON text within the limit; empty means null.
+
+    ``codec.loads_checked`` is the one JSON rule for every door: no NaN/Infinity, no
+    number too large for a float, nesting at most ``codec.MAX_JSON_DEPTH`` levels (deeper
+    text would make the parser raise RecursionError instead of a refusal).
+    """
     if not text:
-        return "null"
+        return None
     size = len(text) if text.isascii() else len(text.encode())
     if size > limit.bytes:
         raise InvalidArgument(
             f"{fields(name)} is {size} bytes, over this host's limit of {limit.bytes} bytes ({limit.source})"
         )
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        return codec.loads_checked(text)
+    except codec.JsonTooDeep as exc:
+        raise InvalidArgument(f"{fields(name)} is {exc}") from None
     except ValueError as exc:
         raise InvalidArgument(f"{fields(name)} is not valid JSON: {exc}") from None
-    return text
-
-
-def parse_json(text: str, name: str, fields: Fields, limit: Limit) -> Any:
-    """``check_json``, then the value."""
-    return json.loads(check_json(text, name, fields, limit))
 
 
 def check_header_value(value: str, name: str, fields: Fields, limit: int) -> str:
@@ -137,4 +142,16 @@ def check_fifo_group(topic: str, group: str, subscribers: list[str], fields: Fie
             f"{fields('message_group_id')} is empty, but topic {topic!r} has FIFO subscribers "
             f"({', '.join(subscribers)}): emit needs a {fields.bare('message_group_id')}, as they take "
             "events in order per message group"
+        )
+
+
+def check_batch(count: int, cap: int, setting: str, fields: Fields) -> None:
+    """A batch has at least one event and at most ``cap``: a bounded batch is stored, or
+    answered for, within the publish timeout, and cannot flood the host's NATS connection."""
+    if not count:
+        raise InvalidArgument(f"{fields('events')} is empty: a batch needs at least one event")
+    if count > cap:
+        raise InvalidArgument(
+            f"{fields('events')} has {count} events; a batch holds at most {cap} ({setting}): "
+            "split it into smaller batches"
         )

@@ -15,9 +15,13 @@ from typing import Any, TypeVar
 from stephost_host.operations.errors import (
     NotFound,
     PermissionDenied,
+    StoreProblem,
     Unauthenticated,
     acknowledged,
+    answered,
+    no_problem,
     translated,
+    writable,
 )
 from stephost_host.operations.rules import Fields, Limit, check_name, parse_json
 from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
@@ -26,9 +30,9 @@ from stephost_host.streams.store import Streams
 R = TypeVar("R")
 
 
-async def _stored(op: Awaitable[R]) -> R:
+async def _stored(op: Awaitable[R], read: bool = False) -> R:
     try:
-        return await acknowledged(op)
+        return await (answered(op) if read else acknowledged(op))
     except Exception as exc:
         refused = translated(exc)
         if refused is None:
@@ -37,10 +41,13 @@ async def _stored(op: Awaitable[R]) -> R:
 
 
 class StreamOps:
-    def __init__(self, streams: Streams, auth: StreamAuth, limit: Limit) -> None:
+    def __init__(
+        self, streams: Streams, auth: StreamAuth, limit: Limit, problem: StoreProblem = no_problem
+    ) -> None:
         self.streams = streams
         self.auth = auth
         self.limit = limit  # the NATS server's, unless a door passes a smaller one
+        self.problem = problem
 
     def defined(self, stream: str, fields: Fields) -> str:
         check_name(stream, "stream", fields)
@@ -73,11 +80,11 @@ class StreamOps:
 
     async def get(self, stream: str, group: str, item: str, fields: Fields) -> Any:
         stream, group = self._group(stream, group, fields)
-        return await _stored(self.streams.get(stream, group, check_name(item, "id", fields)))
+        return await _stored(self.streams.get(stream, group, check_name(item, "id", fields)), read=True)
 
     async def get_group(self, stream: str, group: str, fields: Fields) -> list[Any]:
         stream, group = self._group(stream, group, fields)
-        return await _stored(self.streams.get_group(stream, group))
+        return await _stored(self.streams.get_group(stream, group), read=True)
 
     async def set(
         self, stream: str, group: str, item: str, data_json: str, fields: Fields, limit: Limit | None = None
@@ -86,11 +93,13 @@ class StreamOps:
         stream, group = self._group(stream, group, fields)
         item = check_name(item, "id", fields)
         data = parse_json(data_json, "item", fields, limit or self.limit)
+        writable(self.problem)
         return await _stored(self.streams.set(stream, group, item, data))
 
     async def delete(self, stream: str, group: str, item: str, fields: Fields) -> Any:
         """The deleted item (None if there was none)."""
         stream, group = self._group(stream, group, fields)
+        writable(self.problem)
         return await _stored(self.streams.delete(stream, group, check_name(item, "id", fields)))
 
     async def send(

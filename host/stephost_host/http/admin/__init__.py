@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from stephost_host.http.admin import dead_letters, health, streams, versions
 from stephost_host.http.admin.auth import host_secret
+from stephost_host.operations import StoreProblem, no_problem
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.registry import Registry
 from stephost_host.streams.auth import StreamAuth
@@ -27,11 +28,12 @@ def build_admin(
     secret: str,
     stream_store: Streams,
     stream_auth: StreamAuth,
+    store_problem: StoreProblem = no_problem,
 ) -> FastAPI:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
-    app.include_router(health.router(registry), prefix=PREFIX)
+    app.include_router(health.router(registry, store_problem), prefix=PREFIX)
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX, dependencies=[host_secret(secret)])
     app.include_router(streams.router(stream_store, stream_auth), prefix=PREFIX)

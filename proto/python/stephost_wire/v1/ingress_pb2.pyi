@@ -33,10 +33,12 @@ class EmitReceipt(_message.Message):
     def __init__(self, trace_id: _Optional[str] = ..., stream: _Optional[str] = ..., sequence: _Optional[int] = ..., duplicate: _Optional[bool] = ...) -> None: ...
 
 class EmitBatchRequest(_message.Message):
-    __slots__ = ("events",)
+    __slots__ = ("events", "batch_id")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[EmitRequest]
-    def __init__(self, events: _Optional[_Iterable[_Union[EmitRequest, _Mapping]]] = ...) -> None: ...
+    batch_id: str
+    def __init__(self, events: _Optional[_Iterable[_Union[EmitRequest, _Mapping]]] = ..., batch_id: _Optional[str] = ...) -> None: ...
 
 class EmitBatchResponse(_message.Message):
     __slots__ = ("receipts",)

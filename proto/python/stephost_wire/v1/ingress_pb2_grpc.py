@@ -102,7 +102,13 @@ class IngressServicer:
         EmitBatchResponse per EmitBatchRequest, in the same order. Events of a batch
         are stored in batch order. A batch with an invalid event fails the call with
         INVALID_ARGUMENT naming the event's index, and none of that batch is stored
-        (earlier batches, already answered, stay stored).
+        (earlier batches, already answered, stay stored). A batch holds at most the
+        host's ingress_max_batch_events events (INVALID_ARGUMENT names the cap).
+        When NATS fails mid-batch the call ends with UNAVAILABLE; its message and
+        trailing metadata say exactly how far the batch got: stephost-stored (how
+        many of its events were stored), stephost-first-unstored (the index of the
+        first event not stored) and stephost-batch-id. Sending the same batch again
+        with that batch_id (within the 120 s dedupe window) stores only the rest.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -12,12 +12,15 @@ module Stephost
 
     # Objects come back as IndifferentHash, so `input[:id]` and `input["id"]`
     # both work at every depth. "" (an unset proto field) reads as nil.
+    # No nesting limit of Ruby's own (100 levels by default): the host bounds
+    # every payload's depth (MAX_JSON_DEPTH, 256) before it reaches a sidecar,
+    # so what the host accepted, a Ruby handler can read and write back.
     def parse(json)
       return nil if json.nil? || json.empty?
 
-      JSON.parse(json, object_class: IndifferentHash)
+      JSON.parse(json, object_class: IndifferentHash, max_nesting: false)
     end
 
-    def dump(value) = JSON.generate(value)
+    def dump(value) = JSON.generate(value, max_nesting: false)
   end
 end

@@ -20,6 +20,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     end
     add_message "stephost.v1.EmitBatchRequest" do
       repeated :events, :message, 1, "stephost.v1.EmitRequest"
+      optional :batch_id, :string, 2
     end
     add_message "stephost.v1.EmitBatchResponse" do
       repeated :receipts, :message, 1, "stephost.v1.EmitReceipt"
