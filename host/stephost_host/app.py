@@ -131,7 +131,7 @@ class Host:
 
         stream_auth = StreamAuth(registry, invoker)
         admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
-        app = StepHttp(registry, invoker, admin, StreamSocket(streams, stream_auth))
+        app = StepHttp(registry, invoker, admin, StreamSocket(streams, stream_auth), s.cors_policy())
 
         self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
         shared = self.ingress if s.ingress_port is None else None
