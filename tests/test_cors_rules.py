@@ -266,5 +266,5 @@ def test_the_policy_replaces_a_handlers_cors_headers_and_keeps_its_vary() -> Non
 
 
 def test_the_settings_object_builds_the_project_policy() -> None:
-    s = Settings(cors_origins=(PAGE,), cors_max_age=5)  # type: ignore[arg-type]
+    s = Settings(cors_origins=(PAGE,), cors_max_age=5)
     assert s.cors_policy() == policy(max_age=5)
