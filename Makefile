@@ -8,9 +8,10 @@ STAMP := .make
 
 install: $(STAMP)/system $(STAMP)/python $(STAMP)/node
 
-# Debian packages: Ruby and its gRPC (no gems are reachable), plus wrk for the benchmarks.
-SYSTEM_PKGS := ruby ruby-grpc ruby-google-protobuf ruby-grpc-tools wrk
-$(STAMP)/system:
+# Debian packages: Ruby and its gRPC (no gems are reachable), wrk for the benchmarks, and
+# chromium for the browser tests (tests/browser drives it with playwright-core; never a download).
+SYSTEM_PKGS := ruby ruby-grpc ruby-google-protobuf ruby-grpc-tools wrk chromium
+$(STAMP)/system: Makefile  # a package added to SYSTEM_PKGS installs on the next make install
 	@mkdir -p $(STAMP)
 	@if dpkg -s $(SYSTEM_PKGS) >/dev/null 2>&1; then echo "system packages present"; \
 	elif [ "$$(id -u)" = 0 ]; then echo "installing $(SYSTEM_PKGS)"; \
@@ -25,7 +26,7 @@ $(STAMP)/python: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node
+NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node tests/browser
 $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	@mkdir -p $(STAMP)
 	@for d in $(NODE_DIRS); do if [ -f $$d/package.json ]; then echo "npm ci in $$d"; \

@@ -143,6 +143,7 @@ class Host:
             admin,
             StreamSocket(streams, stream_auth, s.stream_max_subscriptions),
             outages=service.outages,
+            cors_policy=s.cors_policy(),
         )
 
         self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)

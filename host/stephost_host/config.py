@@ -13,7 +13,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from stephost_host.http import cors
 
 PROJECT_FILE = "stephost.toml"
 # The sidecar languages (supervisor/languages.py has how to start each).
@@ -76,6 +86,14 @@ class Settings(BaseModel):
     # Create a stream or bucket the host made before and NATS no longer has, empty. Off: the
     # host refuses to start, so a corrupted or deleted store is never silently replaced.
     recreate_missing_store: bool = False
+    # CORS for api steps (http/cors.py); off while cors_origins is empty. In stephost.toml a
+    # [cors] table with the same keys without the prefix; lists are comma-separated in env.
+    cors_origins: tuple[str, ...] = ()  # scheme://host[:port] each, or "*" alone
+    cors_methods: tuple[str, ...] = cors.DEFAULT_METHODS
+    cors_headers: tuple[str, ...] = cors.DEFAULT_HEADERS  # request headers a page may send; "*": any
+    cors_expose_headers: tuple[str, ...] = ()  # response headers a page may read beyond the basic ones
+    cors_credentials: bool = False  # cookies and HTTP auth on cross-origin requests
+    cors_max_age: int = Field(cors.DEFAULT_MAX_AGE, ge=0)  # seconds a browser may cache a preflight
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -99,6 +117,34 @@ class Settings(BaseModel):
                 f"unknown language {unknown[0]!r}; expected comma-separated: {','.join(LANGUAGES)}"
             )
         return tuple(names)
+
+    @field_validator("cors_origins", "cors_methods", "cors_headers", "cors_expose_headers", mode="before")
+    @classmethod
+    def _cors_lists(cls, v: Any, info: ValidationInfo) -> Any:
+        items = [x for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+        if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
+            return items  # pydantic reports the type
+        if info.field_name == "cors_origins":
+            return cors.check_origins(items)
+        if info.field_name == "cors_methods":
+            return cors.check_methods(items)
+        return cors.check_headers(items, wildcard=info.field_name == "cors_headers")
+
+    @field_validator("cors_credentials")
+    @classmethod
+    def _cors_credentials(cls, v: bool, info: ValidationInfo) -> bool:
+        cors.check_credentials(v, info.data.get("cors_origins", ()))
+        return v
+
+    def cors_policy(self) -> cors.CorsPolicy:
+        return cors.CorsPolicy(
+            origins=self.cors_origins,
+            methods=self.cors_methods,
+            headers=self.cors_headers,
+            expose_headers=self.cors_expose_headers,
+            credentials=self.cors_credentials,
+            max_age=self.cors_max_age,
+        )
 
     @field_validator("host", "sidecar_host", "ingress_host")
     @classmethod
@@ -155,10 +201,25 @@ def _from_file(project: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    table = data.pop(TABLE, None)
+    if table is not None:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {TABLE} must be a table ([{TABLE}] with keys like origins)")
+        data.update({f"{TABLE}_{k}": v for k, v in table.items()})
     unknown = set(data) - set(Settings.model_fields)
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(_file_key(k) for k in unknown))}")
     return data
+
+
+# The settings stephost.toml groups in a table: [cors] origins = ... is cors_origins.
+TABLE = "cors"
+
+
+def _file_key(key: str) -> str:
+    """How stephost.toml spells a setting (for errors)."""
+    prefix = TABLE + "_"
+    return f"[{TABLE}] {key.removeprefix(prefix)}" if key.startswith(prefix) else key
 
 
 def load_settings(project: Path | str = ".", environ: dict[str, str] | None = None, **flags: Any) -> Settings:
@@ -176,7 +237,8 @@ def load_settings(project: Path | str = ".", environ: dict[str, str] | None = No
     for where, layer in layers:
         for key, value in layer.items():
             merged[key] = value
-            origin[key] = where
+            in_table = where == "stephost.toml" and key.startswith(TABLE + "_")
+            origin[key] = f"stephost.toml {_file_key(key)}" if in_table else where
     try:
         return Settings(**merged)
     except ValidationError as exc:

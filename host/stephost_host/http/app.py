@@ -16,13 +16,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
-from stephost_host.http import bodies
+from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
+from stephost_host.steps.models import ApiStep
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.http")
@@ -157,6 +158,7 @@ class StepHttp:
         fallback: ASGIApp,
         sockets: ASGIApp,
         outages: dict[str, str] | None = None,
+        cors_policy: cors.CorsPolicy = cors.OFF,
     ) -> None:
         self.registry = registry
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
@@ -166,6 +168,8 @@ class StepHttp:
         self.fallback = fallback
         self.sockets = sockets  # every WebSocket upgrade is a stream client (Motia's clients use "/")
         self.routes = RouteTable()
+        self.cors_policy = cors_policy  # the project's; steps may override it
+        self.cors = cors.CorsTable(cors_policy)
         registry.on_change(self.rebuild)
 
     def _outage(self) -> str:
@@ -173,6 +177,10 @@ class StepHttp:
 
     def rebuild(self) -> None:
         self.routes = RouteTable.build(self.registry)
+        problems: list[str] = []
+        self.cors = cors.CorsTable.build(self.cors_policy, self.registry.of_type(ApiStep), problems)
+        for problem in problems:
+            log.error("%s", problem)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -182,11 +190,16 @@ class StepHttp:
             await self.fallback(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        cross = cors.read_request(scope) if self.cors.enabled else None  # a cross-origin fetch
+        if cross is not None and cross.preflight_method and await self._preflight(send, cross, path):
+            return
         if method == "HEAD":
             send = without_body(send)
         found = self.routes.match(method, path)
         if found is None and method == "HEAD":
             found = self.routes.match("GET", path)  # every GET route answers HEAD too
+        if cross is not None:  # errors too: the page can read why it failed
+            send = cors.with_headers(send, self.cors.policy(found[0].step if found else None), cross.origin)
         if found is None:
             trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
@@ -200,9 +213,9 @@ class StepHttp:
                     {"allow": ", ".join(sorted(allowed)), **trace},
                 )
             elif self.outages:
-                why = "; ".join(self.outages[lang] for lang in sorted(self.outages))
                 problem = (
-                    f"no step serves {method} {path} right now ({why}); its routes return when it restarts"
+                    f"no step serves {method} {path} right now ({self._outage()}); "
+                    "its routes return when it restarts"
                 )
                 await send_json(send, 503, {"error": problem}, trace)
             else:
@@ -210,6 +223,22 @@ class StepHttp:
             return
         route, params = found
         await self._serve(scope, receive, send, route.step, params)
+
+    async def _preflight(self, send: Send, request: cors.CorsRequest, path: str) -> bool:
+        """Answer a CORS preflight; False when CORS does not apply (an OPTIONS like any other)."""
+        method = str(request.preflight_method)
+        found = self.routes.match(method, path)
+        if found is None and method == "HEAD":
+            found = self.routes.match("GET", path)
+        answer = self.cors.preflight(
+            found[0].step if found else None, request.origin, method, path, request.requested_headers
+        )
+        if answer is None:
+            return False
+        if isinstance(answer, cors.Refusal):
+            log.info("CORS preflight refused: %s", answer.message)
+        await send_reply(send, cors.preflight_reply(answer))
+        return True
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, step: str, params: dict[str, str]

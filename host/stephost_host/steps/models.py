@@ -15,11 +15,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from stephost_host.http import cors
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -85,6 +89,69 @@ class BaseStep(_Model):
         return self.infrastructure.handler.timeout
 
 
+class CorsConfig(BaseModel):
+    """An api step's own CORS: each key given replaces the project's (http/cors.py).
+
+    ``cors: false`` in a step config is ``enabled=False`` here; ``cors: true`` changes nothing.
+    """
+
+    # Unknown keys are refused: a misspelt "orgins" must not silently leave CORS as it was.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    enabled: bool = True
+    origins: tuple[str, ...] | None = None
+    methods: tuple[str, ...] | None = None
+    headers: tuple[str, ...] | None = None
+    expose_headers: tuple[str, ...] | None = Field(None, alias="exposeHeaders")
+    credentials: StrictBool | None = None
+    max_age: int | None = Field(None, alias="maxAge", ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flag(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            return {"enabled": v}
+        if not isinstance(v, dict | CorsConfig):
+            raise ValueError(
+                "expected false (no CORS for this step), true, or an object with some of "
+                "origins, methods, headers, exposeHeaders, credentials, maxAge"
+            )
+        return v
+
+    @field_validator("origins", mode="before")
+    @classmethod
+    def _origins(cls, v: Any) -> Any:
+        v = _listed(v)
+        return cors.check_origins(v) if _strings(v) else v
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _methods(cls, v: Any) -> Any:
+        v = _listed(v)
+        return cors.check_methods(v) if _strings(v) else v
+
+    @field_validator("headers", "expose_headers", mode="before")
+    @classmethod
+    def _headers(cls, v: Any, info: ValidationInfo) -> Any:
+        v = _listed(v)
+        return cors.check_headers(v, wildcard=info.field_name == "headers") if _strings(v) else v
+
+    @model_validator(mode="after")
+    def _credentials(self) -> CorsConfig:
+        if self.credentials and self.origins:
+            cors.check_credentials(self.credentials, self.origins)
+        return self
+
+
+def _listed(v: Any) -> Any:
+    """A string is a comma-separated list, as in the settings."""
+    return [x for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, list | tuple) and all(isinstance(x, str) for x in v)
+
+
 class ApiStep(BaseStep):
     type: Literal["api"]
     path: str
@@ -92,6 +159,8 @@ class ApiStep(BaseStep):
     bodySchema: dict[str, Any] | None = None
     responseSchema: dict[str, Any] | None = None
     queryParams: list[QueryParam] = Field(default_factory=list)
+    # None or true: the project's CORS settings; false: no CORS for this step.
+    cors: CorsConfig | None = None
 
     @field_validator("path")
     @classmethod
