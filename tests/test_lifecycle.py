@@ -41,6 +41,8 @@ def test_standalone_sidecar_dials_in_and_its_absence_is_a_503(start_host: Any) -
             "python",
             "--connect",
             host.sidecar_address,
+            "--state-dir",  # where the host keeps the secret it generated
+            str(host.state_dir),
             str(PROJECTS / "clash"),
         ]
     )
