@@ -71,7 +71,7 @@ class IngressPort:
 
 def server_credentials(s: Settings) -> grpc.ServerCredentials | None:
     """TLS for an ingress on its own port (read before anything starts), or None."""
-    if not (s.ingress_tls_cert and s.ingress_tls_key):
+    if not (s.ingress and s.ingress_port is not None and s.ingress_tls_cert and s.ingress_tls_key):
         return None
     try:
         pair = (s.ingress_tls_key.read_bytes(), s.ingress_tls_cert.read_bytes())
