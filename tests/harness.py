@@ -151,7 +151,10 @@ class HostProcess:
         return [line for line in self.log().splitlines() if all(n in line for n in needles)]
 
     def steps(self) -> dict[str, dict[str, Any]]:
-        return {s["name"]: s for s in httpx.get(self.url + "/__stephost/steps", timeout=5).json()}
+        auth = {"authorization": f"Bearer {self.secret}"}  # the step list is admin data
+        return {
+            s["name"]: s for s in httpx.get(self.url + "/__stephost/steps", headers=auth, timeout=5).json()
+        }
 
     def sidecar_pids(self, language: str) -> list[int]:
         """Live sidecar processes of one language started by this host."""

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -41,6 +40,8 @@ def test_standalone_sidecar_dials_in_and_its_absence_is_a_503(start_host: Any) -
             "python",
             "--connect",
             host.sidecar_address,
+            "--state-dir",  # where the host keeps the secret it generated
+            str(host.state_dir),
             str(PROJECTS / "clash"),
         ]
     )
@@ -155,16 +156,17 @@ def test_json_log_lines_carry_step_and_trace(start_host: Any) -> None:
     assert line["language"] == "python"
 
 
-def test_a_failed_start_stops_what_did_start(start_host: Any) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        # The sidecar is up by the time HTTP binds: the runner must stop it again.
-        host = start_host(PROJECTS / "clash", wait=False, args=["--port", str(port)])
-        assert host.proc.wait(60) == 2
-    log = host.log()
-    assert f"cannot listen for HTTP on 127.0.0.1:{port}" in log
-    assert "http did not start; stopping what did" in log
+def test_a_failed_start_stops_what_did_start(tmp_path: Path, nats_server: Any) -> None:
+    # runtime.json is the last component: make it fail (a directory in its place) so that the
+    # sidecar, the ports and NATS are all up and must be stopped again. (A taken port stops
+    # the host before anything starts: tests/security/test_doors_ports.py.)
+    state = tmp_path / "state"
+    (state / "runtime.json").mkdir(parents=True)
+    cmd = [*STEPHOST, "start", str(PROJECTS / "clash"), "--port", "0", "--sidecar-port", "0"]
+    cmd += ["--state-dir", str(state), "--nats-url", nats_server.url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    log = done.stdout + done.stderr
+    assert done.returncode != 0, log
+    assert "runtime.json did not start; stopping what did" in log
     assert re.search(r"python sidecar python-\w+ disconnected", log)
     assert "stephost ready" not in log

@@ -195,9 +195,14 @@ async def test_replicas_share_a_step_within_a_version_and_the_least_loaded_is_pi
 
 
 def test_a_replica_reload_brings_its_changed_config() -> None:
+    # A reload: the host's supervisor started "b" (a replica merely dialing in may not change
+    # the config: tests/security/test_doors_registration.py).
     registry = Registry()
     join(registry, "a", HELLO_V1)
-    join(registry, "b", {"hello": ("steps/hello_step.py", api("hello", "/hello2"))})
+    b = session("b", {})
+    assert (
+        registry.register(b, [("hello", "steps/hello_step.py", api("hello", "/hello2"))], reload=True) == []
+    )
     assert registry.steps["hello"].config.path == "/hello2"  # type: ignore[union-attr]
     assert registry.describe()[0]["sidecars"] == ["a", "b"]
 

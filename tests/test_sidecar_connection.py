@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -33,19 +34,21 @@ def test_invocations_run_concurrently_up_to_the_declared_capacity(start_host: An
 
 def test_sidecar_reconnects_and_reregisters_when_the_host_returns(start_host: Any) -> None:
     port = _free_port()
-    first = start_host(PROJECTS / "clash", live_steps=0, args=["--no-sidecars", "--sidecar-port", str(port)])
+    # Both hosts serve one deployment, so they share its secret.
+    shared = {"STEPHOST_SECRET": "one-secret-for-both-hosts"}
+    args = ["--no-sidecars", "--sidecar-port", str(port)]
+    first = start_host(PROJECTS / "clash", live_steps=0, args=args, env=shared)
     side = subprocess.Popen(
         [sys.executable, "-m", "stephost_sidecar", "--connect", f"127.0.0.1:{port}", str(PROJECTS / "clash")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, **shared},
     )
     try:
         eventually(lambda: first.steps().get("clash-other", {}).get("live"))
         assert first.stop() == 0
-        second = start_host(
-            PROJECTS / "clash", live_steps=2, args=["--no-sidecars", "--sidecar-port", str(port)]
-        )
+        second = start_host(PROJECTS / "clash", live_steps=2, args=args, env=shared)
         assert httpx.get(second.url + "/other").json() == {"other": True}
     finally:
         side.terminate()
@@ -58,7 +61,16 @@ def test_node_and_ruby_sidecars_run_standalone_and_dial_in(start_host: Any, lang
     project = ROOT / "tests" / "conformance" / language
     host = start_host(project, live_steps=0, args=["--no-sidecars"])
     side = subprocess.Popen(
-        [*STEPHOST, "sidecar", language, "--connect", host.sidecar_address, str(project)],
+        [
+            *STEPHOST,
+            "sidecar",
+            language,
+            "--connect",
+            host.sidecar_address,
+            "--secret",
+            host.secret,
+            str(project),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -16,20 +16,25 @@ from tests.harness import ROOT, STEPHOST, eventually
 PROJECT = ROOT / "tests" / "projects" / "versions"
 
 
-def _sidecar(address: str, version: str | None) -> subprocess.Popen[bytes]:
+def _sidecar(address: str, secret: str, version: str | None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "STEPHOST_VERSION"}
     if version:
         env["STEPHOST_VERSION"] = version
     return subprocess.Popen(
-        [*STEPHOST, "sidecar", "python", "--connect", address, str(PROJECT)],
+        [*STEPHOST, "sidecar", "python", "--connect", address, "--secret", secret, str(PROJECT)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
+def _admin(host: Any, path: str) -> httpx.Response:
+    # What is registered is admin data: it takes the host's secret outside `stephost dev`.
+    return httpx.get(host.url + path, headers={"authorization": f"Bearer {host.secret}"})
+
+
 def _live(host: Any) -> dict[str, int]:
-    body = httpx.get(host.url + "/__stephost/versions").json()
+    body = _admin(host, "/__stephost/versions").json()
     return {v["version"]: v["live"] for v in body["versions"]}
 
 
@@ -37,17 +42,18 @@ def test_two_versions_of_one_step_register_side_by_side_and_only_the_active_is_r
     start_host: Any,
 ) -> None:
     host = start_host(PROJECT, live_steps=0, args=["--no-sidecars"])
-    current = _sidecar(host.sidecar_address, None)
-    staged = _sidecar(host.sidecar_address, "v2")
+    current = _sidecar(host.sidecar_address, host.secret, None)
+    staged = _sidecar(host.sidecar_address, host.secret, "v2")
     try:
         eventually(lambda: _live(host) == {"fs": 1, "v2": 1}, what="both versions to register")
-        versions = httpx.get(host.url + "/__stephost/versions").json()
+        assert httpx.get(host.url + "/__stephost/versions").status_code == 401
+        versions = _admin(host, "/__stephost/versions").json()
         assert versions["active"] == "fs"
         assert [v["active"] for v in versions["versions"]] == [True, False]
-        staged_steps = httpx.get(host.url + "/__stephost/versions/v2/steps").json()
+        staged_steps = _admin(host, "/__stephost/versions/v2/steps").json()
         assert [(s["name"], s["live"]) for s in staged_steps] == [("which", True)]
         # The step list shows the active version only.
-        assert [s["name"] for s in httpx.get(host.url + "/__stephost/steps").json()] == ["which"]
+        assert list(host.steps()) == ["which"]
 
         with host.client() as http:
             answers = {http.get("/which").json()["version"] for _ in range(30)}
@@ -61,7 +67,7 @@ def test_two_versions_of_one_step_register_side_by_side_and_only_the_active_is_r
         r = httpx.get(host.url + "/which")
         assert r.status_code == 503
         assert "no sidecar serving step 'which' (python) is connected" in r.json()["error"]
-        assert httpx.get(host.url + "/__stephost/versions/v3/steps").status_code == 404
+        assert _admin(host, "/__stephost/versions/v3/steps").status_code == 404
     finally:
         for proc in (current, staged):
             if proc.poll() is None:

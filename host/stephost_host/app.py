@@ -3,6 +3,8 @@
 
 Components, in start order (docs/architecture.md, "Host components and their order"):
 
+    0. ports           every listening socket (HTTP, sidecar port, own ingress port), bound
+                       first: a taken port stops the host before anything touches NATS
     1. nats            embedded nats-server (unless a URL is given), connection, streams, buckets
     2. streams         the stream-change subscription every host fans out from
     3. sidecar port    the gRPC server sidecars dial (and the ingress, when it shares the port)
@@ -15,8 +17,9 @@ Components, in start order (docs/architecture.md, "Host components and their ord
 Shutdown runs that backwards: stop reloading and withdraw runtime.json; stop taking work
 (HTTP, consumers, cron and ingress stop together, and new sidecars are turned away) while
 in-flight invocations finish within ``drain_seconds`` (what is left is nak'ed and
-redelivered later); then stop the sidecars, the gRPC port, and NATS. NATS starts on its own
-first because every other part is built on the live connection and its buckets.
+redelivered later); then stop the sidecars, the gRPC port, and NATS, and release any socket
+never handed over. NATS starts on its own (after the ports) because every other part is built
+on the live connection and its buckets.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
 from stephost_host.http.server import HttpServer
 from stephost_host.http.ws import StreamSocket
-from stephost_host.ingress import IngressPort, IngressService, check_settings
+from stephost_host.ingress import IngressPort, IngressService, check_settings, server_credentials
 from stephost_host.lifecycle import Component, Lifecycle, Together
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
@@ -40,6 +43,8 @@ from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.operations import Operations
+from stephost_host.ports import Ports
+from stephost_host.posture import Doors, auth_posture
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.manager import Consumers
 from stephost_host.queue.publisher import Publisher
@@ -47,7 +52,7 @@ from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.runtime import RuntimeFile, sidecar_secret
 from stephost_host.state.store import StateStore
-from stephost_host.streams.auth import StreamAuth
+from stephost_host.streams.auth import AUTHENTICATE, StreamAuth
 from stephost_host.streams.store import Streams
 from stephost_host.supervisor.reload import Reloader
 from stephost_host.supervisor.sidecars import Sidecars
@@ -60,12 +65,17 @@ class Host:
     http: HttpServer
     link: SidecarPort
     ingress: IngressPort | None
+    registry: Registry
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, dev: bool = False) -> None:
         self.settings = settings
         self.secret = sidecar_secret(settings)
+        # The step list, docs and OpenAPI schema show files, schemas and sidecar ids: open only
+        # to `stephost dev` on loopback, otherwise behind the secret like the rest of the admin API.
+        self.open_introspection = dev and settings.is_loopback(settings.host)
         # The gRPC ingress: a token beyond loopback, TLS only on its own port.
         self.ingress_off = check_settings(settings)
+        self.ports = Ports(settings, server_credentials(settings))
         self.nats = NatsBackbone(
             settings.nats_url,
             settings.runtime_dir / "nats",
@@ -79,9 +89,12 @@ class Host:
 
     async def start(self) -> None:
         """Start everything; on failure, what did start is stopped again before the error propagates."""
+        await self.lifecycle.start(self.ports)  # a taken port stops the host before NATS
         await self.lifecycle.start(self.nats)
         await self.lifecycle.start(*self._compose())
         s = self.settings
+        for line in auth_posture(s, self._doors()):
+            log.info("auth: %s", line)
         log.info(
             "stephost ready: http://%s:%d  sidecars dial %s:%d  nats %s",
             s.host,
@@ -110,7 +123,7 @@ class Host:
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
         )
         calls = Calls(operations)
-        service = SidecarService(registry, calls, secret=self.secret, heartbeat_ms=s.heartbeat_ms)
+        service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(
@@ -136,7 +149,16 @@ class Host:
         registry.on_change(consumers.sync)
         registry.on_change(cron.sync)
 
-        admin = build_admin(registry, dlq, self.secret, streams, stream_auth, self.nats.problem)
+        self.registry = registry
+        admin = build_admin(
+            registry,
+            dlq,
+            self.secret.value,
+            streams,
+            stream_auth,
+            self.nats.problem,
+            open_introspection=self.open_introspection,
+        )
         app = StepHttp(
             registry,
             invoker,
@@ -146,11 +168,13 @@ class Host:
             cors_policy=s.cors_policy(),
         )
 
-        self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
+        ports = self.ports
+        assert ports.http is not None and ports.sidecar is not None  # bound by the first stage
+        self.http = HttpServer(app, ports.http, drain_seconds=s.drain_seconds)
         shared = self.ingress if s.ingress_port is None else None
-        self.link = SidecarPort(service, s.sidecar_host, s.sidecar_port, shared=shared)
+        self.link = SidecarPort(service, ports.sidecar, shared=shared)
         sidecars = Sidecars(
-            s.project, s.languages, self.link.dial, self.secret, service, s.hello_timeout_seconds
+            s.project, s.languages, self.link.dial, self.secret.value, service, s.hello_timeout_seconds
         )
         work_sources: list[Component] = [
             self.http,
@@ -160,7 +184,7 @@ class Host:
                 stop_timeout=s.drain_seconds + 5,
             ),
             Hooks("cron", stop=cron.stop),
-            *([Ingress(self.ingress, s)] if self.ingress else []),
+            *([Ingress(self.ingress, ports.ingress)] if self.ingress else []),
             refuse_new_sidecars(service),
         ]
         return [
@@ -172,6 +196,16 @@ class Host:
             RuntimeFile(s.runtime_dir, self._where),
         ]
 
+    def _doors(self) -> Doors:
+        return Doors(
+            secret_origin=self.secret.origin,
+            sidecar_address=f"{self.settings.sidecar_host}:{self.link.port}",
+            ingress_address=self.ingress.address if self.ingress else "",
+            ingress_off=self.ingress_off,
+            stream_hook=AUTHENTICATE in self.registry.hooks,
+            open_introspection=self.open_introspection,
+        )
+
     def _where(self) -> dict[str, Any]:
         """runtime.json: how to reach this host, for `stephost emit`, `stephost dlq` and tests."""
         return {
@@ -179,6 +213,6 @@ class Host:
             "http": f"http://{self.settings.host}:{self.http.port}",
             "sidecar": f"{self.settings.sidecar_host}:{self.link.port}",
             "nats": self.nats.url,
-            "secret": self.secret,
+            "secret": self.secret.value,
             **(self.ingress.runtime_info() if self.ingress else {}),
         }

@@ -13,6 +13,7 @@ from typing import Any
 
 from stephost_host import dlq_cli, logs
 from stephost_host.config import ConfigError, load_settings
+from stephost_host.runtime import find_secret
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -65,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_args(start)
     side = sub.add_parser("sidecar", help="run one language's sidecar on its own, dialling a host")
     side.add_argument("language", choices=["python", "node", "ruby"])
-    side.add_argument("rest", nargs=argparse.REMAINDER, help="--connect HOST:PORT [--secret S] DIR")
+    side.add_argument(
+        "rest",
+        nargs=argparse.REMAINDER,
+        help="--connect HOST:PORT [--secret S | --state-dir DIR] PROJECT (the secret defaults to "
+        "STEPHOST_SECRET, then the one a local host generated in PROJECT/.stephost/secret)",
+    )
     emit = sub.add_parser("emit", help="emit an event into a running host")
     emit.add_argument("--topic", required=True)
     emit.add_argument("--message", default="null", help="the event data as JSON")
@@ -112,7 +118,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         recreate_missing_store=True if args.recreate_missing_store else None,
     )
     logs.setup(settings.log_format, settings.log_level)
-    host = Host(settings)
+    host = Host(settings, dev=dev)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -130,15 +136,42 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
     return 0
 
 
+def _sidecar_args(rest: list[str]) -> list[str]:
+    """The sidecar's own arguments, minus ``--state-dir``; with no secret given (flag or
+    STEPHOST_SECRET), the one a host on this machine generated for the project goes into
+    STEPHOST_SECRET, which every language's sidecar reads."""
+    p = argparse.ArgumentParser(add_help=False)
+    for flag in ("--connect", "--secret", "--sidecar-id", "--capacity"):  # flags that take a value
+        p.add_argument(flag)
+    p.add_argument("--state-dir", type=Path)
+    p.add_argument("project", nargs="?", default=os.environ.get("STEPHOST_PROJECT", "."))
+    known, _ = p.parse_known_args(rest)
+    if known.secret is None and not os.environ.get("STEPHOST_SECRET"):
+        secret = find_secret(known.state_dir or Path(known.project) / ".stephost")
+        if secret:
+            os.environ["STEPHOST_SECRET"] = secret
+    forwarded: list[str] = []
+    skip = False
+    for arg in rest:  # the sidecars do not know --state-dir
+        if skip or arg.startswith("--state-dir="):
+            skip = False
+        elif arg == "--state-dir":
+            skip = True
+        else:
+            forwarded.append(arg)
+    return forwarded
+
+
 def _sidecar(args: argparse.Namespace) -> int:
+    rest = _sidecar_args(args.rest)
     if args.language == "python":
         from stephost_sidecar.__main__ import main as sidecar_main
 
-        sidecar_main(args.rest)
+        sidecar_main(rest)
         return 0
     from stephost_host.supervisor.languages import languages
 
-    cmd = languages()[args.language].command() + args.rest
+    cmd = languages()[args.language].command() + rest
     os.execvp(cmd[0], cmd)
 
 

@@ -1,6 +1,6 @@
 """Component adapters for parts whose own API says start and stop differently (see lifecycle.py).
 
-The bigger components live with what they run: ``natsio.backbone.NatsBackbone``,
+The bigger components live with what they run: ``ports.Ports``, ``natsio.backbone.NatsBackbone``,
 ``http.server.HttpServer``, ``supervisor.sidecars.Sidecars``, ``supervisor.reload.Reloader``,
 ``runtime.RuntimeFile``.
 """
@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-import grpc
-
-from stephost_host.config import Settings
 from stephost_host.ingress import IngressPort
-from stephost_host.link.server import SidecarService, start_server
+from stephost_host.link.server import SidecarService, serve
+from stephost_host.ports import GrpcListener
 
 log = logging.getLogger("stephost")
 
@@ -44,28 +42,27 @@ class Hooks:
 
 
 class SidecarPort:
-    """The gRPC server sidecars dial (and the ingress too, when it shares the port)."""
+    """The gRPC server sidecars dial (and the ingress too, when it shares the port), on the
+    port ``ports.Ports`` bound before anything else started."""
 
     name = "sidecar port"
     stop_timeout = 5.0
     GRACE = 2.0  # seconds in-flight RPCs get once the server stops
 
-    def __init__(self, service: SidecarService, host: str, port: int, shared: IngressPort | None) -> None:
+    def __init__(self, service: SidecarService, listener: GrpcListener, shared: IngressPort | None) -> None:
         self.service = service
-        self.host = host
-        self.port = port  # the bound port once started (the one asked for may be 0)
+        self.listener = listener
+        self.host = listener.door.host
+        self.port = listener.port
         self.shared = shared
-        self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
-        also = self.shared.add_shared if self.shared else None
-        self._server, self.port = await start_server(self.service, self.host, self.port, also=also)
+        await serve(self.service, self.listener, also=self.shared.add_shared if self.shared else None)
         if self.shared:
             self.shared.bound(self.host, self.port)
 
     async def stop(self) -> None:
-        if self._server:
-            await self._server.stop(grace=self.GRACE)
+        await self.listener.close(self.GRACE)
 
     def dial(self) -> str:
         """host:port for a sidecar on this machine (a wildcard bind address is not dialable)."""
@@ -84,22 +81,20 @@ def refuse_new_sidecars(service: SidecarService) -> Hooks:
 
 
 class Ingress:
-    """The public gRPC ingress: on a server of its own when it has a port, then health says SERVING."""
+    """The public gRPC ingress: on a server of its own when it has a port (bound by
+    ``ports.Ports``), then health says SERVING."""
 
     name = "ingress"
     stop_timeout = 5.0
     GRACE = 2.0
 
-    def __init__(self, ingress: IngressPort, s: Settings) -> None:
+    def __init__(self, ingress: IngressPort, own: GrpcListener | None) -> None:
         self.ingress = ingress
-        self.settings = s
+        self.own = own
 
     async def start(self) -> None:
-        s = self.settings
-        if s.ingress_port is not None:
-            await self.ingress.start_own(
-                s.ingress_host, s.ingress_port, s.ingress_tls_cert, s.ingress_tls_key
-            )
+        if self.own is not None:
+            await self.ingress.start_own(self.own)
         await self.ingress.serving()
         log.info("gRPC ingress on %s%s", self.ingress.address, " (TLS)" if self.ingress.tls else "")
 

@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stephost_host.runtime import find_secret
+
 
 def add_parser(sub: Any) -> None:
     dlq = sub.add_parser("dlq", help="list, show, replay or discard dead letters of a running host")
@@ -24,7 +26,11 @@ def add_parser(sub: Any) -> None:
     dlq.add_argument("--project", default=".", help="project whose running host to use (default .)")
     dlq.add_argument("--state-dir", type=Path, help="where that host keeps runtime.json")
     dlq.add_argument("--url", help="the host's HTTP URL (default: from runtime.json)")
-    dlq.add_argument("--secret", default=os.environ.get("STEPHOST_SECRET"), help="the host's secret")
+    dlq.add_argument(
+        "--secret",
+        default=os.environ.get("STEPHOST_SECRET"),
+        help="the host's secret (default: STEPHOST_SECRET, then runtime.json or the generated one)",
+    )
 
 
 class Failed(Exception):
@@ -32,9 +38,10 @@ class Failed(Exception):
 
 
 def _host(args: argparse.Namespace) -> tuple[str, str | None]:
+    state_dir = args.state_dir or Path(args.project) / ".stephost"
     if args.url:
-        return args.url.rstrip("/"), args.secret
-    runtime = (args.state_dir or Path(args.project) / ".stephost") / "runtime.json"
+        return args.url.rstrip("/"), args.secret or find_secret(state_dir) or None
+    runtime = state_dir / "runtime.json"
     if not runtime.is_file():
         raise Failed(f"no running host found ({runtime} missing); pass --url")
     info = json.loads(runtime.read_text())

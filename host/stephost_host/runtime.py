@@ -1,6 +1,6 @@
-"""What a running host shares with the sidecars and tools on its machine: the sidecar secret,
-and ``runtime.json`` (where the host can be reached, for `stephost emit`, `stephost dlq` and
-tests)."""
+"""What a running host shares with the sidecars and tools on its machine: the host's secret
+(``<state_dir>/secret`` when generated), and ``runtime.json`` (where the host can be reached,
+for `stephost emit`, `stephost dlq` and tests)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,65 @@ import json
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stephost_host.config import ConfigError, Settings
 
+SECRET_FILE = "secret"
 
-def sidecar_secret(s: Settings) -> str:
-    """The secret sidecars must present: the configured one, or one minted for supervised children.
 
-    Beyond loopback a configured secret is required: anyone who can reach the port could
-    otherwise register steps.
+@dataclass(frozen=True)
+class Secret:
+    """The host's secret: sidecars present it in their hello, admin clients as a bearer token."""
+
+    value: str
+    origin: str  # for the start-up log: configured, or the file a generated one is kept in
+
+
+def sidecar_secret(s: Settings) -> Secret:
+    """The configured secret, or one generated for the project and kept in its state directory.
+
+    There is no mode without one: an empty secret would let any local process register steps
+    and read, replay or discard dead letters. A generated one is reused across restarts, so
+    `stephost sidecar`, `stephost dlq` and sidecars in other containers (STEPHOST_SECRET) can
+    find it. Beyond loopback a configured secret is required: every sidecar must be given it.
     """
     if s.secret:
-        return s.secret
+        return Secret(s.secret, "configured (secret, STEPHOST_SECRET)")
     if not s.is_loopback(s.sidecar_host):
         raise ConfigError(
             f"sidecar_host={s.sidecar_host!r} listens beyond loopback, so a secret is required: "
             "set STEPHOST_SECRET (or `secret` in stephost.toml) and give the same one to every sidecar"
         )
-    # Children get it in their environment; nobody else on the machine can register steps.
-    return secrets.token_urlsafe(24) if s.supervise else ""
+    path = s.runtime_dir / SECRET_FILE
+    return Secret(kept_secret(path), f"generated, kept in {path}")
+
+
+def kept_secret(path: Path) -> str:
+    """A secret made on first use and read back on every later one (owner-only)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)  # tighten a copy that was loosened since
+        value = path.read_text().strip()
+        if not value:
+            raise ConfigError(f"{path} is empty: delete it to have the host make a new secret") from None
+        return value
+    value = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
+
+
+def find_secret(state_dir: Path) -> str:
+    """For local tools: the secret a host generated for this state directory ("" if none)."""
+    try:
+        return (state_dir / SECRET_FILE).read_text().strip()
+    except OSError:
+        return ""
 
 
 class RuntimeFile:

@@ -1,5 +1,5 @@
-"""The HTTP server component: binds its socket, serves an ASGI app on uvicorn, and drains
-in-flight requests on stop."""
+"""The HTTP server component: serves an ASGI app on uvicorn from the socket ``ports.Ports``
+bound before anything else started, and drains in-flight requests on stop."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
-
-from stephost_host.config import ConfigError
 
 
 class _Uvicorn(uvicorn.Server):
@@ -33,9 +31,9 @@ class _Uvicorn(uvicorn.Server):
 class HttpServer:
     name = "http"
 
-    def __init__(self, app: Any, host: str, port: int, *, drain_seconds: float) -> None:
-        self.host = host
-        self.port = port  # the bound port once started (the one asked for may be 0)
+    def __init__(self, app: Any, sock: socket.socket, *, drain_seconds: float) -> None:
+        self.sock = sock  # bound and listening already (ports.py)
+        self.port: int = sock.getsockname()[1]  # the one asked for may be 0
         self.stop_timeout = drain_seconds + 5.0
         self.server = _Uvicorn(
             uvicorn.Config(
@@ -48,19 +46,8 @@ class HttpServer:
         )
         self._serving: asyncio.Task[None] | None = None
 
-    def _bind(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            raise ConfigError(f"cannot listen for HTTP on {self.host}:{self.port}: {exc.strerror}") from None
-        return sock
-
     async def start(self) -> None:
-        sock = self._bind()
-        self.port = sock.getsockname()[1]
+        sock = self.sock
         serving = asyncio.create_task(self.server.serve(sockets=[sock]))
         listening = asyncio.create_task(self.server.listening.wait())
         await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)

@@ -7,8 +7,6 @@ service on the server. Neither needs the ingress token: they carry no data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
@@ -16,7 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from stephost_host.config import ConfigError, Settings
 from stephost_host.ingress.service import IngressService
-from stephost_wire import codec
+from stephost_host.ports import GrpcListener
 from stephost_wire.v1 import ingress_pb2, ingress_pb2_grpc, sidecar_pb2
 
 INGRESS = ingress_pb2.DESCRIPTOR.services_by_name["Ingress"].full_name
@@ -30,7 +28,7 @@ class IngressPort:
     def __init__(self, service: IngressService, *, tls: bool = False) -> None:
         self.service = service
         self.health = health_aio.HealthServicer()
-        self.server: grpc.aio.Server | None = None  # set when Ingress has a server of its own
+        self.server: GrpcListener | None = None  # set when Ingress has a server of its own
         self.tls = tls
         self.port = 0
         self.address = ""  # host:port a local client dials
@@ -57,30 +55,29 @@ class IngressPort:
     async def serving(self) -> None:
         await self.health.set(INGRESS, health_pb2.HealthCheckResponse.SERVING)
 
-    async def start_own(self, host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> int:
-        server = grpc.aio.server(options=codec.grpc_options())
-        self.add_to(server)
-        address = f"{host}:{port}"
-        if tls_cert and tls_key:
-            try:
-                creds = grpc.ssl_server_credentials([(tls_key.read_bytes(), tls_cert.read_bytes())])
-            except OSError as exc:
-                raise ConfigError(f"cannot read the ingress TLS files: {exc}") from None
-            bound = server.add_secure_port(address, creds)
-        else:
-            bound = server.add_insecure_port(address)
-        if bound == 0:
-            raise ConfigError(f"cannot listen for gRPC ingress on {address} (port in use?)")
-        await server.start()
-        self.server = server
-        self.bound(host, bound)
-        return bound
+    async def start_own(self, listener: GrpcListener) -> None:
+        """Serve on a server of its own, bound earlier (``ports.Ports``)."""
+        self.add_to(listener.server)
+        await listener.start()
+        self.server = listener
+        self.bound(listener.door.host, listener.port)
 
     async def stop(self, grace: float) -> None:
         """Say NOT_SERVING, then stop an own server (in-flight calls get ``grace`` seconds)."""
         await self.health.enter_graceful_shutdown()
         if self.server is not None:
-            await self.server.stop(grace)
+            await self.server.close(grace)
+
+
+def server_credentials(s: Settings) -> grpc.ServerCredentials | None:
+    """TLS for an ingress on its own port (read before anything starts), or None."""
+    if not (s.ingress and s.ingress_port is not None and s.ingress_tls_cert and s.ingress_tls_key):
+        return None
+    try:
+        pair = (s.ingress_tls_key.read_bytes(), s.ingress_tls_cert.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the ingress TLS files: {exc}") from None
+    return grpc.ssl_server_credentials([pair])
 
 
 def check_settings(s: Settings) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from stephost_host.link.session import CallHandler, Session
+from stephost_host.ports import GrpcListener
 from stephost_host.router.registry import Registry
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
@@ -75,6 +76,15 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 code="bad_hello",
                 message=(f"hello needs a language ({', '.join(LANGUAGES)}) and a sidecar_id"),
             )
+        if hello.capacity < 1:
+            # A sidecar that may run nothing would hold its steps and never take their work.
+            return pb.Rejection(
+                code="bad_hello",
+                message=(
+                    f"capacity must be > 0 (how many invocations the sidecar runs at once), got "
+                    f"{hello.capacity}: start the sidecar with --capacity N or STEPHOST_CAPACITY"
+                ),
+            )
         if not self.accepting:
             return pb.Rejection(code="shutting_down", message="the host is shutting down")
         return None
@@ -119,6 +129,9 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             session,
             [(s.name, s.file, s.config_json) for s in hello.steps],
             [(s.name, s.file, s.config_json) for s in hello.streams],
+            # A child the host's own supervisor (re)started, under the id it gave it: a reload,
+            # which may bring changed configs. Any other sidecar must match what is served.
+            reload=hello.sidecar_id in self.hello_waiters,
         )
         self.sessions.add(session)
         session.send(
@@ -208,20 +221,15 @@ def silence_cause(session: Session, silent: float) -> str:
     )
 
 
-async def start_server(
+async def serve(
     service: SidecarService,
-    host: str,
-    port: int,
+    listener: GrpcListener,
     *,
     also: Callable[[grpc.aio.Server], None] | None = None,
-) -> tuple[grpc.aio.Server, int]:
-    """``also`` adds more services to the same server (the gRPC ingress, when it shares the port)."""
-    server = grpc.aio.server(options=codec.grpc_options())
-    pb_grpc.add_SidecarHostServicer_to_server(service, server)
+) -> None:
+    """Serve sidecars on a port bound earlier (``ports.Ports``); ``also`` adds more services to
+    the same server (the gRPC ingress, when it shares the port)."""
+    pb_grpc.add_SidecarHostServicer_to_server(service, listener.server)
     if also is not None:
-        also(server)
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"cannot listen for sidecars on {host}:{port} (port in use?)")
-    await server.start()
-    return server, bound
+        also(listener.server)
+    await listener.start()

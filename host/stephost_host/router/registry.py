@@ -2,9 +2,13 @@
 
 Built from sidecar hellos; every registration belongs to the version its hello names (empty:
 ``fs``, the project directory). Within one version several sidecars may serve one step
-(replicas) when they load it from the same file; a second *file* claiming a live name is
-refused. Versions do not meet: two versions may define one step differently, side by side,
-and only the active version is routed.
+(replicas) when they load it from the same file with the same config; a second *file*
+claiming a live name, a replica bringing another config, and an api step whose method and
+path a live step of another file serves already are refused. A step's config changes only
+by a reload (a sidecar the host's own supervisor restarted, or the first sidecar to serve
+the step after the last one left) or a deployment (another version), never because a
+second connection said so. Versions do not meet: two versions may define one step
+differently, side by side, and only the active version is routed.
 
 The definitions are plain models; the live sessions serving them are a separate table
 (``Serving``), so a definition outlives its sidecars. The read API (``steps``, ``streams``,
@@ -20,9 +24,11 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from stephost_host.router.routes import route_key
 from stephost_host.router.sessions import Serving
 from stephost_host.router.versions import FS, ActiveView, version_of
 from stephost_host.steps.models import (
+    AnyStep,
     ApiStep,
     BaseStep,
     ConfigInvalid,
@@ -99,11 +105,14 @@ class Registry:
         session: Session,
         manifests: list[tuple[str, str, str]],
         streams: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+        *,
+        reload: bool = False,
     ) -> list[Rejection]:
         """manifests and streams: (name, file, config_json), in the session's version.
-        Returns what was refused, with reasons."""
+        ``reload``: the session is a sidecar the host's supervisor (re)started, which may bring
+        changed configs. Returns what was refused, with reasons."""
         version = session.version
-        rejected = self._register_streams(session, version, streams)
+        rejected = self._register_streams(session, version, streams, reload)
         for hook in session.hooks:
             self._hooks.setdefault(version, set()).add(hook)
             self.serving.add("hook", version, hook, session)
@@ -115,18 +124,26 @@ class Registry:
                 rejected.append(Rejection(name, file, str(exc)))
                 continue
             known = steps.get(name)
-            if known and self.is_live(known) and (known.file, known.language) != (file, session.language):
-                rejected.append(
-                    Rejection(
-                        name,
-                        file,
-                        f"{file}: duplicate step name {name!r}: already registered from {known.file} "
-                        f"({known.language})",
+            if known and self.is_live(known):
+                if (known.file, known.language) != (file, session.language):
+                    rejected.append(
+                        Rejection(
+                            name,
+                            file,
+                            f"{file}: duplicate step name {name!r}: already registered from {known.file} "
+                            f"({known.language})",
+                        )
                     )
-                )
+                    continue
+                changed = changed_fields(known.config.model_dump(mode="json"), config.model_dump(mode="json"))
+                if changed and not reload:
+                    rejected.append(Rejection(name, file, _replica_differs(file, name, changed)))
+                    continue
+            clash = self._route_clash(version, name, file, session.language, config)
+            if clash:
+                rejected.append(Rejection(name, file, clash))
                 continue
-            # New, taken over from a file no sidecar serves any more, or a replica (whose
-            # reload may bring a changed config).
+            # New, taken over from a file no sidecar serves any more, a replica, or a reload.
             steps[name] = StepDef(name, file, session.language, version, config)
             self.serving.add("step", version, name, session)
         for r in rejected:
@@ -134,8 +151,28 @@ class Registry:
         self._notify()
         return rejected
 
+    def _route_clash(self, version: str, name: str, file: str, language: str, config: AnyStep) -> str:
+        """Why an api step may not have its route: a live step of another file serves it."""
+        if not isinstance(config, ApiStep):
+            return ""
+        key = route_key(config.method, config.path)
+        for other in self._steps.get(version, {}).values():
+            if (
+                other.name != name
+                and (other.file, other.language) != (file, language)  # a step renamed in its file
+                and isinstance(other.config, ApiStep)
+                and route_key(other.config.method, other.config.path) == key
+                and self.is_live(other)
+            ):
+                also = "" if other.config.path == config.path else f" as {other.config.path}"
+                return (
+                    f"{file}: {config.method} {config.path} is already served by step {other.name!r} "
+                    f"from {other.file}{also}: give one of them another path or method"
+                )
+        return ""
+
     def _register_streams(
-        self, session: Session, version: str, manifests: list[tuple[str, str, str]]
+        self, session: Session, version: str, manifests: list[tuple[str, str, str]], reload: bool
     ) -> list[Rejection]:
         rejected: list[Rejection] = []
         streams = self._streams.setdefault(version, {})
@@ -156,6 +193,10 @@ class Registry:
                         f"({known.language})",
                     )
                 )
+                continue
+            changed = changed_fields(known.config, definition.config) if known and live else []
+            if changed and not reload:
+                rejected.append(Rejection(name, file, _replica_differs(file, name, changed, "stream")))
                 continue
             streams[name] = definition
             self.serving.add("stream", version, name, session)
@@ -211,3 +252,31 @@ class Registry:
                 item["cron"] = cfg.cron
             out.append(item)
         return out
+
+
+_MISSING = object()
+
+
+def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """``field: old -> new`` for every (nested, dotted) field that differs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted({*old, *new}, key=str):
+            out += changed_fields(old.get(key, _MISSING), new.get(key, _MISSING), f"{prefix}{key}.")
+        return out
+    if old == new:
+        return []
+
+    def show(v: Any) -> str:
+        text = "(none)" if v is _MISSING else repr(v)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    return [f"{prefix.rstrip('.')}: {show(old)} -> {show(new)}"]
+
+
+def _replica_differs(file: str, name: str, changed: list[str], kind: str = "step") -> str:
+    return (
+        f"{file}: {kind} {name!r} is served already with another config (changed: {'; '.join(changed)}); "
+        "a replica must load the same files. Change a step by restarting every sidecar that serves "
+        "it (`stephost dev` reloads its own), or deploy it as a new version"
+    )

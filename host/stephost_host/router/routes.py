@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stephost_host.router.registry import Registry
-from stephost_host.steps.models import ApiStep
+from stephost_host.steps.models import ApiStep, StepDef
+
+if TYPE_CHECKING:
+    from stephost_host.router.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,12 @@ def _split(path: str) -> tuple[str, ...]:
     return tuple(p for p in path.split("/") if p)
 
 
+def route_key(method: str, path: str) -> tuple[str, tuple[str, ...]]:
+    """What two routes must not share: the method and the path with parameter names left out
+    (``/users/:id`` and ``/users/:uid`` match the same requests)."""
+    return method, tuple(":" if s.startswith(":") else s for s in _split(path))
+
+
 class RouteTable:
     def __init__(self) -> None:
         self.static: dict[tuple[str, str], Route] = {}
@@ -34,7 +43,14 @@ class RouteTable:
     @classmethod
     def build(cls, registry: Registry) -> RouteTable:
         table = cls()
-        for entry in registry.of_type(ApiStep):
+        # One step per route: registration refuses a second live one, but a step whose
+        # sidecars left keeps its definition, and a live step may have taken its route over.
+        chosen: dict[tuple[str, tuple[str, ...]], StepDef] = {}
+        for entry in sorted(registry.of_type(ApiStep), key=lambda e: (not registry.is_live(e), e.name)):
+            cfg = entry.config
+            assert isinstance(cfg, ApiStep)
+            chosen.setdefault(route_key(cfg.method, cfg.path), entry)
+        for entry in chosen.values():
             cfg = entry.config
             assert isinstance(cfg, ApiStep)
             table.add(Route(cfg.method, cfg.path, entry.name, _split(cfg.path)))

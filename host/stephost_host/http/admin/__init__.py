@@ -2,8 +2,9 @@
 
 Areas: ``health`` (health, the step list), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
 and ``streams`` (read stream items over HTTP). Docs and the OpenAPI schema come with the
-app. Endpoints that change or reveal queue data take the host's secret (``auth.py``);
-stream reads follow the project's stream auth, like the WebSocket.
+app. Every endpoint takes the host's secret (``auth.py``, checked before the body is read)
+except health and stream reads, which follow the project's stream auth like the WebSocket;
+the step list, docs and schema are open too under `stephost dev` on loopback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from stephost_host.http.admin import dead_letters, health, streams, versions
-from stephost_host.http.admin.auth import host_secret
+from stephost_host.http.admin.auth import AdminGuard, ASGIApp
 from stephost_host.operations import StoreProblem, no_problem
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.registry import Registry
@@ -29,17 +30,19 @@ def build_admin(
     stream_store: Streams,
     stream_auth: StreamAuth,
     store_problem: StoreProblem = no_problem,
-) -> FastAPI:
+    *,
+    open_introspection: bool = False,
+) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
     app.include_router(health.router(registry, store_problem), prefix=PREFIX)
     app.include_router(versions.router(registry), prefix=PREFIX)
-    app.include_router(dead_letters.router(dlq), prefix=PREFIX, dependencies=[host_secret(secret)])
+    app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_store, stream_auth), prefix=PREFIX)
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
-    return app
+    return AdminGuard(app, secret, PREFIX, open_introspection=open_introspection)

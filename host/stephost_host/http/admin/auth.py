@@ -1,25 +1,75 @@
-"""The one admin token check: ``Authorization: Bearer <the host's secret>``."""
+"""The one admin token check: ``Authorization: Bearer <the host's secret>``.
+
+It runs as ASGI in front of the admin app, before routing: a request without the secret is
+refused before anything reads or validates its body, so an anonymous client learns nothing
+from validation errors and cannot make the host parse what it sends.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, Header, HTTPException
+ASGIApp = Callable[..., Awaitable[None]]
+
+# Open to anyone who can reach the port: liveness, and stream reads (which follow the
+# project's stream auth, like the WebSocket).
+OPEN = ("/health",)
+OPEN_PREFIXES = ("/streams/",)
+# What the step list, docs and OpenAPI schema reveal (files, schemas, sidecar ids) is open
+# only to `stephost dev` on loopback.
+INTROSPECTION = ("/steps", "/versions", "/openapi.json")
+INTROSPECTION_PREFIXES = ("/docs", "/versions/")
+
+REFUSAL = (
+    "this endpoint needs 'Authorization: Bearer <secret>' with the host's secret "
+    "(STEPHOST_SECRET, or the one the host generated in <state_dir>/secret)"
+)
 
 
 def bearer(authorization: str | None) -> str:
     return (authorization or "").removeprefix("Bearer ").strip()
 
 
-def host_secret(secret: str) -> Any:
-    """A router dependency that lets a request through only with the host's secret (or when
-    the host has none: a loopback host without supervised sidecars)."""
+class AdminGuard:
+    """Lets a request through to the admin app when its path is open or it carries the secret."""
 
-    async def check(authorization: str | None = Header(default=None)) -> None:
-        if secret and not hmac.compare_digest(bearer(authorization).encode(), secret.encode()):
-            raise HTTPException(
-                401, "this endpoint needs 'Authorization: Bearer <secret>' (the host's secret)"
-            )
+    def __init__(self, app: ASGIApp, secret: str, prefix: str, *, open_introspection: bool) -> None:
+        if not secret:
+            raise ValueError("the admin API needs a secret (runtime.sidecar_secret always gives one)")
+        self.app = app
+        self.secret = secret.encode()
+        self.prefix = prefix
+        self.exact = {*OPEN, *(INTROSPECTION if open_introspection else ())}
+        self.prefixes = (*OPEN_PREFIXES, *(INTROSPECTION_PREFIXES if open_introspection else ()))
 
-    return Depends(check)
+    def is_open(self, path: str) -> bool:
+        if not path.startswith(self.prefix):
+            return False  # not an admin path: the admin app answers 404 on its own
+        rest = path[len(self.prefix) :]
+        return rest in self.exact or rest.startswith(self.prefixes)
+
+    def authorized(self, scope: dict[str, Any]) -> bool:
+        given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+        return hmac.compare_digest(bearer(given.decode("latin-1")).encode(), self.secret)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith(self.prefix)
+            and not self.is_open(path)
+            and not self.authorized(scope)
+        ):
+            body = json.dumps({"error": REFUSAL}).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b"Bearer"),
+            ]
+            await send({"type": "http.response.start", "status": 401, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
