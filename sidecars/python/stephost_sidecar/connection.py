@@ -131,7 +131,7 @@ class Connection:
         last_seen = time.monotonic()
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             call = pb_grpc.SidecarHostStub(channel).Connect(
-                codec.batches(out, lambda items: pb.SidecarBatch(messages=items))
+                codec.batches(out, lambda items: pb.SidecarBatch(messages=items), self._refuse)
             )
 
             async def heartbeat() -> None:
@@ -170,6 +170,23 @@ class Connection:
                 self.calls.abandon()
                 dispatcher.abandon()
         return welcomed
+
+    def _refuse(self, msg: pb.SidecarMessage, exc: codec.MessageTooLarge) -> pb.SidecarMessage | None:
+        """A message too big for the link fails alone, as an error its sender sees, instead
+        of the host refusing the whole stream."""
+        kind = msg.WhichOneof("kind")
+        error = pb.StepError(type="PayloadTooLarge", retryable=False)
+        if kind == "result":
+            error.message = f"the handler's result is {exc}"
+            return pb.SidecarMessage(
+                result=pb.InvocationResult(invocation_id=msg.result.invocation_id, error=error)
+            )
+        if kind == "call":  # the handler's emit/state/stream call raises it
+            error.message = f"the call is {exc}"
+            self.calls.answer(pb.CallResult(call_id=msg.call.call_id, error=error))
+            return None
+        log.warning("a %s message was not sent to the host: %s", kind, exc)
+        return None
 
     def _welcomed(self, welcome: pb.Welcome) -> None:
         log.info(
