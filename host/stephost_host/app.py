@@ -30,6 +30,7 @@ from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
+from stephost_host.http.limits import HttpLimits
 from stephost_host.http.server import HttpServer
 from stephost_host.http.ws import StreamSocket
 from stephost_host.ingress import IngressPort, IngressService, check_settings
@@ -131,9 +132,13 @@ class Host:
 
         stream_auth = StreamAuth(registry, invoker)
         admin = build_admin(registry, dlq, self.secret, streams, stream_auth)
-        app = StepHttp(registry, invoker, admin, StreamSocket(streams, stream_auth))
+        app = StepHttp(
+            registry, invoker, admin, StreamSocket(streams, stream_auth), max_body=s.max_body_bytes
+        )
 
-        self.http = HttpServer(app, s.host, s.port, drain_seconds=s.drain_seconds)
+        self.http = HttpServer(
+            app, s.host, s.port, drain_seconds=s.drain_seconds, limits=HttpLimits.from_settings(s)
+        )
         shared = self.ingress if s.ingress_port is None else None
         self.link = SidecarPort(service, s.sidecar_host, s.sidecar_port, shared=shared)
         sidecars = Sidecars(s.project, s.languages, self.link.dial, self.secret, service)

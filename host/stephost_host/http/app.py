@@ -15,7 +15,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
+from stephost_host.errors import (
+    InvocationTimeout,
+    PayloadTooLarge,
+    SidecarLost,
+    StepFailed,
+    StepUnavailable,
+)
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
@@ -25,7 +31,7 @@ log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
 NO_BODY = {204, 304}  # HTTP forbids a body with these
 
 Scope = dict[str, Any]
@@ -120,21 +126,51 @@ def without_body(send: Send) -> Send:
 
 
 class BodyTooLarge(ValueError):
-    pass
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body is larger than the limit of {limit} bytes "
+            "(setting max_body_bytes, env STEPHOST_MAX_BODY_BYTES)"
+        )
+        self.limit = limit
 
 
-async def read_body(receive: Receive) -> bytes:
+class ClientGone(Exception):
+    """The client disconnected (or was cut off by a timeout) before sending the whole body."""
+
+
+def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int) -> None:
+    """Refuse on the Content-Length header alone, before reading a byte of the body."""
+    for name, value in headers:
+        if name.lower() == b"content-length" and value.strip().isdigit() and int(value) > limit:
+            raise BodyTooLarge(limit)
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+    """The whole body, counted as it streams in (chunked bodies have no length up front)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone("the client went away before sending the whole body")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge(f"request body is larger than {MAX_BODY} bytes")
+        if size > limit:
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def too_large(exc: BodyTooLarge, trace_id: str) -> Reply:
+    """413 before the body is read or forwarded. The client may still be sending it: uvicorn
+    reads and discards the rest, so the client can read this answer (closing now would
+    reset the connection under it)."""
+    return encode_reply(
+        413,
+        {"error": str(exc), "limit": exc.limit, "setting": "max_body_bytes", "traceId": trace_id},
+        {TRACE_HEADER: trace_id},
+    )
 
 
 def parse_body(raw: bytes) -> Any:
@@ -152,8 +188,16 @@ def parse_body(raw: bytes) -> Any:
 class StepHttp:
     """ASGI app: api steps first, then the admin/fallback app."""
 
-    def __init__(self, registry: Registry, invoker: Invoker, fallback: ASGIApp, sockets: ASGIApp) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        invoker: Invoker,
+        fallback: ASGIApp,
+        sockets: ASGIApp,
+        max_body: int = MAX_BODY,
+    ) -> None:
         self.registry = registry
+        self.max_body = max_body
         self.invoker = invoker
         self.fallback = fallback
         self.sockets = sockets  # every WebSocket upgrade is a stream client (Motia's clients use "/")
@@ -168,6 +212,12 @@ class StepHttp:
             await self.sockets(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            if scope["type"] == "http":
+                try:
+                    check_declared_length(scope["headers"], self.max_body)
+                except BodyTooLarge as exc:
+                    await send_reply(send, too_large(exc, uuid.uuid4().hex))
+                    return
             await self.fallback(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
@@ -210,6 +260,8 @@ class StepHttp:
             reply = await self._reply(scope, receive, step, params, headers, trace_id)
             status = reply[0]["status"]
             await send_reply(send, reply)
+        except ClientGone:
+            status = 499  # nginx's "client closed request": nothing left to answer
         finally:
             log.info(
                 "%s %s -> %d in %.1fms",
@@ -236,9 +288,10 @@ class StepHttp:
             return encode_reply(status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
 
         try:
-            body = parse_body(await read_body(receive))
+            check_declared_length(scope["headers"], self.max_body)
+            body = parse_body(await read_body(receive, self.max_body))
         except BodyTooLarge as exc:
-            return error(413, exc)
+            return too_large(exc, trace_id)
         except ValueError as exc:
             return error(400, exc)
         query = multi_dict(
@@ -255,6 +308,8 @@ class StepHttp:
         try:
             result = await self.invoker.invoke(step, codec.dumps(request), trace_id)
             return self._encode_result(result, trace_hdr)
+        except PayloadTooLarge as exc:
+            return error(413, exc)
         except StepUnavailable as exc:
             return error(503, exc)
         except InvocationTimeout as exc:

@@ -12,6 +12,8 @@ from typing import Any
 import uvicorn
 
 from stephost_host.config import ConfigError
+from stephost_host.http.limits import HttpLimits, LimitedHttpProtocol
+from stephost_host.memory import return_big_blocks
 
 
 class _Uvicorn(uvicorn.Server):
@@ -33,7 +35,9 @@ class _Uvicorn(uvicorn.Server):
 class HttpServer:
     name = "http"
 
-    def __init__(self, app: Any, host: str, port: int, *, drain_seconds: float) -> None:
+    def __init__(
+        self, app: Any, host: str, port: int, *, drain_seconds: float, limits: HttpLimits = HttpLimits()
+    ) -> None:
         self.host = host
         self.port = port  # the bound port once started (the one asked for may be 0)
         self.stop_timeout = drain_seconds + 5.0
@@ -44,6 +48,11 @@ class HttpServer:
                 lifespan="off",
                 access_log=False,
                 timeout_graceful_shutdown=int(drain_seconds) or 1,
+                # Header/body timeouts and the connection cap (http/limits.py).
+                http=LimitedHttpProtocol.with_limits(limits),
+                # uvicorn's own cap still guards WebSocket upgrades (it counts this one too).
+                limit_concurrency=limits.max_connections + 1,
+                ws_max_size=limits.max_body_bytes,
             )
         )
         self._serving: asyncio.Task[None] | None = None
@@ -59,6 +68,7 @@ class HttpServer:
         return sock
 
     async def start(self) -> None:
+        return_big_blocks()  # request bodies are the host's biggest allocations
         sock = self._bind()
         self.port = sock.getsockname()[1]
         serving = asyncio.create_task(self.server.serve(sockets=[sock]))

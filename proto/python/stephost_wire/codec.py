@@ -17,6 +17,10 @@ MAX_BATCH = 512
 # The largest gRPC message either end of the sidecar link accepts. Every writer caps its
 # batches by encoded size too, so no message ever reaches it (see ``batches``).
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Batches of small items stop growing here; a bigger item travels alone (up to the limit
+# above). Many big payloads in flight then reach the peer one by one, not 60 MB at a time,
+# so heartbeats and small answers are never stuck behind one huge message for long.
+BATCH_BYTES = 4 * 1024 * 1024
 # What one item adds to a batch beyond its own encoding: the repeated field's tag (1 byte)
 # and its length (a varint, at most 5 bytes below 2**35).
 ITEM_OVERHEAD = 6
@@ -122,12 +126,13 @@ async def batches(
     make_batch: Callable[[list[M]], B],
     refuse: Callable[[M, MessageTooLarge], M | None],
     limit: int = MAX_MESSAGE_BYTES,
+    batch_bytes: int = BATCH_BYTES,
 ) -> AsyncIterator[B]:
     """Drain everything queued into one batch per write; a None in the queue ends the stream.
 
     One gRPC message per batch instead of per item is what keeps a busy stream cheap. A batch
-    holds at most MAX_BATCH items and ``limit`` encoded bytes: the item that would go over
-    starts the next batch, so any number of big items in flight never make one message the
+    holds at most MAX_BATCH items and ``batch_bytes`` encoded bytes (one item alone: up to
+    ``limit``): the item that would go over starts the next batch, so any number of big items in flight never make one message the
     peer must refuse (which would tear down the stream and everything in flight on it). An
     item over the limit on its own is never sent: ``refuse`` gets it and returns a (small)
     message to send instead, such as an error answer, or None to drop it.
@@ -153,7 +158,7 @@ async def batches(
             measured = _measured(item, refuse, limit)
             if measured is None:
                 continue
-            if total + measured[1] > limit:
+            if total + measured[1] > min(batch_bytes, limit):
                 carried = measured
                 break
             items.append(measured[0])

@@ -136,15 +136,21 @@ class Connection:
 
             async def heartbeat() -> None:
                 while True:
+                    slept_from = time.monotonic()
                     await asyncio.sleep(interval)
-                    if time.monotonic() - last_seen > 3 * interval:
+                    # Work that blocked this loop delays this timer and the reading alike:
+                    # judge the host's silence only when the timer itself ran on time.
+                    on_time = time.monotonic() - slept_from < 2 * interval
+                    if on_time and time.monotonic() - last_seen > 3 * interval:
                         log.warning("no word from the host for %.0fs; dropping the stream", 3 * interval)
+                        dropped.set()
                         call.cancel()
                         return
                     beat = pb.Heartbeat(sent_unix_ms=int(time.time() * 1000), in_flight=dispatcher.in_flight)
                     out.put_nowait(pb.SidecarMessage(heartbeat=beat))
 
             beats: asyncio.Task[None] | None = None
+            dropped = asyncio.Event()  # set when the heartbeat cancels the call: dial again
             try:
                 async for batch in call:
                     last_seen = time.monotonic()
@@ -164,6 +170,9 @@ class Connection:
                             beats = asyncio.create_task(heartbeat())
                         elif kind == "rejection":
                             raise Rejected(f"{msg.rejection.code}: {msg.rejection.message}")
+            except asyncio.CancelledError:
+                if not dropped.is_set():
+                    raise  # we are being stopped, not the stream
             finally:
                 if beats:
                     beats.cancel()

@@ -69,6 +69,13 @@ async def test_the_item_count_is_bounded_too() -> None:
     assert [len(b) for b in sent] == [codec.MAX_BATCH, 3]
 
 
+async def test_big_items_travel_alone_and_small_ones_together() -> None:
+    big = log_msg("x" * codec.BATCH_BYTES)
+    small = log_msg("s")
+    sent = await drain([small, small, big, big, small], codec.MAX_MESSAGE_BYTES)
+    assert sent == [[small, small], [big], [big], [small]]
+
+
 def test_grpc_accepts_what_the_writer_may_send() -> None:
     options = dict(codec.grpc_options())
     assert options["grpc.max_receive_message_length"] == codec.MAX_MESSAGE_BYTES
