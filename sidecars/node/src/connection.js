@@ -16,6 +16,9 @@ const CLOSE_TIMEOUT_MS = 2_000
 // package's codec). Every batch stays under it, so big results in flight can
 // never make the host refuse one message and tear down the whole stream.
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+// Batches of small messages stop growing here; a bigger one travels alone, so
+// heartbeats and small results are never stuck behind one huge message.
+const BATCH_BYTES = 4 * 1024 * 1024
 // The most a field's tag plus its length (or varint value) can take, rounded up.
 const FIELD_BOUND = 16
 
@@ -150,7 +153,7 @@ class Session {
         if (!message) continue
         size = encodedSizeBound(message)
       }
-      if (messages.length > 0 && total + size > MAX_MESSAGE_BYTES) break // opens the next batch
+      if (messages.length > 0 && total + size > BATCH_BYTES) break // opens the next batch
       messages.push(message)
       total += size
     }

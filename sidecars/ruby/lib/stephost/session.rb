@@ -21,6 +21,9 @@ module Stephost
     # package's codec). Every batch stays under it, so big results in flight
     # can never make the host refuse one message and tear down the stream.
     MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+    # Batches of small messages stop growing here; a bigger one travels alone,
+    # so heartbeats and small results are never stuck behind a huge message.
+    BATCH_BYTES = 4 * 1024 * 1024
     # What one message adds to a batch beyond its own encoding: the repeated
     # field's tag (1 byte) and its length (at most 5 bytes).
     ITEM_OVERHEAD = 6
@@ -58,8 +61,8 @@ module Stephost
     # its own writer thread; each value we yield is one gRPC message, so we
     # block for the first queued message and then take whatever else is
     # already waiting (one consumer, so `empty?` then `pop` cannot race), up
-    # to MAX_BATCH messages and MAX_MESSAGE_BYTES: the message that would go
-    # over opens the next batch.
+    # to MAX_BATCH messages and BATCH_BYTES (one message alone: up to
+    # MAX_MESSAGE_BYTES): the message that would go over opens the next batch.
     def outbound
       out = @out
       Enumerator.new do |y|
@@ -74,7 +77,7 @@ module Stephost
           until out.empty? || messages.size >= MAX_BATCH
             item = measured(out.pop)
             next if item.nil?
-            if CLOSE.equal?(item) || total + item[1] > MAX_MESSAGE_BYTES
+            if CLOSE.equal?(item) || total + item[1] > BATCH_BYTES
               carried = item
               break
             end
