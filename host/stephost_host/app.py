@@ -33,6 +33,7 @@ from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
 from stephost_host.http.app import StepHttp
+from stephost_host.http.limits import HttpLimits
 from stephost_host.http.server import HttpServer
 from stephost_host.http.ws import StreamSocket
 from stephost_host.ingress import IngressPort, IngressService, check_settings, server_credentials
@@ -166,11 +167,14 @@ class Host:
             StreamSocket(streams, stream_auth, s.stream_max_subscriptions),
             outages=service.outages,
             cors_policy=s.cors_policy(),
+            max_body=s.max_body_bytes,
         )
 
         ports = self.ports
         assert ports.http is not None and ports.sidecar is not None  # bound by the first stage
-        self.http = HttpServer(app, ports.http, drain_seconds=s.drain_seconds)
+        self.http = HttpServer(
+            app, ports.http, drain_seconds=s.drain_seconds, limits=HttpLimits.from_settings(s)
+        )
         shared = self.ingress if s.ingress_port is None else None
         self.link = SidecarPort(service, ports.sidecar, shared=shared)
         sidecars = Sidecars(

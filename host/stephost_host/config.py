@@ -81,6 +81,12 @@ class Settings(BaseModel):
     ingress_tls_key: Path | None = None  # PEM private key
     # The largest data_json/value_json accepted; capped below the NATS server's max_payload.
     ingress_max_payload_bytes: int = Field(1_000_000, ge=1, le=64 * 1024 * 1024)
+    # HTTP clients: a bigger request body (or WebSocket message) is refused with 413 before
+    # it is read or forwarded; one invocation must fit in a 64 MiB message to the sidecar.
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, le=64 * 1024 * 1024)
+    http_header_timeout: float = Field(10.0, gt=0)  # seconds to send the request line + headers
+    http_body_timeout: float = Field(30.0, gt=0)  # longest silence while sending a body
+    http_max_connections: int = Field(1000, ge=1)  # open connections (WebSockets too); then 503
     # The most events one EmitBatch request may carry (a larger batch is refused, not split).
     ingress_max_batch_events: int = Field(1000, ge=1, le=100_000)
     # Create a stream or bucket the host made before and NATS no longer has, empty. Off: the

@@ -29,3 +29,7 @@ class StepFailed(HostError):
         self.stack = stack
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(HostError):
+    """The invocation is too big to cross the sidecar link in one message (HTTP 413)."""

@@ -15,7 +15,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, StepUnavailable
+from stephost_host.errors import (
+    InvocationTimeout,
+    PayloadTooLarge,
+    SidecarLost,
+    StepFailed,
+    StepUnavailable,
+)
 from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
@@ -30,7 +36,7 @@ log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
 NO_BODY = {204, 304}  # HTTP forbids a body with these
 
 Scope = dict[str, Any]
@@ -131,21 +137,51 @@ def without_body(send: Send) -> Send:
 
 
 class BodyTooLarge(ValueError):
-    pass
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body is larger than the limit of {limit} bytes "
+            "(setting max_body_bytes, env STEPHOST_MAX_BODY_BYTES)"
+        )
+        self.limit = limit
 
 
-async def read_body(receive: Receive) -> bytes:
+class ClientGone(Exception):
+    """The client disconnected (or was cut off by a timeout) before sending the whole body."""
+
+
+def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int) -> None:
+    """Refuse on the Content-Length header alone, before reading a byte of the body."""
+    for name, value in headers:
+        if name.lower() == b"content-length" and value.strip().isdigit() and int(value) > limit:
+            raise BodyTooLarge(limit)
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+    """The whole body, counted as it streams in (chunked bodies have no length up front)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone("the client went away before sending the whole body")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge(f"request body is larger than {MAX_BODY} bytes")
+        if size > limit:
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def too_large(exc: BodyTooLarge, trace_id: str) -> Reply:
+    """413 before the body is read or forwarded. The client may still be sending it: uvicorn
+    reads and discards the rest, so the client can read this answer (closing now would
+    reset the connection under it)."""
+    return encode_reply(
+        413,
+        {"error": str(exc), "limit": exc.limit, "setting": "max_body_bytes", "traceId": trace_id},
+        {TRACE_HEADER: trace_id},
+    )
 
 
 class StepHttp:
@@ -159,8 +195,10 @@ class StepHttp:
         sockets: ASGIApp,
         outages: dict[str, str] | None = None,
         cors_policy: cors.CorsPolicy = cors.OFF,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.registry = registry
+        self.max_body = max_body
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
         # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
         self.outages = outages if outages is not None else {}
@@ -187,6 +225,12 @@ class StepHttp:
             await self.sockets(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            if scope["type"] == "http":
+                try:
+                    check_declared_length(scope["headers"], self.max_body)
+                except BodyTooLarge as exc:
+                    await send_reply(send, too_large(exc, uuid.uuid4().hex))
+                    return
             await self.fallback(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
@@ -259,6 +303,8 @@ class StepHttp:
                 await send_streamed(send, receive, reply[0], reply[1], step, trace_id)
             else:
                 await send_reply(send, (reply[0], reply[1]))
+        except ClientGone:
+            status = 499  # nginx's "client closed request": nothing left to answer
         finally:
             log.info(
                 "%s %s -> %d in %.1fms",
@@ -285,11 +331,12 @@ class StepHttp:
             return encode_reply(status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
 
         try:
-            raw = await read_body(receive)
+            check_declared_length(scope["headers"], self.max_body)
+            raw = await read_body(receive, self.max_body)
             ctype = headers.get("content-type")
             body = bodies.parse(raw, ctype if isinstance(ctype, str) else None)
         except BodyTooLarge as exc:
-            return error(413, exc)
+            return too_large(exc, trace_id)
         except ValueError as exc:
             return error(400, exc)
         query = multi_dict(
@@ -309,6 +356,8 @@ class StepHttp:
                 step, codec.dumps(request), trace_id, raw_body=raw, files=body.files
             )
             return self._encode_result(result, trace_hdr)
+        except PayloadTooLarge as exc:
+            return error(413, exc)
         except StepUnavailable as exc:
             return error(503, StepUnavailable(f"{exc} ({self._outage()})") if self.outages else exc)
         except InvocationTimeout as exc:

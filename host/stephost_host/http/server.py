@@ -11,6 +11,9 @@ from typing import Any
 
 import uvicorn
 
+from stephost_host.http.limits import HttpLimits, LimitedHttpProtocol
+from stephost_host.memory import return_big_blocks
+
 
 class _Uvicorn(uvicorn.Server):
     """uvicorn, minus its signal handling, plus an event for "listening"."""
@@ -31,7 +34,9 @@ class _Uvicorn(uvicorn.Server):
 class HttpServer:
     name = "http"
 
-    def __init__(self, app: Any, sock: socket.socket, *, drain_seconds: float) -> None:
+    def __init__(
+        self, app: Any, sock: socket.socket, *, drain_seconds: float, limits: HttpLimits = HttpLimits()
+    ) -> None:
         self.sock = sock  # bound and listening already (ports.py)
         self.port: int = sock.getsockname()[1]  # the one asked for may be 0
         self.stop_timeout = drain_seconds + 5.0
@@ -42,11 +47,17 @@ class HttpServer:
                 lifespan="off",
                 access_log=False,
                 timeout_graceful_shutdown=int(drain_seconds) or 1,
+                # Header/body timeouts and the connection cap (http/limits.py).
+                http=LimitedHttpProtocol.with_limits(limits),
+                # uvicorn's own cap still guards WebSocket upgrades (it counts this one too).
+                limit_concurrency=limits.max_connections + 1,
+                ws_max_size=limits.max_body_bytes,
             )
         )
         self._serving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        return_big_blocks()  # request bodies are the host's biggest allocations
         sock = self.sock
         serving = asyncio.create_task(self.server.serve(sockets=[sock]))
         listening = asyncio.create_task(self.server.listening.wait())

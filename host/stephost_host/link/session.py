@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stephost_host.errors import SidecarLost, StepFailed
+from stephost_host.errors import PayloadTooLarge, SidecarLost, StepFailed
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.logs import LEVELS
 from stephost_host.router.versions import version_of
@@ -80,7 +80,24 @@ class Session:
         self.out.put_nowait(msg)
 
     def outgoing(self) -> AsyncIterator[pb.HostBatch]:
-        return codec.batches(self.out, lambda items: pb.HostBatch(messages=items))
+        return codec.batches(self.out, lambda items: pb.HostBatch(messages=items), self._refuse)
+
+    def _refuse(self, msg: pb.HostMessage, exc: codec.MessageTooLarge) -> pb.HostMessage | None:
+        """A message too big for the link is answered here instead of killing the stream."""
+        kind = msg.WhichOneof("kind")
+        if kind == "invocation":
+            inv = msg.invocation
+            entry = self.inflight.pop(inv.invocation_id, None)
+            if entry is not None:
+                if not entry.future.done():
+                    entry.future.set_exception(PayloadTooLarge(f"the invocation of {inv.step!r} is {exc}"))
+                self._slot_freed()
+            return None
+        if kind == "call_result":  # e.g. a state group too big to hand back in one answer
+            error = pb.StepError(type="PayloadTooLarge", message=f"the answer is {exc}", retryable=False)
+            return pb.HostMessage(call_result=pb.CallResult(call_id=msg.call_result.call_id, error=error))
+        log.error("%r: a %s message was not sent: %s", self, kind, exc)
+        return None
 
     # -- invocations ---------------------------------------------------------
 

@@ -10,12 +10,24 @@ from collections.abc import AsyncIterator, Callable
 from itertools import accumulate
 from typing import Any, TypeVar
 
+from google.protobuf.message import Message
+
 PROTOCOL_VERSION = 1
 MAX_BATCH = 512
+# The largest gRPC message either end of the sidecar link accepts. Every writer caps its
+# batches by encoded size too, so no message ever reaches it (see ``batches``).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Batches of small items stop growing here; a bigger item travels alone (up to the limit
+# above). Many big payloads in flight then reach the peer one by one, not 60 MB at a time,
+# so heartbeats and small answers are never stuck behind one huge message for long.
+BATCH_BYTES = 4 * 1024 * 1024
+# What one item adds to a batch beyond its own encoding: the repeated field's tag (1 byte)
+# and its length (a varint, at most 5 bytes below 2**35).
+ITEM_OVERHEAD = 6
 # The deepest JSON a door into the host accepts. Python's parser and encoder recurse once
 # per level and give up near 1000 (RecursionError), so untrusted text is measured first.
 MAX_JSON_DEPTH = 256
-M = TypeVar("M")
+M = TypeVar("M", bound=Message)
 B = TypeVar("B")
 
 
@@ -92,30 +104,86 @@ def dumps_strict(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-async def batches(queue: asyncio.Queue[M | None], make_batch: Callable[[list[M]], B]) -> AsyncIterator[B]:
+class MessageTooLarge(ValueError):
+    """One message that cannot cross the link: on its own it is over the per-message limit."""
+
+    def __init__(self, size: int, limit: int = MAX_MESSAGE_BYTES) -> None:
+        super().__init__(
+            f"{size} bytes encoded, over the sidecar link's limit of {limit} bytes per message "
+            "(send less data, or store it and pass a reference such as a state key)"
+        )
+        self.size = size
+        self.limit = limit
+
+
+def batch_size(item: Message) -> int:
+    """What ``item`` adds to a batch: its encoding plus the repeated field's tag and length."""
+    return item.ByteSize() + ITEM_OVERHEAD
+
+
+async def batches(
+    queue: asyncio.Queue[M | None],
+    make_batch: Callable[[list[M]], B],
+    refuse: Callable[[M, MessageTooLarge], M | None],
+    limit: int = MAX_MESSAGE_BYTES,
+    batch_bytes: int = BATCH_BYTES,
+) -> AsyncIterator[B]:
     """Drain everything queued into one batch per write; a None in the queue ends the stream.
 
-    One gRPC message per batch instead of per item is what keeps a busy stream cheap.
+    One gRPC message per batch instead of per item is what keeps a busy stream cheap. A batch
+    holds at most MAX_BATCH items and ``batch_bytes`` encoded bytes (one item alone: up to
+    ``limit``): the item that would go over starts the next batch, so any number of big items in flight never make one message the
+    peer must refuse (which would tear down the stream and everything in flight on it). An
+    item over the limit on its own is never sent: ``refuse`` gets it and returns a (small)
+    message to send instead, such as an error answer, or None to drop it.
     """
+    carried: tuple[M, int] | None = None  # the item that did not fit the last batch
     while True:
-        first = await queue.get()
-        if first is None:
-            return
-        items = [first]
+        while carried is None:
+            first = await queue.get()
+            if first is None:
+                return
+            carried = _measured(first, refuse, limit)
+        items, total = [carried[0]], carried[1]
+        carried = None
+        ended = False
         while len(items) < MAX_BATCH:
             try:
                 item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
             if item is None:
-                yield make_batch(items)
-                return
-            items.append(item)
+                ended = True
+                break
+            measured = _measured(item, refuse, limit)
+            if measured is None:
+                continue
+            if total + measured[1] > min(batch_bytes, limit):
+                carried = measured
+                break
+            items.append(measured[0])
+            total += measured[1]
         yield make_batch(items)
+        if ended:
+            return
 
 
-def grpc_options(max_message_mb: int = 64) -> list[tuple[str, int]]:
+def _measured(item: M, refuse: Callable[[M, MessageTooLarge], M | None], limit: int) -> tuple[M, int] | None:
+    """The item and its size in a batch; an item too big on its own is swapped for what
+    ``refuse`` returns (None: dropped)."""
+    size = batch_size(item)
+    if size <= limit:
+        return item, size
+    replacement = refuse(item, MessageTooLarge(size - ITEM_OVERHEAD, limit - ITEM_OVERHEAD))
+    if replacement is None or batch_size(replacement) > limit:
+        return None
+    return replacement, batch_size(replacement)
+
+
+def grpc_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, int]]:
     # No gRPC keepalive: in-band heartbeats on the stream detect a dead peer, and
     # mismatched keepalive settings make servers drop clients with GOAWAY.
-    size = max_message_mb * 1024 * 1024
-    return [("grpc.max_send_message_length", size), ("grpc.max_receive_message_length", size)]
+    return [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]

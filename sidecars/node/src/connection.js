@@ -1,8 +1,8 @@
 'use strict'
 // The connection layer: one long-lived Connect stream to the host, the
 // hello/welcome handshake, heartbeats both ways, a writer that drains
-// everything queued into one SidecarBatch per write, and reconnection with
-// backoff when the stream dies.
+// everything queued into SidecarBatches (one per write, each under the
+// host's message limit), and reconnection with backoff when the stream dies.
 const { fromStepError } = require('./runner')
 const { helloHookNames } = require('./hooks')
 const { PROTOCOL_VERSION } = require('./proto')
@@ -12,6 +12,15 @@ const DEFAULT_HEARTBEAT_MS = 5_000
 const BACKOFF_START_MS = 100
 const BACKOFF_MAX_MS = 5_000
 const CLOSE_TIMEOUT_MS = 2_000
+// The largest gRPC message the host accepts (MAX_MESSAGE_BYTES in the wire
+// package's codec). Every batch stays under it, so big results in flight can
+// never make the host refuse one message and tear down the whole stream.
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+// Batches of small messages stop growing here; a bigger one travels alone, so
+// heartbeats and small results are never stuck behind one huge message.
+const BATCH_BYTES = 4 * 1024 * 1024
+// The most a field's tag plus its length (or varint value) can take, rounded up.
+const FIELD_BOUND = 16
 
 class StreamLost extends Error {
   constructor(message = 'the stream to the host was lost') {
@@ -41,6 +50,24 @@ function buildHello(config, { steps, streams, loadErrors, hooks }) {
     // STEPHOST_VERSION; empty means "fs", the steps of the project directory.
     version: config.version,
   }
+}
+
+/**
+ * An upper bound on a message's protobuf encoding as one item of a batch, for
+ * proto-loader's plain objects: every field counts the most its tag and length
+ * can take, and its name stands in for a map key, so the real encoding is never
+ * larger. Strings, which carry the payloads, are measured exactly.
+ */
+function encodedSizeBound(value) {
+  if (typeof value === 'string') return FIELD_BOUND + Buffer.byteLength(value)
+  if (value instanceof Uint8Array) return FIELD_BOUND + value.length
+  if (Array.isArray(value)) return value.reduce((sum, item) => sum + encodedSizeBound(item), 0)
+  if (value !== null && typeof value === 'object') {
+    let size = FIELD_BOUND
+    for (const key in value) size += Buffer.byteLength(key) + encodedSizeBound(value[key])
+    return size
+  }
+  return FIELD_BOUND // numbers, booleans, null
 }
 
 /** Exponential backoff, 100 ms doubling to 5 s, with jitter (half to full delay). */
@@ -100,17 +127,55 @@ class Session {
 
   flush() {
     this.flushScheduled = false
-    if (!this.alive || this.blocked || this.queue.length === 0) return
-    const messages = this.queue
-    this.queue = []
-    if (!this.stream.write({ messages })) {
-      // gRPC's buffer is full: keep queueing (bigger batches) until it drains.
-      this.blocked = true
-      this.stream.once('drain', () => {
-        this.blocked = false
-        this.flush()
-      })
+    while (this.alive && !this.blocked && this.queue.length > 0) {
+      const messages = this.takeBatch()
+      if (messages.length > 0 && !this.stream.write({ messages })) {
+        // gRPC's buffer is full: keep queueing (bigger batches) until it drains.
+        this.blocked = true
+        this.stream.once('drain', () => {
+          this.blocked = false
+          this.flush()
+        })
+      }
     }
+  }
+
+  /** Takes from the queue what fits in one message to the host, in order. */
+  takeBatch() {
+    const messages = []
+    let total = 0
+    let taken = 0
+    for (; taken < this.queue.length; taken++) {
+      let message = this.queue[taken]
+      let size = encodedSizeBound(message)
+      if (size > MAX_MESSAGE_BYTES) {
+        message = this.refuse(message, size)
+        if (!message) continue
+        size = encodedSizeBound(message)
+      }
+      if (messages.length > 0 && total + size > BATCH_BYTES) break // opens the next batch
+      messages.push(message)
+      total += size
+    }
+    this.queue = this.queue.slice(taken)
+    return messages
+  }
+
+  /**
+   * A message too big for the link on its own fails alone, as an error its
+   * sender sees, instead of the host refusing the stream: returns what to send
+   * in its place (or nothing).
+   */
+  refuse(message, size) {
+    const tooBig = `about ${size} bytes encoded, over the sidecar link's limit of ${MAX_MESSAGE_BYTES} bytes per message (send less data, or store it and pass a reference such as a state key)`
+    const error = (what) => ({ type: 'PayloadTooLarge', message: `${what} is ${tooBig}`, stack: '', retryable: false, retryAfterSeconds: 0 })
+    if (message.result) return { result: { invocationId: message.result.invocationId, error: error("the handler's result") } }
+    if (message.call) {
+      this.settleCall({ callId: message.call.callId, error: error('the call') })
+      return null
+    }
+    this.log.warn('a message too large for the link was not sent', { kind: Object.keys(message)[0], bytes: size })
+    return null
   }
 
   /** A HostCall for `invocationId`; resolves with the CallResult's result_json. */
@@ -281,4 +346,4 @@ class Connection {
   }
 }
 
-module.exports = { Connection, Session, buildHello, backoffDelay, StreamLost }
+module.exports = { Connection, Session, buildHello, backoffDelay, encodedSizeBound, StreamLost, MAX_MESSAGE_BYTES }

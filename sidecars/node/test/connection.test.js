@@ -190,5 +190,71 @@ test('ChunkAck from the host opens the window of a streamed response; Cancel sto
   await settle()
   assert.equal(sentChunks().length, 10)
   assert.equal(session.inFlight.size, 0)
+})
+
+// --- the writer's size cap ----------------------------------------------------
+
+const protoLoader = require('@grpc/proto-loader')
+const { PROTO_FILE } = require('../src/proto')
+const { encodedSizeBound, MAX_MESSAGE_BYTES } = require('../src/connection')
+
+const LOADED = protoLoader.loadSync(PROTO_FILE, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true })
+/** The bytes grpc-js really sends for a SidecarBatch. */
+const encodedBatch = (messages) => LOADED['stephost.v1.SidecarHost'].Connect.requestSerialize({ messages }).length
+
+test('the size bound is never below the real encoding', () => {
+  const samples = [
+    { result: { invocationId: 'a-1', resultJson: '{"status":200,"body":"héllo ✓"}' } },
+    { result: { invocationId: 'a-2', error: { type: 'TypeError', message: 'x', stack: 'at y', retryable: true, retryAfterSeconds: 2.5 } } },
+    { call: { callId: '7', invocationId: 'a-1', emit: { topic: 't', dataJson: '[1,2,3]', messageGroupId: 'g' } } },
+    { call: { callId: '8', invocationId: 'a-1', state: { op: 'SET', group: 'g', key: 'k', valueJson: '"v"' } } },
+    { log: { invocationId: 'a-1', level: 'info', message: 'm', fieldsJson: '{"k":1}' } },
+    { heartbeat: { sentUnixMs: Date.now(), inFlight: 3 } },
+    { hello: { ...hello, steps: [{ name: 's', type: 'api', configJson: '{}', file: 'steps/s.step.ts' }], hooks: ['h'] } },
+  ]
+  for (const message of samples) {
+    assert.ok(encodedSizeBound(message) >= encodedBatch([message]), JSON.stringify(message))
+  }
+  assert.ok(encodedSizeBound({ log: { message: 'x'.repeat(10_000) } }) < 10_200) // and close for big payloads
+})
+
+test('big results are spread over batches, none over the host limit, in order', async () => {
+  const client = new FakeClient()
+  const session = new Session(client, { hello, runner: echoRunner(), log: quietLog })
+  await tick() // the hello goes out alone
+  client.last.receive(welcome())
+  const big = 'x'.repeat(25 * 1024 * 1024)
+  for (const id of ['a', 'b', 'c', 'd']) session.send({ result: { invocationId: id, resultJson: big } })
+  session.sendLog({ message: 'after' })
+  await tick()
+  const batches = client.last.writes.slice(1) // after the hello
+  assert.ok(batches.length >= 2)
+  for (const batch of batches) assert.ok(encodedBatch(batch.messages) <= MAX_MESSAGE_BYTES)
+  const sent = batches.flatMap((b) => b.messages)
+  assert.deepEqual(sent.map((m) => (m.result ? m.result.invocationId : m.log.message)), ['a', 'b', 'c', 'd', 'after'])
+  assert.equal(client.last.cancelled, false)
+  session.close('test over')
+})
+
+test('a message over the limit alone fails by itself: an error result, a rejected call', async () => {
+  const client = new FakeClient()
+  const session = new Session(client, { hello, runner: echoRunner(), log: quietLog })
+  await tick() // the hello goes out alone
+  client.last.receive(welcome())
+  const huge = 'x'.repeat(MAX_MESSAGE_BYTES)
+  session.send({ result: { invocationId: 'big', resultJson: huge } })
+  const call = assert.rejects(session.call('big', { emit: { topic: 't', dataJson: huge } }), {
+    name: 'PayloadTooLarge',
+    message: /the call is about \d+ bytes/,
+  })
+  session.send({ result: { invocationId: 'small', resultJson: '1' } })
+  await tick()
+  const sent = client.last.writes.slice(1).flatMap((b) => b.messages)
+  assert.deepEqual(sent.map((m) => m.result.invocationId), ['big', 'small'])
+  assert.equal(sent[0].result.error.type, 'PayloadTooLarge')
+  assert.equal(sent[0].result.error.retryable, false)
+  assert.match(sent[0].result.error.message, /over the sidecar link's limit of 67108864 bytes/)
+  await call
+  assert.equal(client.last.cancelled, false)
   session.close('test over')
 })

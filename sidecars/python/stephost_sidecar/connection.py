@@ -212,20 +212,26 @@ class Connection:
 
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             call = pb_grpc.SidecarHostStub(channel).Connect(
-                codec.batches(out, lambda items: pb.SidecarBatch(messages=items))
+                codec.batches(out, lambda items: pb.SidecarBatch(messages=items), self._refuse)
             )
 
             async def heartbeat() -> None:
                 while True:
+                    slept_from = time.monotonic()
                     await asyncio.sleep(interval)
-                    if time.monotonic() - last_seen > 3 * interval:
+                    # Work that blocked this loop delays this timer and the reading alike:
+                    # judge the host's silence only when the timer itself ran on time.
+                    on_time = time.monotonic() - slept_from < 2 * interval
+                    if on_time and time.monotonic() - last_seen > 3 * interval:
                         log.warning("no word from the host for %.0fs; dropping the stream", 3 * interval)
+                        dropped.set()
                         call.cancel()
                         return
                     beat = pb.Heartbeat(sent_unix_ms=int(time.time() * 1000), in_flight=dispatcher.in_flight)
                     out.put_nowait(pb.SidecarMessage(heartbeat=beat))
 
             beats: asyncio.Task[None] | None = None
+            dropped = asyncio.Event()  # set when the heartbeat cancels the call: dial again
             try:
                 async for batch in call:
                     last_seen = time.monotonic()
@@ -243,6 +249,9 @@ class Connection:
                             raise Rejected(f"{msg.rejection.code}: {msg.rejection.message}")
                     if work:
                         self._to_home(self._deliver, dispatcher, work, reply)
+            except asyncio.CancelledError:
+                if not dropped.is_set():
+                    raise  # we are being stopped, not the stream
             finally:
                 if beats:
                     beats.cancel()
@@ -267,6 +276,23 @@ class Connection:
         """On the handlers' loop: the stream died, nothing in flight can be answered."""
         self.calls.abandon()
         dispatcher.abandon()
+
+    def _refuse(self, msg: pb.SidecarMessage, exc: codec.MessageTooLarge) -> pb.SidecarMessage | None:
+        """A message too big for the link fails alone, as an error its sender sees, instead
+        of the host refusing the whole stream."""
+        kind = msg.WhichOneof("kind")
+        error = pb.StepError(type="PayloadTooLarge", retryable=False)
+        if kind == "result":
+            error.message = f"the handler's result is {exc}"
+            return pb.SidecarMessage(
+                result=pb.InvocationResult(invocation_id=msg.result.invocation_id, error=error)
+            )
+        if kind == "call":  # the handler's emit/state/stream call raises it, on the handlers' loop
+            error.message = f"the call is {exc}"
+            self._to_home(self.calls.answer, pb.CallResult(call_id=msg.call.call_id, error=error))
+            return None
+        log.warning("a %s message was not sent to the host: %s", kind, exc)
+        return None
 
     def _welcomed(self, welcome: pb.Welcome) -> None:
         log.info(

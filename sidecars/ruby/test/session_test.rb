@@ -28,6 +28,39 @@ class SessionTest < Minitest::Test
     assert_equal 5, out.next.messages.size
   end
 
+  def test_batches_stay_under_the_message_limit_in_order
+    session = Stephost::Session.new
+    out = session.outbound
+    big = "x" * (25 * 1024 * 1024)
+    %w[a b c d].each { |id| session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: id, result_json: big))) }
+    session.push(log_msg("after"))
+    session.close("done")
+    batches = []
+    loop { batches << out.next }
+    assert_operator batches.size, :>=, 2
+    batches.each { |b| assert_operator b.to_proto.bytesize, :<=, Stephost::Session::MAX_MESSAGE_BYTES }
+    sent = batches.flat_map(&:messages).map { |m| m.result ? m.result.invocation_id : m.log.message }
+    assert_equal %w[a b c d after], sent
+  end
+
+  def test_a_message_over_the_limit_alone_fails_by_itself
+    session = Stephost::Session.new
+    out = session.outbound
+    huge = "x" * Stephost::Session::MAX_MESSAGE_BYTES
+    session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "big", result_json: huge)))
+    call = quiet_thread { session.call("big", emit: V1::EmitCall.new(topic: "t", data_json: huge)) }
+    sleep 0.01 until session.instance_variable_get(:@pending).any?
+    session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "small", result_json: "1")))
+    sent = []
+    sent.concat(out.next.messages) until sent.size == 2 # the writer meets the call and answers it
+    err = assert_raises(Stephost::HostError) { call.value }
+    assert_equal "PayloadTooLarge", err.type
+    assert_match(/the call is \d+ bytes encoded, over the sidecar link's limit of 67108864 bytes/, err.message)
+    assert_equal %w[big small], sent.map { |m| m.result.invocation_id }
+    assert_equal "PayloadTooLarge", sent[0].result.error.type
+    refute sent[0].result.error.retryable
+  end
+
   def test_call_results_are_matched_by_call_id
     session = Stephost::Session.new
     out = session.outbound

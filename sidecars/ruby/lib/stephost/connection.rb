@@ -14,8 +14,8 @@ module Stephost
   class Connection
     CHANNEL_ARGS = {
       # Payloads (request bodies, state values) can exceed gRPC's 4 MiB default.
-      "grpc.max_receive_message_length" => 64 * 1024 * 1024,
-      "grpc.max_send_message_length" => 64 * 1024 * 1024
+      "grpc.max_receive_message_length" => Session::MAX_MESSAGE_BYTES,
+      "grpc.max_send_message_length" => Session::MAX_MESSAGE_BYTES
     }.freeze
     BACKOFF_FIRST = 0.1
     BACKOFF_MAX = 5.0
@@ -57,7 +57,7 @@ module Stephost
       @log.info("connecting", host: @address, sidecar_id: @hello.sidecar_id)
       until @stopping
         attempt += 1
-        session = Session.new(in_flight: -> { @runner.in_flight })
+        session = Session.new(in_flight: -> { @runner.in_flight }, log: @log)
         @session = session
         reason = stream(session)
         break if @stopping

@@ -17,12 +17,23 @@ module Stephost
     CLOSE = Object.new.freeze
     # Bounds one gRPC message under a burst; the rest goes in the next one.
     MAX_BATCH = 1024
+    # The largest gRPC message the host accepts (MAX_MESSAGE_BYTES in the wire
+    # package's codec). Every batch stays under it, so big results in flight
+    # can never make the host refuse one message and tear down the stream.
+    MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+    # Batches of small messages stop growing here; a bigger one travels alone,
+    # so heartbeats and small results are never stuck behind a huge message.
+    BATCH_BYTES = 4 * 1024 * 1024
+    # What one message adds to a batch beyond its own encoding: the repeated
+    # field's tag (1 byte) and its length (at most 5 bytes).
+    ITEM_OVERHEAD = 6
     # Until the Welcome tells us the real interval.
     DEFAULT_HEARTBEAT_MS = 5_000
 
     attr_reader :kill_reason
 
-    def initialize(in_flight: -> { 0 })
+    def initialize(in_flight: -> { 0 }, log: nil)
+      @log = log
       @out = Queue.new
       @pending = {}
       @mutex = Mutex.new
@@ -49,26 +60,31 @@ module Stephost
     # The request side handed to the gRPC stub. grpc-ruby consumes it on
     # its own writer thread; each value we yield is one gRPC message, so we
     # block for the first queued message and then take whatever else is
-    # already waiting (one consumer, so `empty?` then `pop` cannot race).
+    # already waiting (one consumer, so `empty?` then `pop` cannot race), up
+    # to MAX_BATCH messages and BATCH_BYTES (one message alone: up to
+    # MAX_MESSAGE_BYTES): the message that would go over opens the next batch.
     def outbound
       out = @out
       Enumerator.new do |y|
+        carried = nil # [message, size]: the one that did not fit the last batch
         loop do
-          first = out.pop
-          break if CLOSE.equal?(first)
+          carried = measured(out.pop) while carried.nil?
+          break if CLOSE.equal?(carried)
 
-          messages = [first]
-          closing = false
+          messages = [carried[0]]
+          total = carried[1]
+          carried = nil
           until out.empty? || messages.size >= MAX_BATCH
-            m = out.pop
-            if CLOSE.equal?(m)
-              closing = true
+            item = measured(out.pop)
+            next if item.nil?
+            if CLOSE.equal?(item) || total + item[1] > BATCH_BYTES
+              carried = item
               break
             end
-            messages << m
+            messages << item[0]
+            total += item[1]
           end
           y << V1::SidecarBatch.new(messages: messages)
-          break if closing
         end
       end
     end
@@ -166,6 +182,39 @@ module Stephost
     end
 
     private
+
+    # CLOSE, [message, its size in a batch], or nil for a message too big to
+    # send that was answered here instead.
+    def measured(message)
+      return CLOSE if CLOSE.equal?(message)
+
+      size = message.to_proto.bytesize + ITEM_OVERHEAD
+      return [message, size] if size <= MAX_MESSAGE_BYTES
+
+      replacement = refuse(message, size - ITEM_OVERHEAD)
+      replacement && [replacement, replacement.to_proto.bytesize + ITEM_OVERHEAD]
+    end
+
+    # A message too big for the link on its own fails alone, as an error its
+    # sender sees, instead of the host refusing the whole stream. Returns what
+    # to send in its place, if anything.
+    def refuse(message, size)
+      too_big = "#{size} bytes encoded, over the sidecar link's limit of #{MAX_MESSAGE_BYTES} bytes per message " \
+                "(send less data, or store it and pass a reference such as a state key)"
+      error = ->(what) { V1::StepError.new(type: "PayloadTooLarge", message: "#{what} is #{too_big}", retryable: false) }
+      case message.kind
+      when :result
+        result = V1::InvocationResult.new(invocation_id: message.result.invocation_id,
+                                          error: error.call("the handler's result"))
+        V1::SidecarMessage.new(result: result)
+      when :call
+        resolve(V1::CallResult.new(call_id: message.call.call_id, error: error.call("the call")))
+        nil
+      else
+        @log&.warn("a message too large for the link was not sent", kind: message.kind, bytes: size)
+        nil
+      end
+    end
 
     def now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end

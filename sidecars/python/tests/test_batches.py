@@ -1,0 +1,101 @@
+"""The batching writer both Python ends of the link use: one gRPC message per batch, and no
+batch over the per-message limit, however much is queued."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from stephost.errors import HostCallError
+from stephost_sidecar.connection import Connection, Options, build_hello
+from stephost_sidecar.loader import Project
+from stephost_sidecar.proto import codec, pb
+
+
+def log_msg(text: str) -> pb.SidecarMessage:
+    return pb.SidecarMessage(log=pb.LogRecord(message=text))
+
+
+async def drain(
+    items: list[pb.SidecarMessage], limit: int, refuse: Any = None
+) -> list[list[pb.SidecarMessage]]:
+    queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
+    for item in [*items, None]:
+        queue.put_nowait(item)
+    refused: Any = refuse or (lambda m, exc: pytest.fail(f"nothing here is over the limit: {exc}"))
+    return [
+        list(b.messages)
+        async for b in codec.batches(queue, lambda m: pb.SidecarBatch(messages=m), refused, limit)
+    ]
+
+
+async def test_a_batch_never_exceeds_the_limit_and_keeps_the_order() -> None:
+    items = [log_msg(f"{i:03d}" + "x" * 300) for i in range(20)]
+    limit = 1000
+    sent = await drain(items, limit)
+    assert len(sent) > 1
+    assert all(pb.SidecarBatch(messages=b).ByteSize() <= limit for b in sent)
+    assert [m for b in sent for m in b] == items  # nothing lost, nothing reordered
+
+
+async def test_the_item_that_does_not_fit_opens_the_next_batch() -> None:
+    small, big = log_msg("a" * 300), log_msg("b" * 750)
+    sent = await drain([small, small, big, small], 1000)
+    assert sent == [[small, small], [big], [small]]
+
+
+async def test_an_item_over_the_limit_alone_is_replaced_by_what_refuse_returns() -> None:
+    seen: list[codec.MessageTooLarge] = []
+
+    def refuse(msg: pb.SidecarMessage, exc: codec.MessageTooLarge) -> pb.SidecarMessage:
+        seen.append(exc)
+        return log_msg("refused")
+
+    sent = await drain([log_msg("a"), log_msg("x" * 5000), log_msg("b")], 1000, refuse)
+    assert [m.log.message for b in sent for m in b] == ["a", "refused", "b"]
+    assert seen[0].size > 5000 and seen[0].limit < 1000
+    assert "over the sidecar link's limit" in str(seen[0])
+
+
+async def test_a_refused_item_can_be_dropped() -> None:
+    sent = await drain([log_msg("x" * 5000), log_msg("b")], 1000, lambda m, exc: None)
+    assert [m.log.message for b in sent for m in b] == ["b"]
+
+
+async def test_the_item_count_is_bounded_too() -> None:
+    sent = await drain([log_msg("") for _ in range(codec.MAX_BATCH + 3)], codec.MAX_MESSAGE_BYTES)
+    assert [len(b) for b in sent] == [codec.MAX_BATCH, 3]
+
+
+async def test_big_items_travel_alone_and_small_ones_together() -> None:
+    big = log_msg("x" * codec.BATCH_BYTES)
+    small = log_msg("s")
+    sent = await drain([small, small, big, big, small], codec.MAX_MESSAGE_BYTES)
+    assert sent == [[small, small], [big], [big], [small]]
+
+
+def test_grpc_accepts_what_the_writer_may_send() -> None:
+    options = dict(codec.grpc_options())
+    assert options["grpc.max_receive_message_length"] == codec.MAX_MESSAGE_BYTES
+
+
+async def test_the_sidecar_answers_its_own_oversized_messages() -> None:
+    options = Options(target="127.0.0.1:1", secret="", sidecar_id="py-1", capacity=1)
+    conn = Connection(options, build_hello(options, Project(), []))
+    exc = codec.MessageTooLarge(70_000_000)
+    # A result too big: the host gets an error result for that invocation instead.
+    big = pb.SidecarMessage(result=pb.InvocationResult(invocation_id="i1", result_json="x"))
+    sent = conn._refuse(big, exc)
+    assert sent is not None and sent.result.invocation_id == "i1"
+    assert sent.result.error.type == "PayloadTooLarge" and not sent.result.error.retryable
+    assert "70000000 bytes" in sent.result.error.message
+    # A call too big: the handler's call fails with the same error; nothing is sent.
+    pending = conn.calls.emit("i1", "topic", "x", None)
+    call = conn._out.get_nowait()
+    assert call is not None and conn._refuse(call, exc) is None
+    with pytest.raises(HostCallError) as raised:
+        await pending
+    assert raised.value.type == "PayloadTooLarge"
+    assert conn._refuse(log_msg("x"), exc) is None  # a log line is dropped
