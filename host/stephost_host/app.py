@@ -75,6 +75,7 @@ class Host:
             replicas=settings.replicas,
         )
         self.lifecycle = Lifecycle()
+        log.info("state directory: %s", settings.runtime_dir)
 
     async def start(self) -> None:
         """Start everything; on failure, what did start is stopped again before the error propagates."""

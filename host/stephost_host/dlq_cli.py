@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stephost_host.config import default_state_dir
+
 
 def add_parser(sub: Any) -> None:
     dlq = sub.add_parser("dlq", help="list, show, replay or discard dead letters of a running host")
@@ -34,7 +36,7 @@ class Failed(Exception):
 def _host(args: argparse.Namespace) -> tuple[str, str | None]:
     if args.url:
         return args.url.rstrip("/"), args.secret
-    runtime = (args.state_dir or Path(args.project) / ".stephost") / "runtime.json"
+    runtime = (args.state_dir or default_state_dir(Path(args.project))) / "runtime.json"
     if not runtime.is_file():
         raise Failed(f"no running host found ({runtime} missing); pass --url")
     info = json.loads(runtime.read_text())

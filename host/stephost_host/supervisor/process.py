@@ -25,6 +25,9 @@ from stephost_host.supervisor.languages import Language
 log = logging.getLogger("stephost.supervisor")
 READY_TIMEOUT = 60.0
 STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
+# Sidecars write nothing into the project (it may be a read-only mount): no __pycache__ next
+# to Python step files. The host's own environment can still override it (an empty value).
+CHILD_DEFAULTS = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def child_line(text: str) -> tuple[int, str]:
@@ -72,6 +75,7 @@ class SidecarProcess:
         ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.service.hello_waiters[sidecar_id] = ready
         env = {
+            **CHILD_DEFAULTS,
             **os.environ,
             **self.extra_env,
             "STEPHOST_CONNECT": self.connect,
