@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, seed, settings
 
@@ -51,8 +50,7 @@ class FuzzHost:
     sidecars: dict[str, list[str]] = field(default_factory=dict)
 
     def serving(self) -> dict[str, list[str]]:
-        steps = httpx.get(self.host.url + "/__stephost/steps", timeout=10).json()
-        return {s["name"]: s["sidecars"] for s in steps}
+        return {name: step["sidecars"] for name, step in self.host.steps().items()}
 
     def assert_unchanged(self) -> None:
         """Same host process, the same sidecars serving the same steps: nothing crashed."""
