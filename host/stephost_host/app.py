@@ -87,6 +87,7 @@ class Host:
             recreate_missing_store=settings.recreate_missing_store,
         )
         self.lifecycle = Lifecycle()
+        log.info("state directory: %s", settings.runtime_dir)
 
     async def start(self) -> None:
         """Start everything; on failure, what did start is stopped again before the error propagates."""

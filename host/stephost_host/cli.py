@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stephost_host import dlq_cli, logs
-from stephost_host.config import ConfigError, load_settings
+from stephost_host.config import ConfigError, default_state_dir, load_settings
 from stephost_host.runtime import find_secret
 
 
@@ -35,7 +35,10 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-format", choices=["text", "json"])
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     p.add_argument(
-        "--state-dir", type=Path, help="embedded NATS data and runtime file (default PROJECT/.stephost)"
+        "--state-dir",
+        type=Path,
+        help="embedded NATS data and runtime file (default PROJECT/.stephost, or a per-user folder "
+        "when PROJECT is read-only)",
     )
     p.add_argument(
         "--no-sidecars", action="store_true", help="start no sidecars; they dial in from elsewhere"
@@ -147,7 +150,7 @@ def _sidecar_args(rest: list[str]) -> list[str]:
     p.add_argument("project", nargs="?", default=os.environ.get("STEPHOST_PROJECT", "."))
     known, _ = p.parse_known_args(rest)
     if known.secret is None and not os.environ.get("STEPHOST_SECRET"):
-        secret = find_secret(known.state_dir or Path(known.project) / ".stephost")
+        secret = find_secret(known.state_dir or default_state_dir(Path(known.project)))
         if secret:
             os.environ["STEPHOST_SECRET"] = secret
     forwarded: list[str] = []
@@ -185,7 +188,7 @@ def _emit(args: argparse.Namespace) -> int:
 
     address, token, tls = args.address, args.token, args.tls
     if not address:
-        runtime = (args.state_dir or Path(args.project) / ".stephost") / "runtime.json"
+        runtime = (args.state_dir or default_state_dir(Path(args.project))) / "runtime.json"
         if not runtime.is_file():
             print(
                 f"stephost emit: no running host found ({runtime} missing); pass --address", file=sys.stderr

@@ -7,6 +7,7 @@ where it came from and the bad value.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import tomllib
@@ -67,7 +68,9 @@ class Settings(BaseModel):
     hello_timeout_seconds: float = Field(30.0, gt=0)
     uvloop: bool = True
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
-    state_dir: Path | None = None  # embedded NATS store and runtime.json; default <project>/.stephost
+    # Embedded NATS store and runtime.json. Default: <project>/.stephost when the project is
+    # writable, else a per-user folder outside it (see default_state_dir).
+    state_dir: Path | None = None
     # Subscriptions one stream WebSocket connection may hold at once (joins past it are refused).
     stream_max_subscriptions: int = Field(100, ge=1, le=100_000)
     # The public gRPC ingress (Emit, state, streams, ListSteps). Without ingress_port it is
@@ -169,7 +172,66 @@ class Settings(BaseModel):
 
     @property
     def runtime_dir(self) -> Path:
-        return self.state_dir or self.project / ".stephost"
+        return self.state_dir or default_state_dir(self.project)
+
+
+STATE_DIR_NAME = ".stephost"
+
+
+def _writable(path: Path) -> bool:
+    """``path`` is a folder this process can write into, or one it could create (mkdir -p)."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent  # the nearest existing ancestor decides whether mkdir would work
+    # os.access also answers EROFS: a read-only mount is not writable, even for root.
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def user_state_dir(project: Path) -> Path | None:
+    """``$XDG_STATE_HOME/stephost/<name>-<hash>`` (``~/.local/state/...``): one folder per project path.
+
+    None when this user has no home to put it in (a bare container user without HOME).
+    """
+    project = project.resolve()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    try:
+        base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    except RuntimeError:  # no HOME and no passwd entry
+        return None
+    digest = hashlib.sha256(str(project).encode()).hexdigest()[:12]
+    return base / "stephost" / f"{project.name or 'root'}-{digest}"
+
+
+def default_state_dir(project: Path) -> Path:
+    """Where a host keeps its state when no state_dir is set (and where `stephost emit` looks).
+
+    ``<project>/.stephost`` when the project can be written to; for a read-only project (a
+    container mounting it ``:ro``) the per-user folder of ``user_state_dir``.
+    """
+    inside = project.resolve() / STATE_DIR_NAME
+    if _writable(inside):
+        return inside
+    return user_state_dir(project) or inside
+
+
+def _check_state_dir(settings: Settings, origin: str | None) -> Settings:
+    """Settle state_dir on a folder the host can write, or say which setting to change."""
+    if settings.state_dir is not None:
+        if not _writable(settings.state_dir):
+            raise ConfigError(
+                f"setting 'state_dir' (from {origin}) = {str(settings.state_dir)!r}: not a writable "
+                "directory; point STEPHOST_STATE_DIR (or --state-dir) at one this user can write"
+            )
+        return settings
+    chosen = default_state_dir(settings.project)
+    if not _writable(chosen):
+        raise ConfigError(
+            f"setting 'state_dir' is not set and no default is writable: the project "
+            f"{settings.project} is read-only and {chosen} cannot be written either; set "
+            "STEPHOST_STATE_DIR (or --state-dir, or state_dir in stephost.toml) to a writable "
+            "directory for the host's state (embedded NATS data, runtime.json)"
+        )
+    return settings.model_copy(update={"state_dir": chosen})
 
 
 _BOOL = {
@@ -246,10 +308,11 @@ def load_settings(project: Path | str = ".", environ: dict[str, str] | None = No
             in_table = where == "stephost.toml" and key.startswith(TABLE + "_")
             origin[key] = f"stephost.toml {_file_key(key)}" if in_table else where
     try:
-        return Settings(**merged)
+        settings = Settings(**merged)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = str(err["loc"][0]) if err["loc"] else "?"
         raise ConfigError(
             f"setting {key!r} (from {origin.get(key, 'defaults')}) = {merged.get(key)!r}: {err['msg']}"
         ) from exc
+    return _check_state_dir(settings, origin.get("state_dir"))

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stephost_host.config import default_state_dir
 from stephost_host.runtime import find_secret
 
 
@@ -38,7 +39,7 @@ class Failed(Exception):
 
 
 def _host(args: argparse.Namespace) -> tuple[str, str | None]:
-    state_dir = args.state_dir or Path(args.project) / ".stephost"
+    state_dir = args.state_dir or default_state_dir(Path(args.project))
     if args.url:
         return args.url.rstrip("/"), args.secret or find_secret(state_dir) or None
     runtime = state_dir / "runtime.json"

@@ -35,6 +35,9 @@ log = logging.getLogger("stephost.supervisor")
 HELLO_TIMEOUT = 30.0  # the default of the hello_timeout_seconds setting
 HEALTHY_AFTER = 30.0  # a sidecar up this long has its restart backoff reset
 STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
+# Sidecars write nothing into the project (it may be a read-only mount): no __pycache__ next
+# to Python step files. The host's own environment can still override it (an empty value).
+CHILD_DEFAULTS = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def child_line(text: str) -> tuple[int, str]:
@@ -90,6 +93,7 @@ class SidecarProcess:
         ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.service.hello_waiters[sidecar_id] = ready
         env = {
+            **CHILD_DEFAULTS,
             **os.environ,
             **self.extra_env,
             "STEPHOST_CONNECT": self.connect,

@@ -1,0 +1,1 @@
+config = {"name": "notes", "schema": {"type": "object"}, "baseConfig": {"storageType": "default"}}
