@@ -190,7 +190,7 @@ TABLE = [
         pb.GetStreamGroupRequest(stream="nope", group_id="g"),
         "NotFound",
         grpc.StatusCode.NOT_FOUND,
-        "no stream named 'nope' is defined (defined streams: doors-live)",
+        "no stream named 'nope' is defined (defined streams: doors-live;",
     ),
     Row(
         "empty stream group",
@@ -220,6 +220,19 @@ def test_both_doors_refuse_alike(doors: Doors, row: Row) -> None:
     assert canonical(by_link["message"]) == canonical(by_ingress.details() or "")
     assert row.fragment in canonical(by_link["message"])
     assert doors.stored() == before
+
+
+@pytest.mark.parametrize(
+    ("stream", "group", "status"),
+    [("nope", "g", 404), ("doors-live", "g" * 2000, 400)],
+    ids=["unknown stream", "over-long group"],
+)
+def test_the_http_stream_door_refuses_alike(doors: Doors, stream: str, group: str, status: int) -> None:
+    """The admin HTTP stream read is a third door onto the same operations."""
+    by_link = doors.link({"call": "stream", "op": "get_group", "stream": stream, "group_id": group})
+    r = doors.http.get(f"/__stephost/streams/{stream}/{group}")
+    assert r.status_code == status, r.text
+    assert canonical(r.json()["error"]) == canonical(by_link["message"])
 
 
 def test_what_the_table_refuses_goes_through_both_doors_once_corrected(doors: Doors) -> None:

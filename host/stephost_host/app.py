@@ -156,8 +156,7 @@ class Host:
             registry,
             dlq,
             self.secret.value,
-            streams,
-            stream_auth,
+            operations.streams,
             self.nats.problem,
             open_introspection=self.open_introspection,
         )

@@ -25,7 +25,7 @@ from stephost_host.operations.errors import (
 )
 from stephost_host.operations.rules import Fields, Limit, check_name, parse_json
 from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
-from stephost_host.streams.store import Streams
+from stephost_host.streams.store import Streams, UnknownStream
 
 R = TypeVar("R")
 
@@ -51,11 +51,10 @@ class StreamOps:
 
     def defined(self, stream: str, fields: Fields) -> str:
         check_name(stream, "stream", fields)
-        known = self.streams.names()
-        if stream not in known:
-            raise NotFound(
-                f"no stream named {stream!r} is defined (defined streams: {', '.join(sorted(known)) or 'none'})"
-            )
+        try:
+            self.streams.definition(stream)  # the one rule (and message) for an unknown stream
+        except UnknownStream as exc:
+            raise NotFound(str(exc)) from None
         return stream
 
     def _group(self, stream: str, group: str, fields: Fields) -> tuple[str, str]:

@@ -92,9 +92,10 @@ class Streams:
     def definition(self, stream: str) -> StreamDef:
         found = self.definitions.get(stream)
         if found is None:
+            known = ", ".join(sorted(self.definitions)) or "none"
             raise UnknownStream(
-                f"no stream named {stream!r} is defined (define it in a *.stream.ts, *_stream.py or "
-                f"*.stream.rb file)"
+                f"no stream named {stream!r} is defined (defined streams: {known}; define one in a "
+                "*.stream.ts, *_stream.py or *.stream.rb file)"
             )
         return found
 

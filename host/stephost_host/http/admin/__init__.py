@@ -15,10 +15,9 @@ from fastapi.responses import JSONResponse
 from stephost_host.http.admin import dead_letters, health, streams, versions
 from stephost_host.http.admin.auth import AdminGuard, ASGIApp
 from stephost_host.operations import StoreProblem, no_problem
+from stephost_host.operations.streams import StreamOps
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.registry import Registry
-from stephost_host.streams.auth import StreamAuth
-from stephost_host.streams.store import Streams
 
 PREFIX = "/__stephost"
 
@@ -27,8 +26,7 @@ def build_admin(
     registry: Registry,
     dlq: DeadLetters,
     secret: str,
-    stream_store: Streams,
-    stream_auth: StreamAuth,
+    stream_ops: StreamOps,
     store_problem: StoreProblem = no_problem,
     *,
     open_introspection: bool = False,
@@ -39,7 +37,7 @@ def build_admin(
     app.include_router(health.router(registry, store_problem), prefix=PREFIX)
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
-    app.include_router(streams.router(stream_store, stream_auth), prefix=PREFIX)
+    app.include_router(streams.router(stream_ops), prefix=PREFIX)
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:

@@ -1,5 +1,6 @@
-"""Stream items over HTTP, under the WebSocket's rule (``StreamAuth.authorize``): the
-project's auth hook, then the stream's access check."""
+"""Stream items over HTTP: a door onto the streams operations, under the same rules as the
+link, the ingress and the WebSocket (names checked, the stream defined, then the project's
+stream auth: its hook, then the stream's access check)."""
 
 from __future__ import annotations
 
@@ -8,45 +9,64 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Request
 
 from stephost_host.http.admin.auth import bearer
-from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
-from stephost_host.streams.store import Streams, UnknownStream
+from stephost_host.operations import (
+    InvalidArgument,
+    NotFound,
+    OperationError,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
+from stephost_host.operations.rules import Fields
+from stephost_host.operations.streams import StreamOps
+from stephost_host.streams.auth import Credentials
+
+# The URL's parts, spelled as a client of this door knows them.
+URL_FIELDS = Fields({"group_id": "groupId"})
+HOW = "send the token as 'Authorization: Bearer <token>' (or as the stream auth hook reads it)"
+_STATUS = {
+    InvalidArgument: 400,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Unavailable: 503,
+}
 
 
-def router(streams: Streams, stream_auth: StreamAuth) -> APIRouter:
+def _http(exc: OperationError) -> HTTPException:
+    return HTTPException(next((s for k, s in _STATUS.items() if isinstance(exc, k)), 500), str(exc))
+
+
+def router(ops: StreamOps) -> APIRouter:
     api = APIRouter(prefix="/streams")
 
     async def readable(
-        request: Request, stream: str, group: str, item: str | None, authorization: str | None
+        request: Request, stream: str, group: str, item: str, authorization: str | None
     ) -> None:
-        try:
-            definition = streams.definition(stream)
-        except UnknownStream as exc:
-            raise HTTPException(404, str(exc)) from None
         credentials = Credentials(
-            bearer(authorization) or None,
-            dict(request.headers),
-            dict(request.query_params),
+            bearer(authorization) or None, dict(request.headers), dict(request.query_params)
         )
-        try:
-            await stream_auth.authorize(definition, subscription(stream, group, item), credentials)
-        except Denied as exc:
-            raise HTTPException(401, str(exc)) from None
-        except Forbidden as exc:
-            raise HTTPException(403, str(exc)) from None
+        await ops.authorized(stream, group, item, credentials, URL_FIELDS, HOW)
 
     @api.get("/{stream}/{group}")
     async def stream_group(
         request: Request, stream: str, group: str, authorization: str | None = Header(default=None)
     ) -> Any:
-        await readable(request, stream, group, None, authorization)
-        return await streams.get_group(stream, group)
+        try:
+            await readable(request, stream, group, "", authorization)
+            return await ops.get_group(stream, group, URL_FIELDS)
+        except OperationError as exc:
+            raise _http(exc) from None
 
     @api.get("/{stream}/{group}/{item}")
     async def stream_item(
         request: Request, stream: str, group: str, item: str, authorization: str | None = Header(default=None)
     ) -> Any:
-        await readable(request, stream, group, item, authorization)
-        found = await streams.get(stream, group, item)
+        try:
+            await readable(request, stream, group, item, authorization)
+            found = await ops.get(stream, group, item, URL_FIELDS)
+        except OperationError as exc:
+            raise _http(exc) from None
         if found is None:
             raise HTTPException(404, f"no item {item!r} in stream {stream!r} group {group!r}")
         return found
