@@ -105,7 +105,9 @@ def test_a_slow_but_steady_body_is_not_cut_off(host: HostProcess) -> None:
             sock.sendall(piece)
         raw = b""
         while b"\r\n\r\n" not in raw or not raw.endswith(b"}"):
-            raw += sock.recv(65536)
+            chunk = sock.recv(65536)
+            assert chunk, f"the host closed the connection before answering: {raw!r}"
+            raw += chunk
     status, _, body = response(raw)
     assert status == 200 and json.loads(body) == {"size": 1000}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from stephost.client import wire
+from stephost.client import _wire as wire
 from stephost.client.values import Event, IngressError, Receipt, StepInfo, StreamChange
 from stephost_wire.codec import dumps, loads
 from stephost_wire.v1 import ingress_pb2 as pb

@@ -86,7 +86,7 @@ def _text_value(value: Any) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (RFC 3339, UTC), level, logger, msg, then the fields."""
+    """One JSON object per line: time (RFC 3339, UTC), level, msg, then the fields (as every sidecar)."""
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
@@ -94,7 +94,6 @@ class JsonFormatter(logging.Formatter):
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": level_name(record),
-            "logger": record.name,
             "msg": record.getMessage(),
         }
         for key, value in _fields(record).items():

@@ -20,12 +20,12 @@ from typing import Any
 
 from stephost.context import Channel, Context
 from stephost.errors import NonRetryableError, RetryableError
-from stephost_sidecar.bodies import encode_response, is_stream, request_of
 from stephost_sidecar.context import context_for
 from stephost_sidecar.hooks import Hooks
+from stephost_sidecar.http import encode_response, is_stream, request_of
 from stephost_sidecar.loader import LoadedStep
 from stephost_sidecar.proto import codec, pb
-from stephost_sidecar.streaming import ChunkSender
+from stephost_sidecar.response_stream import ChunkSender
 
 log = logging.getLogger("stephost.sidecar")
 

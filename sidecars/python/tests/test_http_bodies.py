@@ -12,8 +12,8 @@ from test_runner import Results, invocation, make_step, run_one
 
 from stephost_sidecar.hooks import Hooks
 from stephost_sidecar.proto import pb
+from stephost_sidecar.response_stream import MAX_CHUNK, WINDOW
 from stephost_sidecar.runner import Runner
-from stephost_sidecar.streaming import MAX_CHUNK, WINDOW
 
 
 class Wire:

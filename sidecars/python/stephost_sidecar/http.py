@@ -6,7 +6,7 @@ file contents (``Invocation.files``) beside the JSON payload; the handler gets t
 (``"bodyKind": "bytes"``), and as each uploaded file's ``"content"``.
 
 Responses: a bytes body travels as ``InvocationResult.body_bytes``; an iterator body is
-streamed (``streaming.py``); anything else is JSON as before.
+streamed (``response_stream.py``); anything else is JSON as before.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from stephost_sidecar.bodies import BINARY
+from stephost_sidecar.http import BINARY
 from stephost_sidecar.proto import codec, pb
 
 WINDOW = 8
