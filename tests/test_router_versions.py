@@ -188,8 +188,13 @@ async def test_replicas_share_a_step_within_a_version_and_the_least_loaded_is_pi
     assert registry.describe()[0]["sidecars"] == ["b"]
     registry.unregister(b)
     assert registry.describe()[0]["live"] is False
-    # With nobody serving it, another file may take the name over.
-    c = join(registry, "c", {"hello": ("steps/other_step.py", api("hello"))})
+    # With nobody serving it, another file still may not take the name over by connecting:
+    # changing a registered step is a reload (the supervisor's own sidecar) or a deployment.
+    other = {"hello": ("steps/other_step.py", api("hello"))}
+    c = session("c", other)
+    [refused] = registry.register(c, [("hello", *other["hello"])])
+    assert "changed: file: 'steps/hello_step.py' -> 'steps/other_step.py'" in refused.reason
+    assert registry.register(c, [("hello", *other["hello"])], reload=True) == []
     assert registry.steps["hello"].file == "steps/other_step.py"
     assert registry.serving.of("step", "fs", "hello") == [c]
 

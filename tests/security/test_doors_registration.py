@@ -63,7 +63,7 @@ def test_a_replica_with_another_config_is_refused_with_a_diff(start_host: Any, t
     )
     try:
         line = eventually(
-            lambda: host.log_lines("rejected step clash-other", "served already with another config"),
+            lambda: host.log_lines("rejected step clash-other", "registered already with another config"),
             what="the replica's changed step to be refused",
         )
         assert "changed: path: '/other' -> '/other-hijacked'" in line[0]
@@ -88,7 +88,7 @@ def test_dev_reload_may_still_change_a_config(start_host: Any, tmp_path: Path) -
     step.write_text(step.read_text().replace('"/other"', '"/moved"'))
     eventually(lambda: httpx.get(host.url + "/moved").status_code == 200, timeout=30, what="the reload")
     assert httpx.get(host.url + "/other").status_code == 404
-    assert not host.log_lines("served already with another config")
+    assert not host.log_lines("registered already with another config")
 
 
 def test_two_api_steps_on_one_route_are_refused_naming_both_files(start_host: Any) -> None:
@@ -139,10 +139,17 @@ def test_registry_rules_for_replicas_and_routes() -> None:
     assert (
         "steps/v_step.py: GET /users/:uid/ is already served by step 'u' from steps/u_step.py" in clash.reason
     )
-    # When the last sidecar serving a step is gone, the next one may bring a new config.
+    # When the last sidecar serving a step is gone, the next connection still may not change
+    # it (issue 11: never a side effect of a connection); the supervisor's reload may.
     registry.unregister(a)
     registry.unregister(next(s for s in registry.serving.of("step", "fs", "u")))
-    assert registry.register(session("e"), [("u", "steps/u_step.py", api("u", "/people/:id"))]) == []
+    [refused] = registry.register(session("e"), [("u", "steps/u_step.py", api("u", "/people/:id"))])
+    assert "changed: path: '/users/:id' -> '/people/:id'" in refused.reason
+    assert not registry.is_live(registry.steps["u"])
+    assert (
+        registry.register(session("e"), [("u", "steps/u_step.py", api("u", "/people/:id"))], reload=True)
+        == []
+    )
     # ... and a live step may take over a route a gone step's definition still names.
     assert registry.register(session("f"), [("w", "steps/w_step.py", api("w", "/people/:pid"))]) != []
     registry.unregister(next(s for s in registry.serving.of("step", "fs", "u")))

@@ -135,8 +135,14 @@ class Registry:
                         )
                     )
                     continue
-                changed = changed_fields(known.config.model_dump(mode="json"), config.model_dump(mode="json"))
-                if changed and not reload:
+            if known and not reload:
+                # Changing a registered step is a reload or a deployment, never a side effect
+                # of a connection: not even once every sidecar serving it is gone.
+                changed = changed_fields(
+                    {"file": known.file, "language": known.language, **known.config.model_dump(mode="json")},
+                    {"file": file, "language": session.language, **config.model_dump(mode="json")},
+                )
+                if changed:
                     rejected.append(Rejection(name, file, _replica_differs(file, name, changed)))
                     continue
             clash = self._route_clash(version, name, file, session.language, config)
@@ -194,7 +200,7 @@ class Registry:
                     )
                 )
                 continue
-            changed = changed_fields(known.config, definition.config) if known and live else []
+            changed = changed_fields(known.config, definition.config) if known else []
             if changed and not reload:
                 rejected.append(Rejection(name, file, _replica_differs(file, name, changed, "stream")))
                 continue
@@ -276,7 +282,7 @@ def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 def _replica_differs(file: str, name: str, changed: list[str], kind: str = "step") -> str:
     return (
-        f"{file}: {kind} {name!r} is served already with another config (changed: {'; '.join(changed)}); "
-        "a replica must load the same files. Change a step by restarting every sidecar that serves "
-        "it (`stephost dev` reloads its own), or deploy it as a new version"
+        f"{file}: {kind} {name!r} is registered already with another config (changed: {'; '.join(changed)}); "
+        "a sidecar must load the same files as the one registered. A step changes by a reload "
+        "(`stephost dev` reloads its own sidecars) or a new version (a deployment), or restart the host"
     )
