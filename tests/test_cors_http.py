@@ -8,8 +8,9 @@ from typing import Any
 from tests.harness import ROOT
 
 PROJECT = ROOT / "tests" / "projects" / "cors"
-STEPS = 11
+STEPS = 15
 PAGE = "http://localhost:5173"
+PARTNER = "https://partner.example"
 
 
 def preflight(http: Any, path: str, method: str, origin: str = PAGE, headers: str = "") -> Any:
@@ -82,3 +83,47 @@ def test_preflights_and_responses_when_cors_allows_an_origin(start_host: Any) ->
         assert r.headers["access-control-allow-credentials"] == "true"
         # A same-origin request (no Origin header) is untouched.
         assert cors_headers(http.get("/py/hello")) == {}
+
+
+def test_per_step_overrides_in_every_language(start_host: Any) -> None:
+    """`cors: false` and an origins override, declared by a Python, a Node and a Ruby step."""
+    host = start_host(PROJECT, live_steps=STEPS, env={"STEPHOST_CORS_ORIGINS": PAGE})
+    with host.client() as http:
+        for path, step in (
+            ("/closed", "cors-closed"),
+            ("/node/closed", "cors-node-closed"),
+            ("/rb/closed", "cors-rb-closed"),
+        ):
+            r = preflight(http, path, "GET")
+            assert r.status_code == 403, (path, r.text)
+            assert f"CORS is turned off for step {step!r}" in r.json()["error"] and cors_headers(r) == {}
+            r = http.get(path, headers={"origin": PAGE})
+            assert r.status_code == 200 and cors_headers(r) == {}, path
+
+        for path, method in (("/partner", "GET"), ("/node/partner", "POST"), ("/rb/partner", "POST")):
+            # The project's origin is not the step's: refused, with no CORS headers.
+            r = preflight(http, path, method, headers="content-type")
+            assert r.status_code == 403 and f"origin {PAGE!r} is not allowed" in r.json()["error"], (
+                path,
+                r.text,
+            )
+            assert cors_headers(r) == {}
+            # The step's own origin: allowed, with the project's other settings.
+            r = preflight(http, path, method, origin=PARTNER, headers="content-type")
+            assert r.status_code == 204, (path, r.text)
+            assert cors_headers(r) == {
+                "access-control-allow-origin": PARTNER,
+                "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
+                "access-control-allow-headers": "content-type",
+                "access-control-max-age": "600",
+            }, path
+            assert r.headers["vary"] == "Origin"
+            kwargs: dict[str, Any] = {"json": {"n": 1}} if method == "POST" else {}
+            r = http.request(method, path, headers={"origin": PARTNER}, **kwargs)
+            assert r.status_code == 200 and r.headers["access-control-allow-origin"] == PARTNER, (
+                path,
+                r.text,
+            )
+            assert r.headers["vary"] == "Origin"
+            r = http.request(method, path, headers={"origin": PAGE}, **kwargs)
+            assert r.status_code == 200 and cors_headers(r) == {} and r.headers["vary"] == "Origin", path

@@ -27,7 +27,7 @@ from tests.harness import ROOT
 HERE = Path(__file__).resolve().parent
 PROJECT = ROOT / "tests" / "projects" / "cors"
 CHROMIUM = "/usr/bin/chromium"
-STEPS = 11
+STEPS = 15  # tests/projects/cors: every step file
 
 JSON_POST = {"headers": {"content-type": "application/json", "x-custom": "from-the-page"}, "body": {"n": 1}}
 # Every case the page runs; GETs need no preflight, the POSTs (JSON + a custom header) do.

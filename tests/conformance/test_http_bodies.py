@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -180,6 +181,13 @@ def test_a_csv_string_response_with_its_content_type(http: httpx.Client) -> None
     assert r.content == b"a,b\n1,2\n"
 
 
+def test_an_html_page_arrives_as_its_utf8_bytes_with_its_charset(http: httpx.Client) -> None:
+    r = http.get("/html")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.content == "<!doctype html><p>héllo</p>".encode()
+
+
 def test_a_png_bytes_response_arrives_byte_for_byte(http: httpx.Client) -> None:
     assert len(PNG) == 68
     r = http.get("/png")
@@ -224,3 +232,44 @@ def test_a_client_that_goes_away_cancels_the_handler(host: HostProcess, http: ht
         what="the handler to be cancelled",
     )
     assert cancelled is True
+
+
+FLOOD_CHUNK = 64 * 1024
+FLOOD_POLL = 0.5  # seconds between two reads of conf-flood's count
+
+
+def settled(read: Callable[[], int]) -> Callable[[], tuple[int] | None]:
+    """A check for eventually(): the count once two reads one poll interval apart agree."""
+    previous: list[int] = []
+
+    def check() -> tuple[int] | None:
+        now = read()
+        steady = previous == [now]
+        previous[:] = [now]
+        return (now,) if steady else None
+
+    return check
+
+
+def test_a_client_that_stops_reading_makes_the_handler_wait(host: HostProcess, http: httpx.Client) -> None:
+    n, fid = 2000, conformance.uid()
+
+    def produced() -> int:
+        return int(http.get(f"/state/conf-flood/{fid}").json() or 0)
+
+    with httpx.Client(base_url=host.url, timeout=30) as client:
+        with client.stream("GET", "/flood", params={"id": fid, "n": n}) as r:
+            assert r.status_code == 200
+            pieces = r.iter_raw()
+            received = len(next(pieces))
+            # The client reads nothing more: once the socket buffers and the sidecar's window of
+            # unacknowledged chunks are full, the handler must stop producing and wait.
+            (stalled,) = eventually(
+                settled(produced), timeout=15, interval=FLOOD_POLL, what="conf-flood to stop producing"
+            )
+            assert stalled < n // 2, (
+                f"the handler produced {stalled} of {n} chunks for a client that stopped reading"
+            )
+            received += sum(len(piece) for piece in pieces)
+    assert received == n * FLOOD_CHUNK
+    assert eventually(lambda: produced() == n, timeout=15, what="conf-flood to record all its chunks")
