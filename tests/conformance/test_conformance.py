@@ -18,7 +18,7 @@ from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
 LANGUAGES = ["python", "node", "ruby"]
-FIXTURE_STEPS = 22  # 16 + the HTTP-bodies steps (test_http_bodies.py)
+FIXTURE_STEPS = 23  # 17 + the HTTP-bodies steps (test_http_bodies.py)
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)

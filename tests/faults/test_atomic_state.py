@@ -1,6 +1,6 @@
-"""state.update is atomic across replicas: two sidecar processes of one language, each
-incrementing the same key 1,000 times with update, end at exactly 2,000 (a get then set
-would lose increments whenever the two interleave). And the compare-and-set it is built
+"""state.update is atomic across replicas: two sidecar processes of each language, each
+incrementing the same key 1,000 times with update, end at exactly 2,000 (6,000 across the
+three languages; a get then set would lose increments whenever the two interleave). And the compare-and-set it is built
 on, over the ingress: SetState with a stale expected_revision is ABORTED and writes nothing."""
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from stephost.client import Client, IngressError
 from stephost_host.supervisor.languages import languages
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
+from tests.conformance.test_conformance import FIXTURE_STEPS
 from tests.harness import ROOT, HostProcess, NatsServer, eventually
 
 CONFORMANCE = ROOT / "tests" / "conformance"
 INCREMENTS = 1000
+LANGUAGES = ["python", "node", "ruby"]
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +47,20 @@ def second_replica(host: HostProcess, language: str) -> subprocess.Popen[bytes]:
 
 
 def incr(host: HostProcess, key: str) -> dict[str, int]:
-    r = httpx.post(f"{host.url}/incr/{key}", params={"n": INCREMENTS}, timeout=120)
+    r = httpx.post(f"{host.url}/incr/{key}", params={"n": INCREMENTS}, timeout=150)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-@pytest.mark.parametrize("language", ["python", "node", "ruby"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_two_replicas_updating_one_key_lose_no_increment(
     language: str, nats: NatsServer, tmp_path: Path
 ) -> None:
-    host = HostProcess(CONFORMANCE / language, tmp_path / "host", nats.url).wait_ready(live_steps=22)
+    """One language at a time (the three at once overload a 2-core machine): 2,000 each,
+    6,000 across the three."""
+    host = HostProcess(CONFORMANCE / language, tmp_path / "host", nats.url).wait_ready(
+        live_steps=FIXTURE_STEPS
+    )
     extra = second_replica(host, language)
     try:
         eventually(
@@ -77,7 +83,9 @@ def test_two_replicas_updating_one_key_lose_no_increment(
 
 
 def test_ingress_set_state_with_a_stale_revision_is_aborted(nats: NatsServer, tmp_path: Path) -> None:
-    host = HostProcess(CONFORMANCE / "python", tmp_path / "host", nats.url).wait_ready(live_steps=22)
+    host = HostProcess(CONFORMANCE / "python", tmp_path / "host", nats.url).wait_ready(
+        live_steps=FIXTURE_STEPS
+    )
     try:
         with grpc.insecure_channel(host.info["ingress"]) as channel:
             ingress = pb_grpc.IngressStub(channel)

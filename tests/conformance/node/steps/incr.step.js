@@ -4,6 +4,8 @@ exports.config = {
   method: 'POST',
   path: '/incr/:key',
   emits: [],
+  // 1,000 updates against a second replica's: room for a loaded CI machine.
+  infrastructure: { handler: { timeout: 120 } },
   flows: ['conformance'],
 }
 

@@ -6,6 +6,8 @@ config = {
     "path": "/incr/:key",
     "method": "POST",
     "emits": [],
+    # 1,000 updates against a second replica's: room for a loaded CI machine.
+    "infrastructure": {"handler": {"timeout": 120}},
     "flows": ["conformance"],
 }
 
