@@ -34,6 +34,14 @@ def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def python_host(nats: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """Shared by the python case and the ingress test: a host start is the slow part."""
+    host = HostProcess(CONFORMANCE / "python", tmp_path_factory.mktemp("atomic-python"), nats.url)
+    yield host.wait_ready(live_steps=FIXTURE_STEPS)
+    host.stop()
+
+
 def second_replica(host: HostProcess, language: str) -> subprocess.Popen[bytes]:
     """Another sidecar of the language, dialling in as one in its own container would."""
     project = CONFORMANCE / language
@@ -79,54 +87,49 @@ def test_two_replicas_updating_one_key_lose_no_increment(
     finally:
         extra.terminate()
         extra.wait(timeout=30)
-        host.stop()
+        if language != "python":
+            host.stop()
 
 
-def test_ingress_set_state_with_a_stale_revision_is_aborted(nats: NatsServer, tmp_path: Path) -> None:
-    host = HostProcess(CONFORMANCE / "python", tmp_path / "host", nats.url).wait_ready(
-        live_steps=FIXTURE_STEPS
-    )
-    try:
-        with grpc.insecure_channel(host.info["ingress"]) as channel:
-            ingress = pb_grpc.IngressStub(channel)
-            group, key = "atomic", uuid.uuid4().hex[:10]
-            assert ingress.GetState(pb.GetStateRequest(group=group, key=key)).revision == 0
-            first = ingress.SetState(
-                pb.SetStateRequest(group=group, key=key, value_json="1", expected_revision=0)
+def test_ingress_set_state_with_a_stale_revision_is_aborted(python_host: HostProcess) -> None:
+    host = python_host
+    with grpc.insecure_channel(host.info["ingress"]) as channel:
+        ingress = pb_grpc.IngressStub(channel)
+        group, key = "atomic", uuid.uuid4().hex[:10]
+        assert ingress.GetState(pb.GetStateRequest(group=group, key=key)).revision == 0
+        first = ingress.SetState(
+            pb.SetStateRequest(group=group, key=key, value_json="1", expected_revision=0)
+        )
+        assert first.revision > 0
+        with pytest.raises(grpc.RpcError) as again:  # 0: must not exist, and it does now
+            ingress.SetState(pb.SetStateRequest(group=group, key=key, value_json="9", expected_revision=0))
+        assert again.value.code() == grpc.StatusCode.ABORTED
+        assert "changed since revision 0" in (again.value.details() or "")
+        read = ingress.GetState(pb.GetStateRequest(group=group, key=key))
+        assert (read.value_json, read.revision) == ("1", first.revision)
+        second = ingress.SetState(
+            pb.SetStateRequest(group=group, key=key, value_json="2", expected_revision=read.revision)
+        )
+        with pytest.raises(grpc.RpcError) as stale:  # the revision read before "2" was written
+            ingress.SetState(
+                pb.SetStateRequest(group=group, key=key, value_json="3", expected_revision=read.revision)
             )
-            assert first.revision > 0
-            with pytest.raises(grpc.RpcError) as again:  # 0: must not exist, and it does now
-                ingress.SetState(
-                    pb.SetStateRequest(group=group, key=key, value_json="9", expected_revision=0)
+        assert stale.value.code() == grpc.StatusCode.ABORTED
+        # Without expected_revision the write is unconditional, as before.
+        plain = ingress.SetState(pb.SetStateRequest(group=group, key=key, value_json="4"))
+        assert plain.revision > second.revision
+        assert ingress.GetState(pb.GetStateRequest(group=group, key=key)).value_json == "4"
+    # The Python client: update_state from two threads at once loses nothing.
+    counter = f"n-{key}"
+    with Client(host.info["ingress"]) as a, Client(host.info["ingress"]) as b:
+        with ThreadPoolExecutor(2) as pool:
+            list(
+                pool.map(
+                    lambda c: [c.update_state(group, counter, lambda v: (v or 0) + 1) for _ in range(100)],
+                    [a, b],
                 )
-            assert again.value.code() == grpc.StatusCode.ABORTED
-            assert "changed since revision 0" in (again.value.details() or "")
-            read = ingress.GetState(pb.GetStateRequest(group=group, key=key))
-            assert (read.value_json, read.revision) == ("1", first.revision)
-            second = ingress.SetState(
-                pb.SetStateRequest(group=group, key=key, value_json="2", expected_revision=read.revision)
             )
-            with pytest.raises(grpc.RpcError) as stale:  # the revision read before "2" was written
-                ingress.SetState(
-                    pb.SetStateRequest(group=group, key=key, value_json="3", expected_revision=read.revision)
-                )
-            assert stale.value.code() == grpc.StatusCode.ABORTED
-            # Without expected_revision the write is unconditional, as before.
-            plain = ingress.SetState(pb.SetStateRequest(group=group, key=key, value_json="4"))
-            assert plain.revision > second.revision
-            assert ingress.GetState(pb.GetStateRequest(group=group, key=key)).value_json == "4"
-        # The Python client: update_state from two threads at once loses nothing.
-        with Client(host.info["ingress"]) as a, Client(host.info["ingress"]) as b:
-            with ThreadPoolExecutor(2) as pool:
-                list(
-                    pool.map(
-                        lambda c: [c.update_state(group, "n", lambda v: (v or 0) + 1) for _ in range(100)],
-                        [a, b],
-                    )
-                )
-            assert a.get_state_revision(group, "n")[0] == 200
-            with pytest.raises(IngressError) as lost:
-                a.set_state(group, "n", 0, expected_revision=1)
-            assert lost.value.code == "ABORTED"
-    finally:
-        host.stop()
+        assert a.get_state_revision(group, counter)[0] == 200
+        with pytest.raises(IngressError) as lost:
+            a.set_state(group, counter, 0, expected_revision=1)
+        assert lost.value.code == "ABORTED"
