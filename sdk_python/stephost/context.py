@@ -118,7 +118,9 @@ class State:
         """Atomically replace the value with ``fn(old)`` (``old`` is None when there is none)
         and return the new value. ``fn`` may run more than once: when another writer changed
         the value in between, the write is refused and ``fn`` runs again on the fresh value,
-        up to UPDATE_ATTEMPTS times before a ``HostCallError`` of type ``StateConflict``."""
+        up to UPDATE_ATTEMPTS times before a ``HostCallError`` of type ``StateConflict``.
+        ``fn`` runs on the sidecar's event loop (also for a plain ``def`` handler), so keep it
+        a quick computation of the new value: no I/O, no side effects."""
 
         async def run() -> Any:
             for attempt in range(UPDATE_ATTEMPTS):

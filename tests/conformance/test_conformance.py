@@ -77,6 +77,7 @@ def test_every_step_registers_and_broken_file_is_reported(host: HostProcess) -> 
         "conf-streams",
         "conf-ctx",
         "conf-ctx-event",
+        "conf-incr",
     }
     assert expected <= set(steps)
     assert all(steps[name]["live"] for name in expected)
