@@ -10,10 +10,16 @@ styles of handler use the same API.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import random
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
+from stephost.errors import HostCallError
+
 T = TypeVar("T")
+# state.update tries this many times before it gives up with a StateConflict error.
+UPDATE_ATTEMPTS = 100
 
 
 class Channel(Protocol):
@@ -26,7 +32,7 @@ class Channel(Protocol):
     ) -> Awaitable[Any]: ...
 
     def state(
-        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None
+        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None, revision: int = 0
     ) -> Awaitable[Any]: ...
 
     def stream(
@@ -107,6 +113,38 @@ class State:
 
     def clear(self, group: str) -> Any:
         return self._call("clear", group)
+
+    def update(self, group: str, key: str, fn: Callable[[Any], Any]) -> Any:
+        """Atomically replace the value with ``fn(old)`` (``old`` is None when there is none)
+        and return the new value. ``fn`` may run more than once: when another writer changed
+        the value in between, the write is refused and ``fn`` runs again on the fresh value,
+        up to UPDATE_ATTEMPTS times before a ``HostCallError`` of type ``StateConflict``.
+        ``fn`` runs on the sidecar's event loop (also for a plain ``def`` handler), so keep it
+        a quick computation of the new value: no I/O, no side effects."""
+
+        async def run() -> Any:
+            for attempt in range(UPDATE_ATTEMPTS):
+                read = await self._channel.state(self._invocation_id, "get_revision", group, key)
+                new = fn(read["value"])
+                if inspect.isawaitable(new):
+                    new = await new
+                try:
+                    await self._channel.state(
+                        self._invocation_id, "set_if_revision", group, key, new, read["revision"]
+                    )
+                    return new
+                except HostCallError as exc:
+                    if exc.type != "StateConflict":
+                        raise
+                # A short random pause lets colliding writers fall out of step.
+                await asyncio.sleep(random.uniform(0, 0.001 * min(attempt + 1, 10)))
+            raise HostCallError(
+                "StateConflict",
+                f"state.update({group!r}, {key!r}) lost to other writers {UPDATE_ATTEMPTS} times in a row; "
+                "the key is too contended: retry later or spread the writes over more keys",
+            )
+
+        return _bridge(self._channel, run)
 
 
 class Stream:

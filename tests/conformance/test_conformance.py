@@ -18,7 +18,7 @@ from tests.harness import HostProcess, NatsServer, eventually
 
 HERE = Path(__file__).parent
 LANGUAGES = ["python", "node", "ruby"]
-FIXTURE_STEPS = 24  # 16 + the HTTP-bodies steps (test_http_bodies.py)
+FIXTURE_STEPS = 25  # 17 + the HTTP-bodies steps (test_http_bodies.py) + conf-incr
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -77,6 +77,7 @@ def test_every_step_registers_and_broken_file_is_reported(host: HostProcess) -> 
         "conf-streams",
         "conf-ctx",
         "conf-ctx-event",
+        "conf-incr",
     }
     assert expected <= set(steps)
     assert all(steps[name]["live"] for name in expected)

@@ -42,6 +42,7 @@ _STATUS = {
     "Unauthenticated": grpc.StatusCode.UNAUTHENTICATED,
     "AlreadyExists": grpc.StatusCode.ALREADY_EXISTS,
     "Unavailable": grpc.StatusCode.UNAVAILABLE,
+    "StateConflict": grpc.StatusCode.ABORTED,  # gRPC's code for a lost compare-and-set
 }
 LIMIT_SETTING = "ingress_max_payload_bytes"
 BATCH_SETTING = "ingress_max_batch_events"
@@ -179,17 +180,19 @@ class IngressService(pb_grpc.IngressServicer):
 
     async def GetState(self, request: pb.GetStateRequest, context: grpc.aio.ServicerContext) -> pb.StateValue:
         async def work() -> pb.StateValue:
-            value = await self.ops.state.get(request.group, request.key, PROTO_FIELDS)
-            return pb.StateValue(found=value is not None, value_json=codec.dumps(value))
+            value, revision = await self.ops.state.get_revision(request.group, request.key, PROTO_FIELDS)
+            return pb.StateValue(found=value is not None, value_json=codec.dumps(value), revision=revision)
 
         return await self._answer(context, work)
 
     async def SetState(self, request: pb.SetStateRequest, context: grpc.aio.ServicerContext) -> pb.StateValue:
         async def work() -> pb.StateValue:
-            value = await self.ops.state.set(
-                request.group, request.key, request.value_json, PROTO_FIELDS, self.limit
+            # Without expected_revision the write is unconditional, as before the field existed.
+            expected = request.expected_revision if request.HasField("expected_revision") else None
+            value, revision = await self.ops.state.set_if(
+                request.group, request.key, request.value_json, expected, PROTO_FIELDS, self.limit
             )
-            return pb.StateValue(found=True, value_json=codec.dumps(value))
+            return pb.StateValue(found=True, value_json=codec.dumps(value), revision=revision)
 
         return await self._answer(context, work)
 

@@ -71,6 +71,14 @@ class Calls:
             return await state.get_group(call.group, CTX_FIELDS)
         if op == pb.StateCall.CLEAR:
             return await state.clear(call.group, CTX_FIELDS)
+        if op == pb.StateCall.GET_REVISION:
+            value, revision = await state.get_revision(call.group, call.key, CTX_FIELDS)
+            return {"value": value, "revision": revision}
+        if op == pb.StateCall.SET_IF_REVISION:
+            value, revision = await state.set_if(
+                call.group, call.key, call.value_json, call.expected_revision, CTX_FIELDS
+            )
+            return {"value": value, "revision": revision}
         raise InvalidArgument(f"unknown state operation {op}")
 
     async def _stream(self, call: pb.StreamCall) -> Any:

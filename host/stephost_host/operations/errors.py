@@ -49,6 +49,12 @@ class AlreadyExists(OperationError):
     error_type = "AlreadyExists"
 
 
+class StateConflict(OperationError):
+    """A compare-and-set lost: the value's revision moved since it was read. Nothing was written."""
+
+    error_type = "StateConflict"
+
+
 class Unavailable(OperationError):
     """NATS did not answer: the caller may retry."""
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from stephost_host.operations.errors import StoreProblem, acknowledged, answered, no_problem, writable
+from stephost_host.operations.errors import (
+    StateConflict,
+    StoreProblem,
+    acknowledged,
+    answered,
+    no_problem,
+    writable,
+)
 from stephost_host.operations.rules import Fields, Limit, check_name, parse_json
 from stephost_host.state.store import StateStore
 
@@ -27,6 +34,37 @@ class StateOps:
         value = parse_json(value_json, "value", fields, limit or self.limit)
         writable(self.problem)
         return await acknowledged(self.store.set(group, key, value))
+
+    async def get_revision(self, group: str, key: str, fields: Fields) -> tuple[Any, int]:
+        """(value, revision); (None, 0) when there is no value. The revision is what
+        ``set_if`` expects back to write only if nobody wrote in between."""
+        return await answered(
+            self.store.get_revision(check_name(group, "group", fields), check_name(key, "key", fields))
+        )
+
+    async def set_if(
+        self,
+        group: str,
+        key: str,
+        value_json: str,
+        expected: int | None,
+        fields: Fields,
+        limit: Limit | None = None,
+    ) -> tuple[Any, int]:
+        """Compare-and-set, the one rule both doors use: store the value only if the key's
+        revision is still ``expected`` (0: the key must have no value; None: no check).
+        (value, new revision); a moved revision is ``StateConflict`` and nothing is written."""
+        group, key = check_name(group, "group", fields), check_name(key, "key", fields)
+        value = parse_json(value_json, "value", fields, limit or self.limit)
+        writable(self.problem)
+        revision = await acknowledged(self.store.set_if(group, key, value, expected))
+        if revision is None:
+            raise StateConflict(
+                f"state {group!r}/{key!r} changed since revision {expected} was read (another writer "
+                "got there first); nothing was written: read the value and its revision again and retry "
+                "(state.update does this for you)"
+            )
+        return value, revision
 
     async def delete(self, group: str, key: str, fields: Fields) -> Any:
         """The old value (None if there was none)."""

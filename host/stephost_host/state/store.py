@@ -10,6 +10,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from stephost_host import names
@@ -30,6 +31,23 @@ class StateStore:
     async def set(self, group: str, key: str, value: Any) -> Any:
         await self.kv.put(names.state_key(group, key), codec.dumps(value).encode())
         return value
+
+    async def get_revision(self, group: str, key: str) -> tuple[Any, int]:
+        """(value, revision); (None, 0) when the key has no value."""
+        return await get_json(self.kv, names.state_key(group, key)) or (None, 0)
+
+    async def set_if(self, group: str, key: str, value: Any, expected: int | None) -> int | None:
+        """Store ``value`` if the key's revision is still ``expected`` (0: it has no value;
+        None: whatever it is). The new revision, or None when the revision moved."""
+        name, data = names.state_key(group, key), codec.dumps(value).encode()
+        try:
+            if expected is None:
+                return int(await self.kv.put(name, data))
+            if expected == 0:  # create also takes over a deleted key's place
+                return int(await self.kv.create(name, data))
+            return int(await self.kv.update(name, data, last=expected))
+        except KeyWrongLastSequenceError:
+            return None
 
     async def delete(self, group: str, key: str) -> Any:
         old = await self.get(group, key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,6 +18,7 @@ from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
 DEFAULT_TARGET = "127.0.0.1:7070"
 BATCH_SIZE = 500  # events per EmitBatch message
+UPDATE_ATTEMPTS = 100  # update_state's tries before a lost compare-and-set goes up
 
 
 class AsyncSubscription:
@@ -124,9 +125,37 @@ class AsyncClient:
         resp = await self._call(self._stub.GetState, pb.GetStateRequest(group=group, key=key))
         return loads(resp.value_json)
 
-    async def set_state(self, group: str, key: str, value: Any) -> Any:
+    async def get_state_revision(self, group: str, key: str) -> tuple[Any, int]:
+        """(value, revision); (None, 0) when there is no value. Pass the revision to
+        ``set_state(..., expected_revision=)`` to write only if nobody wrote since."""
+        resp = await self._call(self._stub.GetState, pb.GetStateRequest(group=group, key=key))
+        return loads(resp.value_json), int(resp.revision)
+
+    async def set_state(
+        self, group: str, key: str, value: Any, *, expected_revision: int | None = None
+    ) -> Any:
+        """Store the value. With ``expected_revision`` (0: the key must have no value) the
+        write happens only if the revision is still that one; otherwise it raises
+        ``IngressError`` with code ``ABORTED`` and nothing is written."""
         req = pb.SetStateRequest(group=group, key=key, value_json=dumps(value))
+        if expected_revision is not None:
+            req.expected_revision = expected_revision
         return loads((await self._call(self._stub.SetState, req)).value_json)
+
+    async def update_state(
+        self, group: str, key: str, fn: Callable[[Any], Any], *, attempts: int = UPDATE_ATTEMPTS
+    ) -> Any:
+        """Atomically replace the value with ``fn(old)`` and return it; ``fn`` runs again on
+        the fresh value when another writer got in between (up to ``attempts`` times, then
+        the ``ABORTED`` ``IngressError`` goes up)."""
+        for attempt in range(attempts):
+            old, revision = await self.get_state_revision(group, key)
+            try:
+                return await self.set_state(group, key, fn(old), expected_revision=revision)
+            except IngressError as exc:
+                if exc.code != "ABORTED" or attempt + 1 == attempts:
+                    raise
+        raise ValueError(f"update_state needs attempts >= 1, got {attempts}")
 
     async def delete_state(self, group: str, key: str) -> Any:
         """Returns the value that was deleted, or None."""

@@ -158,6 +158,8 @@ class Client:
     emit_batch = _blocking(AsyncClient.emit_batch)
     get_state = _blocking(AsyncClient.get_state)
     set_state = _blocking(AsyncClient.set_state)
+    get_state_revision = _blocking(AsyncClient.get_state_revision)
+    update_state = _blocking(AsyncClient.update_state)
     delete_state = _blocking(AsyncClient.delete_state)
     get_group = _blocking(AsyncClient.get_group)
     get_stream_item = _blocking(AsyncClient.get_stream_item)

@@ -60,15 +60,43 @@ function createLogger(session, invocationId, baseFields) {
   }
 }
 
+// state.update tries this many times before it gives up with a StateConflict error.
+const UPDATE_ATTEMPTS = 100
+
 function createState(call) {
-  const op = (name, group, key, value) => {
+  const op = (name, group, key, value, expectedRevision) => {
     requireString('state group', group)
     const state = { op: name, group }
     if (key !== undefined) state.key = requireString('state key', key)
     if (value !== undefined) state.valueJson = value
+    if (expectedRevision !== undefined) state.expectedRevision = expectedRevision
     return call({ state }).then(parse)
   }
+  // Atomic read-modify-write: fn(old) is written only if nobody wrote since the read;
+  // otherwise fn runs again on the fresh value (so it may run more than once).
+  const update = async (group, key, fn) => {
+    if (typeof fn !== 'function') throw new TypeError('state.update needs a function (old) => new')
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const read = await op('GET_REVISION', group, key)
+      const value = await fn(read.value)
+      try {
+        await op('SET_IF_REVISION', group, key, toJson(value), read.revision)
+        return value
+      } catch (err) {
+        if (err.name !== 'StateConflict') throw err
+      }
+      // A short random pause lets colliding writers fall out of step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt + 1, 10)))
+    }
+    const err = new Error(
+      `state.update('${group}', '${key}') lost to other writers ${UPDATE_ATTEMPTS} times in a row; ` +
+        'the key is too contended: retry later or spread the writes over more keys',
+    )
+    err.name = 'StateConflict'
+    throw err
+  }
   return {
+    update,
     get: async (group, key) => op('GET', group, key),
     set: async (group, key, value) => op('SET', group, key, toJson(value)),
     delete: async (group, key) => op('DELETE', group, key),

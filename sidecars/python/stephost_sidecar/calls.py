@@ -28,6 +28,8 @@ STATE_OPS = {
     "delete": pb.StateCall.DELETE,
     "get_group": pb.StateCall.GET_GROUP,
     "clear": pb.StateCall.CLEAR,
+    "get_revision": pb.StateCall.GET_REVISION,
+    "set_if_revision": pb.StateCall.SET_IF_REVISION,
 }
 
 
@@ -72,10 +74,10 @@ class HostCalls:
         return self._call(invocation_id, emit=emit)
 
     def state(
-        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None
+        self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None, revision: int = 0
     ) -> asyncio.Future[Any]:
-        call = pb.StateCall(op=STATE_OPS[op], group=group, key=key)
-        if op == "set":
+        call = pb.StateCall(op=STATE_OPS[op], group=group, key=key, expected_revision=revision)
+        if op in ("set", "set_if_revision"):
             call.value_json = codec.dumps(value)
         return self._call(invocation_id, state=call)
 

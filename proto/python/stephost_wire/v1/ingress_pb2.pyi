@@ -55,14 +55,16 @@ class GetStateRequest(_message.Message):
     def __init__(self, group: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
 class SetStateRequest(_message.Message):
-    __slots__ = ("group", "key", "value_json")
+    __slots__ = ("group", "key", "value_json", "expected_revision")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
     group: str
     key: str
     value_json: str
-    def __init__(self, group: _Optional[str] = ..., key: _Optional[str] = ..., value_json: _Optional[str] = ...) -> None: ...
+    expected_revision: int
+    def __init__(self, group: _Optional[str] = ..., key: _Optional[str] = ..., value_json: _Optional[str] = ..., expected_revision: _Optional[int] = ...) -> None: ...
 
 class DeleteStateRequest(_message.Message):
     __slots__ = ("group", "key")
@@ -73,12 +75,14 @@ class DeleteStateRequest(_message.Message):
     def __init__(self, group: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
 class StateValue(_message.Message):
-    __slots__ = ("found", "value_json")
+    __slots__ = ("found", "value_json", "revision")
     FOUND_FIELD_NUMBER: _ClassVar[int]
     VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     found: bool
     value_json: str
-    def __init__(self, found: _Optional[bool] = ..., value_json: _Optional[str] = ...) -> None: ...
+    revision: int
+    def __init__(self, found: _Optional[bool] = ..., value_json: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class GetGroupRequest(_message.Message):
     __slots__ = ("group",)

@@ -240,7 +240,7 @@ class EmitCall(_message.Message):
     def __init__(self, topic: _Optional[str] = ..., data_json: _Optional[str] = ..., message_group_id: _Optional[str] = ...) -> None: ...
 
 class StateCall(_message.Message):
-    __slots__ = ("op", "group", "key", "value_json")
+    __slots__ = ("op", "group", "key", "value_json", "expected_revision")
     class Op(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OP_UNSPECIFIED: _ClassVar[StateCall.Op]
@@ -249,21 +249,27 @@ class StateCall(_message.Message):
         DELETE: _ClassVar[StateCall.Op]
         GET_GROUP: _ClassVar[StateCall.Op]
         CLEAR: _ClassVar[StateCall.Op]
+        GET_REVISION: _ClassVar[StateCall.Op]
+        SET_IF_REVISION: _ClassVar[StateCall.Op]
     OP_UNSPECIFIED: StateCall.Op
     GET: StateCall.Op
     SET: StateCall.Op
     DELETE: StateCall.Op
     GET_GROUP: StateCall.Op
     CLEAR: StateCall.Op
+    GET_REVISION: StateCall.Op
+    SET_IF_REVISION: StateCall.Op
     OP_FIELD_NUMBER: _ClassVar[int]
     GROUP_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
     op: StateCall.Op
     group: str
     key: str
     value_json: str
-    def __init__(self, op: _Optional[_Union[StateCall.Op, str]] = ..., group: _Optional[str] = ..., key: _Optional[str] = ..., value_json: _Optional[str] = ...) -> None: ...
+    expected_revision: int
+    def __init__(self, op: _Optional[_Union[StateCall.Op, str]] = ..., group: _Optional[str] = ..., key: _Optional[str] = ..., value_json: _Optional[str] = ..., expected_revision: _Optional[int] = ...) -> None: ...
 
 class StreamCall(_message.Message):
     __slots__ = ("op", "stream", "group_id", "id", "data_json")

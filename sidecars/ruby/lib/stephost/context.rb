@@ -69,6 +69,8 @@ module Stephost
   # ctx.state: the host's KV state, grouped (often by trace id).
   class State
     Op = V1::StateCall::Op
+    # update tries this many times before it gives up with a StateConflict HostError.
+    UPDATE_ATTEMPTS = 100
 
     def initialize(ctx)
       @ctx = ctx
@@ -88,10 +90,35 @@ module Stephost
       nil
     end
 
+    # Atomic read-modify-write: stores the block's result for the old value (nil when
+    # there is none) and returns it. The write happens only if nobody wrote since the
+    # read; otherwise the block runs again on the fresh value (it may run more than once).
+    def update(group, key)
+      raise ArgumentError, "state.update needs a block { |old| new }" unless block_given?
+
+      UPDATE_ATTEMPTS.times do |attempt|
+        read = op(Op::GET_REVISION, group, key)
+        value = yield read["value"]
+        begin
+          op(Op::SET_IF_REVISION, group, key, Wire.dump(value), read["revision"])
+          return value
+        rescue HostError => e
+          raise unless e.type == "StateConflict"
+        end
+        sleep(rand * 0.001 * [attempt + 1, 10].min) # colliding writers fall out of step
+      end
+      raise HostError.new(
+        "state.update(#{group.inspect}, #{key.inspect}) lost to other writers #{UPDATE_ATTEMPTS} times " \
+        "in a row; the key is too contended: retry later or spread the writes over more keys",
+        type: "StateConflict"
+      )
+    end
+
     private
 
-    def op(kind, group, key = "", value_json = "")
-      @ctx.call(state: V1::StateCall.new(op: kind, group: group.to_s, key: key.to_s, value_json: value_json))
+    def op(kind, group, key = "", value_json = "", expected_revision = 0)
+      @ctx.call(state: V1::StateCall.new(op: kind, group: group.to_s, key: key.to_s, value_json: value_json,
+                                         expected_revision: expected_revision))
     end
   end
 

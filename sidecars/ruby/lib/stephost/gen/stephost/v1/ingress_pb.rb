@@ -33,6 +33,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :group, :string, 1
       optional :key, :string, 2
       optional :value_json, :string, 3
+      proto3_optional :expected_revision, :uint64, 4
     end
     add_message "stephost.v1.DeleteStateRequest" do
       optional :group, :string, 1
@@ -41,6 +42,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "stephost.v1.StateValue" do
       optional :found, :bool, 1
       optional :value_json, :string, 2
+      optional :revision, :uint64, 3
     end
     add_message "stephost.v1.GetGroupRequest" do
       optional :group, :string, 1

@@ -132,6 +132,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :group, :string, 2
       optional :key, :string, 3
       optional :value_json, :string, 4
+      optional :expected_revision, :uint64, 5
     end
     add_enum "stephost.v1.StateCall.Op" do
       value :OP_UNSPECIFIED, 0
@@ -140,6 +141,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :DELETE, 3
       value :GET_GROUP, 4
       value :CLEAR, 5
+      value :GET_REVISION, 6
+      value :SET_IF_REVISION, 7
     end
     add_message "stephost.v1.StreamCall" do
       optional :op, :enum, 1, "stephost.v1.StreamCall.Op"
