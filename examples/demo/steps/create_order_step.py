@@ -20,8 +20,13 @@ async def handler(req, ctx):
     body = req.get("body") or {}
     if not isinstance(body.get("item"), str) or not isinstance(body.get("quantity"), int):
         return {"status": 400, "body": {"error": "expected {item: string, quantity: integer}"}}
-    order = {"id": uuid.uuid4().hex[:8], "item": body["item"], "quantity": body["quantity"],
-             "status": "created", "traces": [ctx.trace_id]}
+    order = {
+        "id": uuid.uuid4().hex[:8],
+        "item": body["item"],
+        "quantity": body["quantity"],
+        "status": "created",
+        "traces": [ctx.trace_id],
+    }
     await ctx.state.set("orders", order["id"], order)
     await ctx.emit({"topic": "order.created", "data": order})
     ctx.logger.info("order accepted", {"orderId": order["id"]})

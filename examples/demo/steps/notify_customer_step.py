@@ -1,3 +1,5 @@
+import uuid
+
 config = {
     "name": "notify-customer",
     "type": "event",
@@ -7,13 +9,13 @@ config = {
     "flows": ["orders"],
 }
 
-# Idempotent like reserve-stock: a redelivered event finds its record and does nothing,
-# so a customer is told once, and nothing another step wrote is overwritten.
 
-
+# Idempotent like reserve-stock: the notification record is claimed with an atomic
+# state.update, so of two runs for one order (a redelivery racing the first run) exactly
+# one tells the customer, and nothing another step wrote is overwritten.
 async def handler(event, ctx):
-    if await ctx.state.get("notifications", event["id"]) is not None:
+    mine = {"id": event["id"], "trace": ctx.trace_id, "claim": uuid.uuid4().hex}
+    if await ctx.state.update("notifications", event["id"], lambda old: old or mine) != mine:
         ctx.logger.info("customer already notified (a redelivered event)", {"orderId": event["id"]})
         return
-    await ctx.state.set("notifications", event["id"], {"id": event["id"], "trace": ctx.trace_id})
     ctx.logger.info("customer notified", {"orderId": event["id"]})
