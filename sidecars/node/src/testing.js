@@ -143,6 +143,7 @@ class Tester {
   }
 
   async _admin(method, urlPath, body) {
+    await this.started // the secret comes with runtime.json
     const r = await this.request(method, TESTING + urlPath, { body, headers: { authorization: `Bearer ${this.secret}` } })
     if (r.status !== 200) throw new Error(`${method} ${TESTING}${urlPath} answered ${r.status}: ${JSON.stringify(r.body)}`)
     return r.body
