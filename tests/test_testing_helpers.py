@@ -1,0 +1,142 @@
+"""The testing helpers of every language, run the way a project runs them.
+
+Each case copies a small project to a temp folder and runs its own tests there with the
+language's test runner (pytest with the ``stephost_tester`` fixture, ``node --test`` with
+``require('stephost/testing')``, ``ruby`` with the minitest helper), each against a real host
+the helper starts. The same project with one expectation changed must fail, so the helpers
+can fail. The testing endpoints themselves are off unless a host is asked for them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import ROOT
+
+PROJECTS = ROOT / "tests" / "projects"
+TIMEOUT = 100  # seconds for one inner run: start a host, three tests, stop it
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STEPHOST_"))}
+    # How the Node and Ruby testers start a host: this checkout's stephost.
+    env["STEPHOST_COMMAND"] = f"{sys.executable} -m stephost_host"
+    return env
+
+
+def _copy(tmp_path: Path, project: str, check: str, test: str, wrong: str, right: str) -> tuple[Path, Path]:
+    """Two copies of the project: its tests as written, and with one expectation wrong."""
+    dirs = []
+    for variant, expected in (("right", right), ("wrong", wrong)):
+        target = tmp_path / variant
+        shutil.copytree(PROJECTS / project, target)
+        source = (target / check).read_text()
+        assert right in source
+        (target / test).write_text(source.replace(right, expected))
+        if project == "testing_node":  # resolves `stephost` like an installed package
+            (target / "node_modules").mkdir(exist_ok=True)
+            (target / "node_modules" / "stephost").symlink_to(ROOT / "sidecars" / "node")
+        dirs.append(target)
+    return dirs[0], dirs[1]
+
+
+def _run_both(cmd: list[str], right: Path, wrong: Path) -> tuple[Any, Any]:
+    """Both variants at once (each starts its own host), bounded in time."""
+    procs = [
+        subprocess.Popen(cmd, cwd=d, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for d in (right, wrong)
+    ]
+    results = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            pytest.fail(f"{cmd} did not finish in {TIMEOUT}s:\n{out}")
+        results.append((p.returncode, out))
+    return results[0], results[1]
+
+
+def test_pytest_fixture_runs_a_projects_tests(tmp_path: Path) -> None:
+    right, wrong = _copy(
+        tmp_path,
+        "testing_python",
+        "check_orders.py",
+        "test_orders.py",
+        'EXPECTED = "lost"',
+        'EXPECTED = "shipped"',
+    )
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_orders.py"]
+    (ok_code, ok_out), (bad_code, bad_out) = _run_both(cmd, right, wrong)
+    assert ok_code == 0 and "3 passed" in ok_out, ok_out
+    assert bad_code == 1 and "1 failed, 2 passed" in bad_out, bad_out
+    assert "test_an_order_is_shipped" in bad_out and "'lost'" in bad_out
+
+
+def test_node_testing_module_runs_under_node_test(tmp_path: Path) -> None:
+    right, wrong = _copy(
+        tmp_path,
+        "testing_node",
+        "orders.check.js",
+        "orders.test.js",
+        "EXPECTED = 'lost'",
+        "EXPECTED = 'shipped'",
+    )
+    (ok_code, ok_out), (bad_code, bad_out) = _run_both(["node", "--test", "orders.test.js"], right, wrong)
+    assert ok_code == 0 and "# pass 3" in ok_out and "# fail 0" in ok_out, ok_out
+    assert bad_code != 0 and "# pass 2" in bad_out and "# fail 1" in bad_out, bad_out
+    assert "not ok 1 - an order is shipped" in bad_out
+
+
+def test_ruby_minitest_helper_runs_a_projects_tests(tmp_path: Path) -> None:
+    right, wrong = _copy(
+        tmp_path,
+        "testing_ruby",
+        "orders_check.rb",
+        "orders_test.rb",
+        'EXPECTED = "lost"',
+        'EXPECTED = "shipped"',
+    )
+    cmd = ["ruby", "-I", str(ROOT / "sidecars" / "ruby" / "lib"), "orders_test.rb"]
+    (ok_code, ok_out), (bad_code, bad_out) = _run_both(cmd, right, wrong)
+    assert ok_code == 0 and "3 runs, 9 assertions, 0 failures, 0 errors" in ok_out, ok_out
+    assert bad_code != 0 and "1 failures, 0 errors" in bad_out, bad_out
+    assert "test_an_order_is_shipped" in bad_out
+
+
+def test_testing_endpoints_are_off_unless_asked_for(start_host: Any) -> None:
+    host = start_host(PROJECTS / "testing_python", live_steps=3)
+    auth = {"authorization": f"Bearer {host.secret}"}
+    with httpx.Client(base_url=host.url, timeout=10) as http:
+        assert http.get("/__stephost/testing/idle", headers=auth).status_code == 404
+        r = http.post("/__stephost/testing/emit", json={"topic": "order.created", "data": {}}, headers=auth)
+        assert r.status_code == 404
+
+
+def test_testing_endpoints_need_the_secret(tmp_path: Path) -> None:
+    from stephost.testing import Tester
+
+    tester = Tester(PROJECTS / "testing_python").start_sync()
+    try:
+        with httpx.Client(base_url=tester.url, timeout=10) as http:
+            assert http.get("/__stephost/testing/idle").status_code == 401
+            assert http.post("/__stephost/testing/emit", json={"topic": "x"}).status_code == 401
+            ok = http.get("/__stephost/testing/idle", headers={"authorization": f"Bearer {tester.secret}"})
+            assert ok.status_code == 200 and ok.json() == {"idle": True, "pending": 0}
+            bad = http.post(
+                "/__stephost/testing/emit",
+                json={"topic": "", "data": {}},
+                headers={"authorization": f"Bearer {tester.secret}"},
+            )
+            assert bad.status_code == 400 and "topic" in bad.json()["error"]
+    finally:
+        tester.close_sync()
