@@ -33,6 +33,8 @@ STOP_TIMEOUT = 15.0
 class TesterError(RuntimeError):
     """The host did not start, stopped, or refused what the tester asked."""
 
+    __test__ = False  # not a test class, though pytest's naming rule says so
+
 
 @dataclass
 class Response:
@@ -78,6 +80,8 @@ class Watcher:
 
 class Tester:
     """One host on ``project``; start it with ``start_sync`` (or ``create_tester``)."""
+
+    __test__ = False  # not a test class, though pytest's naming rule says so
 
     def __init__(self, project: str | os.PathLike[str], *, env: dict[str, str] | None = None) -> None:
         self.project = Path(project).resolve()
