@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stephost.testing import create_tester
 from tests.harness import ROOT
 
 PROJECTS = ROOT / "tests" / "projects"
@@ -114,7 +115,7 @@ def test_ruby_minitest_helper_runs_a_projects_tests(tmp_path: Path) -> None:
 
 
 def test_testing_endpoints_are_off_unless_asked_for(start_host: Any) -> None:
-    host = start_host(PROJECTS / "testing_python", live_steps=3)
+    host = start_host(PROJECTS / "testing_python", live_steps=4)
     auth = {"authorization": f"Bearer {host.secret}"}
     with httpx.Client(base_url=host.url, timeout=10) as http:
         assert http.get("/__stephost/testing/idle", headers=auth).status_code == 404
@@ -122,21 +123,23 @@ def test_testing_endpoints_are_off_unless_asked_for(start_host: Any) -> None:
         assert r.status_code == 404
 
 
-def test_testing_endpoints_need_the_secret(tmp_path: Path) -> None:
-    from stephost.testing import Tester
-
-    tester = Tester(PROJECTS / "testing_python").start_sync()
+async def test_wait_events_waits_for_retries_and_endpoints_need_the_secret() -> None:
+    tester = await create_tester(PROJECTS / "testing_python")
     try:
-        with httpx.Client(base_url=tester.url, timeout=10) as http:
-            assert http.get("/__stephost/testing/idle").status_code == 401
-            assert http.post("/__stephost/testing/emit", json={"topic": "x"}).status_code == 401
-            ok = http.get("/__stephost/testing/idle", headers={"authorization": f"Bearer {tester.secret}"})
-            assert ok.status_code == 200 and ok.json() == {"idle": True, "pending": 0}
-            bad = http.post(
-                "/__stephost/testing/emit",
-                json={"topic": "", "data": {}},
-                headers={"authorization": f"Bearer {tester.secret}"},
-            )
-            assert bad.status_code == 400 and "topic" in bad.json()["error"]
+        done = await tester.watch("flaky.done")
+        receipt = await tester.emit("flaky.go", {"id": "f-1"}, trace_id="trace-f-1")
+        assert receipt["traceId"] == "trace-f-1"
+        await tester.wait_events()  # the first attempt fails; the retry comes after a backoff
+        assert done.captured_events() == [
+            {"topic": "flaky.done", "data": {"id": "f-1", "attempt": 2}, "traceId": "trace-f-1"}
+        ]
+
+        auth = {"authorization": f"Bearer {tester.secret}"}
+        assert (await tester.get("/__stephost/testing/idle")).status == 401
+        assert (await tester.post("/__stephost/testing/emit", body={"topic": "x"})).status == 401
+        ok = await tester.get("/__stephost/testing/idle", headers=auth)
+        assert ok.status == 200 and ok.body == {"idle": True, "pending": 0}
+        bad = await tester.post("/__stephost/testing/emit", body={"topic": "", "data": {}}, headers=auth)
+        assert bad.status == 400 and "topic" in bad.body["error"]
     finally:
-        tester.close_sync()
+        await tester.close()
