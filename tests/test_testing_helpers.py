@@ -20,6 +20,9 @@ import httpx
 import pytest
 
 from stephost.testing import create_tester
+from stephost_host.config import Settings
+from stephost_host.http.admin import build_admin
+from stephost_host.router.registry import Registry
 from tests.harness import ROOT
 
 PROJECTS = ROOT / "tests" / "projects"
@@ -114,13 +117,17 @@ def test_ruby_minitest_helper_runs_a_projects_tests(tmp_path: Path) -> None:
     assert "test_an_order_is_shipped" in bad_out
 
 
-def test_testing_endpoints_are_off_unless_asked_for(start_host: Any) -> None:
-    host = start_host(PROJECTS / "testing_python", live_steps=4)
-    auth = {"authorization": f"Bearer {host.secret}"}
-    with httpx.Client(base_url=host.url, timeout=10) as http:
-        assert http.get("/__stephost/testing/idle", headers=auth).status_code == 404
-        r = http.post("/__stephost/testing/emit", json={"topic": "order.created", "data": {}}, headers=auth)
+async def test_testing_endpoints_are_off_unless_asked_for() -> None:
+    """A host's admin app has no /testing routes unless the setting asks for them."""
+    assert Settings().testing_endpoints is False
+    # Routing only: the other areas' stores are never called here.
+    admin = build_admin(Registry(), None, "s3cret", None, None)  # type: ignore[arg-type]
+    auth = {"authorization": "Bearer s3cret"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(admin), base_url="http://h") as http:
+        assert (await http.get("/__stephost/testing/idle", headers=auth)).status_code == 404
+        r = await http.post("/__stephost/testing/emit", json={"topic": "t", "data": {}}, headers=auth)
         assert r.status_code == 404
+        assert (await http.get("/__stephost/testing/idle")).status_code == 401  # the secret first
 
 
 async def test_wait_events_waits_for_retries_and_endpoints_need_the_secret() -> None:
