@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stephost.testing import create_tester
+from stephost.testing import create_mock_context, create_tester
 from stephost_host.config import Settings
 from stephost_host.http.admin import build_admin
 from stephost_host.router.registry import Registry
@@ -150,3 +150,38 @@ async def test_wait_events_waits_for_retries_and_endpoints_need_the_secret() -> 
         assert bad.status == 400 and "topic" in bad.body["error"]
     finally:
         await tester.close()
+
+
+def test_the_mock_context_serves_a_plain_def_handler() -> None:
+    """Called with no event loop in the thread, the mock's methods return values (no awaiting)."""
+
+    def handler(data: dict[str, Any], ctx: Any) -> None:
+        seen = ctx.state.get("orders", data["id"]) or []
+        ctx.state.set("orders", data["id"], [*seen, ctx.trace_id])
+        ctx.streams.todo.set("u1", data["id"], {"text": "x"})
+        ctx.emit({"topic": "order.seen", "data": data})
+        ctx.logger.child({"order": data["id"]}).warn("seen")
+
+    ctx = create_mock_context(trace_id="t-1", flows=["orders"])
+    handler({"id": "o-1"}, ctx)
+    handler({"id": "o-1"}, ctx)
+    assert ctx.state.get("orders", "o-1") == ["t-1", "t-1"]
+    assert ctx.streams.todo.get_group("u1") == [{"text": "x", "id": "o-1"}]
+    assert ctx.emit.calls == [{"topic": "order.seen", "data": {"id": "o-1"}}] * 2
+    assert ctx.logger.calls == [("warn", "seen", {"order": "o-1"})] * 2
+    assert (ctx.traceId, ctx.flows, ctx.attempt) == ("t-1", ["orders"], 1)
+    with pytest.raises(ValueError, match="non-empty 'topic'"):
+        ctx.emit({"data": {}})
+
+
+async def test_the_mock_context_serves_an_async_handler() -> None:
+    ctx = create_mock_context()
+    value = {"items": [1]}
+    await ctx.state.set("g", "k", value)
+    value["items"].append(2)  # stored as a copy, like JSON on the wire
+    assert await ctx.state.get("g", "k") == {"items": [1]}
+    assert await ctx.state.get_group("g") == [{"items": [1]}]
+    await ctx.state.clear("g")
+    assert await ctx.state.get("g", "k") is None
+    await ctx.emit({"topic": "t", "data": 1})
+    assert ctx.emit.calls == [{"topic": "t", "data": 1}]
