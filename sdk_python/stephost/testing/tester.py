@@ -9,6 +9,7 @@ each request runs on a worker thread, so one tester can serve many tests (and lo
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -116,11 +117,13 @@ class Tester:
                 self.close_sync()
                 raise TesterError(f"the host was not ready within {timeout:g}s:\n{tail}")
             time.sleep(0.05)
+        atexit.register(self.close_sync)  # a test run that never calls close leaves no host behind
         info = json.loads(runtime.read_text())
         self.url, self.secret = info["http"], info["secret"]
         return self
 
     def close_sync(self) -> None:
+        atexit.unregister(self.close_sync)
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
