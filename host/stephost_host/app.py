@@ -32,6 +32,7 @@ from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sid
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.http.admin import build_admin
+from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
 from stephost_host.http.server import HttpServer
@@ -159,6 +160,7 @@ class Host:
             operations.streams,
             self.nats.problem,
             open_introspection=self.open_introspection,
+            tester=Testing(js, operations) if s.testing_endpoints else None,
         )
         app = StepHttp(
             registry,

@@ -103,6 +103,9 @@ class Settings(BaseModel):
     cors_expose_headers: tuple[str, ...] = ()  # response headers a page may read beyond the basic ones
     cors_credentials: bool = False  # cookies and HTTP auth on cross-origin requests
     cors_max_age: int = Field(cors.DEFAULT_MAX_AGE, ge=0)  # seconds a browser may cache a preflight
+    # /__stephost/testing/{idle,events,emit} for the testing helpers (behind the admin secret);
+    # the testers turn it on for the host they start. Off: those paths answer 404.
+    testing_endpoints: bool = False
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -54,7 +54,10 @@ function discover(projectDir) {
 }
 
 // Names the sidecar answers for when the project does not provide them.
-const FALLBACK_MODULES = { stephost: path.join(__dirname, 'index.js') }
+const FALLBACK_MODULES = {
+  stephost: path.join(__dirname, 'index.js'),
+  'stephost/testing': path.join(__dirname, 'testing.js'),
+}
 
 let importHooksInstalled = false
 /**

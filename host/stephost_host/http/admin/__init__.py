@@ -1,7 +1,8 @@
 """The host's own HTTP endpoints, under /__stephost: one router per area, assembled here.
 
 Areas: ``health`` (health, the step list), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
-and ``streams`` (read stream items over HTTP). Docs and the OpenAPI schema come with the
+``streams`` (read stream items over HTTP) and, only when asked for, ``testing`` (what the
+testing helpers poll). Docs and the OpenAPI schema come with the
 app. Every endpoint takes the host's secret (``auth.py``, checked before the body is read)
 except health and stream reads, which follow the project's stream auth like the WebSocket;
 the step list, docs and schema are open too under `stephost dev` on loopback.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from stephost_host.http.admin import dead_letters, health, streams, versions
+from stephost_host.http.admin import dead_letters, health, streams, testing, versions
 from stephost_host.http.admin.auth import AdminGuard, ASGIApp
 from stephost_host.operations import StoreProblem, no_problem
 from stephost_host.operations.streams import StreamOps
@@ -30,6 +31,7 @@ def build_admin(
     store_problem: StoreProblem = no_problem,
     *,
     open_introspection: bool = False,
+    tester: testing.Testing | None = None,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
@@ -38,6 +40,8 @@ def build_admin(
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_ops), prefix=PREFIX)
+    if tester is not None:
+        app.include_router(testing.router(tester), prefix=PREFIX)
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:
