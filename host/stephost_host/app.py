@@ -197,7 +197,11 @@ class Host:
             self.link,
             *([sidecars] if s.supervise else []),
             Together(*work_sources),
-            *([Reloader(s.project, sidecars.processes)] if s.reload else []),
+            *(
+                [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
+                if s.reload
+                else []
+            ),
             RuntimeFile(s.runtime_dir, self._where),
         ]
 

@@ -146,6 +146,8 @@ class Registry:
             # New, taken over from a file no sidecar serves any more, a replica, or a reload.
             steps[name] = StepDef(name, file, session.language, version, config)
             self.serving.add("step", version, name, session)
+        if reload:
+            self._drop_missing(session, {m[0] for m in manifests}, {m[0] for m in streams})
         for r in rejected:
             log.error("rejected step %s: %s", r.step, r.reason, extra={"language": session.language})
         self._notify()
@@ -201,6 +203,22 @@ class Registry:
             streams[name] = definition
             self.serving.add("stream", version, name, session)
         return rejected
+
+    def _drop_missing(self, session: Session, steps: Set[str], streams: Set[str]) -> None:
+        """A reload replaces what its language defined in this version: a step or stream the
+        restarted sidecar no longer brings (its file was deleted, or no longer loads) is gone,
+        so its route answers 404, its cron stops and its consumer closes. Other languages and
+        versions keep theirs."""
+        version, language = session.version, session.language
+        defined = self._steps.get(version, {})
+        for name in [n for n, e in defined.items() if e.language == language and n not in steps]:
+            log.info("step %s (%s) is gone after the reload", name, defined[name].file)
+            del defined[name]
+            self.serving.forget("step", version, name)
+        kept = self._streams.get(version, {})
+        for name in [n for n, d in kept.items() if d.language == language and n not in streams]:
+            del kept[name]
+            self.serving.forget("stream", version, name)
 
     def unregister(self, session: Session) -> None:
         """The sidecar is gone; what it defined stays known (no longer live)."""
