@@ -1,15 +1,20 @@
 """The `stephost dev` loop, with a real host, NATS and sidecars: hot reload is complete
 (a deleted step is gone, a new language's first file starts its sidecar, an empty project is
-watched)."""
+watched); an event step added while the host runs does not replay the past unless asked."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 
-from tests.harness import eventually
+from stephost_host import names
+from tests.harness import ROOT, eventually
 
 KEEP = """
 config = {"name": "keep", "type": "api", "path": "/keep", "method": "GET", "emits": []}
@@ -93,3 +98,56 @@ def test_an_empty_project_is_watched_and_a_new_language_starts_its_sidecar(
     )
     assert httpx.get(host.url + "/hi-js").json() == {"hi": "js"}
     assert host.log_lines("starting the node sidecar")
+
+
+LATE = """
+config = {"name": "late", "type": "event", "subscribes": ["work.start"], "emits": []}
+
+
+async def handler(job, ctx):
+    await ctx.state.set("late", job["id"], {"seen": True})
+"""
+
+
+def delivered(nats_url: str, topic: str, step: str) -> int:
+    """How many events JetStream delivered to the (topic, step) consumer."""
+
+    async def read() -> int:
+        nc = await nats.connect(nats_url)
+        try:
+            info = await nc.jetstream().consumer_info(names.EVENTS_STREAM, names.consumer_name(topic, step))
+            return int(info.delivered.consumer_seq or 0)
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def add_late_subscriber(start_host: Any, tmp_path: Path, args: list[str]) -> tuple[Any, str, str]:
+    """A dev host on slow_events that handled event ``old``, then got a new event step
+    (``late``) and the event ``new``, which ``late`` handled."""
+    project = tmp_path / "proj"
+    shutil.copytree(ROOT / "tests" / "projects" / "slow_events", project)
+    host = start_host(project, live_steps=3, mode="dev", args=args)
+    old, new = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    with host.client() as http:
+        assert http.post("/work", json={"id": old}).status_code == 202
+        eventually(lambda: http.get(f"/work/work/{old}").json(), what="the first event to be handled")
+        (project / "steps" / "late_step.py").write_text(LATE)
+        eventually(lambda: host.steps().get("late", {}).get("live"), timeout=30, what="the new step")
+        assert http.post("/work", json={"id": new}).status_code == 202
+        eventually(lambda: http.get(f"/work/late/{new}").json(), what="the new step to handle the new event")
+    return host, old, new
+
+
+def test_a_new_event_step_does_not_replay_the_past(start_host: Any, tmp_path: Path, nats_server: Any) -> None:
+    host, old, _ = add_late_subscriber(start_host, tmp_path, [])
+    # Events reach a consumer in stream order: had the old one been delivered, the new one
+    # would be the second.
+    assert delivered(nats_server.url, "work.start", "late") == 1
+    assert httpx.get(f"{host.url}/work/late/{old}").json() is None
+
+
+def test_replaying_the_past_to_a_new_step_is_explicit(start_host: Any, tmp_path: Path) -> None:
+    host, old, _ = add_late_subscriber(start_host, tmp_path, ["--replay-new-subscribers"])
+    eventually(lambda: httpx.get(f"{host.url}/work/late/{old}").json(), what="the old event to be replayed")

@@ -146,6 +146,7 @@ class Host:
             backoff_base=s.retry_backoff_base,
             backoff_max=s.retry_backoff_max,
             leases=buckets.leases,
+            replay_new_subscribers=s.replay_new_subscribers,
         )
         cron = CronScheduler(registry, invoker, buckets.cron_locks)
         registry.on_change(consumers.sync)
@@ -185,6 +186,7 @@ class Host:
             self.http,
             Hooks(
                 "queue consumers",
+                start=consumers.start,
                 stop=lambda: consumers.stop(s.drain_seconds),
                 stop_timeout=s.drain_seconds + 5,
             ),

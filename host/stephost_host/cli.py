@@ -54,6 +54,11 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-ingress", action="store_true", help="do not serve the gRPC ingress")
     p.add_argument(
+        "--replay-new-subscribers",
+        action="store_true",
+        help="an event step added while the host runs handles every stored event, not only new ones",
+    )
+    p.add_argument(
         "--recreate-missing-store",
         action="store_true",
         help="create, empty, a stream or bucket this host made before and NATS no longer has",
@@ -119,6 +124,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         ingress_allow_anonymous=True if args.ingress_allow_anonymous else None,
         ingress=False if args.no_ingress else None,
         recreate_missing_store=True if args.recreate_missing_store else None,
+        replay_new_subscribers=True if args.replay_new_subscribers else None,
     )
     logs.setup(settings.log_format, settings.log_level)
     host = Host(settings, dev=dev)
