@@ -151,3 +151,52 @@ def test_a_new_event_step_does_not_replay_the_past(start_host: Any, tmp_path: Pa
 def test_replaying_the_past_to_a_new_step_is_explicit(start_host: Any, tmp_path: Path) -> None:
     host, old, _ = add_late_subscriber(start_host, tmp_path, ["--replay-new-subscribers"])
     eventually(lambda: httpx.get(f"{host.url}/work/late/{old}").json(), what="the old event to be replayed")
+
+
+def test_load_errors_are_visible(start_host: Any, tmp_path: Path) -> None:
+    steps = tmp_path / "proj" / "steps"
+    steps.mkdir(parents=True)
+    (steps / "keep_step.py").write_text(KEEP)
+    (steps / "gone_step.py").write_text(GONE)
+    host = start_host(tmp_path / "proj", live_steps=2, mode="dev")
+    assert httpx.get(host.url + "/__stephost/health").json()["status"] == "ok"
+
+    (steps / "gone_step.py").write_text(GONE + '\nraise RuntimeError("STRIPE_KEY is not set")\n')
+    r = eventually(
+        lambda: (r := httpx.get(host.url + "/gone")).status_code == 503 and r,
+        timeout=30,
+        what="the broken step's route to answer 503",
+    )
+    assert "step 'gone' did not load" in r.json()["error"]
+    assert "steps/gone_step.py" in r.json()["error"] and "STRIPE_KEY is not set" in r.json()["error"]
+    # A path no step serves may be one the broken file declares: 503 naming it, not 404.
+    r = httpx.get(host.url + "/nothing-here")
+    assert r.status_code == 503 and "steps/gone_step.py" in r.json()["error"]
+    assert httpx.get(host.url + "/keep").json() == {"keep": True}
+
+    health = httpx.get(host.url + "/__stephost/health")
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
+    assert health.json()["loadErrors"] == [{"file": "steps/gone_step.py", "language": "python"}]
+    auth = {"authorization": f"Bearer {host.secret}"}
+    [error] = httpx.get(host.url + "/__stephost/load-errors", headers=auth).json()["loadErrors"]
+    assert (error["file"], error["language"]) == ("steps/gone_step.py", "python")
+    assert "STRIPE_KEY is not set" in error["message"]
+    assert set(host.steps()) == {"keep"}  # the step list stays a list of the steps that loaded
+
+    (steps / "gone_step.py").write_text(GONE)
+    eventually(lambda: httpx.get(host.url + "/gone").status_code == 200, timeout=30, what="the fixed step")
+    assert httpx.get(host.url + "/__stephost/health").json()["status"] == "ok"
+    assert httpx.get(host.url + "/nothing-here").status_code == 404
+
+
+def test_readiness_can_fail_on_load_errors(start_host: Any, tmp_path: Path) -> None:
+    steps = tmp_path / "proj" / "steps"
+    steps.mkdir(parents=True)
+    (steps / "keep_step.py").write_text(KEEP)
+    (steps / "broken_step.py").write_text("raise SystemError('broken at import')\n")
+    host = start_host(tmp_path / "proj", live_steps=1, env={"STEPHOST_UNREADY_ON_LOAD_ERRORS": "true"})
+    health = httpx.get(host.url + "/__stephost/health")
+    assert health.status_code == 503
+    assert health.json()["status"] == "degraded"
+    assert health.json()["loadErrors"] == [{"file": "steps/broken_step.py", "language": "python"}]

@@ -161,6 +161,7 @@ class Host:
             stream_auth,
             self.nats.problem,
             open_introspection=self.open_introspection,
+            unready_on_load_errors=s.unready_on_load_errors,
         )
         app = StepHttp(
             registry,

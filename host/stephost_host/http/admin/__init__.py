@@ -32,11 +32,14 @@ def build_admin(
     store_problem: StoreProblem = no_problem,
     *,
     open_introspection: bool = False,
+    unready_on_load_errors: bool = False,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
-    app.include_router(health.router(registry, store_problem), prefix=PREFIX)
+    app.include_router(
+        health.router(registry, store_problem, unready_on_load_errors=unready_on_load_errors), prefix=PREFIX
+    )
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_store, stream_auth), prefix=PREFIX)
