@@ -124,6 +124,7 @@ class Host:
         operations = Operations(
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
         )
+        operations.emits.strict = s.strict_emits
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None

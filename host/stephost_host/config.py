@@ -63,6 +63,9 @@ class Settings(BaseModel):
     replay_new_subscribers: bool = False
     # /__stephost/health answers 503 (not 200, "degraded") while step files fail to load.
     unready_on_load_errors: bool = False
+    # A step emitting a topic not in its config's `emits` is refused (default: a warning once
+    # per step and topic).
+    strict_emits: bool = False
     retry_backoff_base: float = Field(1.0, gt=0)  # seconds; attempt n waits base * 2**(n-1)
     retry_backoff_max: float = Field(300.0, gt=0)
     event_max_age_days: float = Field(7.0, gt=0)  # how long events stay in the stream
