@@ -1,14 +1,18 @@
 """The emit contract, with a real host, NATS and sidecar: a step emitting a topic its config
-does not declare is warned about once (refused under strict_emits)."""
+does not declare is warned about once (refused under strict_emits); `stephost emit` needs the
+event data and warns about a topic nobody subscribes to; `stephost emit` and `stephost dlq`
+find the running host the same way."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.harness import eventually
+from tests.harness import ROOT, STEPHOST, eventually
 
 SURPRISE = """
 config = {"name": "surprise", "type": "api", "path": "/surprise", "method": "POST", "emits": ["declared"]}
@@ -46,3 +50,39 @@ def test_strict_emits_refuses_an_undeclared_emit(start_host: Any, tmp_path: Path
     eventually(
         lambda: host.log_lines("does not declare", "strict_emits is on"), what="the refusal in the log"
     )
+
+
+def stephost(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*STEPHOST, *args], input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_emit_needs_the_event_data_and_warns_about_a_topic_without_subscribers(start_host: Any) -> None:
+    host = start_host(ROOT / "tests" / "projects" / "slow_events", live_steps=3)
+    where = ["--state-dir", str(host.state_dir)]
+    missing = stephost("emit", *where, "--topic", "work.start")
+    assert missing.returncode == 2 and "--message" in missing.stderr
+
+    nobody = stephost("emit", *where, "--topic", "work.strat", "--message", "{}")
+    assert nobody.returncode == 0, nobody.stderr
+    assert "no step subscribes to topic 'work.strat'" in nobody.stderr
+
+    job = {"id": "from-stdin", "seconds": 0}
+    piped = stephost("emit", *where, "--topic", "work.start", "--message-file", "-", stdin=json.dumps(job))
+    assert piped.returncode == 0, piped.stderr
+    assert "no step subscribes" not in piped.stderr
+    assert json.loads(piped.stdout)["sequence"] > 0
+    eventually(lambda: httpx.get(f"{host.url}/work/work/from-stdin").json(), what="the piped event")
+
+    bad = stephost("emit", *where, "--topic", "work.start", "--message", "-", stdin="{nope")
+    assert bad.returncode == 2 and "--message - (stdin) is not valid JSON" in bad.stderr
+
+
+def test_emit_and_dlq_find_the_running_host_the_same_way(tmp_path: Path) -> None:
+    project = tmp_path / "not-running"
+    project.mkdir()
+    emit = stephost("emit", "--project", str(project), "--topic", "t", "--message", "1")
+    dlq = stephost("dlq", "list", "--project", str(project))
+    for done, override in ((emit, "--address"), (dlq, "--url")):
+        assert done.returncode == 2, done.stderr
+        assert f"no running host found for project {project}" in done.stderr
+        assert "--project DIR" in done.stderr and override in done.stderr
