@@ -5,6 +5,7 @@ find the running host the same way."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 from pathlib import Path
@@ -86,3 +87,9 @@ def test_emit_and_dlq_find_the_running_host_the_same_way(tmp_path: Path) -> None
         assert done.returncode == 2, done.stderr
         assert f"no running host found for project {project}" in done.stderr
         assert "--project DIR" in done.stderr and override in done.stderr
+
+
+def test_version_is_the_installed_package_version() -> None:
+    done = stephost("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"stephost {importlib.metadata.version('stephost')}"

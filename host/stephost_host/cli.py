@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import asyncio
 import json
 import os
@@ -66,8 +67,17 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    """The installed package's version (the one pip and the wheel name show)."""
+    try:
+        return importlib.metadata.version("stephost")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stephost", description="A polyglot step host.")
+    parser.add_argument("--version", action="version", version=f"stephost {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run a project for development (embedded NATS, sidecars, reload)")
     _serve_args(dev)
