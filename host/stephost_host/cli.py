@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import asyncio
+import importlib.metadata
 import json
 import os
 import signal
