@@ -193,7 +193,7 @@ def test_a_public_sidecar_port_serves_the_ingress_only_with_a_token(start_host: 
         pb_grpc.IngressStub(channel).ListSteps(pb.ListStepsRequest(), timeout=10)
     assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
     done = subprocess.run(
-        [*STEPHOST, "emit", "--state-dir", str(quiet.state_dir), "--topic", "t"],
+        [*STEPHOST, "emit", "--state-dir", str(quiet.state_dir), "--topic", "t", "--message", "1"],
         capture_output=True,
         text=True,
     )

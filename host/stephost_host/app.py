@@ -125,6 +125,7 @@ class Host:
         operations = Operations(
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
         )
+        operations.emits.strict = s.strict_emits
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
@@ -147,6 +148,7 @@ class Host:
             backoff_base=s.retry_backoff_base,
             backoff_max=s.retry_backoff_max,
             leases=buckets.leases,
+            replay_new_subscribers=s.replay_new_subscribers,
         )
         cron = CronScheduler(registry, invoker, buckets.cron_locks)
         registry.on_change(consumers.sync)
@@ -161,6 +163,7 @@ class Host:
             self.nats.problem,
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
+            unready_on_load_errors=s.unready_on_load_errors,
         )
         app = StepHttp(
             registry,
@@ -186,6 +189,7 @@ class Host:
             self.http,
             Hooks(
                 "queue consumers",
+                start=consumers.start,
                 stop=lambda: consumers.stop(s.drain_seconds),
                 stop_timeout=s.drain_seconds + 5,
             ),
@@ -198,7 +202,11 @@ class Host:
             self.link,
             *([sidecars] if s.supervise else []),
             Together(*work_sources),
-            *([Reloader(s.project, sidecars.processes)] if s.reload else []),
+            *(
+                [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
+                if s.reload
+                else []
+            ),
             RuntimeFile(s.runtime_dir, self._where),
         ]
 

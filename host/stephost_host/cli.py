@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import Any
 
 from stephost_host import dlq_cli, logs
 from stephost_host.config import ConfigError, default_state_dir, load_settings
+from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
 from stephost_host.runtime import find_secret
 
 
@@ -54,14 +56,28 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-ingress", action="store_true", help="do not serve the gRPC ingress")
     p.add_argument(
+        "--replay-new-subscribers",
+        action="store_true",
+        help="an event step added while the host runs handles every stored event, not only new ones",
+    )
+    p.add_argument(
         "--recreate-missing-store",
         action="store_true",
         help="create, empty, a stream or bucket this host made before and NATS no longer has",
     )
 
 
+def _version() -> str:
+    """The installed package's version (the one pip and the wheel name show)."""
+    try:
+        return importlib.metadata.version("stephost")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stephost", description="A polyglot step host.")
+    parser.add_argument("--version", action="version", version=f"stephost {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run a project for development (embedded NATS, sidecars, reload)")
     _serve_args(dev)
@@ -77,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emit = sub.add_parser("emit", help="emit an event into a running host")
     emit.add_argument("--topic", required=True)
-    emit.add_argument("--message", default="null", help="the event data as JSON")
+    data = emit.add_mutually_exclusive_group(required=True)
+    data.add_argument("--message", help="the event data as JSON (`-`: read it from stdin)")
+    data.add_argument("--message-file", help="a file holding the event data as JSON (`-`: stdin)")
     emit.add_argument("--group", help="messageGroupId")
     emit.add_argument("--idempotency-key", help="a retry with the same key stores nothing new")
     emit.add_argument("--trace-id", help="the trace id the event carries (default: a new one)")
@@ -119,6 +137,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         ingress_allow_anonymous=True if args.ingress_allow_anonymous else None,
         ingress=False if args.no_ingress else None,
         recreate_missing_store=True if args.recreate_missing_store else None,
+        replay_new_subscribers=True if args.replay_new_subscribers else None,
     )
     logs.setup(settings.log_format, settings.log_level)
     host = Host(settings, dev=dev)
@@ -178,26 +197,43 @@ def _sidecar(args: argparse.Namespace) -> int:
     os.execvp(cmd[0], cmd)
 
 
+def _event_data(args: argparse.Namespace) -> Any:
+    """The --message JSON, from the flag, a file, or stdin (`-`); ValueError says what is wrong."""
+    source = args.message if args.message is not None else args.message_file
+    flag = "--message" if args.message is not None else "--message-file"
+    if source == "-":
+        text, flag = sys.stdin.read(), f"{flag} - (stdin)"
+    elif args.message_file is not None:
+        try:
+            text = Path(source).read_text()
+        except OSError as exc:
+            raise ValueError(f"cannot read --message-file {source}: {exc.strerror}") from None
+    else:
+        text = source
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{flag} is not valid JSON: {exc}") from None
+
+
 def _emit(args: argparse.Namespace) -> int:
     try:
-        data = json.loads(args.message)
+        data = _event_data(args)
     except ValueError as exc:
-        print(f"stephost emit: --message is not valid JSON: {exc}", file=sys.stderr)
-        return 2
+        print(f"stephost emit: {exc}", file=sys.stderr)
+        return NOT_FOUND
     from stephost.client import Client, IngressError
 
     address, token, tls = args.address, args.token, args.tls
     if not address:
-        runtime = (args.state_dir or default_state_dir(Path(args.project))) / "runtime.json"
-        if not runtime.is_file():
-            print(
-                f"stephost emit: no running host found ({runtime} missing); pass --address", file=sys.stderr
-            )
-            return 2
-        info = json.loads(runtime.read_text())
+        try:
+            info = running_host(args.project, args.state_dir, "--address HOST:PORT")
+        except NoRunningHost as exc:
+            print(f"stephost emit: {exc}", file=sys.stderr)
+            return NOT_FOUND
         if not info.get("ingress"):
             print("stephost emit: the running host serves no gRPC ingress (ingress = false)", file=sys.stderr)
-            return 2
+            return NOT_FOUND
         address, token, tls = (
             info["ingress"],
             token or info.get("ingress_token"),
@@ -219,12 +255,20 @@ def _emit(args: argparse.Namespace) -> int:
                 idempotency_key=args.idempotency_key,
                 trace_id=args.trace_id,
             )
+            subscribers = [s.name for s in client.list_steps() if args.topic in s.subscribes]
     except IngressError as exc:
         print(f"stephost emit: {address}: {exc}", file=sys.stderr)
-        return 1
+        return REFUSED
     except OSError as exc:
         print(f"stephost emit: cannot read {args.ca_file}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return NOT_FOUND
+    if not subscribers:
+        # Stored, but nothing handles it: most often a typo in the topic.
+        print(
+            f"stephost emit: warning: no step subscribes to topic {args.topic!r}; the event is stored, "
+            "and a step that subscribes later starts after it",
+            file=sys.stderr,
+        )
     out = {
         "traceId": receipt.trace_id,
         "stream": receipt.stream,
@@ -232,7 +276,7 @@ def _emit(args: argparse.Namespace) -> int:
         "duplicate": receipt.duplicate,
     }
     print(json.dumps(out))
-    return 0
+    return OK
 
 
 def main(argv: list[str] | None = None) -> None:

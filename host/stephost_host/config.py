@@ -58,6 +58,14 @@ class Settings(BaseModel):
     reload: bool = False  # restart sidecars when step files change (dev)
     supervise: bool = True  # start one sidecar per language found in the project
     languages: tuple[str, ...] = ()  # limit the supervised languages; empty: every language found
+    # A (topic, event step) seen for the first time after the host started reads every event
+    # the stream still holds, instead of only those emitted from the moment it appeared.
+    replay_new_subscribers: bool = False
+    # /__stephost/health answers 503 (not 200, "degraded") while step files fail to load.
+    unready_on_load_errors: bool = False
+    # A step emitting a topic not in its config's `emits` is refused (default: a warning once
+    # per step and topic).
+    strict_emits: bool = False
     retry_backoff_base: float = Field(1.0, gt=0)  # seconds; attempt n waits base * 2**(n-1)
     retry_backoff_max: float = Field(300.0, gt=0)
     event_max_age_days: float = Field(7.0, gt=0)  # how long events stay in the stream

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stephost_host.config import default_state_dir
+from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
 from stephost_host.runtime import find_secret
 
 
@@ -39,13 +40,10 @@ class Failed(Exception):
 
 
 def _host(args: argparse.Namespace) -> tuple[str, str | None]:
-    state_dir = args.state_dir or default_state_dir(Path(args.project))
     if args.url:
+        state_dir = args.state_dir or default_state_dir(Path(args.project))
         return args.url.rstrip("/"), args.secret or find_secret(state_dir) or None
-    runtime = state_dir / "runtime.json"
-    if not runtime.is_file():
-        raise Failed(f"no running host found ({runtime} missing); pass --url")
-    info = json.loads(runtime.read_text())
+    info = running_host(args.project, args.state_dir, "--url URL")
     return str(info["http"]), args.secret or info.get("secret")
 
 
@@ -104,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
             done = result.get("replayed", result.get("discarded", []))
             verb = "replayed" if args.action == "replay" else "discarded"
             print(f"{verb} {len(done)} dead letter(s): {', '.join(map(str, done)) or '-'}")
+    except NoRunningHost as exc:
+        print(f"stephost dlq {args.action}: {exc}", file=sys.stderr)
+        return NOT_FOUND
     except Failed as exc:
         print(f"stephost dlq {args.action}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return REFUSED
+    return OK

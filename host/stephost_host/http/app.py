@@ -206,6 +206,7 @@ class StepHttp:
         self.fallback = fallback
         self.sockets = sockets  # every WebSocket upgrade is a stream client (Motia's clients use "/")
         self.routes = RouteTable()
+        self.unloaded = RouteTable()  # routes of steps whose file no longer loads
         self.cors_policy = cors_policy  # the project's; steps may override it
         self.cors = cors.CorsTable(cors_policy)
         registry.on_change(self.rebuild)
@@ -213,8 +214,28 @@ class StepHttp:
     def _outage(self) -> str:
         return "; ".join(self.outages[lang] for lang in sorted(self.outages))
 
+    def _load_failure(self, method: str, path: str) -> str:
+        """Why no step serves this path when step files fail to load: the file that last
+        declared the route, else every broken file (the route may be one of theirs)."""
+        errors = self.registry.load_errors()
+        if not errors:
+            return ""
+        found = self.unloaded.match("GET" if method == "HEAD" else method, path)
+        if found:
+            step = found[0].step
+            entry = next((e for e in self.registry.unloaded() if e.name == step), None)
+            errors = [
+                f for f in errors if entry and (f.file, f.language) == (entry.file, entry.language)
+            ] or errors
+            what = f"step {step!r} did not load"
+        else:
+            what = f"no step serves {method} {path}, and some step files did not load"
+        files = "; ".join(f"{f.file} ({f.language}): {f.message}" for f in errors)
+        return f"{what}: {files}. Fix the file; `stephost dev` reloads it"
+
     def rebuild(self) -> None:
         self.routes = RouteTable.build(self.registry)
+        self.unloaded = RouteTable.of(self.registry.unloaded())
         problems: list[str] = []
         self.cors = cors.CorsTable.build(self.cors_policy, self.registry.of_type(ApiStep), problems)
         for problem in problems:
@@ -256,6 +277,8 @@ class StepHttp:
                     {"error": f"{method} is not allowed on {path}", "allowed": sorted(allowed)},
                     {"allow": ", ".join(sorted(allowed)), **trace},
                 )
+            elif broken := self._load_failure(method, path):
+                await send_json(send, 503, {"error": broken}, trace)
             elif self.outages:
                 problem = (
                     f"no step serves {method} {path} right now ({self._outage()}); "

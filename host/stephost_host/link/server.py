@@ -132,6 +132,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             # A child the host's own supervisor (re)started, under the id it gave it: a reload,
             # which may bring changed configs. Any other sidecar must match what is served.
             reload=hello.sidecar_id in self.hello_waiters,
+            load_errors=[(err.file, err.message) for err in hello.load_errors],
         )
         self.sessions.add(session)
         session.send(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ class Receipt:
     duplicate: bool = False  # an earlier emit with the same id was stored; this one was not
 
 
+log = logging.getLogger("stephost.emit")
+
 # Batch events awaiting JetStream's ack at once, across the host (see ``publish_all``).
 BATCH_PUBLISHES_IN_FLIGHT = 256
 
@@ -72,6 +75,11 @@ class Emits:
         self, publisher: Publisher, registry: Registry, limit: Limit, problem: StoreProblem = no_problem
     ) -> None:
         self.publisher = publisher
+        self.registry = registry
+        # A step emitting a topic its config does not declare in ``emits``: refused when
+        # strict (the strict_emits setting), else one warning per (step, topic).
+        self.strict = False
+        self._warned: set[tuple[str, str]] = set()
         self.fifo = FifoSubscribers(registry)
         self.limit = limit  # the NATS server's, unless a door passes a smaller one
         self.problem = problem
@@ -101,6 +109,8 @@ class Emits:
         check_header_value(idempotency_key, "idempotency_key", fields, MAX_IDEMPOTENCY_KEY)
         check_header_value(trace_id, "trace_id", fields, MAX_TRACE_ID)
         check_fifo_group(topic, group, self.fifo(topic), fields)
+        if source:
+            self._check_declared(source, topic)
         return Event(
             topic=topic,
             data=data,
@@ -110,6 +120,22 @@ class Emits:
             idempotency_key=idempotency_key,
             source=source,
         )
+
+    def _check_declared(self, step: str, topic: str) -> None:
+        """The step's ``emits`` is its contract (flows and docs are drawn from it)."""
+        entry = self.registry.steps.get(step)
+        if entry is None or topic in entry.config.emit_topics:
+            return
+        declared = ", ".join(sorted(entry.config.emit_topics)) or "none"
+        problem = (
+            f"step {step!r} ({entry.file}) emits topic {topic!r}, which its config does not declare "
+            f"(emits: {declared}); add it to the step's `emits`"
+        )
+        if self.strict:
+            raise InvalidArgument(f"{problem} (strict_emits is on)")
+        if (step, topic) not in self._warned:
+            self._warned.add((step, topic))
+            log.warning("%s; this warning is shown once", problem, extra={"step": step})
 
     async def publish(self, e: Event) -> Receipt:
         """Store the event; returns once JetStream has it (or already had it)."""

@@ -44,7 +44,7 @@ class StepConsumer:
         entry: StepDef,
         topic: str,
         *,
-        since: datetime,
+        since: datetime | None,
         backoff_base: float,
         backoff_max: float,
         max_in_flight: int = 256,
@@ -83,9 +83,9 @@ class StepConsumer:
             ack_wait=self._ack_wait(),
             max_deliver=-1,
             max_ack_pending=10_000,
-            # Only consulted on first creation: a new step sees events emitted since this
-            # host started (so a sidecar that connects late misses nothing), not all history.
-            deliver_policy=DeliverPolicy.BY_START_TIME,
+            # Only consulted on first creation (see Consumers.start_position); None: every
+            # event the stream still holds (an explicit replay).
+            deliver_policy=DeliverPolicy.ALL if self.since is None else DeliverPolicy.BY_START_TIME,
             opt_start_time=self.since,
             description=f"stephost: step {self.entry.name} on topic {self.topic}",
         )

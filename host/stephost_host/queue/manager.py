@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from functools import partial
 
 from nats.js import JetStreamContext
@@ -27,6 +28,7 @@ class Consumers:
         backoff_base: float,
         backoff_max: float,
         leases: KeyValue,
+        replay_new_subscribers: bool = False,
     ) -> None:
         self.js = js
         self.registry = registry
@@ -36,6 +38,8 @@ class Consumers:
         self.backoff_max = backoff_max
         self.leases = leases
         self.since = host_start_time()
+        self.replay_new_subscribers = replay_new_subscribers
+        self.started = False  # the host finished starting (its first sidecars said hello)
         self.consumers: dict[tuple[str, str], StepConsumer] = {}
         self.paused = False
 
@@ -57,7 +61,7 @@ class Consumers:
                         self.dlq,
                         entry,
                         topic,
-                        since=self.since,
+                        since=self.start_position(),
                         backoff_base=self.backoff_base,
                         backoff_max=self.backoff_max,
                     )
@@ -70,6 +74,25 @@ class Consumers:
         for key, consumer in self.consumers.items():
             if key not in wanted:  # the step no longer subscribes (reloaded with a new config)
                 consumer.live.clear()
+
+    def start_position(self) -> datetime | None:
+        """Where a (topic, step) consumer seen for the first time starts reading; an existing
+        one keeps its position, so a restart loses nothing.
+
+        While the host starts, the events emitted since it started (a sidecar that says hello
+        late misses nothing). Afterwards, a step added while the host runs (a new file in a dev
+        session, a new deployment) starts at the moment it appeared: it must not handle old
+        events again (re-send the emails of old orders). The moment, not JetStream's "new", so
+        an event emitted while the consumer is being created still reaches it. None (every
+        stored event) when the project asks for replays (``replay_new_subscribers``).
+        """
+        if self.replay_new_subscribers:
+            return None
+        return datetime.now(UTC) if self.started else self.since
+
+    async def start(self) -> None:
+        """The host is up: steps that appear from now on start at the moment they appear."""
+        self.started = True
 
     async def stop(self, drain_seconds: float) -> None:
         self.paused = True

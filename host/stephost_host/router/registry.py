@@ -5,9 +5,8 @@ Built from sidecar hellos; every registration belongs to the version its hello n
 (replicas) when they load it from the same file with the same config; a second *file*
 claiming a live name, a replica bringing another config, and an api step whose method and
 path a live step of another file serves already are refused. A step's config changes only
-by a reload (a sidecar the host's own supervisor restarted, or the first sidecar to serve
-the step after the last one left) or a deployment (another version), never because a
-second connection said so. Versions do not meet: two versions may define one step
+by a reload (a sidecar the host's own supervisor restarted) or a deployment (another
+version), never because a connection said so, not even once every sidecar serving it left. Versions do not meet: two versions may define one step
 differently, side by side, and only the active version is routed.
 
 The definitions are plain models; the live sessions serving them are a separate table
@@ -20,7 +19,7 @@ a change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,12 +51,28 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True)
+class LoadFailure:
+    """A step file a sidecar could not load (from its hello)."""
+
+    file: str
+    language: str
+    message: str
+
+    def describe(self) -> dict[str, str]:
+        return {"file": self.file, "language": self.language, "message": self.message}
+
+
 class Registry:
     def __init__(self) -> None:
         # version -> name -> definition
         self._steps: dict[str, dict[str, StepDef]] = {}
         self._streams: dict[str, dict[str, StreamDef]] = {}
         self._hooks: dict[str, set[str]] = {}  # version -> hooks its sidecars declared
+        # version -> language -> the files its latest hello could not load
+        self._load_errors: dict[str, dict[str, list[LoadFailure]]] = {}
+        # version -> name -> the last definition of a step whose file no longer loads
+        self._unloaded: dict[str, dict[str, StepDef]] = {}
         self._active = FS
         self._listeners: list[Callable[[], None]] = []
         self.serving = Serving()
@@ -107,11 +122,14 @@ class Registry:
         streams: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
         *,
         reload: bool = False,
+        load_errors: Sequence[tuple[str, str]] = (),
     ) -> list[Rejection]:
         """manifests and streams: (name, file, config_json), in the session's version.
         ``reload``: the session is a sidecar the host's supervisor (re)started, which may bring
-        changed configs. Returns what was refused, with reasons."""
+        changed configs. ``load_errors``: (file, message) for each file it could not load.
+        Returns what was refused, with reasons."""
         version = session.version
+        self._record_load_errors(session, load_errors)
         rejected = self._register_streams(session, version, streams, reload)
         for hook in session.hooks:
             self._hooks.setdefault(version, set()).add(hook)
@@ -151,7 +169,10 @@ class Registry:
                 continue
             # New, taken over from a file no sidecar serves any more, a replica, or a reload.
             steps[name] = StepDef(name, file, session.language, version, config)
+            self._unloaded.get(version, {}).pop(name, None)
             self.serving.add("step", version, name, session)
+        if reload:
+            self._drop_missing(session, {m[0] for m in manifests}, {m[0] for m in streams})
         for r in rejected:
             log.error("rejected step %s: %s", r.step, r.reason, extra={"language": session.language})
         self._notify()
@@ -207,6 +228,49 @@ class Registry:
             streams[name] = definition
             self.serving.add("stream", version, name, session)
         return rejected
+
+    def _drop_missing(self, session: Session, steps: Set[str], streams: Set[str]) -> None:
+        """A reload replaces what its language defined in this version: a step or stream the
+        restarted sidecar no longer brings (its file was deleted, or no longer loads) is gone,
+        so its route answers 404, its cron stops and its consumer closes. Other languages and
+        versions keep theirs."""
+        version, language = session.version, session.language
+        defined = self._steps.get(version, {})
+        for name in [n for n, e in defined.items() if e.language == language and n not in steps]:
+            log.info("step %s (%s) is gone after the reload", name, defined[name].file)
+            if defined[name].file in self._failing(version, language):
+                self._unloaded.setdefault(version, {})[name] = defined[name]
+            del defined[name]
+            self.serving.forget("step", version, name)
+        kept = self._streams.get(version, {})
+        for name in [n for n, d in kept.items() if d.language == language and n not in streams]:
+            del kept[name]
+            self.serving.forget("stream", version, name)
+
+    def _record_load_errors(self, session: Session, errors: Sequence[tuple[str, str]]) -> None:
+        """The latest hello of a language says which of its files do not load (replicas load the
+        same files); a file that loads again is no longer listed."""
+        version, language = session.version, session.language
+        self._load_errors.setdefault(version, {})[language] = [
+            LoadFailure(file, language, message) for file, message in errors
+        ]
+        failing = self._failing(version, language)
+        unloaded = self._unloaded.get(version, {})
+        for name in [n for n, e in unloaded.items() if e.language == language and e.file not in failing]:
+            del unloaded[name]
+
+    def _failing(self, version: str, language: str) -> set[str]:
+        return {f.file for f in self._load_errors.get(version, {}).get(language, ())}
+
+    def load_errors(self) -> list[LoadFailure]:
+        """The step files the active version's sidecars could not load, by file."""
+        found = self._load_errors.get(self._active, {}).values()
+        return sorted((f for errors in found for f in errors), key=lambda f: (f.file, f.language))
+
+    def unloaded(self) -> list[StepDef]:
+        """Steps of the active version last seen in a file that no longer loads: their
+        routes answer 503 naming the file rather than 404."""
+        return list(self._unloaded.get(self._active, {}).values())
 
     def unregister(self, session: Session) -> None:
         """The sidecar is gone; what it defined stays known (no longer live)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,6 @@ class RouteTable:
 
     @classmethod
     def build(cls, registry: Registry) -> RouteTable:
-        table = cls()
         # One step per route: registration refuses a second live one, but a step whose
         # sidecars left keeps its definition, and a live step may have taken its route over.
         chosen: dict[tuple[str, tuple[str, ...]], StepDef] = {}
@@ -50,10 +50,16 @@ class RouteTable:
             cfg = entry.config
             assert isinstance(cfg, ApiStep)
             chosen.setdefault(route_key(cfg.method, cfg.path), entry)
-        for entry in chosen.values():
+        return cls.of(chosen.values())
+
+    @classmethod
+    def of(cls, entries: Iterable[StepDef]) -> RouteTable:
+        """The routes of these api steps (other step types are left out)."""
+        table = cls()
+        for entry in entries:
             cfg = entry.config
-            assert isinstance(cfg, ApiStep)
-            table.add(Route(cfg.method, cfg.path, entry.name, _split(cfg.path)))
+            if isinstance(cfg, ApiStep):
+                table.add(Route(cfg.method, cfg.path, entry.name, _split(cfg.path)))
         for routes in table.dynamic.values():
             routes.sort(key=lambda r: r.specificity, reverse=True)
         return table

@@ -37,6 +37,13 @@ class Serving:
         for key in self._held.pop(session, ()):
             self._table[key].remove(session)
 
+    def forget(self, kind: Kind, version: str, name: str) -> None:
+        """Nobody serves it any more (a reload dropped it from its sidecar's manifest)."""
+        for session in self._table.pop((kind, version, name), []):
+            held = self._held.get(session)
+            if held is not None and (kind, version, name) in held:
+                held.remove((kind, version, name))
+
     def held(self, session: Session, kind: Kind) -> list[str]:
         """Names of this kind the session serves."""
         return [name for k, _, name in self._held.get(session, ()) if k == kind]

@@ -1,20 +1,27 @@
-"""Reloads a language's sidecar when its files change (``stephost dev``)."""
+"""Reloads a language's sidecar when its files change (``stephost dev``), and starts the
+sidecar of a language whose first step file appears while the host runs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from watchfiles import awatch
+from watchfiles import Change, awatch
 
+from stephost_host.supervisor import languages
 from stephost_host.supervisor.process import SidecarProcess
 
 log = logging.getLogger("stephost.reload")
 
+StartLanguage = Callable[[languages.Language], Awaitable[None]]
 
-async def watch_and_reload(project: Path, processes: dict[str, SidecarProcess]) -> None:
+
+async def watch_and_reload(
+    project: Path, processes: dict[str, SidecarProcess], start_language: StartLanguage | None = None
+) -> None:
     def relevant(_change: object, path: str) -> bool:
         parts = Path(path).relative_to(project).parts
         return bool(parts) and not any(
@@ -23,30 +30,45 @@ async def watch_and_reload(project: Path, processes: dict[str, SidecarProcess]) 
 
     async for changes in awatch(project, watch_filter=relevant, debounce=300):
         names = {Path(p).name for _, p in changes}
-        for proc in processes.values():
-            if any(proc.lang.watched.match(n) for n in names):
+        present = {Path(p).name for change, p in changes if change != Change.deleted}
+        for lang in languages.languages().values():
+            proc = processes.get(lang.name)
+            if proc is None:
+                if start_language and any(lang.step_files.match(n) for n in present):
+                    await start_language(lang)
+                continue
+            if any(lang.watched.match(n) for n in names):
                 log.info(
                     "files changed (%s); reloading the %s sidecar",
                     ", ".join(sorted(names)[:5]),
-                    proc.lang.name,
+                    lang.name,
                 )
                 await proc.reload()
 
 
 class Reloader:
-    """``watch_and_reload`` as a component: watches while the host runs (when there are sidecars)."""
+    """``watch_and_reload`` as a component: watches while the host runs, even when the project
+    starts with no step file (its first file then starts its language's sidecar)."""
 
     name = "reload"
     stop_timeout = 5.0
 
-    def __init__(self, project: Path, processes: dict[str, SidecarProcess]) -> None:
+    def __init__(
+        self,
+        project: Path,
+        processes: dict[str, SidecarProcess],
+        start_language: StartLanguage | None = None,
+    ) -> None:
         self.project = project
         self.processes = processes  # filled by the sidecars component, which starts first
+        self.start_language = start_language  # None: sidecars are not supervised here
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self.processes:
-            self._task = asyncio.create_task(watch_and_reload(self.project, self.processes))
+        if self.processes or self.start_language:
+            self._task = asyncio.create_task(
+                watch_and_reload(self.project, self.processes, self.start_language)
+            )
 
     async def stop(self) -> None:
         if self._task:

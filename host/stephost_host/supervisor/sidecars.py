@@ -36,20 +36,26 @@ class Sidecars:
         self.hello_timeout = hello_timeout  # seconds a child has to load its steps and say hello
         self.processes: dict[str, SidecarProcess] = {}
 
+    def _wanted(self, lang: languages.Language) -> bool:
+        return not self.only or lang.name in self.only
+
+    def _make(self, lang: languages.Language) -> SidecarProcess | None:
+        problem = languages.missing_runtime(lang)
+        if problem:
+            log.error(problem)
+            return None
+        proc = SidecarProcess(
+            lang, self.project, self.dial(), self.secret, self.service, hello_timeout=self.hello_timeout
+        )
+        self.processes[lang.name] = proc
+        return proc
+
     async def start(self) -> None:
-        found = languages.detect(self.project)
-        if self.only:
-            found = [lang for lang in found if lang.name in self.only]
+        found = [lang for lang in languages.detect(self.project) if self._wanted(lang)]
         if not found:
             log.warning("no step files found under %s/steps or %s/src", self.project, self.project)
         for lang in found:
-            problem = languages.missing_runtime(lang)
-            if problem:
-                log.error(problem)
-                continue
-            self.processes[lang.name] = SidecarProcess(
-                lang, self.project, self.dial(), self.secret, self.service, hello_timeout=self.hello_timeout
-            )
+            self._make(lang)
         try:
             results = await asyncio.gather(*(p.start() for p in self.processes.values()))
         except BaseException:
@@ -58,6 +64,18 @@ class Sidecars:
         for proc, ok in zip(self.processes.values(), results, strict=True):
             if not ok:
                 log.error("the %s sidecar is not ready; its steps answer 503 until it is", proc.lang.name)
+
+    async def add(self, lang: languages.Language) -> None:
+        """The first step file of a language appeared while the host runs (``stephost dev``):
+        start that language's sidecar now rather than at the next restart."""
+        if lang.name in self.processes or not self._wanted(lang):
+            return
+        proc = self._make(lang)
+        if proc is None:
+            return
+        log.info("first %s step file found; starting the %s sidecar", lang.name, lang.name)
+        if not await proc.start():
+            log.error("the %s sidecar is not ready; its steps answer 503 until it is", lang.name)
 
     async def stop(self) -> None:
         await asyncio.gather(*(p.stop() for p in self.processes.values()))

@@ -32,11 +32,14 @@ def build_admin(
     *,
     open_introspection: bool = False,
     tester: testing.Testing | None = None,
+    unready_on_load_errors: bool = False,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
-    app.include_router(health.router(registry, store_problem), prefix=PREFIX)
+    app.include_router(
+        health.router(registry, store_problem, unready_on_load_errors=unready_on_load_errors), prefix=PREFIX
+    )
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_ops), prefix=PREFIX)

@@ -20,7 +20,7 @@ OPEN = ("/health",)
 OPEN_PREFIXES = ("/streams/",)
 # What the step list, docs and OpenAPI schema reveal (files, schemas, sidecar ids) is open
 # only to `stephost dev` on loopback.
-INTROSPECTION = ("/steps", "/versions", "/openapi.json")
+INTROSPECTION = ("/steps", "/load-errors", "/versions", "/openapi.json")
 INTROSPECTION_PREFIXES = ("/docs", "/versions/")
 
 REFUSAL = (

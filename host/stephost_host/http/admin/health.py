@@ -1,4 +1,7 @@
-"""Is the host up and ready, and which steps does it serve (open to anyone who can reach it)."""
+"""Is the host up and ready, which steps does it serve, and which step files did not load.
+
+Health is open to anyone who can reach it and names only the broken files; the step list and
+the load errors (with their reasons) are introspection data (see auth.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from stephost_host.operations import StoreProblem, no_problem
 from stephost_host.router.registry import Registry
 
 
-def router(registry: Registry, store_problem: StoreProblem = no_problem) -> APIRouter:
+def router(
+    registry: Registry, store_problem: StoreProblem = no_problem, *, unready_on_load_errors: bool = False
+) -> APIRouter:
     api = APIRouter()
 
     @api.get("/health")
@@ -23,10 +28,24 @@ def router(registry: Registry, store_problem: StoreProblem = no_problem) -> APIR
         problem = store_problem()
         if problem:
             return JSONResponse({**body, "status": "unavailable", "error": problem}, status_code=503)
+        failed = registry.load_errors()
+        if failed:
+            # Degraded, still ready: the steps that loaded serve; a broken file in one step
+            # should not take the whole host out of a load balancer (unless asked to).
+            body.update(
+                status="degraded", loadErrors=[{"file": f.file, "language": f.language} for f in failed]
+            )
+            return JSONResponse(body, status_code=503 if unready_on_load_errors else 200)
         return JSONResponse(body)
 
     @api.get("/steps")
     async def steps() -> list[dict[str, Any]]:
         return registry.describe()
+
+    @api.get("/load-errors")
+    async def load_errors() -> dict[str, list[dict[str, str]]]:
+        """The step files the sidecars could not load, with the reason (the step list stays a
+        list of the steps that did load)."""
+        return {"loadErrors": [f.describe() for f in registry.load_errors()]}
 
     return api
