@@ -81,9 +81,10 @@ def test_an_empty_project_is_watched_and_a_new_language_starts_its_sidecar(
     start_host: Any, tmp_path: Path
 ) -> None:
     project = tmp_path / "proj"
-    project.mkdir()
+    # An empty steps/ folder, made before the host starts: a folder created and filled at
+    # once can race the file watcher adding it (inotify), which no user would notice.
+    (project / "steps").mkdir(parents=True)
     host = start_host(project, live_steps=0, mode="dev")
-    (project / "steps").mkdir()
     (project / "steps" / "keep_step.py").write_text(KEEP)
     eventually(
         lambda: httpx.get(host.url + "/keep").status_code == 200,
