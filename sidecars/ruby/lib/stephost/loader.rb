@@ -200,6 +200,8 @@ module Stephost
       end
       raise Invalid, "HANDLER must respond to #call, got #{handler.class}" if handler && !handler.respond_to?(:call)
 
+      check_arity(handler, config["type"]) if handler
+
       Step.new(file: rel, config: config, handler: handler,
                middleware: middleware(mod, raw[:middleware] || raw["middleware"]))
     end
@@ -287,6 +289,27 @@ module Stephost
     end
 
     def function?(value) = value.is_a?(Proc) || value.is_a?(Method) || value.is_a?(UnboundMethod)
+
+    # A handler that cannot take what the runner passes is a load error, not an error per call.
+    def check_arity(handler, type)
+      return unless SIGNATURES.key?(type.to_s)
+
+      callable = handler.is_a?(Method) || handler.is_a?(Proc) ? handler : handler.method(:call)
+      return if callable.is_a?(Proc) && !callable.lambda? # a plain proc takes any count
+
+      params = callable.parameters
+      want = SIGNATURES[type.to_s]
+      required = params.count { |kind, _| kind == :req }
+      positional = params.count { |kind, _| %i[req opt].include?(kind) }
+      rest = params.any? { |kind, _| kind == :rest }
+      required_kw = params.any? { |kind, _| kind == :keyreq }
+      return unless required > want || (positional < want && !rest) || required_kw
+
+      raise Invalid, "a #{type} step's handler takes #{want} argument#{want > 1 ? 's' : ''}: " \
+                     "`def handler(#{signature(type)})`, but it takes (#{params.map { |k, n| "#{k} #{n}" }.join(', ')})"
+    end
+
+    SIGNATURES = { "api" => 2, "event" => 2, "cron" => 1 }.freeze
 
     def signature(type)
       { "api" => "req, ctx", "event" => "input, ctx", "cron" => "ctx" }.fetch(type.to_s, "input, ctx")
