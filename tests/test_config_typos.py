@@ -29,3 +29,9 @@ def test_config_typos_are_load_errors_in_every_language(start_host: Any) -> None
     assert not {"typos-methd", "typos-path", "typos-bodyschema", "typos-timout"} & set(steps)
     for lang in ("py", "js", "rb"):
         assert httpx.get(f"{host.url}/ok-{lang}").status_code == 200
+
+
+def test_an_event_step_may_subscribe_to_nothing(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=4)
+    step = host.steps()["typos-subscribes-nothing"]
+    assert step["live"] and step["subscribes"] == []

@@ -180,7 +180,7 @@ class ApiStep(BaseStep):
 
 class EventStep(BaseStep):
     type: Literal["event"]
-    subscribes: list[str] = Field(min_length=1)
+    subscribes: list[str]  # may be empty, as in Motia: registered, no consumer
     input: dict[str, Any] | None = None
 
     @model_validator(mode="after")
