@@ -219,14 +219,26 @@ def test_ctx_surface_in_api_and_event_steps(http: httpx.Client, host: HostProces
     r = http.get("/ctx")
     assert r.status_code == 200, r.text
     trace = r.headers["x-trace-id"]
-    assert r.json() == {"step": "conf-ctx", "topic": None, "traceId": trace, "attempt": 1}
+    assert r.json() == {
+        "step": "conf-ctx",
+        "topic": None,
+        "traceId": trace,
+        "attempt": 1,
+        "flows": ["conformance"],
+    }
 
     def recorded() -> dict[str, Any] | None:
         value = http.get("/state/conf-ctx/event").json()
         return value if value and value["traceId"] == trace else None
 
     seen = eventually(recorded, what="conf-ctx-event to record its ctx")
-    assert seen == {"step": "conf-ctx-event", "topic": "conf.ctx", "traceId": trace, "attempt": 1}
+    assert seen == {
+        "step": "conf-ctx-event",
+        "topic": "conf.ctx",
+        "traceId": trace,
+        "attempt": 1,
+        "flows": ["conformance", "ctx"],
+    }
     # logger.child(fields): every record carries the child's fields beside the call's own.
     lang = f'lang="{language_of(host)}"'
     for probe in ("api", "event"):

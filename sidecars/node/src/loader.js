@@ -261,7 +261,8 @@ async function loadProject(projectDir, log) {
         throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
       }
       if (name) stepFileByName.set(name, file)
-      steps.push({ name, type, handler: step.handler, middleware: step.middleware, file,
+      const flows = Array.isArray(step.config.flows) ? step.config.flows.filter((f) => typeof f === 'string') : []
+      steps.push({ name, type, handler: step.handler, middleware: step.middleware, file, flows,
         manifest: { name, type, configJson, file } })
     } catch (err) {
       fail(file, err)
