@@ -125,7 +125,7 @@ class LoaderTest < Minitest::Test
 
   def test_handler_arity_is_checked_at_load_for_the_step_type
     cases = {
-      "steps/api1.step.rb" => ["def config = { type: 'api', name: 'a1', path: '/a' }\ndef handler(req) = {}",
+      "steps/api3.step.rb" => ["def config = { type: 'api', name: 'a3', path: '/a' }\ndef handler(req, ctx, x) = {}",
                                /api step's handler takes 2 arguments: `def handler\(req, ctx\)`/],
       "steps/cron2.step.rb" => ["def config = { type: 'cron', name: 'c2', cron: '* * * * *' }\ndef handler(a, b) = nil",
                                 /cron step's handler takes 1 argument: `def handler\(ctx\)`/],
@@ -135,10 +135,11 @@ class LoaderTest < Minitest::Test
     ok = {
       "steps/rest.step.rb" => "def config = { type: 'event', name: 'r', subscribes: ['t'] }\ndef handler(*args) = nil",
       "steps/opt.step.rb" => "def config = { type: 'cron', name: 'o', cron: '* * * * *' }\ndef handler(ctx, x = 1) = nil",
-      "steps/proc.step.rb" => "CONFIG = { type: 'api', name: 'p', path: '/p' }\nHANDLER = proc { |r| {} }"
+      "steps/proc.step.rb" => "CONFIG = { type: 'api', name: 'p', path: '/p' }\nHANDLER = proc { |r| {} }",
+      "steps/fewer.step.rb" => "def config = { type: 'api', name: 'f', path: '/f' }\ndef handler(req) = {}"
     }
     loader = load_project(cases.transform_values(&:first).merge(ok))
-    assert_equal %w[o p r], loader.steps.map(&:name).sort
+    assert_equal %w[f o p r], loader.steps.map(&:name).sort
     got = loader.failures.to_h { |f| [f.file, f.message] }
     cases.each { |file, (_, pattern)| assert_match pattern, got.fetch(file), file }
   end
