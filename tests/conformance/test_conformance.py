@@ -25,7 +25,8 @@ FIXTURE_STEPS = 22  # 16 + the HTTP-bodies steps (test_http_bodies.py)
 def host(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
     tmp = tmp_path_factory.mktemp(f"conf-{request.param}")
     nats = NatsServer(tmp / "nats")
-    proc = HostProcess(HERE / request.param, tmp / "host", nats.url)
+    # stream_schema=reject: conf-streams checks that every language's handler sees the refusal.
+    proc = HostProcess(HERE / request.param, tmp / "host", nats.url, env={"STEPHOST_STREAM_SCHEMA": "reject"})
     try:
         yield proc.wait_ready(live_steps=FIXTURE_STEPS)
     finally:
