@@ -262,7 +262,7 @@ def parse_config(config_json: str, file: str) -> AnyStep:
     if not isinstance(raw, dict):
         raise ConfigInvalid(f"{file}: config must be an object")
     problems = []
-    model = _BY_TYPE.get(raw.get("type"))
+    model = _BY_TYPE.get(str(raw.get("type")))
     if model is not None:
         problems += unknown_keys(raw, model)
     try:
