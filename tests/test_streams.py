@@ -148,10 +148,7 @@ def test_malformed_frames_get_errors_and_break_nobody(host: Any) -> None:
         rude.close()
 
 
-def test_schema_violations_are_rejected_to_the_handler(host: Any) -> None:
-    r = put(host, uid(), "a", {"done": "yes"})
-    assert r.status_code == 500  # the handler let the error propagate
-    assert "does not match its schema" in host.log()
+# Schema violations in both stream_schema modes: tests/test_stream_schema_mode.py.
 
 
 def test_http_reads(host: Any) -> None:

@@ -120,7 +120,7 @@ class Host:
         publisher = Publisher(js)
         state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
-        streams = Streams(nc, js, buckets.streams, registry.streams)
+        streams = Streams(nc, js, buckets.streams, registry.streams, self.settings.stream_schema)
         stream_auth = StreamAuth(registry, invoker)
         operations = Operations(
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem

@@ -55,6 +55,9 @@ class Settings(BaseModel):
     nats_tls_key: FilePath | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # A stream item outside its stream's schema: "warn" logs the path and reason and stores it
+    # (Motia does not validate at runtime), "reject" refuses the write.
+    stream_schema: Literal["warn", "reject"] = "warn"
     reload: bool = False  # restart sidecars when step files change (dev)
     supervise: bool = True  # start one sidecar per language found in the project
     languages: tuple[str, ...] = ()  # limit the supervised languages; empty: every language found

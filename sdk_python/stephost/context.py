@@ -211,6 +211,7 @@ class Context:
         trace_id: str,
         attempt: int = 1,
         topic: str | None = None,
+        flows: list[str] | None = None,
     ) -> None:
         self._channel = channel
         self._invocation_id = invocation_id
@@ -218,6 +219,7 @@ class Context:
         self.trace_id = trace_id
         self.attempt = attempt  # 1 on the first delivery, 2 on the first retry, ...
         self.topic = topic  # the topic an event step's input arrived on; None for api and cron
+        self.flows = list(flows or [])  # the step config's `flows`, as Motia's context has them
         self.logger = Logger(channel, invocation_id)
         self.state = State(channel, invocation_id)
         self.streams = Streams(channel, invocation_id)

@@ -25,7 +25,8 @@ FIXTURE_STEPS = 25  # 17 + the HTTP-bodies steps (test_http_bodies.py) + conf-in
 def host(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
     tmp = tmp_path_factory.mktemp(f"conf-{request.param}")
     nats = NatsServer(tmp / "nats")
-    proc = HostProcess(HERE / request.param, tmp / "host", nats.url)
+    # stream_schema=reject: conf-streams checks that every language's handler sees the refusal.
+    proc = HostProcess(HERE / request.param, tmp / "host", nats.url, env={"STEPHOST_STREAM_SCHEMA": "reject"})
     try:
         yield proc.wait_ready(live_steps=FIXTURE_STEPS)
     finally:
@@ -220,14 +221,26 @@ def test_ctx_surface_in_api_and_event_steps(http: httpx.Client, host: HostProces
     r = http.get("/ctx")
     assert r.status_code == 200, r.text
     trace = r.headers["x-trace-id"]
-    assert r.json() == {"step": "conf-ctx", "topic": None, "traceId": trace, "attempt": 1}
+    assert r.json() == {
+        "step": "conf-ctx",
+        "topic": None,
+        "traceId": trace,
+        "attempt": 1,
+        "flows": ["conformance"],
+    }
 
     def recorded() -> dict[str, Any] | None:
         value = http.get("/state/conf-ctx/event").json()
         return value if value and value["traceId"] == trace else None
 
     seen = eventually(recorded, what="conf-ctx-event to record its ctx")
-    assert seen == {"step": "conf-ctx-event", "topic": "conf.ctx", "traceId": trace, "attempt": 1}
+    assert seen == {
+        "step": "conf-ctx-event",
+        "topic": "conf.ctx",
+        "traceId": trace,
+        "attempt": 1,
+        "flows": ["conformance", "ctx"],
+    }
     # logger.child(fields): every record carries the child's fields beside the call's own.
     lang = f'lang="{language_of(host)}"'
     for probe in ("api", "event"):

@@ -1,7 +1,7 @@
 """Typed step configs with the fields Motia documents.
 
-Unknown keys are kept (Motia configs carry extras); known keys are validated, and an
-error names the file, the field and the bad value.
+Known keys are validated; an unknown key is an error with a "did you mean" (config_check.py),
+except the few Motia keys stephost ignores. An error names the file, the field and the bad value.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from stephost_host.http import cors
+from stephost_host.steps.config_check import describe, unknown_keys
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -179,7 +180,7 @@ class ApiStep(BaseStep):
 
 class EventStep(BaseStep):
     type: Literal["event"]
-    subscribes: list[str] = Field(min_length=1)
+    subscribes: list[str]  # may be empty, as in Motia: registered, no consumer
     input: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -221,6 +222,7 @@ class NoopStep(BaseStep):
 
 
 AnyStep = ApiStep | EventStep | CronStep | NoopStep
+_BY_TYPE: dict[str, type[BaseStep]] = {"api": ApiStep, "event": EventStep, "cron": CronStep, "noop": NoopStep}
 StepConfig = Annotated[AnyStep, Field(discriminator="type")]
 _ADAPTER: TypeAdapter[AnyStep] = TypeAdapter(StepConfig)
 
@@ -259,21 +261,24 @@ def parse_config(config_json: str, file: str) -> AnyStep:
         raise ConfigInvalid(f"{file}: config is not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
         raise ConfigInvalid(f"{file}: config must be an object")
+    problems = []
+    model = _BY_TYPE.get(str(raw.get("type")))
+    if model is not None:
+        problems += unknown_keys(raw, model)
     try:
-        return _ADAPTER.validate_python(raw)
+        config = _ADAPTER.validate_python(raw)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
             if loc and loc[0] == raw.get("type"):
                 loc = loc[1:]  # the discriminator tag pydantic puts first
             loc = loc or ["type"]
-            field = ".".join(loc)
-            value = _dig(raw, loc)
-            problems.append(f"field {field!r} = {json.dumps(value)}: {err['msg']}")
-        raise ConfigInvalid(
-            f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems)
-        ) from None
+            problem = describe(err, ".".join(loc), _dig(raw, loc))
+            if problem:
+                problems.append(problem)
+    if problems:
+        raise ConfigInvalid(f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems))
+    return config
 
 
 def _dig(raw: Any, loc: list[str]) -> Any:

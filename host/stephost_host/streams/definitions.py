@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from jsonschema import SchemaError, validators
+
+log = logging.getLogger("stephost.streams")
+
+# What a write does with an item outside its stream's schema (setting ``stream_schema``):
+# Motia uses stream schemas for types only and stores such items, so "warn" is the default.
+SchemaMode = Literal["warn", "reject"]
 
 
 class StreamConfigInvalid(ValueError):
@@ -33,16 +40,18 @@ class StreamDef:
         """The definition has an access check (``canAccess``) its sidecar runs for each join."""
         return bool(self.config.get("canAccess"))
 
-    def check(self, item: Any) -> None:
+    def check(self, item: Any, mode: SchemaMode = "reject") -> None:
+        """Raises ItemInvalid for an item outside the schema, or in ``warn`` mode logs why."""
         if self.validator is None:
             return
         errors = sorted(self.validator.iter_errors(item), key=lambda e: list(e.path))
         if errors:
             err = errors[0]
             where = "/".join(str(p) for p in err.path) or "(the item)"
-            raise ItemInvalid(
-                f"item for stream {self.name!r} does not match its schema at {where}: {err.message}"
-            )
+            problem = f"item for stream {self.name!r} does not match its schema at {where}: {err.message}"
+            if mode == "reject":
+                raise ItemInvalid(problem)
+            log.warning("%s (stored anyway: stream_schema = warn; set it to reject to refuse)", problem)
 
 
 def parse_stream(name: str, file: str, config_json: str, language: str, version: str) -> StreamDef:

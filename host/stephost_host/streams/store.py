@@ -25,7 +25,7 @@ from nats.js.kv import KeyValue
 
 from stephost_host import names
 from stephost_host.natsio.kv import get_json, values
-from stephost_host.streams.definitions import ItemInvalid, StreamDef
+from stephost_host.streams.definitions import ItemInvalid, SchemaMode, StreamDef
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.streams")
@@ -74,8 +74,14 @@ class Subscription:
 
 class Streams:
     def __init__(
-        self, nc: NATS, js: JetStreamContext, kv: KeyValue, definitions: Mapping[str, StreamDef]
+        self,
+        nc: NATS,
+        js: JetStreamContext,
+        kv: KeyValue,
+        definitions: Mapping[str, StreamDef],
+        schema_mode: SchemaMode = "warn",
     ) -> None:
+        self.schema_mode = schema_mode
         self.nc = nc
         self.js = js
         self.kv = kv
@@ -128,7 +134,7 @@ class Streams:
         self._need_id(item)
         if not isinstance(data, dict):
             raise ItemInvalid(f"stream {stream!r}: an item must be an object, got {type(data).__name__}")
-        definition.check(data)
+        definition.check(data, self.schema_mode)
         stored = {**data, "id": item}
         key = names.stream_item_key(stream, group, item)
         value = codec.dumps(stored).encode()

@@ -146,7 +146,7 @@ function createStreams(call) {
  * The context for one invocation. `session` is the live stream it arrived on
  * (`call(invocationId, op)` -> Promise of result_json, `sendLog(record)`).
  */
-function createContext(session, invocation) {
+function createContext(session, invocation, flows = []) {
   const invocationId = invocation.invocationId
   const call = (op) => session.call(invocationId, op)
   let state
@@ -166,6 +166,8 @@ function createContext(session, invocation) {
     topic: invocation.topic || null,
     traceId: invocation.traceId,
     attempt: invocation.attempt,
+    // The step config's `flows` (Motia's context has them); the invocation does not carry them.
+    flows: [...flows],
     emit,
     get state() {
       return state || (state = createState(call))

@@ -171,6 +171,39 @@ class StepLoadError extends Error {}
 // Errors whose message is the whole explanation: reported without a stack.
 const explained = (err) => err instanceof StepLoadError || err instanceof HookDefinitionError
 
+class StepExitError extends StepLoadError {}
+
+/**
+ * Imports one project file with process.exit stubbed to throw: an env validator that exits at
+ * import must fail that file only, not end the sidecar (and every route with it).
+ */
+async function importFile(abs) {
+  const exit = process.exit
+  process.exit = (code) => {
+    throw new StepExitError(
+      `the file called process.exit(${code === undefined ? '' : JSON.stringify(code)}) while loading; ` +
+        'throw an error instead so the other files keep serving'
+    )
+  }
+  try {
+    return await import(pathToFileURL(abs).href)
+  } finally {
+    process.exit = exit
+  }
+}
+
+// What the runner passes each handler type; JS arity is only a hint (defaults, rest and
+// destructuring change `length`), so a mismatch is a warning, never a load error.
+const SIGNATURES = { api: '(req, ctx)', event: '(input, ctx)', cron: '(ctx)' }
+
+function arityWarning(type, handler) {
+  const signature = SIGNATURES[type]
+  if (!signature || typeof handler !== 'function') return null
+  const want = signature.split(',').length
+  if (handler.length <= want) return null
+  return `a ${type} step's handler takes ${signature}, but this one declares ${handler.length} parameters`
+}
+
 /** Checks a step module's exports; returns the step or throws StepLoadError. */
 function checkStep(mod) {
   const { config, handler } = exportsOf(mod)
@@ -216,9 +249,11 @@ async function loadProject(projectDir, log) {
     const abs = path.join(projectDir, file)
     note(file)
     try {
-      const step = checkStep(await import(pathToFileURL(abs).href))
+      const step = checkStep(await importFile(abs))
       const name = typeof step.config.name === 'string' ? step.config.name : ''
       const type = typeof step.config.type === 'string' ? step.config.type : ''
+      const warning = arityWarning(type, step.handler)
+      if (warning && log) log.warn('step handler signature looks wrong', { file, warning })
       if (name && stepFileByName.has(name)) {
         throw new StepLoadError(`duplicate step name '${name}': already defined in ${stepFileByName.get(name)}`)
       }
@@ -229,7 +264,8 @@ async function loadProject(projectDir, log) {
         throw new StepLoadError(`config cannot be sent to the host: ${err.message}`)
       }
       if (name) stepFileByName.set(name, file)
-      steps.push({ name, type, handler: step.handler, middleware: step.middleware, file,
+      const flows = Array.isArray(step.config.flows) ? step.config.flows.filter((f) => typeof f === 'string') : []
+      steps.push({ name, type, handler: step.handler, middleware: step.middleware, file, flows,
         manifest: { name, type, configJson, file } })
     } catch (err) {
       fail(file, err)
@@ -240,7 +276,7 @@ async function loadProject(projectDir, log) {
     const abs = path.join(projectDir, file)
     note(file)
     try {
-      const { config } = exportsOf(await import(pathToFileURL(abs).href))
+      const { config } = exportsOf(await importFile(abs))
       if (config === undefined) throw new StepLoadError("missing export 'config'")
       if (!isPlainObject(config)) throw new StepLoadError(`config must be an object, got ${describeValue(config)}`)
       const name = typeof config.name === 'string' ? config.name : ''

@@ -153,7 +153,7 @@ class Runner {
     const slot = { session, invocation, released: false, started: this.log.debugEnabled ? performance.now() : 0 }
     session.inFlight.set(invocation.invocationId, slot)
     this.running++
-    runInvocation(step, invocation, createContext(session, invocation)).then((result) => this.finish(slot, result))
+    runInvocation(step, invocation, createContext(session, invocation, step.flows)).then((result) => this.finish(slot, result))
   }
 
   finish(slot, result) {

@@ -13,6 +13,11 @@ test('ctx carries step, topic (null outside event steps), traceId and attempt, a
   assert.deepEqual([event.topic, event.attempt], ['order.created', 1])
 })
 
+test("ctx.flows is the step config's flows (empty when it has none)", () => {
+  assert.deepEqual(createContext(new FakeSession(), invocation, ['orders', 'billing']).flows, ['orders', 'billing'])
+  assert.deepEqual(createContext(new FakeSession(), invocation).flows, [])
+})
+
 test('logger.child records carry its fields under each call\'s own; children nest', () => {
   const session = new FakeSession()
   const { logger } = createContext(session, invocation)

@@ -144,3 +144,30 @@ test('streams load with their schema as JSON Schema', async () => {
   assert.equal(streams[0].file, 'steps/todo.stream.ts')
   assert.deepEqual(JSON.parse(streams[0].configJson).schema.properties, { text: { type: 'string' } })
 })
+
+test('process.exit at import is that file\'s load error; the other files load and exit is restored', async () => {
+  const exit = process.exit
+  const dir = makeProject({
+    'steps/env.step.js': "if (!process.env.NO_SUCH_VAR_FOR_TEST) { console.error('missing env'); process.exit(1) }",
+    'steps/ok.step.js': `exports.config = { type: 'event', name: 'ok', subscribes: ['t'] }; exports.handler = ${handler}`,
+  }, { zod: false })
+  const result = await loadProject(dir)
+  assert.equal(process.exit, exit)
+  assert.deepEqual(result.steps.map((s) => s.name), ['ok'])
+  assert.equal(result.loadErrors.length, 1)
+  assert.equal(result.loadErrors[0].file, 'steps/env.step.js')
+  assert.match(result.loadErrors[0].message, /the file called process\.exit\(1\) while loading; throw an error instead/)
+})
+
+test('a handler declaring more parameters than its type passes is a warning in the log, not a load error', async () => {
+  const warnings = []
+  const log = { warn: (msg, fields) => warnings.push({ msg, ...fields }), error: () => {}, info: () => {}, debug: () => {} }
+  const dir = makeProject({
+    'steps/cron.step.js': "exports.config = { type: 'cron', name: 'c', cron: '* * * * *' }; exports.handler = async (a, b) => null",
+    'steps/api.step.js': "exports.config = { type: 'api', name: 'a', path: '/a' }; exports.handler = async ({ body }, ctx) => null",
+  }, { zod: false })
+  const result = await loadProject(dir, log)
+  assert.deepEqual(result.steps.map((s) => s.name).sort(), ['a', 'c'])
+  assert.deepEqual(warnings.map((w) => w.file), ['steps/cron.step.js'])
+  assert.match(warnings[0].warning, /a cron step's handler takes \(ctx\), but this one declares 2 parameters/)
+})

@@ -10,7 +10,7 @@ from stephost.context import Channel, Context
 from stephost_sidecar.proto import pb
 
 
-def context_for(inv: pb.Invocation, channel: Channel) -> Context:
+def context_for(inv: pb.Invocation, channel: Channel, flows: list[str] | None = None) -> Context:
     return Context(
         channel,
         inv.invocation_id,
@@ -18,4 +18,5 @@ def context_for(inv: pb.Invocation, channel: Channel) -> Context:
         inv.trace_id,
         attempt=inv.attempt or 1,
         topic=inv.topic or None,  # set only for event steps
+        flows=flows,  # from the step's config: the invocation does not carry them
     )

@@ -8,6 +8,7 @@ are found by ``hooks``.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import re
 import sys
@@ -107,6 +108,9 @@ def _load_all(
         except Exception as exc:  # any import-time failure is the file's problem, not ours
             failures.append(load_failure(rel, exc))
             continue
+        except SystemExit as exc:  # e.g. an env validator: it must not end the sidecar
+            failures.append(LoadFailure(rel, _exited(exc), traceback.format_exc()))
+            continue
         if item.name in seen:
             failures.append(
                 LoadFailure(rel, f"{kind} name {item.name!r} is already used by {seen[item.name]}")
@@ -178,6 +182,8 @@ def _load_step(path: Path, rel: str) -> LoadedStep:
     step_type = config.get("type")
     if step_type != "noop" and not callable(handler):
         raise TypeError("the file must define a callable `handler`")
+    if callable(handler) and step_type in SIGNATURES:
+        check_signature(handler, str(step_type))
     middleware = config.get("middleware") or []
     if not isinstance(middleware, list) or not all(callable(m) for m in middleware):
         raise TypeError("config.middleware must be a list of functions")
@@ -189,6 +195,36 @@ def _load_step(path: Path, rel: str) -> LoadedStep:
         config_json=manifest_json(config),
         handler=handler if callable(handler) else _noop,
         middleware=list(middleware),
+    )
+
+
+# What the runner passes each handler type, positionally (runner.py).
+SIGNATURES = {"api": ("req", "ctx"), "event": ("input", "ctx"), "cron": ("ctx",)}
+
+
+def check_signature(handler: Callable[..., Any], step_type: str) -> None:
+    """A handler that cannot take what the runner passes is a load error, not a 500 per call."""
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to check
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    required_kw = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    takes_rest = any(p.kind is p.VAR_POSITIONAL for p in params)
+    want = len(SIGNATURES[step_type])
+    if len(required) > want or (len(positional) < want and not takes_rest) or required_kw:
+        expected = f"def handler({', '.join(SIGNATURES[step_type])})"
+        raise TypeError(
+            f"a {step_type} step's handler takes {want} argument{'s' if want > 1 else ''}: "
+            f"`{expected}` (or `async def`), but it is `def handler{inspect.signature(handler)}`"
+        )
+
+
+def _exited(exc: SystemExit) -> str:
+    return (
+        f"SystemExit: the file called sys.exit({exc.code!r}) (or exit()) while loading; "
+        "raise an exception instead so the other files keep serving"
     )
 
 

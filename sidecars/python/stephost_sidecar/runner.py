@@ -116,7 +116,7 @@ class Runner:
             raise LookupError(f"this sidecar has no step named {inv.step!r}")
         if step.type == "api":
             payload = request_of(inv, payload)
-        return await self.run(step, payload, context_for(inv, self.channel))
+        return await self.run(step, payload, context_for(inv, self.channel, step.config.get("flows")))
 
     async def _respond(
         self, inv: pb.Invocation, value: Any, result: pb.InvocationResult, reply: Reply

@@ -24,6 +24,12 @@ async def test_api_and_cron_have_no_topic_and_attempt_defaults_to_one(channel: M
     assert ctx.topic is None and ctx.attempt == 1
 
 
+async def test_flows_come_from_the_step_config(channel: MemoryChannel) -> None:
+    inv = pb.Invocation(invocation_id="i", step="s")
+    assert context_for(inv, channel, ["orders", "billing"]).flows == ["orders", "billing"]
+    assert context_for(inv, channel).flows == []
+
+
 async def test_logger_child_merges_fields_under_each_calls_own(channel: MemoryChannel) -> None:
     ctx = context_for(pb.Invocation(invocation_id="i", step="s"), channel)
     child = ctx.logger.child({"probe": "api", "who": "child"})

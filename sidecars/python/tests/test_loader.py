@@ -120,3 +120,44 @@ def test_stream_auth_file_is_found_and_a_broken_one_is_a_load_failure(project: W
     assert hooks.names() == []
     [failure] = loaded.failures
     assert failure.file == "stream_auth.py" and "authenticate(request)" in failure.message
+
+
+def test_handler_arity_is_checked_at_load_for_the_step_type(project: Write) -> None:
+    root = project(
+        {
+            "steps/api1_step.py": 'config = {"name": "a1", "type": "api", "path": "/a"}\n'
+            "async def handler(req):\n    return {}\n",
+            "steps/cron2_step.py": 'config = {"name": "c2", "type": "cron", "cron": "* * * * *"}\n'
+            "def handler(a, b):\n    pass\n",
+            "steps/kw_step.py": 'config = {"name": "kw", "type": "event", "subscribes": ["t"]}\n'
+            "def handler(input, ctx, *, must):\n    pass\n",
+            "steps/rest_step.py": 'config = {"name": "rest", "type": "event", "subscribes": ["t"]}\n'
+            "def handler(*args):\n    pass\n",
+            "steps/opt_step.py": 'config = {"name": "opt", "type": "cron", "cron": "* * * * *"}\n'
+            "def handler(ctx, extra=1):\n    pass\n",
+        }
+    )
+    loaded = load_project(root)
+    assert sorted(s.name for s in loaded.steps) == ["opt", "rest"]
+    errors = {f.file: f.message for f in loaded.failures}
+    assert "api step's handler takes 2 arguments: `def handler(req, ctx)`" in errors["steps/api1_step.py"]
+    assert "but it is `def handler(req)`" in errors["steps/api1_step.py"]
+    assert "cron step's handler takes 1 argument: `def handler(ctx)`" in errors["steps/cron2_step.py"]
+    assert "event step's handler takes 2 arguments" in errors["steps/kw_step.py"]
+
+
+def test_sys_exit_at_import_is_that_files_load_error(project: Write) -> None:
+    root = project(
+        {
+            "steps/a_step.py": step("a"),
+            "steps/exits_step.py": "import sys\nsys.exit('DATABASE_URL is not set')\n",
+            "steps/quits_step.py": "exit(3)\n",
+        }
+    )
+    loaded = load_project(root)
+    assert [s.name for s in loaded.steps] == ["a"]
+    errors = {f.file: f.message for f in loaded.failures}
+    assert errors["steps/exits_step.py"].startswith(
+        "SystemExit: the file called sys.exit('DATABASE_URL is not set')"
+    )
+    assert "sys.exit(3)" in errors["steps/quits_step.py"]

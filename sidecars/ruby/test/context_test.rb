@@ -32,6 +32,12 @@ class ContextTest < Minitest::Test
     assert_equal ["ev", "order.created", 3], [event.step, event.topic, event.attempt]
   end
 
+  def test_flows_from_the_step_config
+    assert_equal [], @ctx.flows
+    inv = StephostTest.invocation(step: "s")
+    assert_equal %w[orders billing], Stephost::Context.new(@session, inv, %w[orders billing]).flows
+  end
+
   def test_trace_id_both_spellings
     assert_equal "tr-9", @ctx.trace_id
     assert_equal "tr-9", @ctx.traceId

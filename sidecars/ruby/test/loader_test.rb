@@ -123,6 +123,27 @@ class LoaderTest < Minitest::Test
     cases.each { |file, (_, pattern)| assert_match pattern, got.fetch(file), file }
   end
 
+  def test_handler_arity_is_checked_at_load_for_the_step_type
+    cases = {
+      "steps/api3.step.rb" => ["def config = { type: 'api', name: 'a3', path: '/a' }\ndef handler(req, ctx, x) = {}",
+                               /api step's handler takes 2 arguments: `def handler\(req, ctx\)`/],
+      "steps/cron2.step.rb" => ["def config = { type: 'cron', name: 'c2', cron: '* * * * *' }\ndef handler(a, b) = nil",
+                                /cron step's handler takes 1 argument: `def handler\(ctx\)`/],
+      "steps/lambda3.step.rb" => ["CONFIG = { type: 'event', name: 'l3', subscribes: ['t'] }\n" \
+                                  "HANDLER = ->(a, b, c) { nil }", /event step's handler takes 2 arguments/]
+    }
+    ok = {
+      "steps/rest.step.rb" => "def config = { type: 'event', name: 'r', subscribes: ['t'] }\ndef handler(*args) = nil",
+      "steps/opt.step.rb" => "def config = { type: 'cron', name: 'o', cron: '* * * * *' }\ndef handler(ctx, x = 1) = nil",
+      "steps/proc.step.rb" => "CONFIG = { type: 'api', name: 'p', path: '/p' }\nHANDLER = proc { |r| {} }",
+      "steps/fewer.step.rb" => "def config = { type: 'api', name: 'f', path: '/f' }\ndef handler(req) = {}"
+    }
+    loader = load_project(cases.transform_values(&:first).merge(ok))
+    assert_equal %w[f o p r], loader.steps.map(&:name).sort
+    got = loader.failures.to_h { |f| [f.file, f.message] }
+    cases.each { |file, (_, pattern)| assert_match pattern, got.fetch(file), file }
+  end
+
   def test_a_step_may_require_stephost_for_the_error_classes
     src = <<~RUBY
       require "stephost"

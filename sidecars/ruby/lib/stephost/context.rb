@@ -18,13 +18,15 @@ module Stephost
   # reads like ordinary synchronous Ruby. A host-side failure raises
   # Stephost::HostError.
   class Context
-    attr_reader :trace_id, :step, :attempt, :topic
+    attr_reader :trace_id, :step, :attempt, :topic, :flows
 
     # Motia's Ruby runner spelled it traceId; classic step files use that.
     alias traceId trace_id
 
-    def initialize(session, invocation)
+    # flows: the step config's `flows` (Motia's context has them); the invocation does not carry them.
+    def initialize(session, invocation, flows = [])
       @session = session
+      @flows = Array(flows).map(&:to_s).freeze
       @invocation_id = invocation.invocation_id
       @trace_id = invocation.trace_id
       @step = invocation.step

@@ -200,6 +200,8 @@ module Stephost
       end
       raise Invalid, "HANDLER must respond to #call, got #{handler.class}" if handler && !handler.respond_to?(:call)
 
+      check_arity(handler, config["type"]) if handler
+
       Step.new(file: rel, config: config, handler: handler,
                middleware: middleware(mod, raw[:middleware] || raw["middleware"]))
     end
@@ -287,6 +289,26 @@ module Stephost
     end
 
     def function?(value) = value.is_a?(Proc) || value.is_a?(Method) || value.is_a?(UnboundMethod)
+
+    # A handler that cannot take what the runner passes is a load error, not an error per call.
+    # Fewer parameters are fine: Step::Callable passes only as many as the handler declares.
+    def check_arity(handler, type)
+      return unless SIGNATURES.key?(type.to_s)
+
+      callable = handler.is_a?(Method) || handler.is_a?(Proc) ? handler : handler.method(:call)
+      return if callable.is_a?(Proc) && !callable.lambda? # a plain proc takes any count
+
+      params = callable.parameters
+      want = SIGNATURES[type.to_s]
+      required = params.count { |kind, _| kind == :req }
+      required_kw = params.any? { |kind, _| kind == :keyreq }
+      return unless required > want || required_kw
+
+      raise Invalid, "a #{type} step's handler takes #{want} argument#{want > 1 ? 's' : ''}: " \
+                     "`def handler(#{signature(type)})`, but it takes (#{params.map { |k, n| "#{k} #{n}" }.join(', ')})"
+    end
+
+    SIGNATURES = { "api" => 2, "event" => 2, "cron" => 1 }.freeze
 
     def signature(type)
       { "api" => "req, ctx", "event" => "input, ctx", "cron" => "ctx" }.fetch(type.to_s, "input, ctx")

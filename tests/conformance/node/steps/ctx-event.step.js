@@ -6,13 +6,13 @@ const config = {
   name: 'conf-ctx-event',
   subscribes: ['conf.ctx'],
   emits: [],
-  flows: ['conformance'],
+  flows: ['conformance', 'ctx'],
 }
 
 const handler = async (input, ctx) => {
   const child = ctx.logger.child({ probe: 'event' })
   child.info('ctx probe', { lang: 'node' })
-  await ctx.state.set('conf-ctx', 'event', { step: ctx.step, topic: ctx.topic, traceId: ctx.traceId, attempt: ctx.attempt })
+  await ctx.state.set('conf-ctx', 'event', { step: ctx.step, topic: ctx.topic, traceId: ctx.traceId, attempt: ctx.attempt, flows: ctx.flows })
 }
 
 module.exports = { config, handler }

@@ -14,5 +14,11 @@ async def handler(req, ctx):
     await ctx.emit({"topic": "conf.ctx", "data": {}})
     return {
         "status": 200,
-        "body": {"step": ctx.step, "topic": ctx.topic, "traceId": ctx.trace_id, "attempt": ctx.attempt},
+        "body": {
+            "step": ctx.step,
+            "topic": ctx.topic,
+            "traceId": ctx.trace_id,
+            "attempt": ctx.attempt,
+            "flows": ctx.flows,
+        },
     }

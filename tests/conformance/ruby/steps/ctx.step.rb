@@ -1,5 +1,5 @@
 # The ctx surface every language offers (README, conf-ctx): step, topic (nil
-# outside event steps), trace_id, attempt, emit and logger.child.
+# outside event steps), trace_id, attempt, flows, emit and logger.child.
 require_relative "support/conformance"
 
 def config
@@ -17,5 +17,5 @@ def handler(_req, ctx)
   child = ctx.logger.child({ probe: "api" })
   child.info("ctx probe", { lang: Conformance::LANGUAGE })
   ctx.emit(topic: "conf.ctx", data: {})
-  { status: 200, body: { step: ctx.step, topic: ctx.topic, traceId: ctx.trace_id, attempt: ctx.attempt } }
+  { status: 200, body: { step: ctx.step, topic: ctx.topic, traceId: ctx.trace_id, attempt: ctx.attempt, flows: ctx.flows } }
 end

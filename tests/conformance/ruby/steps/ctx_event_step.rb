@@ -8,7 +8,7 @@ def config
     "name" => "conf-ctx-event",
     "subscribes" => ["conf.ctx"],
     "emits" => [],
-    "flows" => ["conformance"]
+    "flows" => ["conformance", "ctx"]
   }
 end
 
@@ -16,5 +16,5 @@ def handler(_input, ctx)
   child = ctx.logger.child({ probe: "event" })
   child.info("ctx probe", { lang: Conformance::LANGUAGE })
   ctx.state.set("conf-ctx", "event",
-                { step: ctx.step, topic: ctx.topic, traceId: ctx.trace_id, attempt: ctx.attempt })
+                { step: ctx.step, topic: ctx.topic, traceId: ctx.trace_id, attempt: ctx.attempt, flows: ctx.flows })
 end
