@@ -190,6 +190,7 @@ test('ChunkAck from the host opens the window of a streamed response; Cancel sto
   await settle()
   assert.equal(sentChunks().length, 10)
   assert.equal(session.inFlight.size, 0)
+  session.close('test over') // its heartbeat timer would keep the test process alive
 })
 
 // --- the writer's size cap ----------------------------------------------------
