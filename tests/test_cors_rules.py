@@ -192,7 +192,7 @@ def test_an_override_that_cannot_stand_with_the_project_shuts_that_step() -> Non
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ({"orgins": ["http://a.test"]}, r"field 'cors.orgins'.*Extra inputs"),
+        ({"orgins": ["http://a.test"]}, r"unknown key 'cors.orgins' \(did you mean 'origins'\?\)"),
         ({"origins": ["http://a.test/app"]}, r"field 'cors.origins'.*not an origin"),
         ({"origins": ["*"], "credentials": True}, r"field 'cors'.*credentials cannot be allowed"),
         ("yes", r"field 'cors' = \"yes\".*expected false"),

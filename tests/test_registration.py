@@ -54,7 +54,7 @@ def test_step_name_claimed_from_another_file_is_refused(start_host: Any) -> None
     host = start_host(PROJECTS / "bad_configs", live_steps=2)
     other = sidecar(host.sidecar_address, "clash", "--secret", host.secret)
     try:
-        eventually(lambda: "clash-other" in host.steps() and host.steps()["clash-other"]["live"])
+        eventually(lambda: "clash-other" in host.steps() and host.steps()["clash-other"]["live"], timeout=60)
         assert host.steps()["ok"]["file"] == "steps/ok_step.py"
         assert httpx.get(host.url + "/ok").json() == {"ok": True}  # the first owner keeps the route
         assert httpx.get(host.url + "/other").json() == {"other": True}

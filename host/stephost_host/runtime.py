@@ -7,13 +7,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stephost_host.config import ConfigError, Settings
+from stephost_host.secret_files import kept_secret
 
 SECRET_FILE = "secret"
 
@@ -43,23 +43,6 @@ def sidecar_secret(s: Settings) -> Secret:
         )
     path = s.runtime_dir / SECRET_FILE
     return Secret(kept_secret(path), f"generated, kept in {path}")
-
-
-def kept_secret(path: Path) -> str:
-    """A secret made on first use and read back on every later one (owner-only)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.chmod(path, 0o600)  # tighten a copy that was loosened since
-        value = path.read_text().strip()
-        if not value:
-            raise ConfigError(f"{path} is empty: delete it to have the host make a new secret") from None
-        return value
-    value = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
-    return value
 
 
 def find_secret(state_dir: Path) -> str:

@@ -150,7 +150,7 @@ def test_a_cron_that_never_fires_is_refused_naming_file_and_expression(host: Hos
     assert "never" not in host.steps()
     wanted = (
         "steps/never_cron_step.py: invalid config for step 'never': "
-        "field 'cron' = \"0 0 30 2 *\": Value error, never fires"
+        "field 'cron' = \"0 0 30 2 *\": never fires"
     )
     eventually(lambda: [r for r in records(host) if wanted in r["msg"]], what=wanted)
 

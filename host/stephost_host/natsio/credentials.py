@@ -11,15 +11,14 @@ and TLS with a CA and an optional client certificate.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stephost_host.config import ConfigError, Settings
+from stephost_host.secret_files import kept_secret
 
 # Written into nats-server.conf and into a URL as they are: plain words only, so neither the
 # config quoting nor the URL's userinfo (which nats-py does not percent-decode) can break.
@@ -56,19 +55,7 @@ class ServerAuth:
 
 def project_auth(path: Path) -> ServerAuth:
     """The embedded server's token for one project: made on first use, then read back."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.chmod(path, 0o600)  # tighten a copy that was loosened since
-        token = path.read_text().strip()
-        if not token:
-            raise ConfigError(f"{path} is empty: delete it to have the host make a new NATS token") from None
-        return ServerAuth(token=token)
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    return ServerAuth(token=token)
+    return ServerAuth(token=kept_secret(path, "NATS token"))
 
 
 def with_userinfo(url: str, auth: ServerAuth) -> str:
