@@ -15,6 +15,8 @@ import copy
 import uuid
 from typing import Any
 
+from stephost.context import Logger
+
 
 def _answer(value: Any) -> Any:
     """The result, made awaitable when the caller is a coroutine (the real context's shape)."""
@@ -45,37 +47,30 @@ class RecordingEmit:
         return _answer(None)
 
 
-class RecordingLogger:
-    """``ctx.logger``: keeps each record in ``calls`` as ``(level, message, fields)``."""
+class _LogRecorder:
+    """The one channel call a ``Logger`` makes (``log``), kept instead of sent to a host."""
+
+    def __init__(self, calls: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+        self.calls = calls
+
+    def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None:
+        self.calls.append((level, message, fields))
+
+
+class RecordingLogger(Logger):
+    """``ctx.logger``: the SDK's own logger (same levels, same field merging), keeping each
+    record in ``calls`` as ``(level, message, fields)``."""
 
     def __init__(self, fields: dict[str, Any] | None = None, calls: list[Any] | None = None) -> None:
         self.calls: list[tuple[str, str, dict[str, Any] | None]] = [] if calls is None else calls
-        self._fields = dict(fields or {})
+        super().__init__(_LogRecorder(self.calls), "mock", fields)  # type: ignore[arg-type]
 
     def child(self, fields: dict[str, Any]) -> RecordingLogger:
         return RecordingLogger({**self._fields, **fields}, self.calls)
 
-    def _log(self, level: str, message: Any, fields: dict[str, Any] | None) -> None:
-        merged = {**self._fields, **(fields or {})} or None
-        self.calls.append((level, str(message), merged))
-
     def messages(self, level: str | None = None) -> list[str]:
         """The messages logged (at ``level`` only, if given)."""
         return [m for lv, m, _ in self.calls if level is None or lv == level]
-
-    def debug(self, message: Any, fields: dict[str, Any] | None = None) -> None:
-        self._log("debug", message, fields)
-
-    def info(self, message: Any, fields: dict[str, Any] | None = None) -> None:
-        self._log("info", message, fields)
-
-    def warn(self, message: Any, fields: dict[str, Any] | None = None) -> None:
-        self._log("warn", message, fields)
-
-    warning = warn
-
-    def error(self, message: Any, fields: dict[str, Any] | None = None) -> None:
-        self._log("error", message, fields)
 
 
 class MemoryState:
