@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stephost_host import dlq_cli, logs
+from stephost_host.commands import COMMANDS
 from stephost_host.config import ConfigError, default_state_dir, load_settings
 from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
 from stephost_host.runtime import find_secret
@@ -109,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--ca-file", type=Path, help="PEM root certificate(s) to trust for TLS")
     emit.add_argument("--tls-server-name", help="the name the TLS certificate is issued to")
     dlq_cli.add_parser(sub)
+    for command in COMMANDS:
+        command.add_parser(sub)
     return parser
 
 
@@ -288,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
             code = _sidecar(args)
         elif args.command == "dlq":
             code = dlq_cli.run(args)
+        elif getattr(args, "func", None) is not None:
+            code = args.func(args)
         else:
             code = _emit(args)
     except ConfigError as exc:

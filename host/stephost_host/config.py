@@ -69,6 +69,10 @@ class Settings(BaseModel):
     # A step emitting a topic not in its config's `emits` is refused (default: a warning once
     # per step and topic).
     strict_emits: bool = False
+    # Check an api request's body against its step's bodySchema (400 naming the JSON path and
+    # the reason, before the handler runs) and emitted data against each subscriber's `input`
+    # schema (the emit is refused to the emitter). Off by default; the templates turn it on.
+    validate_schemas: bool = False
     retry_backoff_base: float = Field(1.0, gt=0)  # seconds; attempt n waits base * 2**(n-1)
     retry_backoff_max: float = Field(300.0, gt=0)
     event_max_age_days: float = Field(7.0, gt=0)  # how long events stay in the stream

@@ -20,23 +20,25 @@ class HostBatch(_message.Message):
     def __init__(self, messages: _Optional[_Iterable[_Union[HostMessage, _Mapping]]] = ...) -> None: ...
 
 class SidecarMessage(_message.Message):
-    __slots__ = ("hello", "result", "call", "log", "heartbeat", "chunk")
+    __slots__ = ("hello", "result", "call", "log", "heartbeat", "chunk", "agent")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     CALL_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     result: InvocationResult
     call: HostCall
     log: LogRecord
     heartbeat: Heartbeat
     chunk: ResponseChunk
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., result: _Optional[_Union[InvocationResult, _Mapping]] = ..., call: _Optional[_Union[HostCall, _Mapping]] = ..., log: _Optional[_Union[LogRecord, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk: _Optional[_Union[ResponseChunk, _Mapping]] = ...) -> None: ...
+    agent: AgentEvent
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., result: _Optional[_Union[InvocationResult, _Mapping]] = ..., call: _Optional[_Union[HostCall, _Mapping]] = ..., log: _Optional[_Union[LogRecord, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk: _Optional[_Union[ResponseChunk, _Mapping]] = ..., agent: _Optional[_Union[AgentEvent, _Mapping]] = ...) -> None: ...
 
 class HostMessage(_message.Message):
-    __slots__ = ("welcome", "rejection", "invocation", "call_result", "cancel", "heartbeat", "chunk_ack")
+    __slots__ = ("welcome", "rejection", "invocation", "call_result", "cancel", "heartbeat", "chunk_ack", "agent")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     REJECTION_FIELD_NUMBER: _ClassVar[int]
     INVOCATION_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +46,7 @@ class HostMessage(_message.Message):
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_ACK_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     rejection: Rejection
     invocation: Invocation
@@ -51,10 +54,11 @@ class HostMessage(_message.Message):
     cancel: Cancel
     heartbeat: Heartbeat
     chunk_ack: ChunkAck
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk_ack: _Optional[_Union[ChunkAck, _Mapping]] = ...) -> None: ...
+    agent: AgentCommand
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., rejection: _Optional[_Union[Rejection, _Mapping]] = ..., invocation: _Optional[_Union[Invocation, _Mapping]] = ..., call_result: _Optional[_Union[CallResult, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., chunk_ack: _Optional[_Union[ChunkAck, _Mapping]] = ..., agent: _Optional[_Union[AgentCommand, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks", "version")
+    __slots__ = ("protocol_version", "language", "sidecar_id", "capacity", "steps", "load_errors", "secret", "runtime", "streams", "hooks", "version", "agent")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SIDECAR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +70,7 @@ class Hello(_message.Message):
     STREAMS_FIELD_NUMBER: _ClassVar[int]
     HOOKS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     language: str
     sidecar_id: str
@@ -77,7 +82,8 @@ class Hello(_message.Message):
     streams: _containers.RepeatedCompositeFieldContainer[StreamManifest]
     hooks: _containers.RepeatedScalarFieldContainer[str]
     version: str
-    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ...) -> None: ...
+    agent: bool
+    def __init__(self, protocol_version: _Optional[int] = ..., language: _Optional[str] = ..., sidecar_id: _Optional[str] = ..., capacity: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., secret: _Optional[str] = ..., runtime: _Optional[str] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., agent: _Optional[bool] = ...) -> None: ...
 
 class StepManifest(_message.Message):
     __slots__ = ("name", "type", "config_json", "file")
@@ -338,3 +344,141 @@ class Cancel(_message.Message):
     invocation_id: str
     reason: str
     def __init__(self, invocation_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AgentCommand(_message.Message):
+    __slots__ = ("request_id", "chunk", "build", "start", "stop", "cancel")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    BUILD_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    chunk: BundleChunk
+    build: BuildRequest
+    start: StartVersion
+    stop: StopVersion
+    cancel: CancelRequest
+    def __init__(self, request_id: _Optional[str] = ..., chunk: _Optional[_Union[BundleChunk, _Mapping]] = ..., build: _Optional[_Union[BuildRequest, _Mapping]] = ..., start: _Optional[_Union[StartVersion, _Mapping]] = ..., stop: _Optional[_Union[StopVersion, _Mapping]] = ..., cancel: _Optional[_Union[CancelRequest, _Mapping]] = ...) -> None: ...
+
+class AgentEvent(_message.Message):
+    __slots__ = ("request_id", "chunk", "build_result", "worker", "log")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    BUILD_RESULT_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    chunk: BundleChunk
+    build_result: BuildResult
+    worker: WorkerState
+    log: AgentLog
+    def __init__(self, request_id: _Optional[str] = ..., chunk: _Optional[_Union[BundleChunk, _Mapping]] = ..., build_result: _Optional[_Union[BuildResult, _Mapping]] = ..., worker: _Optional[_Union[WorkerState, _Mapping]] = ..., log: _Optional[_Union[AgentLog, _Mapping]] = ...) -> None: ...
+
+class BundleChunk(_message.Message):
+    __slots__ = ("data", "last", "digest")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    last: bool
+    digest: str
+    def __init__(self, data: _Optional[bytes] = ..., last: _Optional[bool] = ..., digest: _Optional[str] = ...) -> None: ...
+
+class BuildRequest(_message.Message):
+    __slots__ = ("version", "env", "timeout_seconds")
+    class EnvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    env: _containers.ScalarMap[str, str]
+    timeout_seconds: int
+    def __init__(self, version: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[int] = ...) -> None: ...
+
+class BuildResult(_message.Message):
+    __slots__ = ("ok", "error", "file", "steps", "streams", "load_errors", "hooks", "bundle_digest", "bundle_size", "seconds")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    LOAD_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    HOOKS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    error: str
+    file: str
+    steps: _containers.RepeatedCompositeFieldContainer[StepManifest]
+    streams: _containers.RepeatedCompositeFieldContainer[StreamManifest]
+    load_errors: _containers.RepeatedCompositeFieldContainer[LoadError]
+    hooks: _containers.RepeatedScalarFieldContainer[str]
+    bundle_digest: str
+    bundle_size: int
+    seconds: float
+    def __init__(self, ok: _Optional[bool] = ..., error: _Optional[str] = ..., file: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[StepManifest, _Mapping]]] = ..., streams: _Optional[_Iterable[_Union[StreamManifest, _Mapping]]] = ..., load_errors: _Optional[_Iterable[_Union[LoadError, _Mapping]]] = ..., hooks: _Optional[_Iterable[str]] = ..., bundle_digest: _Optional[str] = ..., bundle_size: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class StartVersion(_message.Message):
+    __slots__ = ("version", "bundle_digest", "env")
+    class EnvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    bundle_digest: str
+    env: _containers.ScalarMap[str, str]
+    def __init__(self, version: _Optional[str] = ..., bundle_digest: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class StopVersion(_message.Message):
+    __slots__ = ("version", "drain_seconds", "keep_files")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FILES_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    drain_seconds: float
+    keep_files: bool
+    def __init__(self, version: _Optional[str] = ..., drain_seconds: _Optional[float] = ..., keep_files: _Optional[bool] = ...) -> None: ...
+
+class CancelRequest(_message.Message):
+    __slots__ = ("target_request_id",)
+    TARGET_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    target_request_id: str
+    def __init__(self, target_request_id: _Optional[str] = ...) -> None: ...
+
+class WorkerState(_message.Message):
+    __slots__ = ("version", "state", "exit_code", "detail", "worker_id")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    state: str
+    exit_code: int
+    detail: str
+    worker_id: str
+    def __init__(self, version: _Optional[str] = ..., state: _Optional[str] = ..., exit_code: _Optional[int] = ..., detail: _Optional[str] = ..., worker_id: _Optional[str] = ...) -> None: ...
+
+class AgentLog(_message.Message):
+    __slots__ = ("line", "stream", "version")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    line: str
+    stream: str
+    version: str
+    def __init__(self, line: _Optional[str] = ..., stream: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...

@@ -19,6 +19,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :log, :message, 4, "stephost.v1.LogRecord"
         optional :heartbeat, :message, 5, "stephost.v1.Heartbeat"
         optional :chunk, :message, 6, "stephost.v1.ResponseChunk"
+        optional :agent, :message, 7, "stephost.v1.AgentEvent"
       end
     end
     add_message "stephost.v1.HostMessage" do
@@ -30,6 +31,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :cancel, :message, 5, "stephost.v1.Cancel"
         optional :heartbeat, :message, 6, "stephost.v1.Heartbeat"
         optional :chunk_ack, :message, 7, "stephost.v1.ChunkAck"
+        optional :agent, :message, 8, "stephost.v1.AgentCommand"
       end
     end
     add_message "stephost.v1.Hello" do
@@ -44,6 +46,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :streams, :message, 9, "stephost.v1.StreamManifest"
       repeated :hooks, :string, 10
       optional :version, :string, 11
+      optional :agent, :bool, 12
     end
     add_message "stephost.v1.StepManifest" do
       optional :name, :string, 1
@@ -179,6 +182,72 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :invocation_id, :string, 1
       optional :reason, :string, 2
     end
+    add_message "stephost.v1.AgentCommand" do
+      optional :request_id, :string, 1
+      oneof :op do
+        optional :chunk, :message, 2, "stephost.v1.BundleChunk"
+        optional :build, :message, 3, "stephost.v1.BuildRequest"
+        optional :start, :message, 4, "stephost.v1.StartVersion"
+        optional :stop, :message, 5, "stephost.v1.StopVersion"
+        optional :cancel, :message, 6, "stephost.v1.CancelRequest"
+      end
+    end
+    add_message "stephost.v1.AgentEvent" do
+      optional :request_id, :string, 1
+      oneof :ev do
+        optional :chunk, :message, 2, "stephost.v1.BundleChunk"
+        optional :build_result, :message, 3, "stephost.v1.BuildResult"
+        optional :worker, :message, 4, "stephost.v1.WorkerState"
+        optional :log, :message, 5, "stephost.v1.AgentLog"
+      end
+    end
+    add_message "stephost.v1.BundleChunk" do
+      optional :data, :bytes, 1
+      optional :last, :bool, 2
+      optional :digest, :string, 3
+    end
+    add_message "stephost.v1.BuildRequest" do
+      optional :version, :string, 1
+      map :env, :string, :string, 2
+      optional :timeout_seconds, :uint32, 3
+    end
+    add_message "stephost.v1.BuildResult" do
+      optional :ok, :bool, 1
+      optional :error, :string, 2
+      optional :file, :string, 3
+      repeated :steps, :message, 4, "stephost.v1.StepManifest"
+      repeated :streams, :message, 5, "stephost.v1.StreamManifest"
+      repeated :load_errors, :message, 6, "stephost.v1.LoadError"
+      repeated :hooks, :string, 7
+      optional :bundle_digest, :string, 8
+      optional :bundle_size, :uint64, 9
+      optional :seconds, :double, 10
+    end
+    add_message "stephost.v1.StartVersion" do
+      optional :version, :string, 1
+      optional :bundle_digest, :string, 2
+      map :env, :string, :string, 3
+    end
+    add_message "stephost.v1.StopVersion" do
+      optional :version, :string, 1
+      optional :drain_seconds, :double, 2
+      optional :keep_files, :bool, 3
+    end
+    add_message "stephost.v1.CancelRequest" do
+      optional :target_request_id, :string, 1
+    end
+    add_message "stephost.v1.WorkerState" do
+      optional :version, :string, 1
+      optional :state, :string, 2
+      optional :exit_code, :int32, 3
+      optional :detail, :string, 4
+      optional :worker_id, :string, 5
+    end
+    add_message "stephost.v1.AgentLog" do
+      optional :line, :string, 1
+      optional :stream, :string, 2
+      optional :version, :string, 3
+    end
   end
 end
 
@@ -210,5 +279,15 @@ module Stephost
     LogRecord = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.LogRecord").msgclass
     Heartbeat = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Heartbeat").msgclass
     Cancel = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Cancel").msgclass
+    AgentCommand = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.AgentCommand").msgclass
+    AgentEvent = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.AgentEvent").msgclass
+    BundleChunk = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.BundleChunk").msgclass
+    BuildRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.BuildRequest").msgclass
+    BuildResult = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.BuildResult").msgclass
+    StartVersion = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StartVersion").msgclass
+    StopVersion = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StopVersion").msgclass
+    CancelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.CancelRequest").msgclass
+    WorkerState = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.WorkerState").msgclass
+    AgentLog = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.AgentLog").msgclass
   end
 end

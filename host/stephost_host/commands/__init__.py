@@ -1,0 +1,13 @@
+"""CLI commands beyond the serving ones (dev, start, sidecar, emit), one module each.
+
+Each module exposes ``add_parser(sub)``, which adds its sub-command and sets ``func`` (the
+handler, returning the exit code) as the parser default; ``cli.build_parser`` registers every
+module listed in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+# Modules are added here as commands arrive (e.g. `from stephost_host.commands import create`).
+COMMANDS: tuple[ModuleType, ...] = ()
