@@ -183,7 +183,13 @@ class Host:
         shared = self.ingress if s.ingress_port is None else None
         self.link = SidecarPort(service, ports.sidecar, shared=shared)
         sidecars = Sidecars(
-            s.project, s.languages, self.link.dial, self.secret.value, service, s.hello_timeout_seconds
+            s.project,
+            s.languages,
+            self.link.dial,
+            self.secret.value,
+            service,
+            s.hello_timeout_seconds,
+            state_dir=s.runtime_dir,
         )
         work_sources: list[Component] = [
             self.http,

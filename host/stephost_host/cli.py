@@ -6,17 +6,22 @@ import argparse
 import asyncio
 import importlib.metadata
 import json
+import logging
 import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from stephost_host import dlq_cli, logs
+from stephost_host import dlq_cli, envfile, logs
 from stephost_host.commands import COMMANDS
 from stephost_host.config import ConfigError, default_state_dir, load_settings
 from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
 from stephost_host.runtime import find_secret
+from stephost_host.supervisor import project_deps
+from stephost_host.supervisor.installing import InstallError
+
+_install_log = logging.getLogger("stephost.install")
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -143,6 +148,15 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         replay_new_subscribers=True if args.replay_new_subscribers else None,
     )
     logs.setup(settings.log_format, settings.log_level)
+    if settings.supervise:
+        # The project's venv / Ruby bundle, when out of date, before any sidecar starts in it.
+        try:
+            project_deps.prepare(
+                settings.project, settings.runtime_dir, _install_log.info, settings.languages
+            )
+        except InstallError as exc:
+            print(f"stephost: {exc}", file=sys.stderr)
+            return 1
     host = Host(settings, dev=dev)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -162,7 +176,8 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
 
 
 def _sidecar_args(rest: list[str]) -> list[str]:
-    """The sidecar's own arguments, minus ``--state-dir``; with no secret given (flag or
+    """The sidecar's own arguments, minus ``--state-dir``; the project's ``.env`` goes into this
+    process's environment (under the real one); with no secret given (flag or
     STEPHOST_SECRET), the one a host on this machine generated for the project goes into
     STEPHOST_SECRET, which every language's sidecar reads."""
     p = argparse.ArgumentParser(add_help=False)
@@ -171,6 +186,7 @@ def _sidecar_args(rest: list[str]) -> list[str]:
     p.add_argument("--state-dir", type=Path)
     p.add_argument("project", nargs="?", default=os.environ.get("STEPHOST_PROJECT", "."))
     known, _ = p.parse_known_args(rest)
+    envfile.load_into_process(Path(known.project))  # the sidecar (this process or its exec) reads it
     if known.secret is None and not os.environ.get("STEPHOST_SECRET"):
         secret = find_secret(known.state_dir or default_state_dir(Path(known.project)))
         if secret:

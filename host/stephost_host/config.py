@@ -1,8 +1,9 @@
-"""One typed config, built once from defaults < project file < environment < CLI flags.
+"""One typed config, built once from defaults < project file < .env < environment < CLI flags.
 
 The project file is ``stephost.toml`` at the project root (flat keys, same names as
-below); the environment uses ``STEPHOST_<KEY>`` (upper case). Errors name the key,
-where it came from and the bad value.
+below); the environment uses ``STEPHOST_<KEY>`` (upper case), and the project's ``.env``
+may set the same variables (the real environment wins over it; envfile.py). Errors name
+the key, where it came from and the bad value.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from stephost_host import envfile
 from stephost_host.http import cors
 
 PROJECT_FILE = "stephost.toml"
@@ -264,7 +266,7 @@ _BOOL = {
 }
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+def _from_env(environ: dict[str, str], where: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, field in Settings.model_fields.items():
         raw = environ.get(f"STEPHOST_{name.upper()}")
@@ -272,7 +274,7 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
             continue
         if field.annotation is bool:
             if raw.lower() not in _BOOL:
-                raise ConfigError(f"STEPHOST_{name.upper()}={raw!r}: expected true or false")
+                raise ConfigError(f"STEPHOST_{name.upper()}={raw!r}{where}: expected true or false")
             out[name] = _BOOL[raw.lower()]
         else:
             out[name] = raw
@@ -313,9 +315,12 @@ def load_settings(project: Path | str = ".", environ: dict[str, str] | None = No
     project = Path(project)
     if not project.is_dir():
         raise ConfigError(f"project directory {project} does not exist")
+    real = dict(os.environ if environ is None else environ)
+    dotenv = {k: v for k, v in envfile.read(project).items() if k not in real}
     layers = [
         ("stephost.toml", _from_file(project)),
-        ("environment", _from_env(dict(os.environ if environ is None else environ))),
+        (str(envfile.path(project)), _from_env(dotenv, f" (in {envfile.path(project)})")),
+        ("environment", _from_env(real)),
         ("command line", {k: v for k, v in flags.items() if v is not None}),
     ]
     merged: dict[str, Any] = {"project": project.resolve()}

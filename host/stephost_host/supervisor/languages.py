@@ -25,23 +25,32 @@ class Language:
         return list(self.program)
 
 
+def _override(language: str) -> str:
+    return os.environ.get(f"STEPHOST_{language.upper()}_SIDECAR", "")
+
+
+def overridden(language: str) -> bool:
+    """STEPHOST_<LANGUAGE>_SIDECAR replaces the whole command that starts the sidecar."""
+    return bool(_override(language))
+
+
 def _program(language: str, interpreter: str) -> tuple[tuple[str, ...], bool]:
     """STEPHOST_<LANGUAGE>_SIDECAR (a whole command) or the host's own copy of the sidecar."""
-    override = os.environ.get(f"STEPHOST_{language.upper()}_SIDECAR")
-    if override:
-        return tuple(override.split()), False
+    if overridden(language):
+        return tuple(_override(language).split()), False
     return (interpreter, str(runtimes.entry(language))), True
 
 
 def languages() -> dict[str, Language]:
     node, node_own = _program("node", "node")
     ruby, ruby_own = _program("ruby", "ruby")
-    python = os.environ.get("STEPHOST_PYTHON_SIDECAR")
+    python = _override("python")
     return {
         "python": Language(
             "python",
             re.compile(r".+(_step|\.step|_stream|\.stream)\.py$"),
             re.compile(r".+\.py$"),
+            # (project_deps.py swaps the interpreter for the project's venv when it has one)
             tuple(python.split()) if python else (sys.executable, "-m", "stephost_sidecar"),
         ),
         "node": Language(

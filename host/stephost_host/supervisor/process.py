@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from stephost_host import envfile
 from stephost_host.link.server import SidecarService
 from stephost_host.logs import LEVELS
 from stephost_host.supervisor.children import die_with_parent
@@ -94,7 +95,8 @@ class SidecarProcess:
         self.service.hello_waiters[sidecar_id] = ready
         env = {
             **CHILD_DEFAULTS,
-            **os.environ,
+            # Read at every start: a restart after .env changed hands the new values over.
+            **envfile.merged(self.project),
             **self.extra_env,
             "STEPHOST_CONNECT": self.connect,
             "STEPHOST_SECRET": self.secret,

@@ -1,5 +1,6 @@
-"""Reloads a language's sidecar when its files change (``stephost dev``), and starts the
-sidecar of a language whose first step file appears while the host runs."""
+"""Reloads a language's sidecar when its files change (``stephost dev``), every sidecar when
+the project's ``.env`` changes (so handlers see the new values), and starts the sidecar of a
+language whose first step file appears while the host runs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from stephost_host import envfile
 from stephost_host.supervisor import languages
 from stephost_host.supervisor.process import SidecarProcess
 
@@ -24,6 +26,8 @@ async def watch_and_reload(
 ) -> None:
     def relevant(_change: object, path: str) -> bool:
         parts = Path(path).relative_to(project).parts
+        if parts == (envfile.FILE_NAME,):
+            return True
         return bool(parts) and not any(
             p.startswith(".") or p in ("node_modules", "__pycache__") for p in parts
         )
@@ -31,13 +35,14 @@ async def watch_and_reload(
     async for changes in awatch(project, watch_filter=relevant, debounce=300):
         names = {Path(p).name for _, p in changes}
         present = {Path(p).name for change, p in changes if change != Change.deleted}
+        env_changed = envfile.FILE_NAME in names
         for lang in languages.languages().values():
             proc = processes.get(lang.name)
             if proc is None:
                 if start_language and any(lang.step_files.match(n) for n in present):
                     await start_language(lang)
                 continue
-            if any(lang.watched.match(n) for n in names):
+            if env_changed or any(lang.watched.match(n) for n in names):
                 log.info(
                     "files changed (%s); reloading the %s sidecar",
                     ", ".join(sorted(names)[:5]),

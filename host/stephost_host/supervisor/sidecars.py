@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 from stephost_host.link.server import SidecarService
-from stephost_host.supervisor import languages
+from stephost_host.supervisor import languages, project_deps
 from stephost_host.supervisor.process import HELLO_TIMEOUT, STOP_GRACE, SidecarProcess
 
 log = logging.getLogger("stephost")
@@ -27,8 +27,10 @@ class Sidecars:
         secret: str,
         service: SidecarService,
         hello_timeout: float = HELLO_TIMEOUT,
+        state_dir: Path | None = None,
     ) -> None:
         self.project = project
+        self.state_dir = state_dir  # where the project's venv and Ruby bundle are (project_deps.py)
         self.only = only  # language names to run; empty: every language found
         self.dial = dial  # host:port the children dial, known once the sidecar port is bound
         self.secret = secret
@@ -44,8 +46,17 @@ class Sidecars:
         if problem:
             log.error(problem)
             return None
+        env: dict[str, str] = {}
+        if self.state_dir is not None:
+            lang, env = project_deps.for_sidecar(lang, self.project, self.state_dir)
         proc = SidecarProcess(
-            lang, self.project, self.dial(), self.secret, self.service, hello_timeout=self.hello_timeout
+            lang,
+            self.project,
+            self.dial(),
+            self.secret,
+            self.service,
+            extra_env=env,
+            hello_timeout=self.hello_timeout,
         )
         self.processes[lang.name] = proc
         return proc

@@ -1,0 +1,45 @@
+"""``stephost install [PROJECT]``: create or update the project's own dependencies (a venv for
+requirements.txt / pyproject.toml, the Ruby bundle for a Gemfile); ``stephost dev`` and
+``start`` do the same, when out of date, before starting the sidecars."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from stephost_host.config import ConfigError, load_settings
+from stephost_host.supervisor import project_deps
+from stephost_host.supervisor.installing import InstallError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "install",
+        help="create or update the project's Python venv (requirements.txt, pyproject.toml) "
+        "and Ruby bundle (Gemfile)",
+    )
+    p.add_argument("project", nargs="?", default=".", help="project directory (default: .)")
+    p.add_argument("--state-dir", type=Path, help="where the venv and bundle go (default PROJECT/.stephost)")
+    p.set_defaults(func=run)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.project, state_dir=args.state_dir)
+    except ConfigError as exc:
+        print(f"stephost install: {exc}", file=sys.stderr)
+        return 2
+    try:
+        changed = project_deps.install(settings.project, settings.runtime_dir, _say)
+    except InstallError as exc:
+        print(f"stephost install: {exc}", file=sys.stderr)
+        return 1
+    if not changed:
+        print(f"stephost install: {settings.project}: dependencies are up to date")
+    return 0
