@@ -123,6 +123,20 @@ function throwLocation(err, file, projectDir) {
   return ''
 }
 
+/**
+ * For an import of a package the project does not have: what to run. Node resolves a step's
+ * imports from the project's own node_modules (and the folders above it), never from the
+ * sidecar's, so a step that needs `zod` needs it in the project's package.json.
+ */
+function missingPackageHint(err, message) {
+  if (err.code !== 'MODULE_NOT_FOUND' && err.code !== 'ERR_MODULE_NOT_FOUND') return ''
+  const match = /Cannot find (?:module|package) '([^']+)'/.exec(message)
+  if (!match || /^(\.|\/|[a-z]+:)/i.test(match[1])) return '' // a relative or absolute path, or node:/file:
+  const parts = match[1].split('/')
+  const name = parts[0].startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+  return `; the project does not have the package '${name}': add it with \`npm install ${name}\` in the project`
+}
+
 /** A LoadError's one-line message: enough to fix the file without the stack. */
 function describeLoadFailure(err, projectDir, file) {
   if (!(err instanceof Error)) return String(err)
@@ -138,6 +152,7 @@ function describeLoadFailure(err, projectDir, file) {
   else if (file && !message.includes(path.join(projectDir, file) + ':')) message += throwLocation(err, file, projectDir)
   const type = errorType(err)
   if (type !== 'Error') message = `${type}: ${message}`
+  message += missingPackageHint(err, message)
   // Paths relative to the project read better and match LoadError.file.
   const prefixes = [pathToFileURL(projectDir).href + '/', projectDir + path.sep]
   for (const prefix of prefixes) message = message.split(prefix).join('')

@@ -102,8 +102,21 @@ test('bad files become load errors naming the file and why; the rest still load'
   assert.equal(errors['steps/throws.step.ts'], 'RangeError: no database (at steps/throws.step.ts:2:7)')
   assert.match(errors['steps/missing-import.step.ts'], /Cannot find (module|package) '\.\/nowhere'/)
   assert.match(errors['steps/missing-package.step.js'], /Cannot find module 'left-pad-nope'/)
+  assert.match(errors['steps/missing-package.step.js'], /add it with `npm install left-pad-nope` in the project$/)
+  assert.doesNotMatch(errors['steps/missing-import.step.ts'], /npm install/) // a path, not a package
   for (const e of loadErrors) assert.ok(!e.message.includes('\n'), `one line: ${e.message}`)
   assert.ok(loadErrors.find((e) => e.file === 'steps/throws.step.ts').stack.includes('RangeError'))
+})
+
+test('a package the project lacks: the load error names it and says to npm install it', async () => {
+  const dir = makeProject({
+    'steps/zod.step.ts': "import { z } from 'zod'\nexport const config = { type: 'event', name: 'z', subscribes: ['t'], input: z.object({}) }\nexport const handler = () => {}",
+    'steps/scoped.step.mjs': "import x from '@acme/thing/deep'\nexport const config = { type: 'event', name: 's', subscribes: ['t'] }\nexport const handler = x",
+  }, { zod: false })
+  const { loadErrors } = await loadProject(dir)
+  const errors = Object.fromEntries(loadErrors.map((e) => [e.file, e.message]))
+  assert.match(errors['steps/zod.step.ts'], /'zod'.*add it with `npm install zod` in the project$/)
+  assert.match(errors['steps/scoped.step.mjs'], /add it with `npm install @acme\/thing` in the project$/)
 })
 
 test('a duplicate step name: the first file wins, the second names both', async () => {
