@@ -35,11 +35,19 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"stephost install: {exc}", file=sys.stderr)
         return 2
+    project = settings.project
     try:
-        changed = project_deps.install(settings.project, settings.runtime_dir, _say)
+        if not project_deps.declared(project):
+            print(
+                f"stephost install: {project}: nothing to install (no requirements.txt, pyproject.toml "
+                "with [project].dependencies, or Gemfile)"
+            )
+        elif not project_deps.install(project, settings.runtime_dir, _say):
+            print(f"stephost install: {project}: dependencies are up to date")
     except InstallError as exc:
         print(f"stephost install: {exc}", file=sys.stderr)
         return 1
-    if not changed:
-        print(f"stephost install: {settings.project}: dependencies are up to date")
+    if (project / "package.json").is_file() and not (project / "node_modules").is_dir():
+        # Node steps resolve packages from the project's node_modules, which npm fills.
+        print(f"stephost install: {project}: Node packages are npm's: run `npm install` there")
     return 0

@@ -10,14 +10,22 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Collection
 from pathlib import Path
 
 from stephost_host.supervisor import languages, python_env, ruby_env
 from stephost_host.supervisor.installing import Say
 
+log = logging.getLogger("stephost.install")
 Installer = Callable[[Path, Path, Say], bool]
 INSTALLERS: dict[str, Installer] = {"python": python_env.install, "ruby": ruby_env.install}
+
+
+def declared(project: Path) -> list[Path]:
+    """The files that declare the project's own dependencies, for the languages stephost installs."""
+    gemfile = ruby_env.gemfile(project)
+    return [*python_env.requirement_files(project), *([gemfile] if gemfile else [])]
 
 
 def install(project: Path, state_dir: Path, say: Say, only: Collection[str] = ()) -> list[str]:
@@ -46,6 +54,13 @@ def for_sidecar(
         venv_python = python_env.sidecar_interpreter(project, state_dir)
         if venv_python:
             return dataclasses.replace(lang, program=(str(venv_python), *lang.program[1:])), {}
+        if python_env.requirement_files(project):
+            # The first Python step appeared after `stephost dev` started: no venv was made.
+            log.warning(
+                "%s has Python requirements but no environment yet; its Python steps run on the "
+                "host's interpreter until `stephost install` (or a restart) creates it",
+                project,
+            )
     if lang.name == "ruby":
         return lang, ruby_env.sidecar_env(project, state_dir)
     return lang, {}

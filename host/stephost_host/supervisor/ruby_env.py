@@ -49,8 +49,13 @@ def _inputs(project_gemfile: Path) -> str:
 
 
 def _bundler_env(bundle: Path) -> dict[str, str]:
-    # BUNDLE_APP_CONFIG keeps Bundler's settings beside the bundle, not in PROJECT/.bundle.
-    return {"BUNDLE_GEMFILE": str(bundle / "Gemfile"), "BUNDLE_APP_CONFIG": str(bundle / ".bundle")}
+    # BUNDLE_APP_CONFIG keeps Bundler's settings beside the bundle, not in PROJECT/.bundle; the
+    # root warning is about installing gems system-wide, which `--local` never does.
+    return {
+        "BUNDLE_GEMFILE": str(bundle / "Gemfile"),
+        "BUNDLE_APP_CONFIG": str(bundle / ".bundle"),
+        "BUNDLE_SILENCE_ROOT_WARNING": "1",
+    }
 
 
 def install(project: Path, state_dir: Path, say: Say) -> bool:

@@ -87,7 +87,14 @@ def _progress_writer(path: str) -> Callable[[str], None]:
 
 def load_failure(rel: str, exc: BaseException) -> LoadFailure:
     """What the hello reports for a file that would not load: which file, and why."""
-    return LoadFailure(rel, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name and not exc.name.startswith("."):
+        # Steps import from the project's own environment, which the project declares.
+        message += (
+            f" (if {exc.name.split('.')[0]!r} is a package, add it to the project's requirements.txt "
+            "or pyproject.toml and run `stephost install`)"
+        )
+    return LoadFailure(rel, message, traceback.format_exc())
 
 
 def _load_all(

@@ -161,3 +161,12 @@ def test_sys_exit_at_import_is_that_files_load_error(project: Write) -> None:
         "SystemExit: the file called sys.exit('DATABASE_URL is not set')"
     )
     assert "sys.exit(3)" in errors["steps/quits_step.py"]
+
+
+def test_a_missing_package_says_where_to_declare_it(project: Write) -> None:
+    root = project({"steps/needs_step.py": "\n        import stephost_no_such_pkg.sub" + step("needs")})
+    (failure,) = load_project(root).failures
+    assert failure.message == (
+        "ModuleNotFoundError: No module named 'stephost_no_such_pkg' (if 'stephost_no_such_pkg' is a "
+        "package, add it to the project's requirements.txt or pyproject.toml and run `stephost install`)"
+    )
