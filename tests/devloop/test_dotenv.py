@@ -21,8 +21,9 @@ GREETING=hello from .env
 export QUOTED="two words"
 SHARED=from-dotenv
 this line is not a variable
+ECHO="${GREETING}!"
 """
-NAMES = "GREETING,QUOTED,SHARED,EXAMPLE_ONLY"
+NAMES = "GREETING,QUOTED,SHARED,ECHO,EXAMPLE_ONLY"
 
 
 def env_of(host: Any, lang: str) -> dict[str, str | None]:
@@ -41,6 +42,7 @@ def test_every_language_sees_dotenv_under_the_real_environment(start_host: Any, 
             "GREETING": "hello from .env",
             "QUOTED": "two words",
             "SHARED": "from-real-env",  # the real environment wins
+            "ECHO": "hello from .env!",  # ${NAME} interpolation
             "EXAMPLE_ONLY": None,  # .env.example is documentation, never loaded
         }, lang
     # The bad line is reported once per host, naming the file and the line, and skipped.
