@@ -111,3 +111,17 @@ def test_pyproject_dependencies_give_a_venv_and_a_project_without_them_keeps_the
     assert python_env.sidecar_interpreter(project, tmp_path / "state") is None
     (project / "pyproject.toml").write_text('[project]\nname = "p"\ndependencies = ["humanize>=4"]\n')
     assert python_env.requirement_files(project) == [project / "pyproject.toml"]
+
+
+def test_two_installs_at_once_build_the_venv_once(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj", {"venv_step.py": STEP}, {"requirements.txt": "humanize>=4\n"})
+    state = tmp_path / "state"
+    cmd = [*STEPHOST, "install", str(project), "--state-dir", str(state)]
+    both = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=600) for proc in both]
+    assert [proc.returncode for proc in both] == [0, 0], outputs
+    built = [out for out, _ in outputs if "installing the requirements of" in out]
+    waited = [out for out, _ in outputs if out.strip().endswith("dependencies are up to date")]
+    assert (len(built), len(waited)) == (1, 1), outputs

@@ -4,10 +4,12 @@ an environment matches the files it was built from."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import subprocess
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 Say = Callable[[str], None]  # where progress lines go (stdout for `stephost install`, the log for dev)
@@ -59,3 +61,16 @@ def stamped(stamp: Path, value: str) -> bool:
         return stamp.read_text().strip() == value
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """One installer at a time per state dir (two hosts, or a host and `stephost install`,
+    starting together): the second waits, then finds the environment up to date."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

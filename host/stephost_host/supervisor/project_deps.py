@@ -15,9 +15,10 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 from stephost_host.supervisor import languages, python_env, ruby_env
-from stephost_host.supervisor.installing import Say
+from stephost_host.supervisor.installing import Say, exclusive
 
 log = logging.getLogger("stephost.install")
+LOCK = "install.lock"
 Installer = Callable[[Path, Path, Say], bool]
 INSTALLERS: dict[str, Installer] = {"python": python_env.install, "ruby": ruby_env.install}
 
@@ -31,11 +32,12 @@ def declared(project: Path) -> list[Path]:
 def install(project: Path, state_dir: Path, say: Say, only: Collection[str] = ()) -> list[str]:
     """Bring each language's environment (of ``only``, or all) up to date; the languages whose
     environment changed. Raises InstallError naming the file and the installer's last lines."""
-    return [
-        name
-        for name, installer in INSTALLERS.items()
-        if (not only or name in only) and installer(project, state_dir, say)
-    ]
+    with exclusive(state_dir / LOCK):
+        return [
+            name
+            for name, installer in INSTALLERS.items()
+            if (not only or name in only) and installer(project, state_dir, say)
+        ]
 
 
 def prepare(project: Path, state_dir: Path, say: Say, only: Collection[str] = ()) -> list[str]:
