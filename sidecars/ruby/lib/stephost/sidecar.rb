@@ -19,10 +19,34 @@ module Stephost
 
     def self.main(argv)
       options = Options.parse(argv)
+      exit check(options) if options.check
+      if options.agent
+        require_relative "agent_sidecar"
+        exit AgentSidecar.new(options).run
+      end
       exit new(options).run
     rescue Options::Invalid => e
       warn "stephost-sidecar-ruby: #{e.message}"
       exit EXIT_REJECTED
+    end
+
+    # `--check`: load the project as a worker would and print what was found
+    # as JSON (BuildResult's fields: steps, streams, loadErrors, hooks); 1 on
+    # a load error. What step files print while loading goes to stderr, so
+    # stdout holds the JSON alone.
+    def self.check(options)
+      stdout = $stdout
+      $stdout = $stderr
+      loader = begin
+        Loader.new(options.project).load_all
+      ensure
+        $stdout = stdout
+      end
+      hello = Connection.hello(options, loader)
+      found = V1::BuildResult.new(steps: hello.steps.to_a, streams: hello.streams.to_a,
+                                  load_errors: hello.load_errors.to_a, hooks: hello.hooks.to_a)
+      $stdout.puts(found.to_json)
+      loader.failures.empty? ? 0 : 1
     end
 
     def initialize(options)
