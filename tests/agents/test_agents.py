@@ -165,3 +165,28 @@ async def test_stopping_the_agent_stops_its_workers(host: Host, agents: Any, lan
     assert agent.stop() == 0
     await until(lambda: not host.registry.serving.sessions("v1"), what="the worker to leave with its agent")
     assert _pids_running(str(agent.work / "versions" / "v1")) == []
+
+
+async def test_a_killed_agent_leaves_no_worker_behind(host: Host, agents: Any, language: str) -> None:
+    agent = await _agent(agents, host, language)
+    data = source(language, "v1")
+    await host.agents.start(language, "v1", data, bundle.digest(data), {})
+    await wait_ready(host.registry, "v1", [language], 60, agents=host.agents)
+    os.killpg(agent.proc.pid, signal.SIGKILL)  # no chance to stop anything itself
+    await until(lambda: not host.registry.serving.sessions("v1"), what="the orphaned worker to stop")
+    await until(
+        lambda: not _pids_running(str(agent.work / "versions" / "v1")), what="the worker process to end"
+    )
+
+
+async def test_a_step_that_does_not_load_fails_readiness_naming_it(
+    host: Host, agents: Any, language: str
+) -> None:
+    await _agent(agents, host, language)
+    data = source(language, "broken")  # started unbuilt: the worker itself meets the broken file
+    await host.agents.start(language, "v1", data, bundle.digest(data), {})
+    file, says = BROKEN[language]
+    with pytest.raises(
+        AgentError, match=f"version v1: the {language} worker could not load {file}: .*{says}"
+    ):
+        await wait_ready(host.registry, "v1", [language], 60, agents=host.agents)

@@ -161,6 +161,7 @@ class Agent {
         STEPHOST_SIDECAR_ID: workerId,
         STEPHOST_CONNECT: this.config.connect,
         STEPHOST_SECRET: this.config.secret,
+        STEPHOST_AGENT_PID: String(process.pid), // the worker stops when its agent is gone
       }
       const onLine = (line, stream) => this.send({ agent: { log: { line, stream, version: req.version } } })
       worker = { version: req.version, workerId, stopping: false, group: new Group(workerCommand(root), { cwd: root, env, onLine }) }

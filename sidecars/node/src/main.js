@@ -58,6 +58,17 @@ async function main() {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  // A worker an agent started stops as on SIGTERM when that agent dies without stopping it
+  // (Node has no PR_SET_PDEATHSIG): no orphan keeps serving an old version.
+  const agentPid = Number(process.env.STEPHOST_AGENT_PID || 0)
+  if (agentPid) {
+    const orphaned = setInterval(() => {
+      if (process.ppid === agentPid) return
+      clearInterval(orphaned)
+      onSignal('agent gone')
+    }, 1000)
+    orphaned.unref()
+  }
 
   const { steps, streams, loadErrors, hooks } = await loadProject(config.project, log)
   log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })

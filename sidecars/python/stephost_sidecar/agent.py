@@ -235,6 +235,8 @@ class Agent:
             "STEPHOST_SIDECAR_ID": worker_id,
             "STEPHOST_CONNECT": self.options.target,
             "STEPHOST_SECRET": self.options.secret,
+            # Node and Ruby workers watch it; Linux signals a Python worker (processes.py).
+            "STEPHOST_AGENT_PID": str(os.getpid()),
         }
 
     def _worker_line(self, version: str, text: str, stream: str) -> None:

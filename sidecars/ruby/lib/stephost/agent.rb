@@ -188,7 +188,8 @@ module Stephost
         "STEPHOST_VERSION" => req.version,
         "STEPHOST_SIDECAR_ID" => worker_id,
         "STEPHOST_CONNECT" => @options.connect,
-        "STEPHOST_SECRET" => @options.secret
+        "STEPHOST_SECRET" => @options.secret,
+        "STEPHOST_AGENT_PID" => Process.pid.to_s # the worker stops when its agent is gone
       )
     end
 

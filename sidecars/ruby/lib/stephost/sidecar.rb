@@ -67,6 +67,7 @@ module Stephost
           control << [:signal, sig]
         end
       end
+      watch_agent(control)
 
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
@@ -102,6 +103,18 @@ module Stephost
     end
 
     private
+
+    # A worker an agent started stops as on SIGTERM when that agent dies
+    # without stopping it: no orphan keeps serving an old version.
+    def watch_agent(control)
+      agent = ENV["STEPHOST_AGENT_PID"].to_i
+      return unless agent.positive?
+
+      Thread.new do
+        sleep 1 while Process.ppid == agent
+        control << [:signal, "agent gone"]
+      end
+    end
 
     def shutdown(connection, runner, thread, signal)
       @log.info("stopping", signal: signal, in_flight: runner.in_flight)
