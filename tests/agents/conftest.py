@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,7 +17,7 @@ import pytest
 from stephost_host.app import Host
 from stephost_host.config import load_settings
 from stephost_wire import bundle
-from tests.harness import ROOT, STEPHOST, NatsServer
+from tests.harness import ROOT, STEPHOST, NatsServer, terminate
 
 PROJECTS = Path(__file__).parent / "projects"
 T = TypeVar("T")
@@ -103,13 +102,7 @@ class AgentProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc)
         self._log.close()
         return self.proc.returncode
 

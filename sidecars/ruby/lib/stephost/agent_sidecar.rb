@@ -6,14 +6,7 @@ require_relative "agent"
 module Stephost
   # `--agent`: dial the host as an agent and obey its commands (agent.rb)
   # until SIGTERM/SIGINT; the agent's builds and workers stop with it.
-  class AgentSidecar
-    DRAIN_TIMEOUT = Sidecar::DRAIN_TIMEOUT
-
-    def initialize(options)
-      @options = options
-      @log = Log.new(format: options.log_format, level: options.log_level)
-    end
-
+  class AgentSidecar < Sidecar
     def run
       control = Queue.new
       %w[TERM INT].each { |sig| trap(sig) { control << [:signal, sig] } }
@@ -28,19 +21,14 @@ module Stephost
       connection = Connection.new(address: @options.connect, hello: hello, runner: agent, log: @log,
                                   on_rejected: ->(why) { control << [:rejected, why] })
       @log.info("ruby agent dialing host", host: @options.connect, sidecar_id: @options.sidecar_id, work_dir: work)
-      thread = Thread.new do
-        Thread.current.name = "stephost-connection"
-        connection.run
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        control << [:crashed, e]
-      end
+      thread = connect(connection, control)
       event, detail = control.pop
       agent.drain(DRAIN_TIMEOUT)
       connection.close(thread, grace: 1.0)
       case event
       when :rejected
         warn detail
-        Sidecar::EXIT_REJECTED
+        EXIT_REJECTED
       when :crashed
         @log.error("connection thread crashed", error: "#{detail.class}: #{detail.message}")
         1

@@ -80,12 +80,7 @@ module Stephost
       runner = Runner.new(loader.steps, hooks: loader.hooks, capacity: @options.capacity, log: @log)
       connection = Connection.new(address: @options.connect, hello: Connection.hello(@options, loader), runner: runner,
                                   log: @log, on_rejected: ->(why) { control << [:rejected, why] })
-      thread = Thread.new do
-        Thread.current.name = "stephost-connection"
-        connection.run
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        control << [:crashed, e]
-      end
+      thread = connect(connection, control)
 
       event, detail = control.pop
       case event
@@ -103,6 +98,16 @@ module Stephost
     end
 
     private
+
+    # The connection's own thread; a crash there reaches the main thread as :crashed.
+    def connect(connection, control)
+      Thread.new do
+        Thread.current.name = "stephost-connection"
+        connection.run
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        control << [:crashed, e]
+      end
+    end
 
     # A worker an agent started stops as on SIGTERM when that agent dies
     # without stopping it: no orphan keeps serving an old version.
