@@ -64,9 +64,19 @@ async def host(tmp_path: Path, nats_server: NatsServer) -> AsyncIterator[Host]:
 
 
 class AgentProcess:
-    """`stephost sidecar LANG --agent` in its own empty folder, HOME and work dir."""
+    """`stephost sidecar LANG --agent` in its own empty folder, HOME and work dir (``connect``:
+    another address than the host's sidecar port)."""
 
-    def __init__(self, language: str, host: Host, base: Path, name: str = "") -> None:
+    def __init__(
+        self,
+        language: str,
+        host: Host,
+        base: Path,
+        name: str = "",
+        *,
+        connect: str = "",
+        wrap: tuple[str, ...] = (),
+    ) -> None:
         self.language = language
         self.home = base / f"agent-{name or language}"
         self.work = self.home / "work"
@@ -80,17 +90,9 @@ class AgentProcess:
         }
         env.pop("STEPHOST_VERSION", None)
         self._log = open(self.log_path, "wb")
+        dial = ["--connect", connect or host.link.dial()]
         self.proc = subprocess.Popen(
-            [
-                *STEPHOST,
-                "sidecar",
-                language,
-                "--agent",
-                "--work-dir",
-                str(self.work),
-                "--connect",
-                host.link.dial(),
-            ],
+            [*wrap, *STEPHOST, "sidecar", language, "--agent", "--work-dir", str(self.work), *dial],
             cwd=self.home,
             env=env,
             stdout=self._log,
@@ -109,11 +111,12 @@ class AgentProcess:
 
 @pytest.fixture
 def agents(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """agents(language, host) -> a started AgentProcess (stopped at the end of the test)."""
+    """agents(language, host, [name], connect=..., wrap=(...)) -> a started AgentProcess (stopped
+    at the end of the test); ``wrap`` runs it under another command (e.g. `unshare -Urn`)."""
     started: list[AgentProcess] = []
 
-    def start(language: str, host: Host, name: str = "") -> AgentProcess:
-        agent = AgentProcess(language, host, tmp_path, name)
+    def start(language: str, host: Host, name: str = "", **kwargs: Any) -> AgentProcess:
+        agent = AgentProcess(language, host, tmp_path, name, **kwargs)
         started.append(agent)
         return agent
 

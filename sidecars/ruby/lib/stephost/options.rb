@@ -78,9 +78,9 @@ module Stephost
     end
 
     def self.check_address(value)
-      return value if value.match?(/\A.+:\d+\z/)
+      return value if value.match?(/\A.+:\d+\z/) || value.start_with?("unix:")
 
-      raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT"
+      raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT (or unix:PATH)"
     end
 
     def self.check_project(value)
