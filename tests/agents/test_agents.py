@@ -11,6 +11,7 @@ build; an agent that stops stops its workers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from pathlib import Path
@@ -61,7 +62,10 @@ def _pids_running(marker: str) -> list[int]:
     return found
 
 
-async def test_build_start_serve_stop(host: Host, agents: Any, language: str) -> None:
+async def test_build_start_serve_stop(
+    host: Host, agents: Any, language: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="stephost.agent")
     agent = await _agent(agents, host, language)
     assert host.agents.languages() == {language}
     lines: list[str] = []
@@ -98,13 +102,41 @@ async def test_build_start_serve_stop(host: Host, agents: Any, language: str) ->
         assert r.status_code == 200, r.text
         assert r.json() == {"version": "v1", "greeting": f"hello from {language}"}
 
-        await host.agents.stop(language, "v1", drain_seconds=5)
+        # Versions run side by side, each in its own worker with its own env.
+        [second] = await host.agents.start(
+            language, "v2", outcome.bundle, outcome.digest, {"GREETING": "hey"}
+        )
+        await wait_ready(host.registry, "v2", [language], 60, agents=host.agents)
+        assert second != workers[0]
+        host.registry.activate("v2")
+        assert (await http.get(url)).json() == {"version": "v2", "greeting": f"hey from {language}"}
+        host.registry.activate("v1")
+        assert (await http.get(url)).json()["version"] == "v1"
+        await host.agents.stop(language, "v2", drain_seconds=5)
+        assert not (agent.work / "versions" / "v2").exists()
+
+        # Stopping with keep_files keeps the tree, and a start with the same digest reuses it.
+        await host.agents.stop(language, "v1", drain_seconds=5, keep_files=True)
         assert events[-1].state == "stopped" and events[-1].worker_id == workers[0]
+        await until(lambda: not host.registry.serving.sessions("v1"), what="the v1 worker to leave")
+        assert _pids_running(str(agent.work / "versions" / "v1")) == []
+        assert (await http.get(url)).status_code == 503
+        kept = agent.work / "versions" / "v1" / "kept.txt"
+        kept.write_text("not unpacked again")
+        await host.agents.start(language, "v1", outcome.bundle, outcome.digest, {"GREETING": "again"})
+        await wait_ready(host.registry, "v1", [language], 60, agents=host.agents)
+        assert kept.read_text() == "not unpacked again"
+        assert (await http.get(url)).json()["greeting"] == f"again from {language}"
+
+        await host.agents.stop(language, "v1", drain_seconds=5)
         await until(lambda: not host.registry.serving.sessions("v1"), what="the v1 worker to leave")
         assert not (agent.work / "versions" / "v1").exists()
         assert _pids_running(str(agent.work / "versions" / "v1")) == []
-        assert (await http.get(url)).status_code == 503
     unsubscribe()
+    # The workers' output reached the host's log, tagged with their version.
+    assert any(
+        r.name == "stephost.agent" and f"{language} worker v2:" in r.getMessage() for r in caplog.records
+    )
 
 
 async def test_a_broken_file_fails_the_build_naming_it(host: Host, agents: Any, language: str) -> None:
@@ -129,7 +161,9 @@ async def test_a_worker_exiting_after_its_hello_is_not_ready(host: Host, agents:
     assert [w.state for w in host.agents.workers("v1")] == ["exited"]
 
 
-async def test_cancelling_a_build_kills_its_process_group(host: Host, agents: Any, language: str) -> None:
+async def test_cancelling_a_build_or_its_deadline_kills_its_process_group(
+    host: Host, agents: Any, language: str
+) -> None:
     await _agent(agents, host, language)
     marker = f"3600.{os.getpid()}{LANGUAGES.index(language)}1"
     env = {"STEPHOST_AGENT_TEST_BUILD_SLEEP": marker}
@@ -138,6 +172,11 @@ async def test_cancelling_a_build_kills_its_process_group(host: Host, agents: An
     build.cancel()
     with pytest.raises(asyncio.CancelledError):
         await build
+    assert _pids_running(f"sleep {marker}") == []
+
+    # The build's deadline stops it the same way, and says so.
+    outcome = await host.agents.build(language, "v1", source(language, "v1"), env, timeout=2)
+    assert not outcome.ok and outcome.error == "the build ran past its deadline of 2s"
     assert _pids_running(f"sleep {marker}") == []
 
 
