@@ -76,6 +76,7 @@ class AgentProcess:
         *,
         connect: str = "",
         wrap: tuple[str, ...] = (),
+        secret: str | None = None,
     ) -> None:
         self.language = language
         self.home = base / f"agent-{name or language}"
@@ -85,7 +86,7 @@ class AgentProcess:
         env = {
             **os.environ,
             "HOME": str(self.home),
-            "STEPHOST_SECRET": host.secret.value,
+            "STEPHOST_SECRET": host.secret.value if secret is None else secret,
             "STEPHOST_SIDECAR_ID": f"{language}-agent-{name or 'a'}",
         }
         env.pop("STEPHOST_VERSION", None)
