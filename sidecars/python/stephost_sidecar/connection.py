@@ -12,6 +12,8 @@ import asyncio
 import logging
 import platform
 import random
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -104,6 +106,8 @@ class Connection:
         self._stopping = threading.Event()
         self._wake: asyncio.Event | None = None  # on the link's loop: cuts a reconnect pause short
         self._dispatcher: Dispatcher | None = None
+        # An agent's commands (build, start, stop versions) go here, on the handlers' loop.
+        self.on_agent: Callable[[pb.AgentCommand, Reply], None] | None = None
 
     def send(self, msg: pb.SidecarMessage) -> None:
         """Queue a message on the current stream (lost with it if the stream dies); any thread."""
@@ -238,7 +242,7 @@ class Connection:
                     work: list[pb.HostMessage] = []  # handed to the handlers' loop in one hop
                     for msg in batch.messages:
                         kind = msg.WhichOneof("kind")
-                        if kind in ("invocation", "call_result", "cancel", "chunk_ack"):
+                        if kind in ("invocation", "call_result", "cancel", "chunk_ack", "agent"):
                             work.append(msg)
                         elif kind == "welcome":
                             welcomed = True
@@ -260,7 +264,8 @@ class Connection:
         return welcomed
 
     def _deliver(self, dispatcher: Dispatcher, work: list[pb.HostMessage], reply: Reply) -> None:
-        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks."""
+        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks,
+        hand agent commands to the agent."""
         for msg in work:
             kind = msg.WhichOneof("kind")
             if kind == "invocation":
@@ -269,6 +274,9 @@ class Connection:
                 self.calls.answer(msg.call_result)
             elif kind == "chunk_ack":
                 dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
+            elif kind == "agent":
+                if self.on_agent is not None:
+                    self.on_agent(msg.agent, reply)
             else:
                 dispatcher.cancel(msg.cancel.invocation_id)
 
@@ -303,6 +311,20 @@ class Connection:
         )
         for r in welcome.rejected_steps:
             log.error("host rejected step %s (%s): %s", r.step, r.file, r.reason)
+
+
+async def serve_until_stopped(conn: Connection, dispatcher: Dispatcher, kind: str) -> int:
+    """Serve until SIGTERM/SIGINT (which drain and close the stream); the exit code: 2 when the
+    host refuses the hello (dialling again cannot help)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
+    try:
+        await conn.run(dispatcher)
+    except Rejected as exc:
+        print(f"stephost {kind}: the host rejected this {kind}: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
