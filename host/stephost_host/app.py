@@ -45,6 +45,7 @@ from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.operations import Operations
+from stephost_host.operations.schemas import StepSchemas
 from stephost_host.ports import Ports
 from stephost_host.posture import Doors, auth_posture
 from stephost_host.queue.dlq import DeadLetters
@@ -126,6 +127,8 @@ class Host:
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
         )
         operations.emits.strict = s.strict_emits
+        schemas = StepSchemas(registry) if s.validate_schemas else None
+        operations.emits.schemas = schemas
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
         self.ingress = None
@@ -173,6 +176,7 @@ class Host:
             outages=service.outages,
             cors_policy=s.cors_policy(),
             max_body=s.max_body_bytes,
+            schemas=schemas,
         )
 
         ports = self.ports
