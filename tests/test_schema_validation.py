@@ -30,7 +30,7 @@ SINKS = {"ts": "val-ts-sink", "py": "val-py-sink", "rb": "val-rb-sink"}
 class Project:
     def __init__(self, tmp: Path) -> None:
         self.nats = NatsServer(tmp / "nats")
-        self.host = HostProcess(PROJECT, tmp / "host", self.nats.url).wait_ready(9)
+        self.host = HostProcess(PROJECT, tmp / "host", self.nats.url).wait_ready(10)
         self.nc = self.nats.loop.run_until_complete(nats.connect(self.nats.url))
         self.http = httpx.Client(base_url=self.host.url, timeout=30)
         self.channel = grpc.insecure_channel(str(self.host.info["ingress"]))

@@ -167,6 +167,7 @@ class Host:
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
+            validated=s.validate_schemas,
         )
         app = StepHttp(
             registry,

@@ -9,5 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from stephost_host.commands import generate
+
 # Modules are added here as commands arrive (e.g. `from stephost_host.commands import create`).
-COMMANDS: tuple[ModuleType, ...] = ()
+COMMANDS: tuple[ModuleType, ...] = (generate,)
