@@ -118,6 +118,13 @@ def test_schemathesis_finds_nothing_in_the_demo(tmp_path: Path, validated: bool)
             host.url + "/__stephost/api/openapi.json", headers={"authorization": f"Bearer {secret}"}
         )
         (tmp_path / "spec.json").write_text(spec.text)
+        if validated:  # docs/validation.md's example
+            r = httpx.post(host.url + "/orders", json={"item": "book", "quantity": "two"})
+            assert (r.status_code, r.json()["path"]) == (400, "$.quantity")
+            assert r.json()["error"] == (
+                "request body does not match the bodySchema of step 'create-order' at $.quantity: "
+                "'two' is not of type 'integer'"
+            )
         done = subprocess.run(
             [
                 str(Path(STEPHOST[0]).parent / "schemathesis"),

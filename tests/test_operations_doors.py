@@ -16,14 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
-import nats
 import pytest
 
-from stephost_host import names
 from stephost_wire.v1 import ingress_pb2 as pb
-from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
-from tests.harness import ROOT, HostProcess, NatsServer, eventually
+from tests.harness import ROOT, HostWithDoors, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "doors"
 STEPS = 3
@@ -39,21 +35,12 @@ SPELLINGS = [
 ]
 
 
-class Doors:
+class Doors(HostWithDoors):
     """A host on its own NATS with both doors open; the ingress limit is the NATS one."""
 
     def __init__(self, tmp: Path) -> None:
-        self.nats = NatsServer(tmp / "nats")
-        self.host = HostProcess(
-            PROJECT,
-            tmp / "host",
-            self.nats.url,
-            env={"STEPHOST_INGRESS_MAX_PAYLOAD_BYTES": "5000000", "STEPHOST_VALIDATE_SCHEMAS": "true"},
-        ).wait_ready(STEPS)
-        self.nc = self.nats.loop.run_until_complete(nats.connect(self.nats.url))
-        self.channel = grpc.insecure_channel(str(self.host.info["ingress"]))
-        self.stub = pb_grpc.IngressStub(self.channel)
-        self.http = httpx.Client(base_url=self.host.url, timeout=30)
+        env = {"STEPHOST_INGRESS_MAX_PAYLOAD_BYTES": "5000000", "STEPHOST_VALIDATE_SCHEMAS": "true"}
+        super().__init__(PROJECT, tmp, STEPS, env)
 
     def link(self, body: dict[str, Any]) -> dict[str, Any]:
         """What the step's ctx call answered: {"ok": result} or {"type", "message"}."""
@@ -66,18 +53,6 @@ class Doors:
         with pytest.raises(grpc.RpcError) as err:
             getattr(self.stub, method)(request, timeout=10)
         return err.value
-
-    def stored(self) -> int:
-        js = self.nc.jetstream()
-        info = self.nats.loop.run_until_complete(js.stream_info(names.EVENTS_STREAM))
-        return int(info.state.messages)
-
-    def close(self) -> None:
-        self.http.close()
-        self.channel.close()
-        self.nats.loop.run_until_complete(self.nc.close())
-        self.host.stop()
-        self.nats.stop()
 
 
 @pytest.fixture(scope="module")

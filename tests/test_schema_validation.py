@@ -13,43 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
-import nats
 import pytest
 
-from stephost_host import names
 from stephost_wire.v1 import ingress_pb2 as pb
-from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
-from tests.harness import ROOT, STEPHOST, HostProcess, NatsServer, eventually
+from tests.harness import ROOT, STEPHOST, HostWithDoors, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "validation"
 LANGS = ("ts", "py", "rb")
 SINKS = {"ts": "val-ts-sink", "py": "val-py-sink", "rb": "val-rb-sink"}
 
 
-class Project:
+class Project(HostWithDoors):
     def __init__(self, tmp: Path) -> None:
-        self.nats = NatsServer(tmp / "nats")
-        self.host = HostProcess(PROJECT, tmp / "host", self.nats.url).wait_ready(10)
-        self.nc = self.nats.loop.run_until_complete(nats.connect(self.nats.url))
-        self.http = httpx.Client(base_url=self.host.url, timeout=30)
-        self.channel = grpc.insecure_channel(str(self.host.info["ingress"]))
-        self.stub = pb_grpc.IngressStub(self.channel)
-
-    def stored(self) -> int:
-        info = self.nats.loop.run_until_complete(self.nc.jetstream().stream_info(names.EVENTS_STREAM))
-        return int(info.state.messages)
+        super().__init__(PROJECT, tmp, live_steps=10)
 
     def state(self, key: str) -> Any:
         answer = self.stub.GetState(pb.GetStateRequest(group="val", key=key), timeout=10)
         return json.loads(answer.value_json) if answer.found else None
-
-    def close(self) -> None:
-        self.http.close()
-        self.channel.close()
-        self.nats.loop.run_until_complete(self.nc.close())
-        self.host.stop()
-        self.nats.stop()
 
 
 @pytest.fixture(scope="module")

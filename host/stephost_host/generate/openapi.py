@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stephost_host.generate.project import add_project_args, load_project, project_of, report
 from stephost_host.router.routes import split_path
 from stephost_host.steps.models import ApiStep, StepDef
 
@@ -178,8 +179,7 @@ def _rebased(value: Any, pointer: str) -> Any:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("openapi", help="write an OpenAPI 3.1 document for the project's api steps")
-    p.add_argument("project", nargs="?", default=None, help="the project directory (default .)")
-    p.add_argument("--project", dest="project_flag", help="the project directory (same as the argument)")
+    add_project_args(p)
     p.add_argument("-o", "--output", default="openapi.json", help="where to write it (`-`: stdout)")
     p.add_argument("--title", help="info.title (default: the project folder's name)")
     p.add_argument("--version", default="0.1.0", help="info.version (default 0.1.0)")
@@ -187,8 +187,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stephost_host.generate.project import load_project, project_of, report  # imports the host
-
     project = project_of(args)
     loaded = asyncio.run(load_project(project))
     if not report(loaded):

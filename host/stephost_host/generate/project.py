@@ -30,6 +30,7 @@ class Loaded:
 
 
 async def load_project(project: Path | str) -> Loaded:
+    """The project's steps as its sidecars load them, and the files they could not load."""
     from stephost_host.app import Host  # the whole host: imported only when a command needs it
 
     with tempfile.TemporaryDirectory(prefix="stephost-generate-") as tmp:
@@ -59,6 +60,12 @@ def _brief(state_dir: Path) -> dict[str, Any]:
         "ingress": False,
         "drain_seconds": 0.0,
     }
+
+
+def add_project_args(p: Any) -> None:
+    """The project a generate command works on, as an argument or as --project."""
+    p.add_argument("project", nargs="?", default=None, help="the project directory (default .)")
+    p.add_argument("--project", dest="project_flag", help="the project directory (same as the argument)")
 
 
 def project_of(args: Any) -> Path:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stephost_host.generate.project import add_project_args, load_project, project_of, report
 from stephost_host.generate.schema_types import ANY, PythonTypes, Type, read, type_name, typescript
 from stephost_host.steps.models import ApiStep, CronStep, EventStep, StepDef
 
@@ -113,16 +114,13 @@ def python_types(steps: list[StepDef]) -> str:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("types", help="write types.d.ts (Handlers['StepName']) and Python TypedDicts")
-    p.add_argument("project", nargs="?", default=None, help="the project directory (default .)")
-    p.add_argument("--project", dest="project_flag", help="the project directory (same as the argument)")
+    add_project_args(p)
     p.add_argument("-o", "--output", default="types.d.ts", help="the TypeScript file (default types.d.ts)")
     p.add_argument("--python-out", help="also write Python TypedDicts here (e.g. stephost_types.py)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from stephost_host.generate.project import load_project, project_of, report  # imports the host
-
     loaded = asyncio.run(load_project(project_of(args)))
     if not report(loaded):
         return 1
