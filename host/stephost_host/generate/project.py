@@ -54,6 +54,7 @@ def _brief(state_dir: Path) -> dict[str, Any]:
         "sidecar_port": 0,
         "secret": "",
         "nats_url": "",  # embedded, in the temporary state dir
+        "replicas": 1,  # one embedded server, whatever the project's cluster uses
         "state_dir": state_dir,
         "reload": False,
         "supervise": True,
