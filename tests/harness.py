@@ -215,3 +215,8 @@ class HostWithDoors:
         self.nats.loop.run_until_complete(self.nc.close())
         self.host.stop()
         self.nats.stop()
+
+
+def stephost(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """The `stephost` command with these arguments, its output captured as text."""
+    return subprocess.run([*STEPHOST, *args], capture_output=True, text=True, timeout=timeout)

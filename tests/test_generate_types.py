@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from stephost_host.generate.schema_types import PythonTypes, read, typescript
-from tests.harness import ROOT, STEPHOST
+from tests.harness import ROOT, stephost
 
 TYPECHECK = ROOT / "tests" / "typecheck"
 FIXTURE = TYPECHECK / "project"
@@ -39,12 +39,7 @@ WRONG = {
 
 
 def generate(project: Path, out: Path, *extra: str) -> None:
-    done = subprocess.run(
-        [*STEPHOST, "generate", "types", str(project), "-o", str(out), *extra],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = stephost("generate", "types", str(project), "-o", str(out), *extra)
     assert done.returncode == 0, done.stderr
 
 

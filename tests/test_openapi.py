@@ -13,19 +13,14 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.harness import ROOT, STEPHOST, HostProcess
+from tests.harness import ROOT, STEPHOST, HostProcess, stephost
 
 DEMO = ROOT / "examples" / "demo"
 MIXED = ROOT / "tests" / "projects" / "validation"  # TypeScript (zod), Python (pydantic), Ruby
 
 
 def generate(project: Path, out: Path, *extra: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [*STEPHOST, "generate", "openapi", str(project), "-o", str(out), *extra],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = stephost("generate", "openapi", str(project), "-o", str(out), *extra)
     assert done.returncode == 0, done.stderr
     spec: dict[str, Any] = json.loads(out.read_text())
     validate(spec)  # type: ignore[arg-type]
@@ -46,6 +41,9 @@ def test_the_demo_spec_is_valid_openapi_31(tmp_path: Path) -> None:
     body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert spec["components"]["schemas"][body.rsplit("/", 1)[1]]["required"] == ["item", "quantity"]
     assert {"201", "400", "500", "503"} <= set(create["responses"])
+    args = ("--project", str(DEMO), "-o", "-", "--title", "Orders", "--version", "2.1.0")
+    to_stdout = stephost("generate", "openapi", *args)
+    assert json.loads(to_stdout.stdout) == spec
     get = spec["paths"]["/orders/{id}"]["get"]
     assert get["parameters"] == [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
@@ -97,12 +95,7 @@ def test_a_step_file_that_does_not_load_fails_the_command_naming_it(tmp_path: Pa
     )
     (project / "steps" / "broken_step.py").write_text("def broken(:\n")
     out = tmp_path / "openapi.json"
-    done = subprocess.run(
-        [*STEPHOST, "generate", "openapi", "--project", str(project), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = stephost("generate", "openapi", "--project", str(project), "-o", str(out))
     assert done.returncode == 1
     assert "steps/broken_step.py (python) did not load: SyntaxError" in done.stderr
     assert not out.exists()
