@@ -26,7 +26,7 @@ $(STAMP)/python: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node tests/browser
+NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node tests/browser tests/projects/validation tests/typecheck
 $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	@mkdir -p $(STAMP)
 	@for d in $(NODE_DIRS); do if [ -f $$d/package.json ]; then echo "npm ci in $$d"; \

@@ -189,3 +189,39 @@ def terminate(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+class HostWithDoors:
+    """A host on its own NATS with an HTTP client, a gRPC ingress stub and a NATS connection
+    to count what the events stream holds (what a refused emit must not change)."""
+
+    def __init__(self, project: Path, tmp: Path, live_steps: int, env: dict[str, str] | None = None) -> None:
+        import grpc
+        import nats
+
+        from stephost_wire.v1 import ingress_pb2_grpc
+
+        self.nats = NatsServer(tmp / "nats")
+        self.host = HostProcess(project, tmp / "host", self.nats.url, env=env).wait_ready(live_steps)
+        self.nc = self.nats.loop.run_until_complete(nats.connect(self.nats.url))
+        self.channel = grpc.insecure_channel(str(self.host.info["ingress"]))
+        self.stub = ingress_pb2_grpc.IngressStub(self.channel)
+        self.http = httpx.Client(base_url=self.host.url, timeout=30)
+
+    def stored(self) -> int:
+        from stephost_host import names
+
+        info = self.nats.loop.run_until_complete(self.nc.jetstream().stream_info(names.EVENTS_STREAM))
+        return int(info.state.messages)
+
+    def close(self) -> None:
+        self.http.close()
+        self.channel.close()
+        self.nats.loop.run_until_complete(self.nc.close())
+        self.host.stop()
+        self.nats.stop()
+
+
+def stephost(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """The `stephost` command with these arguments, its output captured as text."""
+    return subprocess.run([*STEPHOST, *args], capture_output=True, text=True, timeout=timeout)

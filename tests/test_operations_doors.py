@@ -16,17 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
-import nats
 import pytest
 
-from stephost_host import names
 from stephost_wire.v1 import ingress_pb2 as pb
-from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
-from tests.harness import ROOT, HostProcess, NatsServer, eventually
+from tests.harness import ROOT, HostWithDoors, eventually
 
 PROJECT = ROOT / "tests" / "projects" / "doors"
-STEPS = 2
+STEPS = 3
 NATS_LIMIT = 1_048_576 - 4096  # the test server's max_payload less header room
 # How each door spells a field, and the one spelling the comparison uses.
 SPELLINGS = [
@@ -39,18 +35,12 @@ SPELLINGS = [
 ]
 
 
-class Doors:
+class Doors(HostWithDoors):
     """A host on its own NATS with both doors open; the ingress limit is the NATS one."""
 
     def __init__(self, tmp: Path) -> None:
-        self.nats = NatsServer(tmp / "nats")
-        self.host = HostProcess(
-            PROJECT, tmp / "host", self.nats.url, env={"STEPHOST_INGRESS_MAX_PAYLOAD_BYTES": "5000000"}
-        ).wait_ready(STEPS)
-        self.nc = self.nats.loop.run_until_complete(nats.connect(self.nats.url))
-        self.channel = grpc.insecure_channel(str(self.host.info["ingress"]))
-        self.stub = pb_grpc.IngressStub(self.channel)
-        self.http = httpx.Client(base_url=self.host.url, timeout=30)
+        env = {"STEPHOST_INGRESS_MAX_PAYLOAD_BYTES": "5000000", "STEPHOST_VALIDATE_SCHEMAS": "true"}
+        super().__init__(PROJECT, tmp, STEPS, env)
 
     def link(self, body: dict[str, Any]) -> dict[str, Any]:
         """What the step's ctx call answered: {"ok": result} or {"type", "message"}."""
@@ -63,18 +53,6 @@ class Doors:
         with pytest.raises(grpc.RpcError) as err:
             getattr(self.stub, method)(request, timeout=10)
         return err.value
-
-    def stored(self) -> int:
-        js = self.nc.jetstream()
-        info = self.nats.loop.run_until_complete(js.stream_info(names.EVENTS_STREAM))
-        return int(info.state.messages)
-
-    def close(self) -> None:
-        self.http.close()
-        self.channel.close()
-        self.nats.loop.run_until_complete(self.nc.close())
-        self.host.stop()
-        self.nats.stop()
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +138,15 @@ TABLE = [
         "message_group_id is empty, but topic 'doors.fifo' has FIFO subscribers (doors-fifo)",
     ),
     Row(
+        "data outside a subscriber's input schema",
+        emit("doors.typed"),
+        "Emit",
+        pb.EmitRequest(topic="doors.typed", data_json='{"n": 1}'),
+        *INVALID,
+        "data does not match the input schema of step 'doors-typed' (it subscribes to 'doors.typed') "
+        "at $.n: 1 is not of type 'string'; nothing was emitted",
+    ),
+    Row(
         "empty state key",
         {"call": "state", "op": "set", "group": "doors", "key": "", "value": 1},
         "SetState",
@@ -240,12 +227,17 @@ def test_what_the_table_refuses_goes_through_both_doors_once_corrected(doors: Do
     before = doors.stored()
     assert doors.link(emit("doors.fifo", data={"id": "link"}, group="g1")) == {"ok": None}
     doors.stub.Emit(pb.EmitRequest(topic="doors.fifo", data_json='{"id": "ingress"}', message_group_id="g1"))
+    assert doors.link(emit("doors.typed", data={"n": "link"})) == {"ok": None}
     assert doors.link(emit(size=NATS_LIMIT - 2)) == {"ok": None}
     doors.stub.Emit(pb.EmitRequest(topic="doors.plain", data_json=json.dumps("x" * (NATS_LIMIT - 2))))
-    assert doors.stored() == before + 4
+    doors.stub.Emit(pb.EmitRequest(topic="doors.typed", data_json='{"n": "ingress"}'))
+    assert doors.stored() == before + 6
     for who in ("link", "ingress"):
         eventually(
             lambda w=who: doors.link({"call": "state", "op": "get", "group": "doors-fifo", "key": w})["ok"]
+        )
+        eventually(
+            lambda w=who: doors.link({"call": "state", "op": "get", "group": "doors-typed", "key": w})["ok"]
         )
     assert doors.link({"call": "stream", "op": "get_group", "stream": "doors-live", "group_id": "g"}) == {
         "ok": []

@@ -46,6 +46,7 @@ from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.operations import Operations
+from stephost_host.operations.schemas import StepSchemas
 from stephost_host.ports import Ports
 from stephost_host.posture import Doors, auth_posture
 from stephost_host.queue.dlq import DeadLetters
@@ -128,6 +129,8 @@ class Host:
             registry, publisher, state, streams, stream_auth, nc.max_payload, self.nats.problem
         )
         operations.emits.strict = s.strict_emits
+        schemas = StepSchemas(registry) if s.validate_schemas else None
+        operations.emits.schemas = schemas
         calls = Calls(operations)
         self.agents = AgentPool()  # agents dial the sidecar port; deployments drive them
         service = SidecarService(
@@ -169,6 +172,7 @@ class Host:
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
+            validated=s.validate_schemas,
         )
         app = StepHttp(
             registry,
@@ -178,6 +182,7 @@ class Host:
             outages=service.outages,
             cors_policy=s.cors_policy(),
             max_body=s.max_body_bytes,
+            schemas=schemas,
         )
 
         ports = self.ports

@@ -15,7 +15,12 @@ import httpx
 from tests.harness import ROOT, STEPHOST, HostProcess
 
 PROJECT = ROOT / "tests" / "projects" / "clash"
-INTROSPECTION = ("/__stephost/steps", "/__stephost/docs", "/__stephost/openapi.json")
+INTROSPECTION = (
+    "/__stephost/steps",
+    "/__stephost/docs",
+    "/__stephost/openapi.json",
+    "/__stephost/api/openapi.json",
+)
 
 
 def bearer(secret: str) -> dict[str, str]:

@@ -13,17 +13,35 @@ config = {
         "properties": {"item": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}},
         "required": ["item", "quantity"],
     },
+    "responseSchema": {
+        201: {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "status": {"const": "created"}},
+            "required": ["id", "status"],
+        },
+        400: {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+    },
 }
 
 
 async def handler(req, ctx):
-    body = req.get("body") or {}
-    if not isinstance(body.get("item"), str) or not isinstance(body.get("quantity"), int):
-        return {"status": 400, "body": {"error": "expected {item: string, quantity: integer}"}}
+    # The bodySchema's rules, checked here too: the host checks them only with validate_schemas on.
+    # JSON Schema's integers include 2.0, which arrives here as a float.
+    body = req.get("body")
+    quantity = body.get("quantity") if isinstance(body, dict) else None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("item"), str)
+        or not isinstance(quantity, int | float)
+        or isinstance(quantity, bool)
+        or quantity != int(quantity)
+        or quantity < 1
+    ):
+        return {"status": 400, "body": {"error": "expected {item: string, quantity: integer >= 1}"}}
     order = {
         "id": uuid.uuid4().hex[:8],
         "item": body["item"],
-        "quantity": body["quantity"],
+        "quantity": int(quantity),
         "status": "created",
         "traces": [ctx.trace_id],
     }

@@ -3,8 +3,23 @@ config = {
     "type": "api",
     "path": "/orders/:id",
     "method": "GET",
+    "description": "An order and how far the flow has taken it",
     "emits": [],
     "flows": ["orders"],
+    "responseSchema": {
+        200: {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "item": {"type": "string"},
+                "quantity": {"type": "integer"},
+                "status": {"enum": ["created", "reserved", "notified"]},
+                "traces": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["id", "item", "quantity", "status", "traces"],
+        },
+        404: {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+    },
 }
 
 # Each step of the flow keeps its own record of an order (see reserve-stock), so the

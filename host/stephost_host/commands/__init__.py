@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from stephost_host.commands import install
+from stephost_host.commands import generate, install
 
-# Modules are added here as commands arrive (e.g. `from stephost_host.commands import create`).
-COMMANDS: tuple[ModuleType, ...] = (install,)
+COMMANDS: tuple[ModuleType, ...] = (install, generate)

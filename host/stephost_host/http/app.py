@@ -26,6 +26,7 @@ from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
 from stephost_host.link.response_stream import ResponseStream
+from stephost_host.operations.schemas import BodyInvalid, StepSchemas
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
@@ -38,6 +39,9 @@ _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
 MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
 NO_BODY = {204, 304}  # HTTP forbids a body with these
+# Bodies checked against a step's bodySchema: JSON, and no body at all (null, which a schema
+# for an object refuses). Forms, text and bytes reach the handler as they are.
+SCHEMA_CHECKED = ("json", "empty")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -196,8 +200,10 @@ class StepHttp:
         outages: dict[str, str] | None = None,
         cors_policy: cors.CorsPolicy = cors.OFF,
         max_body: int = MAX_BODY,
+        schemas: StepSchemas | None = None,
     ) -> None:
         self.registry = registry
+        self.schemas = schemas  # bodies checked against bodySchema (validate_schemas); None: not
         self.max_body = max_body
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
         # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
@@ -358,8 +364,16 @@ class StepHttp:
             raw = await read_body(receive, self.max_body)
             ctype = headers.get("content-type")
             body = bodies.parse(raw, ctype if isinstance(ctype, str) else None)
+            if self.schemas is not None and body.kind in SCHEMA_CHECKED:
+                self.schemas.check_body(step, body.value)
         except BodyTooLarge as exc:
             return too_large(exc, trace_id)
+        except BodyInvalid as exc:
+            return encode_reply(
+                400,
+                {"error": str(exc), "path": exc.path, "reason": exc.reason, "traceId": trace_id},
+                trace_hdr,
+            )
         except ValueError as exc:
             return error(400, exc)
         query = multi_dict(

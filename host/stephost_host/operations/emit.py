@@ -39,6 +39,7 @@ from stephost_host.operations.rules import (
     check_json,
     check_topic,
 )
+from stephost_host.operations.schemas import StepSchemas
 from stephost_host.queue.publisher import Publisher
 from stephost_host.router.registry import Registry
 
@@ -80,6 +81,9 @@ class Emits:
         # strict (the strict_emits setting), else one warning per (step, topic).
         self.strict = False
         self._warned: set[tuple[str, str]] = set()
+        # Subscribers' `input` schemas, checked against emitted data (the validate_schemas
+        # setting); None: not checked.
+        self.schemas: StepSchemas | None = None
         self.fifo = FifoSubscribers(registry)
         self.limit = limit  # the NATS server's, unless a door passes a smaller one
         self.problem = problem
@@ -109,6 +113,8 @@ class Emits:
         check_header_value(idempotency_key, "idempotency_key", fields, MAX_IDEMPOTENCY_KEY)
         check_header_value(trace_id, "trace_id", fields, MAX_TRACE_ID)
         check_fifo_group(topic, group, self.fifo(topic), fields)
+        if self.schemas is not None:
+            self.schemas.check_input(topic, data, fields)
         if source:
             self._check_declared(source, topic)
         return Event(

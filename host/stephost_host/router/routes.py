@@ -25,14 +25,14 @@ class Route:
         return (sum(not s.startswith(":") for s in self.segments), len(self.segments))
 
 
-def _split(path: str) -> tuple[str, ...]:
+def split_path(path: str) -> tuple[str, ...]:
     return tuple(p for p in path.split("/") if p)
 
 
 def route_key(method: str, path: str) -> tuple[str, tuple[str, ...]]:
     """What two routes must not share: the method and the path with parameter names left out
     (``/users/:id`` and ``/users/:uid`` match the same requests)."""
-    return method, tuple(":" if s.startswith(":") else s for s in _split(path))
+    return method, tuple(":" if s.startswith(":") else s for s in split_path(path))
 
 
 class RouteTable:
@@ -59,7 +59,7 @@ class RouteTable:
         for entry in entries:
             cfg = entry.config
             if isinstance(cfg, ApiStep):
-                table.add(Route(cfg.method, cfg.path, entry.name, _split(cfg.path)))
+                table.add(Route(cfg.method, cfg.path, entry.name, split_path(cfg.path)))
         for routes in table.dynamic.values():
             routes.sort(key=lambda r: r.specificity, reverse=True)
         return table
@@ -72,7 +72,7 @@ class RouteTable:
         self.paths.setdefault(route.segments, set()).add(route.method)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        segments = _split(path)
+        segments = split_path(path)
         route = self.static.get((method, "/" + "/".join(segments)))
         if route:
             return route, {}
@@ -91,7 +91,7 @@ class RouteTable:
 
     def methods_for(self, path: str) -> set[str]:
         """Methods some route serves at this path (to tell 405 from 404)."""
-        segments = _split(path)
+        segments = split_path(path)
         out: set[str] = set()
         for pattern, methods in self.paths.items():
             if len(pattern) == len(segments) and all(

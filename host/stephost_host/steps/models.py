@@ -25,6 +25,7 @@ from pydantic import (
 
 from stephost_host.http import cors
 from stephost_host.steps.config_check import describe, unknown_keys
+from stephost_host.steps.schemas import SchemaInvalid, compile_schema
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -276,9 +277,24 @@ def parse_config(config_json: str, file: str) -> AnyStep:
             problem = describe(err, ".".join(loc), _dig(raw, loc))
             if problem:
                 problems.append(problem)
+    else:
+        problems += _schema_problems(config)
     if problems:
         raise ConfigInvalid(f"{file}: invalid config for step {raw.get('name')!r}: " + "; ".join(problems))
     return config
+
+
+def _schema_problems(config: AnyStep) -> list[str]:
+    """The schemas data is checked against (validate_schemas) must be JSON Schema."""
+    problems = []
+    for name in ("bodySchema", "input"):
+        schema = getattr(config, name, None)
+        if schema is not None:
+            try:
+                compile_schema(schema)
+            except SchemaInvalid as exc:
+                problems.append(f"{name} {exc}")
+    return problems
 
 
 def _dig(raw: Any, loc: list[str]) -> Any:

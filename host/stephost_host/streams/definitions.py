@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jsonschema import SchemaError, validators
+from stephost_host.steps.schemas import SchemaInvalid, compile_schema, mismatch
 
 log = logging.getLogger("stephost.streams")
 
@@ -44,11 +44,10 @@ class StreamDef:
         """Raises ItemInvalid for an item outside the schema, or in ``warn`` mode logs why."""
         if self.validator is None:
             return
-        errors = sorted(self.validator.iter_errors(item), key=lambda e: list(e.path))
-        if errors:
-            err = errors[0]
-            where = "/".join(str(p) for p in err.path) or "(the item)"
-            problem = f"item for stream {self.name!r} does not match its schema at {where}: {err.message}"
+        found = mismatch(self.validator, item)
+        if found is not None:
+            where = "/".join(str(p) for p in found.parts) or "(the item)"
+            problem = f"item for stream {self.name!r} does not match its schema at {where}: {found.reason}"
             if mode == "reject":
                 raise ItemInvalid(problem)
             log.warning("%s (stored anyway: stream_schema = warn; set it to reject to refuse)", problem)
@@ -64,14 +63,8 @@ def parse_stream(name: str, file: str, config_json: str, language: str, version:
     schema = config.get("schema")
     validator = None
     if schema is not None:
-        if not isinstance(schema, dict):
-            raise StreamConfigInvalid(f"{file}: stream {name!r}: field 'schema' must be a JSON Schema object")
         try:
-            cls = validators.validator_for(schema)
-            cls.check_schema(schema)
-            validator = cls(schema)
-        except SchemaError as exc:
-            raise StreamConfigInvalid(
-                f"{file}: stream {name!r}: field 'schema' is not valid JSON Schema: {exc.message}"
-            ) from None
+            validator = compile_schema(schema)
+        except SchemaInvalid as exc:
+            raise StreamConfigInvalid(f"{file}: stream {name!r}: field 'schema' {exc}") from None
     return StreamDef(name, file, language, version, config, validator)

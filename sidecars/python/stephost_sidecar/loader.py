@@ -257,10 +257,20 @@ def manifest_json(config: dict[str, Any]) -> str:
 def _schema(value: Any, key: str) -> Any:
     if isinstance(value, type) and hasattr(value, "model_json_schema"):
         return value.model_json_schema()  # a pydantic model class
+    if key == "responseSchema" and _by_status(value):  # {200: Model, 404: {...}}, as in Motia
+        return {status: _schema(schema, f"{key}.{status}") for status, schema in value.items()}
     if value is None or isinstance(value, dict):
         return value
     raise TypeError(
         f"config.{key} must be a JSON Schema dict or a pydantic model, got {type(value).__name__}"
+    )
+
+
+def _by_status(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, int) or (isinstance(k, str) and k.isdigit()) for k in value)
     )
 
 

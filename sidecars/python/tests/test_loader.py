@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +88,32 @@ def test_noop_steps_need_no_handler_and_the_manifest_drops_functions(project: Wr
     assert steps["n"].type == "noop" and steps["n"].handler(None, None) is None
     assert len(steps["api"].middleware) == 1
     assert "middleware" not in steps["api"].config_json
+
+
+def test_pydantic_models_become_json_schema_also_in_a_response_schema_by_status(project: Write) -> None:
+    root = project(
+        {
+            "steps/api_step.py": """
+                from pydantic import BaseModel
+
+                class Order(BaseModel):
+                    id: str
+
+                config = {
+                    "name": "api", "type": "api", "path": "/x", "method": "POST",
+                    "bodySchema": Order, "responseSchema": {200: Order, 404: {"type": "null"}},
+                }
+
+                def handler(req, ctx):
+                    return {}
+            """,
+        }
+    )
+    (loaded,) = load_project(root).steps
+    config = json.loads(loaded.config_json)
+    assert config["bodySchema"]["properties"] == {"id": {"title": "Id", "type": "string"}}
+    assert config["responseSchema"]["200"]["required"] == ["id"]
+    assert config["responseSchema"]["404"] == {"type": "null"}
 
 
 def test_streams_load_and_their_access_checks_become_hooks(project: Write) -> None:

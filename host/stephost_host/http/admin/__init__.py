@@ -1,6 +1,6 @@
 """The host's own HTTP endpoints, under /__stephost: one router per area, assembled here.
 
-Areas: ``health`` (health, the step list), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
+Areas: ``health`` (health, the step list), ``api_spec`` (the project's OpenAPI), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
 ``streams`` (read stream items over HTTP) and, only when asked for, ``testing`` (what the
 testing helpers poll). Docs and the OpenAPI schema come with the
 app. Every endpoint takes the host's secret (``auth.py``, checked before the body is read)
@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from stephost_host.http.admin import dead_letters, health, streams, testing, versions
+from stephost_host.http.admin import api_spec, dead_letters, health, streams, testing, versions
 from stephost_host.http.admin.auth import AdminGuard, ASGIApp
 from stephost_host.operations import StoreProblem, no_problem
 from stephost_host.operations.streams import StreamOps
@@ -33,6 +33,7 @@ def build_admin(
     open_introspection: bool = False,
     tester: testing.Testing | None = None,
     unready_on_load_errors: bool = False,
+    validated: bool = False,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
@@ -41,6 +42,7 @@ def build_admin(
         health.router(registry, store_problem, unready_on_load_errors=unready_on_load_errors), prefix=PREFIX
     )
     app.include_router(versions.router(registry), prefix=PREFIX)
+    app.include_router(api_spec.router(registry, validated=validated), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_ops), prefix=PREFIX)
     if tester is not None:

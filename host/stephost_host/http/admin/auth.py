@@ -18,9 +18,9 @@ ASGIApp = Callable[..., Awaitable[None]]
 # project's stream auth, like the WebSocket).
 OPEN = ("/health",)
 OPEN_PREFIXES = ("/streams/",)
-# What the step list, docs and OpenAPI schema reveal (files, schemas, sidecar ids) is open
+# What the step list, docs and OpenAPI schemas (the admin API's, the project's) reveal (files, schemas, sidecar ids) is open
 # only to `stephost dev` on loopback.
-INTROSPECTION = ("/steps", "/load-errors", "/versions", "/openapi.json")
+INTROSPECTION = ("/steps", "/load-errors", "/versions", "/openapi.json", "/api/openapi.json")
 INTROSPECTION_PREFIXES = ("/docs", "/versions/")
 
 REFUSAL = (

@@ -9,7 +9,7 @@ config = {
     "type": "api",
     "path": "/try",
     "method": "POST",
-    "emits": ["doors.fifo", "doors.plain"],
+    "emits": ["doors.fifo", "doors.plain", "doors.typed"],
     "flows": ["doors"],
 }
 
