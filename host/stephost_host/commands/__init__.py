@@ -9,5 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-# Modules are added here as commands arrive (e.g. `from stephost_host.commands import create`).
-COMMANDS: tuple[ModuleType, ...] = ()
+from stephost_host.commands import create, generate
+
+# Modules are added here as commands arrive.
+COMMANDS: tuple[ModuleType, ...] = (create, generate)
