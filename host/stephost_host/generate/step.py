@@ -19,12 +19,11 @@ from typing import Any
 
 from stephost_host.prompts import PromptAborted, ask, interactive
 from stephost_host.scaffold import TEMPLATES_DIR, render
-from stephost_host.steps.models import ConfigInvalid, parse_config
+from stephost_host.steps.models import HTTP_METHODS, ConfigInvalid, parse_config
 from stephost_wire.project import STEP_DIRS, project_files
 
 BAD_ARGS = 2
 TYPES = ("api", "event", "cron", "noop")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 TOPIC = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
 
@@ -64,7 +63,7 @@ def add_parser(sub: Any) -> None:
         help="default: the language most of the project's steps use (typescript in an empty project)",
     )
     p.add_argument("--path", help="api: the route, e.g. /users/:id (default /NAME)")
-    p.add_argument("--method", type=str.upper, choices=METHODS, help="api: the HTTP method (default GET)")
+    p.add_argument("--method", type=str.upper, choices=HTTP_METHODS, help="api: the HTTP method (default GET)")
     p.add_argument(
         "--subscribes",
         "--topic",
@@ -248,7 +247,7 @@ def _collect(args: argparse.Namespace, project: Path) -> tuple[dict[str, Any], s
         config["path"] = values.get(
             "path", "Path", default="/" + "-".join(_words(name)), check=_field_check(kind, "path")
         )
-        config["method"] = values.get("method", "Method", default="GET", choices=METHODS).upper()
+        config["method"] = values.get("method", "Method", default="GET", choices=HTTP_METHODS).upper()
     elif kind == "event":
         config["subscribes"] = values.topics(
             "subscribes", "Topics it subscribes to (comma-separated)", needed=True
