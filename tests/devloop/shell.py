@@ -43,11 +43,25 @@ def sh(script: str, cwd: Path, timeout: float = TIMEOUT, **env: str) -> subproce
 
 
 def bash_blocks(markdown: str, heading: str) -> list[str]:
-    """The ```bash blocks of one section: from ``heading`` to the next heading of any level."""
-    start = markdown.index(f"\n{heading}\n")
-    following = re.search(r"\n#{1,6} ", markdown[start + len(heading) + 2 :])
-    end = start + len(heading) + 2 + following.start() if following else len(markdown)
-    return re.findall(r"```bash\n(.*?)```", markdown[start:end], flags=re.DOTALL)
+    """The ```bash blocks of one section: from ``heading`` to the next heading of any level
+    (a ``#`` line inside a code block is a comment, not a heading)."""
+    blocks: list[str] = []
+    inside, fence, lines = False, None, []
+    for line in markdown.splitlines(keepends=True):
+        if fence is not None:  # in a code block
+            if line.startswith("```"):
+                if inside and fence == "bash":
+                    blocks.append("".join(lines))
+                fence = None
+            else:
+                lines.append(line)
+        elif line.startswith("```"):
+            fence, lines = line[3:].strip(), []
+        elif line.rstrip("\n") == heading:
+            inside = True
+        elif inside and re.match(r"#{1,6} ", line):
+            break
+    return blocks
 
 
 class Terminal:

@@ -19,7 +19,6 @@ from typing import Any
 
 from stephost_host.prompts import PromptAborted, ask, interactive
 from stephost_host.scaffold import TEMPLATES_DIR, render
-from stephost_host.steps.models import HTTP_METHODS, ConfigInvalid, parse_config
 from stephost_wire.project import STEP_DIRS, project_files
 
 BAD_ARGS = 2
@@ -63,7 +62,7 @@ def add_parser(sub: Any) -> None:
         help="default: the language most of the project's steps use (typescript in an empty project)",
     )
     p.add_argument("--path", help="api: the route, e.g. /users/:id (default /NAME)")
-    p.add_argument("--method", type=str.upper, choices=HTTP_METHODS, help="api: the HTTP method (default GET)")
+    p.add_argument("--method", type=str.upper, help="api: the HTTP method (default GET)")
     p.add_argument(
         "--subscribes",
         "--topic",
@@ -106,6 +105,9 @@ _MINIMAL: dict[str, dict[str, Any]] = {
 
 def config_problem(config: dict[str, Any]) -> str | None:
     """What the host would refuse in this config when loading it, or None."""
+    # Imported here: pydantic's models cost every other stephost command their start-up time.
+    from stephost_host.steps.models import ConfigInvalid, parse_config
+
     try:
         parse_config(json.dumps(config), "")
     except ConfigInvalid as exc:
@@ -247,7 +249,9 @@ def _collect(args: argparse.Namespace, project: Path) -> tuple[dict[str, Any], s
         config["path"] = values.get(
             "path", "Path", default="/" + "-".join(_words(name)), check=_field_check(kind, "path")
         )
-        config["method"] = values.get("method", "Method", default="GET", choices=HTTP_METHODS).upper()
+        config["method"] = values.get(
+            "method", "Method", default="GET", check=_field_check(kind, "method")
+        ).upper()
     elif kind == "event":
         config["subscribes"] = values.topics(
             "subscribes", "Topics it subscribes to (comma-separated)", needed=True
