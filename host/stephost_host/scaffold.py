@@ -135,6 +135,8 @@ def create_project(target: Path, template_name: str) -> list[Path]:
     node_home, ruby_lib = runtimes.home("node"), runtimes.home("ruby") / "lib"
     values = {
         "name": target.name,
+        # npm's rule for package names: lower case, no spaces.
+        "package_name": re.sub(r"[^a-z0-9._-]+", "-", target.name.lower()).strip("-._") or "stephost-app",
         "template": template_name,
         "test_command": template.test_command,
         "stephost_node": str(node_home),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return BAD_ARGS
     chosen = scaffold.TEMPLATES[template]
     print(f"Created {target} ({template}: {chosen.summary}). Next:\n")
-    print(f"  cd {target}")
+    print(f"  cd {shlex.quote(str(target))}")
     print(f"  {chosen.test_command:<20} # the project's tests, on a real host")
     print(f"  {'stephost dev':<20} # serve it on http://localhost:3000, reloading on change")
     problem = runtimes.problem("node") if template in ("typescript", "javascript", "mixed") else None
