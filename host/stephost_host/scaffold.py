@@ -133,10 +133,11 @@ def create_project(target: Path, template_name: str) -> list[Path]:
     template = TEMPLATES[template_name]
     refuse_existing(target)
     node_home, ruby_lib = runtimes.home("node"), runtimes.home("ruby") / "lib"
+    name = target.resolve().name  # `stephost create .` names the project after the folder
     values = {
-        "name": target.name,
+        "name": name,
         # npm's rule for package names: lower case, no spaces.
-        "package_name": re.sub(r"[^a-z0-9._-]+", "-", target.name.lower()).strip("-._") or "stephost-app",
+        "package_name": re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._") or "stephost-app",
         "template": template_name,
         "test_command": template.test_command,
         "stephost_node": str(node_home),

@@ -61,9 +61,9 @@ def test_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> None:
     assert "taken already exists and is not empty" in done.stdout
     assert os.listdir(tmp_path / "taken") == ["notes.txt"]  # nothing written
 
-    (tmp_path / "empty").mkdir()  # an empty folder is fine
-    assert sh("stephost create empty --template python", tmp_path).returncode == 0
-    assert (tmp_path / "empty" / "steps").is_dir()
+    (tmp_path / "empty").mkdir()  # an empty folder is fine, the current one too
+    assert sh("stephost create . --template python", tmp_path / "empty").returncode == 0
+    assert (tmp_path / "empty" / "README.md").read_text().startswith("# empty\n")
 
 
 def test_without_a_terminal_the_template_is_typescript(tmp_path: Path) -> None:
