@@ -46,19 +46,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         scaffold.refuse_existing(target)  # before any question: nothing to ask about a taken folder
         template = _template(args)
-        scaffold.create_project(target, template)
+        written = scaffold.create_project(target, template)
     except scaffold.ScaffoldError as exc:
         print(f"stephost create: {exc}", file=sys.stderr)
         return BAD_ARGS
     except PromptAborted:
         print("stephost create: cancelled; nothing was written", file=sys.stderr)
         return BAD_ARGS
+    except OSError as exc:  # e.g. a folder we may not write to
+        print(f"stephost create: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
     chosen = scaffold.TEMPLATES[template]
     print(f"Created {target} ({template}: {chosen.summary}). Next:\n")
     print(f"  cd {shlex.quote(str(target))}")
     print(f"  {chosen.test_command:<20} # the project's tests, on a real host")
     print(f"  {'stephost dev':<20} # serve it on http://localhost:3000, reloading on change")
-    problem = runtimes.problem("node") if template in ("typescript", "javascript", "mixed") else None
+    node_steps = any(p.suffix in (".ts", ".js") and ".step." in p.name for p in written)
+    problem = runtimes.problem("node") if node_steps else None
     if problem:
         print(f"\nNote: {problem}")
     return 0

@@ -292,7 +292,14 @@ def run(args: argparse.Namespace) -> int:
     except PromptAborted:
         print("stephost generate step: cancelled; nothing was written", file=sys.stderr)
         return BAD_ARGS
-    folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(target, "x") as f:  # "x": a file that appeared meanwhile is not overwritten either
+            f.write(text)
+    except OSError as exc:
+        print(
+            f"stephost generate step: cannot write {exc.filename or target}: {exc.strerror}", file=sys.stderr
+        )
+        return 1
     print(f"Created {target} ({language} {config['type']} step {config['name']!r})")
     return 0
