@@ -170,6 +170,7 @@ def test_installed_host_runs_node_and_ruby_steps_from_the_wheel(
     assert {s["traceId"] for s in seen} == {sent.headers["x-trace-id"]}
 
 
+@pytest.mark.timeout(600)  # the first test to use the wheel and venv fixtures builds them
 def test_an_installed_host_creates_projects_from_its_templates(venv: Path, tmp_path: Path) -> None:
     """The wheel carries the templates (package data): the same files as from the checkout."""
 
