@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stephost_host.scaffold import TEMPLATES
 from stephost_host.supervisor import runtimes
 from stephost_host.supervisor.children import die_with_parent
 from tests.harness import ROOT, eventually
@@ -25,7 +26,17 @@ from tests.harness import ROOT, eventually
 MIXED = ROOT / "tests" / "projects" / "mixed"
 # What the wheel is built from: the project's sources, without installed packages or caches.
 SOURCES = "pyproject.toml setup.py MANIFEST.in README.md host sdk_python proto sidecars".split()
-SKIP = shutil.ignore_patterns("node_modules", "__pycache__", ".stephost", "*.pyc", "test", "tests")
+_CACHES = shutil.ignore_patterns("node_modules", "__pycache__", ".stephost", "*.pyc")
+
+
+def SKIP(folder: str, names: list[str]) -> set[str]:
+    """Installed packages, caches, and the sidecars' own tests (not the project templates' tests/)."""
+    skipped = set(_CACHES(folder, names))
+    if "templates" not in Path(folder).parts:
+        skipped |= {n for n in names if n in ("test", "tests")}
+    return skipped
+
+
 NPM_HINT = re.compile(r"run: cd (\S+) && npm ci --omit=dev")
 
 
@@ -157,6 +168,29 @@ def test_installed_host_runs_node_and_ruby_steps_from_the_wheel(
         seen = eventually(hops, what="python -> ruby -> typescript -> python")
     assert [s["lang"] for s in seen] == ["python", "ruby", "typescript", "python"]
     assert {s["traceId"] for s in seen} == {sent.headers["x-trace-id"]}
+
+
+@pytest.mark.timeout(600)  # the first test to use the wheel and venv fixtures builds them
+def test_an_installed_host_creates_projects_from_its_templates(venv: Path, tmp_path: Path) -> None:
+    """The wheel carries the templates (package data): the same files as from the checkout."""
+
+    def files(project: Path) -> list[str]:
+        return sorted(
+            str(p.relative_to(project)) for p in project.rglob("*") if "node_modules" not in p.parts
+        )
+
+    for template in TEMPLATES:
+        for stephost, name in ((str(venv / "bin" / "stephost"), "installed"), (sys.executable, "checkout")):
+            cmd = [stephost] if name == "installed" else [stephost, "-m", "stephost_host"]
+            subprocess.run(
+                [*cmd, "create", f"{name}-{template}", "--template", template], cwd=tmp_path, check=True
+            )
+        assert files(tmp_path / f"installed-{template}") == files(tmp_path / f"checkout-{template}")
+    package = json.loads((tmp_path / "installed-typescript" / "package.json").read_text())
+    assert Path(package["devDependencies"]["stephost"].removeprefix("file:")).is_relative_to(venv)
+    assert (
+        tmp_path / "installed-typescript" / "node_modules" / "stephost" / "src" / "register.mjs"
+    ).is_file()
 
 
 # -- where the sidecars are found (pure code) -------------------------------------------

@@ -65,9 +65,13 @@ class RuntimeFile:
 
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written aside, then renamed into place: the testers and `stephost emit` read it as soon
+        # as it exists, and must never see it empty or half-written.
+        partial = self.path.with_name(self.path.name + ".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(self.describe(), f)
+        os.replace(partial, self.path)
 
     async def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):

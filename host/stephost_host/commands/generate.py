@@ -1,17 +1,21 @@
-"""`stephost generate KIND`: files made from the project's steps, one module per kind."""
+"""``stephost generate <what>``: wires one sub-parser per module listed in ``GENERATORS``.
+
+Each module (``stephost_host/generate/<what>.py``) exposes ``add_parser(sub)``, which adds its
+sub-command and sets ``func``; adding a generator is one import and one entry here.
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
-from stephost_host.generate import openapi, types
+from stephost_host.generate import openapi, step, types
 
-# Each exposes add_parser(sub) for its kind.
-GENERATORS = (openapi, types)
+GENERATORS: tuple[ModuleType, ...] = (step, openapi, types)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("generate", help="generate files from the project's steps (openapi, types)")
-    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
+    p = sub.add_parser("generate", help="write files into a project: a new step, an OpenAPI spec, types")
+    what = p.add_subparsers(dest="generate", required=True, metavar="WHAT")
     for generator in GENERATORS:
-        generator.add_parser(kinds)
+        generator.add_parser(what)

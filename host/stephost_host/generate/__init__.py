@@ -1,6 +1,6 @@
-"""`stephost generate ...`: files made from a project's step configs.
+"""``stephost generate <what>``: one module per sub-command, each with ``add_parser(sub)``.
 
-``project`` loads the configs the real way (a brief host on free ports whose sidecars load
-the step files); ``openapi`` and ``types`` each expose ``add_parser(sub)`` for
-commands/generate.py and the builder the running host also serves.
+``step`` writes a new step file from the templates; ``openapi`` and ``types`` are built from
+the project's step configs, which ``project`` loads the real way (a brief host on free ports
+whose sidecars load the step files); the running host serves the same OpenAPI builder's output.
 """
