@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
-from stephost_host.http.admin import build_admin
+from stephost_host.http.admin import WORKBENCH, build_admin
 from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
@@ -44,6 +45,7 @@ from stephost_host.link.server import SidecarService
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
+from stephost_host.observe import Recorder
 from stephost_host.operations import Operations
 from stephost_host.ports import Ports
 from stephost_host.posture import Doors, auth_posture
@@ -71,6 +73,7 @@ class Host:
 
     def __init__(self, settings: Settings, *, dev: bool = False) -> None:
         self.settings = settings
+        self.dev = dev
         self.secret = sidecar_secret(settings)
         # The step list, docs and OpenAPI schema show files, schemas and sidecar ids: open only
         # to `stephost dev` on loopback, otherwise behind the secret like the rest of the admin API.
@@ -106,6 +109,17 @@ class Host:
             self.link.port,
             jetstream.where(self.nats.nc),
         )
+        if self.dev or s.workbench:
+            self._announce_workbench()
+
+    def _announce_workbench(self) -> None:
+        s = self.settings
+        where = f"http://{s.host}:{self.http.port}{WORKBENCH}/"
+        log.info("workbench: %s (its data takes the host's secret: %s)", where, self.secret.origin)
+        if self.dev and sys.stderr.isatty():
+            # Only to the developer's terminal, never into a log: the secret rides after '#',
+            # which the browser keeps to the page (no server sees it).
+            print(f"  open the workbench: {where}#token={self.secret.value}", file=sys.stderr)
 
     async def stop(self) -> None:
         log.info("shutting down: draining in-flight work (up to %gs)", self.settings.drain_seconds)
@@ -116,7 +130,18 @@ class Host:
         """Build every part on the live NATS connection; return the components in start order."""
         s, nc, js, buckets = self.settings, self.nats.nc, self.nats.js, self.nats.buckets
         registry = Registry()
-        invoker = Invoker(registry)
+        recorder = (
+            Recorder(
+                nc,
+                js,
+                max_records=s.observe_max_records,
+                max_age_hours=s.observe_max_age_hours,
+                replicas=s.replicas,
+            )
+            if s.observe
+            else None
+        )
+        invoker = Invoker(registry, recorder)
         publisher = Publisher(js)
         state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
@@ -164,6 +189,9 @@ class Host:
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
+            state_ops=operations.state,
+            recorder=recorder,
+            serve_workbench=self.dev or s.workbench,
         )
         app = StepHttp(
             registry,
@@ -198,6 +226,7 @@ class Host:
             refuse_new_sidecars(service),
         ]
         return [
+            *([recorder] if recorder else []),
             Hooks("streams", start=streams.start, stop_timeout=1.0),
             self.link,
             *([sidecars] if s.supervise else []),

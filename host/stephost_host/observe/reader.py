@@ -1,0 +1,113 @@
+"""Reading what the recorder kept: recent traces, one trace's spans, recent and live logs.
+
+Everything comes from the observe stream, so a host shows the spans and logs of every host
+on the same NATS. Reads are bounded: "recent" means within the last ``WINDOW`` records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+
+from stephost_host import names
+from stephost_host.natsio.kv import messages
+
+WINDOW = 20_000  # the most recent records a "recent" read looks through
+LIVE_BUFFER = 1000  # log records a slow live reader may fall behind before it misses some
+
+
+def _docs(found: list[Msg]) -> list[dict[str, Any]]:
+    out = []
+    for msg in found:
+        with contextlib.suppress(ValueError):
+            out.append(json.loads(msg.data))
+    return out
+
+
+def summary(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
+    """One line of the trace list: where it started, how long, how it went."""
+    spans = sorted(spans, key=lambda s: s["start"])
+    ids = {s["span"] for s in spans}
+    root = next((s for s in spans if s.get("parent", "") not in ids), spans[0])
+    start = spans[0]["start"]
+    end = max(s["start"] + s["ms"] / 1000 for s in spans)
+    return {
+        "trace": trace_id,
+        "root": root["step"],
+        "cause": root.get("cause", ""),
+        "start": start,
+        "ms": round((end - start) * 1000, 3),
+        "spans": len(spans),
+        "errors": sum(s["outcome"] != "ok" for s in spans),
+        "steps": sorted({s["step"] for s in spans}),
+        "languages": sorted({s["language"] for s in spans}),
+    }
+
+
+class Observed:
+    def __init__(self, nc: NATS, js: JetStreamContext) -> None:
+        self.nc = nc
+        self.js = js
+
+    async def _recent(self, filter_subject: str) -> list[dict[str, Any]]:
+        info = await self.js.stream_info(names.OBSERVE_STREAM)
+        start = max(info.state.first_seq, info.state.last_seq - WINDOW + 1)
+        found = await messages(
+            self.nc,
+            self.js,
+            names.OBSERVE_STREAM,
+            filter_subject,
+            DeliverPolicy.BY_START_SEQUENCE,
+            start_seq=max(start, 1),
+        )
+        return _docs(found)
+
+    async def traces(self, limit: int = 100, step: str = "") -> list[dict[str, Any]]:
+        by_trace: dict[str, list[dict[str, Any]]] = {}
+        for span in await self._recent(names.OBSERVE_SPANS):
+            by_trace.setdefault(span["trace"], []).append(span)
+        found = [summary(t, spans) for t, spans in by_trace.items()]
+        if step:
+            found = [t for t in found if step in t["steps"]]
+        return sorted(found, key=lambda t: t["start"], reverse=True)[:limit]
+
+    async def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """Every span of the trace, oldest first, with its logs; None when none is kept."""
+        spans = _docs(
+            await messages(self.nc, self.js, names.OBSERVE_STREAM, names.observe_span_subject(trace_id))
+        )
+        if not spans:
+            return None
+        logs = _docs(
+            await messages(self.nc, self.js, names.OBSERVE_STREAM, names.observe_log_subject(trace_id))
+        )
+        spans.sort(key=lambda s: s["start"])
+        return {**summary(trace_id, spans), "items": spans, "logs": logs}
+
+    async def logs(self, limit: int = 500) -> list[dict[str, Any]]:
+        return (await self._recent(names.OBSERVE_LOGS))[-limit:]
+
+    async def tail(self) -> AsyncIterator[dict[str, Any]]:
+        """Log records as any host records them, from now on (core NATS: the stream's input)."""
+        queue: asyncio.Queue[Msg] = asyncio.Queue(LIVE_BUFFER)
+
+        async def received(msg: Msg) -> None:
+            with contextlib.suppress(asyncio.QueueFull):  # a reader this far behind skips some
+                queue.put_nowait(msg)
+
+        sub = await self.nc.subscribe(names.OBSERVE_LOGS, cb=received)
+        try:
+            while True:
+                for doc in _docs([await queue.get()]):
+                    yield doc
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
