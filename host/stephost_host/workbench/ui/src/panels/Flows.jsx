@@ -164,7 +164,7 @@ export function Flows({ arg }) {
         <h2>Flows</h2>
         <div class="tabs">
           {(list || []).map((f) => (
-            <button class={f.name === name ? 'tab active' : 'tab'} onClick={() => setChosen(f.name)}>
+            <button class={f.name === name ? 'tab active' : 'tab'} onClick={() => setChosen(f.name)} data-flow={f.name}>
               {f.name} <span class="muted">{f.steps}</span>
             </button>
           ))}

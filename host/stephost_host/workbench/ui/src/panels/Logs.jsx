@@ -66,7 +66,7 @@ export function Logs() {
           .slice()
           .reverse()
           .map((r) => (
-            <div class={`log-row lvl-${r.level}`} data-log>
+            <div class={`log-row row-${r.level}`} data-log>
               <span class="time">{clock(r.ts)}</span>
               <span class={`level lvl-${r.level}`}>{r.level}</span>
               <span class="step">{r.step || <span class="muted">{r.logger.replace('stephost.', '')}</span>}</span>

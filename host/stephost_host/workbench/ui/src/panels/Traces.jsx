@@ -60,7 +60,7 @@ function Timeline({ trace }) {
           <h4>Logs</h4>
           <div class="log-table compact">
             {trace.logs.map((r) => (
-              <div class={`log-row lvl-${r.level}`}>
+              <div class={`log-row row-${r.level}`}>
                 <span class="time">{clock(r.ts)}</span>
                 <span class={`level lvl-${r.level}`}>{r.level}</span>
                 <span class="step">{r.step}</span>
