@@ -34,7 +34,12 @@ def run_workbench(tmp_path: Path, host: HostProcess) -> dict[str, Any]:
     if not (HERE / "node_modules" / "playwright-core").is_dir():
         pytest.fail("playwright-core is not installed in tests/browser: run `make install`")
     SHOTS.mkdir(exist_ok=True)
-    args = {"base": host.url, "token": host.secret, "out": str(SHOTS), "userDataDir": str(tmp_path / "profile")}
+    args = {
+        "base": host.url,
+        "token": host.secret,
+        "out": str(SHOTS),
+        "userDataDir": str(tmp_path / "profile"),
+    }
     done = subprocess.run(
         ["node", "workbench.mjs", json.dumps(args)], cwd=HERE, capture_output=True, text=True, timeout=300
     )
@@ -87,7 +92,9 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
     assert dead["before"] == 1 and "cannot be paid yet" in dead["shown"]
     # The replayed event ran again, now healed, and left no dead letter behind.
     eventually(
-        lambda: admin.get("/__stephost/state/refunds/r1").json()["value"] == "paid", timeout=60, what="the replay"
+        lambda: admin.get("/__stephost/state/refunds/r1").json()["value"] == "paid",
+        timeout=60,
+        what="the replay",
     )
     assert admin.get("/__stephost/dlq").json() == []
     for name in ("flows", "endpoints", "logs", "traces", "state", "streams", "dead-letters"):
