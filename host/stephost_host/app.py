@@ -45,7 +45,7 @@ from stephost_host.link.server import SidecarService
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
-from stephost_host.observe import Recorder
+from stephost_host.observe import Recorder, otlp
 from stephost_host.operations import Operations
 from stephost_host.ports import Ports
 from stephost_host.posture import Doors, auth_posture
@@ -137,6 +137,7 @@ class Host:
                 max_records=s.observe_max_records,
                 max_age_hours=s.observe_max_age_hours,
                 replicas=s.replicas,
+                otlp=otlp.from_environment(),
             )
             if s.observe
             else None

@@ -52,6 +52,11 @@ class Metrics:
             "Spans and log records dropped (recorder queue full, or NATS away)",
             registry=self.registry,
         )
+        self.unexported = Counter(
+            "stephost_otlp_unexported_spans",
+            "Spans the OTLP collector did not take (unreachable, refused, timed out)",
+            registry=self.registry,
+        )
         depth = Gauge(
             "stephost_observe_queue_depth",
             "Spans and log records waiting to be recorded",

@@ -25,6 +25,7 @@ from stephost_host.errors import InvocationTimeout, SidecarLost, StepFailed, Ste
 from stephost_host.logs import rfc3339
 from stephost_host.natsio.jetstream import ensure_stream
 from stephost_host.observe.metrics import Metrics
+from stephost_host.observe.otlp import OtlpExport
 from stephost_host.observe.spans import Span
 
 log = logging.getLogger("stephost.observe")
@@ -77,6 +78,7 @@ class Recorder:
         max_age_hours: float,
         replicas: int = 1,
         queue_size: int = QUEUE_SIZE,
+        otlp: OtlpExport | None = None,
     ) -> None:
         self.nc = nc
         self.js = js
@@ -92,6 +94,7 @@ class Recorder:
         )
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(queue_size)
         self.metrics = Metrics(self.queue.qsize)
+        self.otlp = otlp
         self._task: asyncio.Task[None] | None = None
         self._tap = _LogTap(self)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -150,6 +153,8 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._publish(self._take([]))  # what was still queued, if NATS takes it
+        if self.otlp is not None:
+            await asyncio.to_thread(self.otlp.shutdown)
 
     async def _drain(self) -> None:
         while True:
@@ -162,12 +167,21 @@ class Recorder:
         return batch
 
     async def _publish(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        spans = [doc for _, doc in batch if "span" in doc]
+        for doc in spans:
+            self.metrics.span(doc)
         for i, (subject, doc) in enumerate(batch):
-            if "span" in doc:
-                self.metrics.span(doc)
             try:
                 await self.nc.publish(subject, json.dumps(doc, default=str).encode())
             except Exception as exc:  # NATS away or closing: these records are lost, and counted
                 self.metrics.dropped.inc(len(batch) - i)
                 log.debug("observe records dropped: %s", exc)
-                return
+                break
+        if self.otlp is not None and spans:
+            try:
+                exported = await self.otlp.export(spans)
+            except Exception as exc:
+                exported = False
+                log.debug("OTLP export failed: %s", exc)
+            if not exported:
+                self.metrics.unexported.inc(len(spans))

@@ -1,0 +1,81 @@
+"""What recording costs: the api step with observe/ off, on (the default), and on with a
+Workbench page open in a real headless browser (live log tail and trace list polling), in
+the same run; and the recorder's own cost per span, measured in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from bench.http_load import HttpResult, wrk
+from bench.procs import ROOT, start_host, state_dir
+from stephost_host.observe import Recorder, Span
+
+PAGE = ROOT / "tests" / "browser"
+RUNS = (
+    ("observe off", {"STEPHOST_OBSERVE": "false"}, False),
+    ("observe on (default)", {}, False),
+    ("observe on + Workbench open", {"STEPHOST_WORKBENCH": "true"}, True),
+)
+
+
+def _open_page(url: str, secret: str, tmp: Path) -> subprocess.Popen[str]:
+    args = {"base": url, "token": secret, "userDataDir": str(tmp / "bench-profile")}
+    proc = subprocess.Popen(
+        ["node", "hold_workbench.mjs", json.dumps(args)],
+        cwd=PAGE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "open":
+        proc.kill()
+        raise RuntimeError("the Workbench page did not open (is chromium installed? make install)")
+    return proc
+
+
+def recorder_cost(n: int = 200_000) -> float:
+    """Microseconds the invoke path spends handing one finished span to the recorder."""
+
+    async def run() -> float:
+        recorder = Recorder(None, None, max_records=100, max_age_hours=1, queue_size=n + 1)  # type: ignore[arg-type]
+        spans = [Span("4bf92f3577b34da6a3ce929d0e0e4736", "hello-python", "python") for _ in range(1000)]
+        started = time.perf_counter()
+        for i in range(n):
+            recorder.ended(spans[i % 1000], 1.5, None)
+        return (time.perf_counter() - started) / n * 1e6
+
+    return asyncio.run(run())
+
+
+def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, projects: Path) -> None:
+    rows: list[HttpResult] = []
+    for i, (name, env, with_page) in enumerate(RUNS):
+        project = projects / "python"
+        host, url = start_host(project, tmp, nats_url, live=1, env=env, label=f"-observe{i}")
+        page = None
+        try:
+            if with_page:
+                secret = json.loads((state_dir(tmp, project, f"-observe{i}") / "runtime.json").read_text())[
+                    "secret"
+                ]
+                page = _open_page(url, secret, tmp)
+            wrk("warm-up", url + "/hello", 2, connections)
+            rows.append(wrk(f"api step, {name}", url + "/hello", seconds, connections))
+        finally:
+            if page is not None:
+                page.communicate("", timeout=30)
+            host.stop()
+    base = rows[0]
+    print(
+        f"\n{'Recording (wrk, python api step)':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r.name:<40} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
+        )
+    print(f"span handed to the recorder (in the invoke path): {recorder_cost():.2f} µs per invocation")
