@@ -46,6 +46,7 @@ from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
 from stephost_host.observe import Recorder, otlp
+from stephost_host.observe.reader import Observed
 from stephost_host.operations import Operations
 from stephost_host.ports import Ports
 from stephost_host.posture import Doors, auth_posture
@@ -143,6 +144,7 @@ class Host:
             else None
         )
         invoker = Invoker(registry, recorder)
+        observed = Observed(nc, js) if recorder else None  # what the Workbench reads
         publisher = Publisher(js)
         state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
@@ -192,6 +194,7 @@ class Host:
             unready_on_load_errors=s.unready_on_load_errors,
             state_ops=operations.state,
             recorder=recorder,
+            observed=observed,
             serve_workbench=self.dev or s.workbench,
         )
         app = StepHttp(
@@ -232,6 +235,8 @@ class Host:
             self.link,
             *([sidecars] if s.supervise else []),
             Together(*work_sources),
+            # Stopped before HTTP: live log tails end, so an open page never holds up the drain.
+            *([Hooks("live tails", stop=observed.close, stop_timeout=1.0)] if observed else []),
             *(
                 [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
                 if s.reload

@@ -56,6 +56,11 @@ class Observed:
     def __init__(self, nc: NATS, js: JetStreamContext) -> None:
         self.nc = nc
         self.js = js
+        # Set when the host stops: live tails end, so an open page never holds up the drain.
+        self.closing = asyncio.Event()
+
+    async def close(self) -> None:
+        self.closing.set()
 
     async def _recent(self, filter_subject: str) -> list[dict[str, Any]]:
         info = await self.js.stream_info(names.OBSERVE_STREAM)
@@ -104,10 +109,17 @@ class Observed:
                 queue.put_nowait(msg)
 
         sub = await self.nc.subscribe(names.OBSERVE_LOGS, cb=received)
+        closing = asyncio.ensure_future(self.closing.wait())
         try:
-            while True:
-                for doc in _docs([await queue.get()]):
+            while not self.closing.is_set():
+                got = asyncio.ensure_future(queue.get())
+                await asyncio.wait((got, closing), return_when=asyncio.FIRST_COMPLETED)
+                if not got.done():
+                    got.cancel()
+                    return
+                for doc in _docs([got.result()]):
                     yield doc
         finally:
+            closing.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

@@ -54,6 +54,7 @@ def build_admin(
     unready_on_load_errors: bool = False,
     state_ops: StateOps | None = None,
     recorder: Recorder | None = None,
+    observed: Observed | None = None,
     serve_workbench: bool = False,
 ) -> ASGIApp:
     app = FastAPI(
@@ -68,8 +69,7 @@ def build_admin(
     app.include_router(stream_items.router(stream_ops), prefix=PREFIX)
     if state_ops is not None:
         app.include_router(state.router(state_ops), prefix=PREFIX)
-    if recorder is not None:
-        observed = Observed(recorder.nc, recorder.js)
+    if recorder is not None and observed is not None:
         app.include_router(flows.router(registry, recorder.metrics.counters), prefix=PREFIX)
         app.include_router(traces.router(observed), prefix=PREFIX)
         app.include_router(logs.router(observed), prefix=PREFIX)
