@@ -15,6 +15,7 @@ from bench.procs import ROOT, start_host, state_dir
 from stephost_host.observe import Recorder, Span
 
 PAGE = ROOT / "tests" / "browser"
+ROUNDS = 3
 RUNS = (
     ("observe off", {"STEPHOST_OBSERVE": "false"}, False),
     ("observe on (default)", {}, False),
@@ -42,7 +43,7 @@ def recorder_cost(n: int = 200_000) -> float:
     """Microseconds the invoke path spends handing one finished span to the recorder."""
 
     async def run() -> float:
-        recorder = Recorder(None, None, max_records=100, max_age_hours=1, queue_size=n + 1)  # type: ignore[arg-type]
+        recorder = Recorder(None, None, max_messages=100, max_age_hours=1, queue_size=n + 1)  # type: ignore[arg-type]
         spans = [Span("4bf92f3577b34da6a3ce929d0e0e4736", "hello-python", "python") for _ in range(1000)]
         started = time.perf_counter()
         for i in range(n):
@@ -53,29 +54,40 @@ def recorder_cost(n: int = 200_000) -> float:
 
 
 def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, projects: Path) -> None:
-    rows: list[HttpResult] = []
-    for i, (name, env, with_page) in enumerate(RUNS):
-        project = projects / "python"
-        host, url = start_host(project, tmp, nats_url, live=1, env=env, label=f"-observe{i}")
-        page = None
-        try:
-            if with_page:
-                secret = json.loads((state_dir(tmp, project, f"-observe{i}") / "runtime.json").read_text())[
-                    "secret"
-                ]
-                page = _open_page(url, secret, tmp)
+    """The three hosts run side by side and are measured in turns, ROUNDS times each, the
+    best round kept: on a shared machine the load drifts, and turns spread it evenly."""
+    project = projects / "python"
+    hosts = []
+    try:
+        for i, (_, env, _) in enumerate(RUNS):
+            hosts.append(start_host(project, tmp, nats_url, live=1, env=env, label=f"-observe{i}"))
+        for _, url in hosts:
             wrk("warm-up", url + "/hello", 2, connections)
-            rows.append(wrk(f"api step, {name}", url + "/hello", seconds, connections))
-        finally:
-            if page is not None:
-                page.communicate("", timeout=30)
-            host.stop()
+        best: dict[str, HttpResult] = {}
+        for _ in range(ROUNDS):
+            for i, ((name, _, with_page), (_, url)) in enumerate(zip(RUNS, hosts, strict=True)):
+                page = None
+                if with_page:  # open only during its own turns: the others pay nothing for it
+                    secret = json.loads(
+                        (state_dir(tmp, project, f"-observe{i}") / "runtime.json").read_text()
+                    )
+                    page = _open_page(url, secret["secret"], tmp)
+                try:
+                    r = wrk(f"api step, {name}", url + "/hello", max(2, seconds // ROUNDS), connections)
+                finally:
+                    if page is not None:
+                        page.communicate("", timeout=30)
+                if name not in best or r.rps > best[name].rps:
+                    best[name] = r
+    finally:
+        for proc, _ in hosts:
+            proc.stop()
+    rows = [best[name] for name, _, _ in RUNS]
     base = rows[0]
-    print(
-        f"\n{'Recording (wrk, python api step)':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}"
-    )
+    title = f"Recording (wrk, python api step, best of {ROUNDS})"
+    print(f"\n{title:<46} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}")
     for r in rows:
         print(
-            f"{r.name:<40} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
+            f"{r.name:<46} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
         )
     print(f"span handed to the recorder (in the invoke path): {recorder_cost():.2f} µs per invocation")

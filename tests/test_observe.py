@@ -17,6 +17,7 @@ import pytest
 
 from stephost_host.errors import StepFailed
 from stephost_host.observe import Recorder, Span, parse_traceparent, traceparent
+from stephost_host.observe.recorder import _record
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 from tests.harness import ROOT, HostProcess, NatsServer, eventually
@@ -213,12 +214,12 @@ def test_the_workbench_page_is_served_by_start_only_when_enabled(tmp_path: Path)
 
 
 async def test_a_full_recorder_drops_and_counts_instead_of_waiting() -> None:
-    recorder = Recorder(None, None, max_records=100, max_age_hours=1, queue_size=2)  # type: ignore[arg-type]
+    recorder = Recorder(None, None, max_messages=100, max_age_hours=1, queue_size=2)  # type: ignore[arg-type]
     span = Span("t", "s", "python")
     started = time.perf_counter()
     for _ in range(5):
         recorder.ended(span, 1.0, StepFailed("E", "boom", "", False, 0.0))
     assert time.perf_counter() - started < 1  # never waits
     assert recorder.queue.qsize() == 2 and recorder.metrics.dropped._value.get() == 3
-    _, doc = recorder.queue.get_nowait()
+    _, doc = _record(recorder.queue.get_nowait())
     assert doc["outcome"] == "error" and doc["error"]["message"] == "boom"

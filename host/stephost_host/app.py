@@ -135,7 +135,7 @@ class Host:
             Recorder(
                 nc,
                 js,
-                max_records=s.observe_max_records,
+                max_messages=s.observe_max_messages,
                 max_age_hours=s.observe_max_age_hours,
                 replicas=s.replicas,
                 otlp=otlp.from_environment(),

@@ -124,7 +124,9 @@ class Settings(BaseModel):
     # observe/: a span per step invocation and the log records, kept in a bounded NATS stream
     # for the Workbench and counted in /__stephost/metrics. Recorded off the hot path.
     observe: bool = True
-    observe_max_records: int = Field(100_000, ge=100)  # spans + log records kept (oldest go)
+    # Messages of the observe stream kept (oldest go first); each holds 1 to 64 records, and
+    # the stream never holds more than 256 MiB.
+    observe_max_messages: int = Field(20_000, ge=100)
     observe_max_age_hours: float = Field(24.0, gt=0)
     # The Workbench page at /__stephost/workbench/ under `stephost start` (its APIs take the
     # admin secret); `stephost dev` always serves it.

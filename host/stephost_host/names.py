@@ -100,18 +100,10 @@ def failure_key(consumer: str, seq: int) -> str:
     return f"{consumer}.{seq}"
 
 
-# observe/: spans and log records, kept for the Workbench in one bounded stream. Recorded with
-# core NATS publishes the stream captures (no ack awaited), so every host reads every host's.
+# observe/: spans and log records, kept for the Workbench in one bounded stream. Published in
+# batches with core NATS (no ack awaited) on one subject the stream keeps, so every host reads
+# every host's.
 OBSERVE_STREAM = "STEPHOST_OBSERVE"
 OBSERVE_SUBJECTS = "stephost.observe.>"
-OBSERVE_SPANS = "stephost.observe.span.>"
-OBSERVE_LOGS = "stephost.observe.log.>"
+OBSERVE_RECORDS = "stephost.observe.records"
 HEADER_TRACEPARENT = "traceparent"  # W3C trace context: the emitting invocation is the parent
-
-
-def observe_span_subject(trace_id: str) -> str:
-    return f"stephost.observe.span.{token(trace_id)}"
-
-
-def observe_log_subject(trace_id: str) -> str:
-    return f"stephost.observe.log.{token(trace_id) if trace_id else '_'}"

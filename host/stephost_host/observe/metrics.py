@@ -64,6 +64,7 @@ class Metrics:
         )
         depth.set_function(queue_depth)
         self.steps: dict[str, StepStats] = {}
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def gauge(self, name: str, doc: str, read: Callable[[], float]) -> None:
         """A value read when scraped (e.g. connected sidecars)."""
@@ -71,8 +72,15 @@ class Metrics:
 
     def span(self, doc: dict[str, Any]) -> None:
         step, language, outcome, ms = doc["step"], doc["language"], doc["outcome"], doc["ms"]
-        self.invocations.labels(step, language, outcome).inc()
-        self.duration.labels(step, language).observe(ms / 1000)
+        key = (step, language, outcome)
+        found = self._children.get(key)
+        if found is None:  # .labels() is a locked lookup: once per step, language and outcome
+            found = self._children[key] = (
+                self.invocations.labels(*key),
+                self.duration.labels(step, language),
+            )
+        found[0].inc()
+        found[1].observe(ms / 1000)
         stats = self.steps.setdefault(step, StepStats())
         stats.invocations += 1
         if outcome != "ok":

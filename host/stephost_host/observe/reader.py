@@ -20,15 +20,24 @@ from nats.js.api import DeliverPolicy
 from stephost_host import names
 from stephost_host.natsio.kv import messages
 
-WINDOW = 20_000  # the most recent records a "recent" read looks through
-LIVE_BUFFER = 1000  # log records a slow live reader may fall behind before it misses some
+# The most recent records a "recent" read looks through: enough for the 100 traces the page
+# lists, small enough that a page polling it costs a busy host little.
+# How far back reads look, in messages (1 to 64 records each): the recent traces and logs
+# the page lists, and the window a trace is looked for in. A message is decoded only when its
+# bytes hold the trace id, so a page polling these costs a busy host little.
+RECENT_MESSAGES = 200
+TRACE_MESSAGES = 5_000
+LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
 
-def _docs(found: list[Msg]) -> list[dict[str, Any]]:
-    out = []
+def _unpack(found: list[Msg], kind: str, needle: bytes = b"") -> list[dict[str, Any]]:
+    """The records of one kind ("spans", "logs") in these messages, oldest first."""
+    out: list[dict[str, Any]] = []
     for msg in found:
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(msg.data))
+        if needle and needle not in msg.data:
+            continue
+        with contextlib.suppress(ValueError, AttributeError):
+            out.extend(json.loads(msg.data).get(kind, ()))
     return out
 
 
@@ -62,22 +71,24 @@ class Observed:
     async def close(self) -> None:
         self.closing.set()
 
-    async def _recent(self, filter_subject: str) -> list[dict[str, Any]]:
+    async def _last(self, count: int) -> list[Msg]:
+        """The stream's last ``count`` messages, oldest first."""
         info = await self.js.stream_info(names.OBSERVE_STREAM)
-        start = max(info.state.first_seq, info.state.last_seq - WINDOW + 1)
-        found = await messages(
+        if not info.state.messages:
+            return []
+        start = max(info.state.first_seq, info.state.last_seq - count + 1, 1)
+        return await messages(
             self.nc,
             self.js,
             names.OBSERVE_STREAM,
-            filter_subject,
+            names.OBSERVE_RECORDS,
             DeliverPolicy.BY_START_SEQUENCE,
-            start_seq=max(start, 1),
+            start_seq=start,
         )
-        return _docs(found)
 
     async def traces(self, limit: int = 100, step: str = "") -> list[dict[str, Any]]:
         by_trace: dict[str, list[dict[str, Any]]] = {}
-        for span in await self._recent(names.OBSERVE_SPANS):
+        for span in _unpack(await self._last(RECENT_MESSAGES), "spans"):
             by_trace.setdefault(span["trace"], []).append(span)
         found = [summary(t, spans) for t, spans in by_trace.items()]
         if step:
@@ -86,19 +97,17 @@ class Observed:
 
     async def trace(self, trace_id: str) -> dict[str, Any] | None:
         """Every span of the trace, oldest first, with its logs; None when none is kept."""
-        spans = _docs(
-            await messages(self.nc, self.js, names.OBSERVE_STREAM, names.observe_span_subject(trace_id))
-        )
+        needle = json.dumps(trace_id).encode()  # as it appears in a record: "trace": "<id>"
+        found = [m for m in await self._last(TRACE_MESSAGES) if needle in m.data]
+        spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
         if not spans:
             return None
-        logs = _docs(
-            await messages(self.nc, self.js, names.OBSERVE_STREAM, names.observe_log_subject(trace_id))
-        )
+        logs = [r for r in _unpack(found, "logs") if r.get("trace") == trace_id]
         spans.sort(key=lambda s: s["start"])
         return {**summary(trace_id, spans), "items": spans, "logs": logs}
 
     async def logs(self, limit: int = 500) -> list[dict[str, Any]]:
-        return (await self._recent(names.OBSERVE_LOGS))[-limit:]
+        return _unpack(await self._last(RECENT_MESSAGES), "logs")[-limit:]
 
     async def tail(self) -> AsyncIterator[dict[str, Any]]:
         """Log records as any host records them, from now on (core NATS: the stream's input)."""
@@ -108,7 +117,7 @@ class Observed:
             with contextlib.suppress(asyncio.QueueFull):  # a reader this far behind skips some
                 queue.put_nowait(msg)
 
-        sub = await self.nc.subscribe(names.OBSERVE_LOGS, cb=received)
+        sub = await self.nc.subscribe(names.OBSERVE_RECORDS, cb=received)
         closing = asyncio.ensure_future(self.closing.wait())
         try:
             while not self.closing.is_set():
@@ -117,7 +126,7 @@ class Observed:
                 if not got.done():
                     got.cancel()
                     return
-                for doc in _docs([got.result()]):
+                for doc in _unpack([got.result()], "logs"):
                     yield doc
         finally:
             closing.cancel()

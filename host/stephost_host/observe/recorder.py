@@ -1,8 +1,9 @@
 """The span and log recorder: off the hot path, bounded, batched, dropped and counted.
 
 An invocation that ends, or a log record, is put on a bounded asyncio queue without waiting
-(``put_nowait``); a background task takes what is there in one go and publishes it on core
-NATS subjects that the observe stream keeps (limits: max records and max age). Nothing a
+(``put_nowait``); a background task takes what is there in one go, turns it into documents
+and publishes them, up to ``PER_MESSAGE`` to a message, on a core NATS subject that the
+observe stream keeps (limits: max messages, bytes and age). Nothing a
 step does ever waits on recording: when the queue is full the record is dropped and counted
 (``stephost_observe_dropped_total``), and when NATS is away the batch is dropped the same way.
 """
@@ -16,6 +17,7 @@ import logging
 import threading
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -31,7 +33,12 @@ from stephost_host.observe.spans import Span
 log = logging.getLogger("stephost.observe")
 QUEUE_SIZE = 10_000  # records waiting to be published; past it new ones are dropped
 BATCH = 512  # records published per turn of the drain task
+PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
 HOUR = 3600.0
+MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_records says
+# What the hot path queues: a finished span (span, duration ms, exception or None), or a log
+# record; both are turned into documents by the background task.
+Item = tuple[Span, float, BaseException | None] | logging.LogRecord
 
 
 def outcome_of(exc: BaseException | None) -> tuple[str, dict[str, str] | None]:
@@ -74,7 +81,7 @@ class Recorder:
         nc: NATS,
         js: JetStreamContext,
         *,
-        max_records: int,
+        max_messages: int,
         max_age_hours: float,
         replicas: int = 1,
         queue_size: int = QUEUE_SIZE,
@@ -87,12 +94,15 @@ class Recorder:
             subjects=[names.OBSERVE_SUBJECTS],
             retention=RetentionPolicy.LIMITS,
             discard=DiscardPolicy.OLD,
-            storage=StorageType.FILE,
-            max_msgs=max_records,
+            # In memory: recent diagnostics, not data; a file store would fsync every record
+            # (nats_sync_always) and compete with the events for the disk.
+            storage=StorageType.MEMORY,
+            max_msgs=max_messages,
+            max_bytes=MAX_BYTES,
             max_age=max_age_hours * HOUR,
             num_replicas=replicas,
         )
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(queue_size)
         self.metrics = Metrics(self.queue.qsize)
         self.otlp = otlp
         self._task: asyncio.Task[None] | None = None
@@ -100,47 +110,34 @@ class Recorder:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
 
-    # -- the hot path: never awaits ------------------------------------------------
+    # -- the hot path: never awaits, and defers all the work it can ------------------
 
     def ended(self, span: Span, duration_ms: float, exc: BaseException | None) -> None:
-        outcome, error = outcome_of(exc)
-        self._put(names.observe_span_subject(span.trace_id), span.record(duration_ms, outcome, error))
+        self._put((span, duration_ms, exc))
 
     def log_record(self, record: logging.LogRecord) -> None:
-        doc: dict[str, Any] = {
-            "time": rfc3339(record.created),
-            "ts": record.created,
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        for attr, key in (("step", "step"), ("trace_id", "trace"), ("language", "language")):
-            value = getattr(record, attr, None)
-            if value:
-                doc[key] = value
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict) and fields:
-            doc["fields"] = fields
-        stack = getattr(record, "stack", None)
-        if stack:
-            doc["stack"] = str(stack)
-        subject = names.observe_log_subject(doc.get("trace", ""))
         if threading.get_ident() == self._thread:
-            self._put(subject, doc)
+            self._put(record)
         elif self._loop is not None:  # a record logged from another thread
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(self._put, subject, doc)
+                self._loop.call_soon_threadsafe(self._put, record)
 
-    def _put(self, subject: str, doc: dict[str, Any]) -> None:
+    def _put(self, item: Item) -> None:
         try:
-            self.queue.put_nowait((subject, doc))
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.metrics.dropped.inc()
 
     # -- the background side -------------------------------------------------------
 
     async def start(self) -> None:
-        await ensure_stream(self.js, self.config)
+        try:
+            await ensure_stream(self.js, self.config)
+        except nats.errors.Error as exc:  # e.g. a store kind NATS cannot change in place
+            # Recent diagnostics only: made again rather than keeping the host from starting.
+            log.warning("the observe stream cannot be updated (%s); making it again, empty", exc)
+            await self.js.delete_stream(names.OBSERVE_STREAM)
+            await self.js.add_stream(self.config)
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._task = self._loop.create_task(self._drain())
@@ -161,20 +158,26 @@ class Recorder:
             first = await self.queue.get()
             await self._publish(self._take([first]))
 
-    def _take(self, batch: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    def _take(self, batch: list[Item]) -> list[Item]:
         while len(batch) < BATCH and not self.queue.empty():
             batch.append(self.queue.get_nowait())
         return batch
 
-    async def _publish(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
-        spans = [doc for _, doc in batch if "span" in doc]
+    async def _publish(self, batch: list[Item]) -> None:
+        records = [_record(item) for item in batch]
+        spans = [doc for kind, doc in records if kind == "spans"]
         for doc in spans:
             self.metrics.span(doc)
-        for i, (subject, doc) in enumerate(batch):
+        # A few records per message: far fewer messages for NATS to carry and keep under load.
+        for start in range(0, len(records), PER_MESSAGE):
+            chunk = records[start : start + PER_MESSAGE]
+            message: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}
+            for kind, doc in chunk:
+                message[kind].append(doc)
             try:
-                await self.nc.publish(subject, json.dumps(doc, default=str).encode())
+                await self.nc.publish(names.OBSERVE_RECORDS, json.dumps(message, default=str).encode())
             except Exception as exc:  # NATS away or closing: these records are lost, and counted
-                self.metrics.dropped.inc(len(batch) - i)
+                self.metrics.dropped.inc(len(records) - start)
                 log.debug("observe records dropped: %s", exc)
                 break
         if self.otlp is not None and spans:
@@ -185,3 +188,33 @@ class Recorder:
                 log.debug("OTLP export failed: %s", exc)
             if not exported:
                 self.metrics.unexported.inc(len(spans))
+
+
+def _record(item: Item) -> tuple[str, dict[str, Any]]:
+    """("spans" or "logs", document) of a queued span or log record."""
+    if isinstance(item, logging.LogRecord):
+        return "logs", _log_doc(item)
+    span, duration_ms, exc = item
+    outcome, error = outcome_of(exc)
+    return "spans", span.record(duration_ms, outcome, error)
+
+
+def _log_doc(record: logging.LogRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "time": rfc3339(record.created),
+        "ts": record.created,
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    for attr, key in (("step", "step"), ("trace_id", "trace"), ("language", "language")):
+        value = getattr(record, attr, None)
+        if value:
+            doc[key] = value
+    fields = getattr(record, "fields", None)
+    if isinstance(fields, dict) and fields:
+        doc["fields"] = fields
+    stack = getattr(record, "stack", None)
+    if stack:
+        doc["stack"] = str(stack)
+    return doc

@@ -6,14 +6,18 @@ export function usePoll(path, ms = 2000) {
   const [data, setData] = useState(null)
   const [error, setError] = useState(null)
   const tick = useRef(0)
+  const last = useRef('')
   const load = async () => {
     if (!path) return
     const mine = ++tick.current
     try {
       const d = await api(path)
-      if (mine === tick.current) {
+      const text = JSON.stringify(d)
+      if (mine !== tick.current) return
+      setError(null)
+      if (text !== last.current) {
+        last.current = text // unchanged data: no re-render (the page stays light on a busy host)
         setData(d)
-        setError(null)
       }
     } catch (e) {
       if (mine === tick.current) setError(e)
@@ -21,6 +25,7 @@ export function usePoll(path, ms = 2000) {
   }
   useEffect(() => {
     setData(null)
+    last.current = ''
     load()
     if (!ms) return undefined
     const t = setInterval(load, ms)
