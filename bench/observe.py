@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from bench.procs import ROOT, start_host, state_dir
 from stephost_host.observe import Recorder, Span
 
 PAGE = ROOT / "tests" / "browser"
-ROUNDS = 3
+ROUNDS = 4
 RUNS = (
     ("observe off", {"STEPHOST_OBSERVE": "false"}, False),
     ("observe on (default)", {}, False),
@@ -37,6 +38,13 @@ def _open_page(url: str, secret: str, tmp: Path) -> subprocess.Popen[str]:
         proc.kill()
         raise RuntimeError("the Workbench page did not open (is chromium installed? make install)")
     return proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc): on a shared machine, the
+    host's CPU per request is steadier than its throughput."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def recorder_cost(n: int = 200_000) -> float:
@@ -64,6 +72,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
         for _, url in hosts:
             wrk("warm-up", url + "/hello", 2, connections)
         best: dict[str, HttpResult] = {}
+        cpu: dict[str, list[float]] = {name: [0.0, 0.0] for name, _, _ in RUNS}  # seconds, requests
         for _ in range(ROUNDS):
             for i, ((name, _, with_page), (_, url)) in enumerate(zip(RUNS, hosts, strict=True)):
                 page = None
@@ -72,8 +81,12 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                         (state_dir(tmp, project, f"-observe{i}") / "runtime.json").read_text()
                     )
                     page = _open_page(url, secret["secret"], tmp)
+                turn = max(2, seconds // ROUNDS)
+                before = cpu_seconds(hosts[i][0].p.pid)
                 try:
-                    r = wrk(f"api step, {name}", url + "/hello", max(2, seconds // ROUNDS), connections)
+                    r = wrk(f"api step, {name}", url + "/hello", turn, connections)
+                    cpu[name][0] += cpu_seconds(hosts[i][0].p.pid) - before
+                    cpu[name][1] += r.rps * turn
                 finally:
                     if page is not None:
                         page.communicate("", timeout=30)
@@ -84,10 +97,16 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
             proc.stop()
     rows = [best[name] for name, _, _ in RUNS]
     base = rows[0]
+    base_cpu = cpu[RUNS[0][0]][0] / max(cpu[RUNS[0][0]][1], 1)
     title = f"Recording (wrk, python api step, best of {ROUNDS})"
-    print(f"\n{title:<46} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}")
-    for r in rows:
+    print(
+        f"\n{title:<46} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}"
+        f" {'host CPU µs/req':>16} {'vs off':>7}"
+    )
+    for r, (name, _, _) in zip(rows, RUNS, strict=True):
+        per = cpu[name][0] / max(cpu[name][1], 1)
         print(
             f"{r.name:<46} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
+            f" {per * 1e6:>16.0f} {per / base_cpu:>7.0%}"
         )
     print(f"span handed to the recorder (in the invoke path): {recorder_cost():.2f} µs per invocation")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -25,7 +25,7 @@ from stephost_host.natsio.kv import messages
 # How far back reads look, in messages (1 to 64 records each): the recent traces and logs
 # the page lists, and the window a trace is looked for in. A message is decoded only when its
 # bytes hold the trace id, so a page polling these costs a busy host little.
-RECENT_MESSAGES = 200
+RECENT_MESSAGES = (16, 64, 256)  # read further back only while too little was found
 TRACE_MESSAGES = 5_000
 LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
@@ -86,13 +86,28 @@ class Observed:
             start_seq=start,
         )
 
+    async def _recent(
+        self, kind: str, enough: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]:
+        """The most recent records of a kind: a few messages under load (they are full),
+        further back when they hold too little (a quiet dev host sends small ones)."""
+        found: list[dict[str, Any]] = []
+        for count in RECENT_MESSAGES:
+            msgs = await self._last(count)
+            found = _unpack(msgs, kind)
+            if enough(found) or len(msgs) < count:
+                break
+        return found
+
     async def traces(self, limit: int = 100, step: str = "") -> list[dict[str, Any]]:
-        by_trace: dict[str, list[dict[str, Any]]] = {}
-        for span in _unpack(await self._last(RECENT_MESSAGES), "spans"):
-            by_trace.setdefault(span["trace"], []).append(span)
-        found = [summary(t, spans) for t, spans in by_trace.items()]
-        if step:
-            found = [t for t in found if step in t["steps"]]
+        def listed(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            by_trace: dict[str, list[dict[str, Any]]] = {}
+            for span in spans:
+                by_trace.setdefault(span["trace"], []).append(span)
+            found = [summary(t, spans) for t, spans in by_trace.items()]
+            return [t for t in found if step in t["steps"]] if step else found
+
+        found = listed(await self._recent("spans", lambda spans: len(listed(spans)) > limit))
         return sorted(found, key=lambda t: t["start"], reverse=True)[:limit]
 
     async def trace(self, trace_id: str) -> dict[str, Any] | None:
@@ -107,7 +122,7 @@ class Observed:
         return {**summary(trace_id, spans), "items": spans, "logs": logs}
 
     async def logs(self, limit: int = 500) -> list[dict[str, Any]]:
-        return _unpack(await self._last(RECENT_MESSAGES), "logs")[-limit:]
+        return (await self._recent("logs", lambda logs: len(logs) >= limit))[-limit:]
 
     async def tail(self) -> AsyncIterator[dict[str, Any]]:
         """Log records as any host records them, from now on (core NATS: the stream's input)."""

@@ -32,7 +32,8 @@ from stephost_host.observe.spans import Span
 
 log = logging.getLogger("stephost.observe")
 QUEUE_SIZE = 10_000  # records waiting to be published; past it new ones are dropped
-BATCH = 512  # records published per turn of the drain task
+BATCH = 2048  # records published per turn of the drain task (so at most BATCH / LINGER a second)
+LINGER = 0.05  # seconds the drain task lets records gather before publishing them
 PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
 HOUR = 3600.0
 MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_records says
@@ -106,6 +107,7 @@ class Recorder:
         self.metrics = Metrics(self.queue.qsize)
         self.otlp = otlp
         self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()  # something is queued
         self._tap = _LogTap(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
@@ -127,6 +129,9 @@ class Recorder:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.metrics.dropped.inc()
+            return
+        if not self._ready.is_set():
+            self._ready.set()
 
     # -- the background side -------------------------------------------------------
 
@@ -149,14 +154,21 @@ class Recorder:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._publish(self._take([]))  # what was still queued, if NATS takes it
+        while not self.queue.empty():  # what was still queued, if NATS takes it
+            await self._publish(self._take([]))
         if self.otlp is not None:
             await asyncio.to_thread(self.otlp.shutdown)
 
     async def _drain(self) -> None:
         while True:
-            first = await self.queue.get()
-            await self._publish(self._take([first]))
+            await self._ready.wait()
+            # Let a batch gather: under load one wake-up and a few messages per LINGER, not a
+            # wake-up, an encode and a socket write per invocation.
+            await asyncio.sleep(LINGER)
+            self._ready.clear()
+            await self._publish(self._take([]))
+            if not self.queue.empty():
+                self._ready.set()
 
     def _take(self, batch: list[Item]) -> list[Item]:
         while len(batch) < BATCH and not self.queue.empty():
