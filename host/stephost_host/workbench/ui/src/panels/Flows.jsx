@@ -7,7 +7,7 @@ const NODE_H = 64
 
 function layout(flow) {
   const g = new dagre.graphlib.Graph({ multigraph: true })
-  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 90, marginx: 24, marginy: 24 })
+  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 56, marginx: 24, marginy: 24 })
   g.setDefaultEdgeLabel(() => ({}))
   for (const n of flow.nodes) g.setNode(n.name, { width: NODE_W, height: NODE_H })
   flow.edges.forEach((e, i) =>
