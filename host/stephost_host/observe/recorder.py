@@ -36,7 +36,7 @@ BATCH = 2048  # records published per turn of the drain task (so at most BATCH /
 LINGER = 0.05  # seconds the drain task lets records gather before publishing them
 PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
 HOUR = 3600.0
-MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_records says
+MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_messages says
 # What the hot path queues: a finished span (span, duration ms, exception or None), or a log
 # record; both are turned into documents by the background task.
 Item = tuple[Span, float, BaseException | None] | logging.LogRecord
