@@ -153,6 +153,7 @@ def test_metrics_need_the_secret_and_count_invocations(host: HostProcess) -> Non
     text = eventually(counted, what="the greeting step in /metrics")
     assert "stephost_invocation_duration_seconds_bucket" in text
     assert "stephost_observe_dropped_total 0.0" in text and "stephost_observe_queue_depth" in text
+    assert "stephost_sidecars_connected 3.0" in text  # python, node, ruby
 
 
 def test_flows_show_nodes_edges_and_counters(host: HostProcess) -> None:

@@ -156,6 +156,12 @@ class Host:
         operations.emits.strict = s.strict_emits
         calls = Calls(operations)
         service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
+        if recorder is not None:
+            recorder.metrics.gauge(
+                "stephost_sidecars_connected",
+                "Sidecars connected to this host",
+                lambda: len(service.sessions),
+            )
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(
