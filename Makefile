@@ -3,10 +3,12 @@ SHELL := /bin/bash
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 STAMP := .make
+WORKBENCH_UI := host/stephost_host/workbench/ui
+WORKBENCH_PAGE := host/stephost_host/workbench/static/index.html
 
-.PHONY: install system-deps lint typecheck protos protos-check test check bench soak demo clean
+.PHONY: install workbench system-deps lint typecheck protos protos-check test check bench soak demo clean
 
-install: $(STAMP)/system $(STAMP)/python $(STAMP)/node
+install: $(STAMP)/system $(STAMP)/python $(STAMP)/node $(WORKBENCH_PAGE)
 
 # Debian packages: Ruby and its gRPC (no gems are reachable), wrk for the benchmarks, and
 # chromium for the browser tests (tests/browser drives it with playwright-core; never a download).
@@ -26,12 +28,21 @@ $(STAMP)/python: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node tests/browser tests/projects/validation tests/typecheck
+NODE_DIRS := sidecars/node tests/conformance/node tests/motia_client examples/ingress/node tests/browser \
+             tests/projects/validation tests/typecheck host/stephost_host/workbench/ui
 $(STAMP)/node: $(foreach d,$(NODE_DIRS),$(wildcard $(d)/package-lock.json))
 	@mkdir -p $(STAMP)
 	@for d in $(NODE_DIRS); do if [ -f $$d/package.json ]; then echo "npm ci in $$d"; \
 	  (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; fi; done
 	@touch $@
+
+# The Workbench page: built into host/stephost_host/workbench/static (served by the host),
+# again whenever its source changes.
+$(WORKBENCH_PAGE): $(STAMP)/node $(WORKBENCH_UI)/index.html $(WORKBENCH_UI)/vite.config.js \
+                   $(wildcard $(WORKBENCH_UI)/src/*) $(wildcard $(WORKBENCH_UI)/src/panels/*)
+	cd $(WORKBENCH_UI) && npm run build --silent
+
+workbench: $(WORKBENCH_PAGE)
 
 # sidecars/python covers the Python sidecar's own tests (sidecars/python/tests) too.
 lint: install

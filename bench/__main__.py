@@ -1,6 +1,6 @@
 """`make bench`: every figure beside its baseline, from one run.
 
-python -m bench [--seconds 8] [--connections 50] [--events 20000] [--only http,events]
+python -m bench [--seconds 8] [--connections 50] [--events 20000] [--only http,events,observe]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.events import Rate, chain, raw_publish, raw_round_trip
 from bench.http_load import HttpResult, wrk
 from bench.ingress import bench_ingress
+from bench.observe import bench_observe
 from bench.procs import ROOT, start_bare_fastapi, start_host
 from bench.streams import fan_out, report, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
@@ -99,7 +100,7 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--ingress-events", type=int, default=10_000)
-    p.add_argument("--only", default="http,events,streams,ingress")
+    p.add_argument("--only", default="http,events,streams,ingress,observe")
     args = p.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="stephost-bench-") as tmp_name:
@@ -119,6 +120,8 @@ def main() -> None:
                 bench_streams(tmp, url, samples=500, clients=100, updates=1000)
             if "ingress" in only:
                 bench_ingress(PROJECTS / "ingress", tmp, args.ingress_events, _rate_table)
+            if "observe" in only:
+                bench_observe(tmp, url, args.seconds, args.connections, PROJECTS)
         finally:
             loop.run_until_complete(nats.stop())
             loop.close()

@@ -81,9 +81,17 @@ def start_bare_fastapi(tmp: Path) -> tuple[Proc, str]:
     return proc, url
 
 
-def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc, str]:
-    """`stephost start` at log level warning (the bare baseline logs nothing per request either)."""
-    state = tmp / f"state-{project.name}"
+def state_dir(tmp: Path, project: Path, label: str = "") -> Path:
+    return tmp / f"state-{project.name}{label}"
+
+
+def start_host(
+    project: Path, tmp: Path, nats_url: str, live: int, env: dict[str, str] | None = None, label: str = ""
+) -> tuple[Proc, str]:
+    """`stephost start` at log level warning (the bare baseline logs nothing per request either).
+
+    ``env`` adds settings; ``label`` keeps this run's state apart from another of the same project."""
+    state = state_dir(tmp, project, label)
     state.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = Proc(
@@ -104,7 +112,8 @@ def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc
             "--log-level",
             "warning",
         ],
-        tmp / f"host-{project.name}.log",
+        tmp / f"host-{project.name}{label}.log",
+        env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

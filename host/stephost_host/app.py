@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 from stephost_host.agents import AgentPool
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
-from stephost_host.http.admin import build_admin
+from stephost_host.http.admin import WORKBENCH, build_admin
 from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
@@ -45,6 +46,8 @@ from stephost_host.link.server import SidecarService
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
+from stephost_host.observe import Recorder, otlp
+from stephost_host.observe.reader import Observed
 from stephost_host.operations import Operations
 from stephost_host.operations.schemas import StepSchemas
 from stephost_host.ports import Ports
@@ -74,6 +77,7 @@ class Host:
 
     def __init__(self, settings: Settings, *, dev: bool = False) -> None:
         self.settings = settings
+        self.dev = dev
         self.secret = sidecar_secret(settings)
         # The step list, docs and OpenAPI schema show files, schemas and sidecar ids: open only
         # to `stephost dev` on loopback, otherwise behind the secret like the rest of the admin API.
@@ -109,6 +113,17 @@ class Host:
             self.link.port,
             jetstream.where(self.nats.nc),
         )
+        if self.dev or s.workbench:
+            self._announce_workbench()
+
+    def _announce_workbench(self) -> None:
+        s = self.settings
+        where = f"http://{s.host}:{self.http.port}{WORKBENCH}/"
+        log.info("workbench: %s (its data takes the host's secret: %s)", where, self.secret.origin)
+        if self.dev and sys.stderr.isatty():
+            # Only to the developer's terminal, never into a log: the secret rides after '#',
+            # which the browser keeps to the page (no server sees it).
+            print(f"  open the workbench: {where}#token={self.secret.value}", file=sys.stderr)
 
     async def stop(self) -> None:
         log.info("shutting down: draining in-flight work (up to %gs)", self.settings.drain_seconds)
@@ -119,7 +134,20 @@ class Host:
         """Build every part on the live NATS connection; return the components in start order."""
         s, nc, js, buckets = self.settings, self.nats.nc, self.nats.js, self.nats.buckets
         registry = Registry()
-        invoker = Invoker(registry)
+        recorder = (
+            Recorder(
+                nc,
+                js,
+                max_messages=s.observe_max_messages,
+                max_age_hours=s.observe_max_age_hours,
+                replicas=s.replicas,
+                otlp=otlp.from_environment(),
+            )
+            if s.observe
+            else None
+        )
+        invoker = Invoker(registry, recorder)
+        observed = Observed(nc, js) if recorder else None  # what the Workbench reads
         publisher = Publisher(js)
         state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
@@ -136,6 +164,12 @@ class Host:
         service = SidecarService(
             registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms, agents=self.agents
         )
+        if recorder is not None:
+            recorder.metrics.gauge(
+                "stephost_sidecars_connected",
+                "Sidecars connected to this host",
+                lambda: len(service.sessions),
+            )
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(
@@ -173,6 +207,10 @@ class Host:
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
             validated=s.validate_schemas,
+            state_ops=operations.state,
+            recorder=recorder,
+            observed=observed,
+            serve_workbench=self.dev or s.workbench,
         )
         app = StepHttp(
             registry,
@@ -214,10 +252,13 @@ class Host:
             refuse_new_sidecars(service),
         ]
         return [
+            *([recorder] if recorder else []),
             Hooks("streams", start=streams.start, stop_timeout=1.0),
             self.link,
             *([sidecars] if s.supervise else []),
             Together(*work_sources),
+            # Stopped before HTTP: live log tails end, so an open page never holds up the drain.
+            *([Hooks("live tails", stop=observed.close, stop_timeout=1.0)] if observed else []),
             *(
                 [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
                 if s.reload

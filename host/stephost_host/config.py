@@ -123,6 +123,16 @@ class Settings(BaseModel):
     # /__stephost/testing/{idle,events,emit} for the testing helpers (behind the admin secret);
     # the testers turn it on for the host they start. Off: those paths answer 404.
     testing_endpoints: bool = False
+    # observe/: a span per step invocation and the log records, kept in a bounded NATS stream
+    # for the Workbench and counted in /__stephost/metrics. Recorded off the hot path.
+    observe: bool = True
+    # Messages of the observe stream kept (oldest go first); each holds 1 to 64 records, and
+    # the stream never holds more than 256 MiB.
+    observe_max_messages: int = Field(20_000, ge=100)
+    observe_max_age_hours: float = Field(24.0, gt=0)
+    # The Workbench page at /__stephost/workbench/ under `stephost start` (its APIs take the
+    # admin secret); `stephost dev` always serves it.
+    workbench: bool = False
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -98,3 +98,12 @@ def replay_subject(consumer: str) -> str:
 
 def failure_key(consumer: str, seq: int) -> str:
     return f"{consumer}.{seq}"
+
+
+# observe/: spans and log records, kept for the Workbench in one bounded stream. Published in
+# batches with core NATS (no ack awaited) on one subject the stream keeps, so every host reads
+# every host's.
+OBSERVE_STREAM = "STEPHOST_OBSERVE"
+OBSERVE_SUBJECTS = "stephost.observe.>"
+OBSERVE_RECORDS = "stephost.observe.records"
+HEADER_TRACEPARENT = "traceparent"  # W3C trace context: the emitting invocation is the parent

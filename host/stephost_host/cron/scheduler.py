@@ -66,7 +66,7 @@ class CronScheduler:
         extra = {"step": step, "trace_id": trace_id}
         started = time.perf_counter()
         try:
-            await self.invoker.invoke(step, "null", trace_id)
+            await self.invoker.invoke(step, "null", trace_id, cause="cron")
         except HostError as exc:
             log.error("cron run failed: %s", exc, extra={**extra, "stack": getattr(exc, "stack", "")})
         else:

@@ -26,6 +26,7 @@ from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
 from stephost_host.link.response_stream import ResponseStream
+from stephost_host.observe.spans import parse_traceparent
 from stephost_host.operations.schemas import BodyInvalid, StepSchemas
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
@@ -35,6 +36,7 @@ from stephost_wire import codec
 
 log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
+TRACEPARENT = "traceparent"
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
 MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
@@ -138,6 +140,17 @@ def without_body(send: Send) -> Send:
         await send(message)
 
     return send_head
+
+
+def _trace_of(headers: dict[str, str | list[str]]) -> tuple[str, str]:
+    """(trace id, parent span): ``x-trace-id`` names the trace if valid; else a W3C
+    ``traceparent`` continues its caller's trace; else a new trace starts."""
+    incoming = headers.get(TRACE_HEADER)
+    w3c = headers.get(TRACEPARENT)
+    outside = parse_traceparent(w3c) if isinstance(w3c, str) else None
+    if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming):
+        return incoming, outside[1] if outside and outside[0] == incoming else ""
+    return outside or (uuid.uuid4().hex, "")
 
 
 class BodyTooLarge(ValueError):
@@ -320,13 +333,10 @@ class StepHttp:
         headers = multi_dict(
             [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         )
-        incoming = headers.get(TRACE_HEADER)
-        trace_id = (
-            incoming if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming) else uuid.uuid4().hex
-        )
+        trace_id, parent = _trace_of(headers)
         status = 500  # what the log line reports if not even an error reply could be made
         try:
-            reply = await self._reply(scope, receive, step, params, headers, trace_id)
+            reply = await self._reply(scope, receive, step, params, headers, trace_id, parent)
             status = reply[0]["status"]
             if isinstance(reply[1], ResponseStream):
                 await send_streamed(send, receive, reply[0], reply[1], step, trace_id)
@@ -352,6 +362,7 @@ class StepHttp:
         params: dict[str, str],
         headers: dict[str, str | list[str]],
         trace_id: str,
+        parent: str,
     ) -> Reply | StreamedReply:
         """Every outcome of one request as a fully encoded response (sent by the caller)."""
         trace_hdr = {TRACE_HEADER: trace_id}
@@ -390,7 +401,13 @@ class StepHttp:
         }
         try:
             result = await self.invoker.invoke(
-                step, codec.dumps(request), trace_id, raw_body=raw, files=body.files
+                step,
+                codec.dumps(request),
+                trace_id,
+                raw_body=raw,
+                files=body.files,
+                parent=parent,
+                cause="http",
             )
             return self._encode_result(result, trace_hdr)
         except PayloadTooLarge as exc:

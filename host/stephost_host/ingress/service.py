@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 
 import grpc
 
+from stephost_host import names
 from stephost_host.ingress.auth import Refused, TokenCheck
+from stephost_host.observe.spans import parse_traceparent
 from stephost_host.operations import Event, Fields, OperationError, Operations, Receipt, ids
 from stephost_host.operations.rules import MAX_BATCH_ID, check_batch, check_header_value, payload_limit
 from stephost_host.streams.auth import Credentials
@@ -95,15 +97,27 @@ class IngressService(pb_grpc.IngressServicer):
             await context.abort(refused.code, refused.message)
             raise  # unreachable: abort raises
 
-    def _event(self, req: pb.EmitRequest, fields: Fields = PROTO_FIELDS, msg_id: str = "") -> Event:
+    def _event(
+        self,
+        req: pb.EmitRequest,
+        fields: Fields = PROTO_FIELDS,
+        msg_id: str = "",
+        outside: tuple[str, str] | None = None,
+    ) -> Event:
+        """``outside``: the call's W3C ``traceparent`` (trace id, parent span), if it sent one;
+        the event continues that trace unless it names a trace id of its own."""
+        trace_id, parent = req.trace_id, ""
+        if outside is not None and trace_id in ("", outside[0]):
+            trace_id, parent = outside
         return self.ops.emits.event(
             req.topic,
             req.data_json,
             fields,
             group=req.message_group_id,
-            trace_id=req.trace_id,
+            trace_id=trace_id,
             idempotency_key=req.idempotency_key,
             msg_id=msg_id,
+            parent=parent,
             limit=self.limit,
         )
 
@@ -126,7 +140,8 @@ class IngressService(pb_grpc.IngressServicer):
 
     async def Emit(self, request: pb.EmitRequest, context: grpc.aio.ServicerContext) -> pb.EmitReceipt:
         async def work() -> pb.EmitReceipt:
-            return _receipt(await self.ops.emits.publish(self._event(request)))
+            outside = parse_traceparent(_metadata(context, names.HEADER_TRACEPARENT))
+            return _receipt(await self.ops.emits.publish(self._event(request, outside=outside)))
 
         return await self._answer(context, work)
 
@@ -317,3 +332,7 @@ _STEP_INFO_FIELDS = set(pb.StepInfo.DESCRIPTOR.fields_by_name)
 def _step_info(described: dict[str, Any]) -> pb.StepInfo:
     """The registry's own description of a step, in the fields the proto carries."""
     return pb.StepInfo(**{k: v for k, v in described.items() if k in _STEP_INFO_FIELDS})
+
+
+def _metadata(context: grpc.aio.ServicerContext, key: str) -> str | None:
+    return next((str(v) for k, v in context.invocation_metadata() or () if k == key), None)

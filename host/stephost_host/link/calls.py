@@ -46,6 +46,7 @@ class Calls:
         raise InvalidArgument(f"this host does not support {op or 'empty'} calls")
 
     async def _emit(self, owner: InFlight, emit: pb.EmitCall) -> None:
+        span = owner.span
         event = self.ops.emits.event(
             emit.topic,
             emit.data_json,
@@ -55,8 +56,11 @@ class Calls:
             # A redelivered event re-runs its handler: the same emits get the same ids.
             msg_id=ids.redelivered(owner.origin, owner.emits),
             source=owner.step,
+            parent=span.span_id if span else "",
         )
         owner.emits += 1
+        if span is not None:
+            span.emits.append(emit.topic)
         await self.ops.emits.publish(event)
 
     async def _state(self, call: pb.StateCall) -> Any:

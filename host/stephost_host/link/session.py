@@ -20,6 +20,7 @@ from typing import Any
 from stephost_host.errors import PayloadTooLarge, SidecarLost, StepFailed
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.logs import LEVELS
+from stephost_host.observe.spans import Span
 from stephost_host.router.versions import version_of
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
@@ -43,6 +44,7 @@ class InFlight:
     origin: str = ""  # the queued event being handled, if any
     emits: int = 0  # emits made so far by this invocation
     stream: ResponseStream | None = None  # set by its first ResponseChunk
+    span: Span | None = None  # its span, when the host records them: emits are noted on it
 
 
 CallHandler = Callable[["Session", InFlight | None, pb.HostCall], Awaitable[Any]]
@@ -115,6 +117,7 @@ class Session:
         origin: str = "",
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
+        span: Span | None = None,
     ) -> tuple[str, asyncio.Future[Any]]:
         """Send an invocation. Its future resolves with the ``pb.InvocationResult``, or with a
         ``ResponseStream`` when the handler streams its response (at the first chunk)."""
@@ -122,7 +125,7 @@ class Session:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.inflight[inv_id] = InFlight(step, trace_id, fut, origin)
+        self.inflight[inv_id] = InFlight(step, trace_id, fut, origin, span=span)
         self.send(
             pb.HostMessage(
                 invocation=pb.Invocation(

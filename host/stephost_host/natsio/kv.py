@@ -46,7 +46,27 @@ async def values(nc: NATS, js: JetStreamContext, bucket: str, pattern: str) -> l
     acks, in memory), reads until the server says nothing is pending, and deletes it.
     Measured against a watch on one server: about half the cost per read, and nothing left.
     """
-    stream = f"KV_{bucket}"
+    found = await messages(nc, js, f"KV_{bucket}", f"$KV.{bucket}.{pattern}", DeliverPolicy.LAST_PER_SUBJECT)
+    return [codec.loads(msg.data.decode()) for msg in found if msg.data and not _removed(msg)]
+
+
+async def keys(nc: NATS, js: JetStreamContext, bucket: str, pattern: str) -> list[str]:
+    """The keys of ``bucket`` matching ``pattern`` that hold a value (read like ``values``)."""
+    found = await messages(nc, js, f"KV_{bucket}", f"$KV.{bucket}.{pattern}", DeliverPolicy.LAST_PER_SUBJECT)
+    prefix = f"$KV.{bucket}."
+    return [msg.subject.removeprefix(prefix) for msg in found if msg.data and not _removed(msg)]
+
+
+async def messages(
+    nc: NATS,
+    js: JetStreamContext,
+    stream: str,
+    filter_subject: str,
+    policy: DeliverPolicy = DeliverPolicy.ALL,
+    start_seq: int | None = None,
+) -> list[Msg]:
+    """The stream's messages on ``filter_subject`` (from ``start_seq`` with BY_START_SEQUENCE),
+    read in one pass by a short-lived consumer of this read's own (see ``values``)."""
     name = f"read_{uuid.uuid4().hex}"
     inbox = await nc.subscribe(nc.new_inbox())  # listening before the consumer starts sending
     try:
@@ -55,8 +75,9 @@ async def values(nc: NATS, js: JetStreamContext, bucket: str, pattern: str) -> l
             ConsumerConfig(
                 name=name,
                 deliver_subject=inbox.subject,
-                filter_subject=f"$KV.{bucket}.{pattern}",
-                deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                filter_subject=filter_subject,
+                deliver_policy=policy,
+                opt_start_seq=start_seq,
                 ack_policy=AckPolicy.NONE,
                 mem_storage=True,
                 num_replicas=1,
@@ -73,12 +94,11 @@ async def values(nc: NATS, js: JetStreamContext, bucket: str, pattern: str) -> l
         await inbox.unsubscribe()
 
 
-async def _drain(inbox: Subscription) -> list[Any]:
-    out: list[Any] = []
+async def _drain(inbox: Subscription) -> list[Msg]:
+    out: list[Msg] = []
     while True:
         msg = await inbox.next_msg(timeout=READ_IDLE_TIMEOUT)
-        if msg.data and not _removed(msg):
-            out.append(codec.loads(msg.data.decode()))
+        out.append(msg)
         if msg.metadata.num_pending == 0:
             return out
 

@@ -55,6 +55,7 @@ class Event:
     msg_id: str  # Nats-Msg-Id, "" for none
     idempotency_key: str
     source: str  # the emitting step, "" from outside
+    parent: str = ""  # the span that emitted it (a W3C parent id), "" for none
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Emits:
         idempotency_key: str = "",
         msg_id: str = "",
         source: str = "",
+        parent: str = "",
         limit: Limit | None = None,
     ) -> Event:
         """Check everything about one event; writes nothing.
@@ -125,6 +127,7 @@ class Emits:
             msg_id=ids.idempotent(idempotency_key) if idempotency_key else msg_id,
             idempotency_key=idempotency_key,
             source=source,
+            parent=parent,
         )
 
     def _check_declared(self, step: str, topic: str) -> None:
@@ -148,7 +151,13 @@ class Emits:
         writable(self.problem)
         try:
             ack = await self.publisher.emit(
-                e.topic, e.data, e.trace_id, group=e.group, source=e.source, msg_id=e.msg_id
+                e.topic,
+                e.data,
+                e.trace_id,
+                group=e.group,
+                source=e.source,
+                msg_id=e.msg_id,
+                parent=e.parent,
             )
         except nats.errors.MaxPayloadError as exc:
             raise InvalidArgument(f"the event is larger than the NATS server accepts ({exc})") from None

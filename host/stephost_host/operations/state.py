@@ -73,6 +73,13 @@ class StateOps:
             self.store.delete(check_name(group, "group", fields), check_name(key, "key", fields))
         )
 
+    async def groups(self) -> dict[str, list[str]]:
+        """Every group and its keys, sorted (what the Workbench browses)."""
+        found: dict[str, list[str]] = {}
+        for group, key in sorted(await answered(self.store.keys())):
+            found.setdefault(group, []).append(key)
+        return found
+
     async def get_group(self, group: str, fields: Fields) -> list[Any]:
         return await answered(self.store.get_group(check_name(group, "group", fields)))
 

@@ -24,6 +24,7 @@ from nats.js.errors import NotFoundError
 
 from stephost_host import names
 from stephost_host.errors import HostError, InvocationTimeout, StepFailed
+from stephost_host.observe.spans import parse_traceparent
 from stephost_host.queue.backoff import retry_delay
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.invoker import Invoker
@@ -220,6 +221,8 @@ class StepConsumer:
                 attempt=attempt,
                 topic=self.topic,
                 origin=f"{self.name}:{msg.metadata.sequence.stream}",
+                parent=_parent_span(msg),
+                cause="event",
             )
         except StepFailed as exc:
             err = {"type": exc.type, "message": exc.message, "stack": exc.stack}
@@ -318,3 +321,9 @@ def exhausted(attempts: int) -> dict[str, str]:
 
 def host_start_time() -> datetime:
     return datetime.now(UTC)
+
+
+def _parent_span(msg: Msg) -> str:
+    """The emitting invocation's span, from the event's W3C ``traceparent`` header."""
+    found = parse_traceparent((msg.headers or {}).get(names.HEADER_TRACEPARENT))
+    return found[1] if found else ""

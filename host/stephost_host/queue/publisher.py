@@ -6,6 +6,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from stephost_host import names
+from stephost_host.observe.spans import traceparent
 
 
 class Publisher:
@@ -21,6 +22,7 @@ class Publisher:
         group: str = "",
         source: str = "",
         msg_id: str = "",
+        parent: str = "",
     ) -> PubAck:
         if not topic:
             raise ValueError("emit needs a non-empty topic")
@@ -29,6 +31,8 @@ class Publisher:
             headers[names.HEADER_GROUP] = group
         if source:
             headers[names.HEADER_SOURCE] = source
+        if w3c := traceparent(trace_id, parent):  # the handling step's span continues this one
+            headers[names.HEADER_TRACEPARENT] = w3c
         if msg_id:
             headers["Nats-Msg-Id"] = msg_id  # JetStream drops duplicates inside its window
         return await self.js.publish(

@@ -18,6 +18,7 @@ from typing import Any
 from stephost_host.errors import InvocationTimeout, StepUnavailable
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.link.session import Session
+from stephost_host.observe import Recorder, Span
 from stephost_host.router.registry import Registry
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
@@ -36,8 +37,9 @@ def _expire(fut: asyncio.Future[Any], step: str, timeout: float) -> None:
 
 
 class Invoker:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, recorder: Recorder | None = None) -> None:
         self.registry = registry
+        self.recorder = recorder  # None: no spans (observe off)
 
     async def _pick(self, sessions: list[Session], what: str, deadline: float) -> Session:
         loop = asyncio.get_running_loop()
@@ -72,31 +74,41 @@ class Invoker:
         origin: str = "",
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
+        parent: str = "",
+        cause: str = "",
     ) -> Any:
         """Run the step; returns the handler's result (decoded JSON) or raises a HostError.
 
         An api step's response ``{"status", "headers", "body"}`` may instead carry raw bytes
         as its body, or a ``ResponseStream`` when the handler streams it. ``raw_body`` and
-        ``files`` are the request's exact bytes and its multipart file contents.
+        ``files`` are the request's exact bytes and its multipart file contents. ``parent``
+        is the span this invocation continues (an emitting step's, a ``traceparent``'s) and
+        ``cause`` what started it ("http", "event", "cron"): both only go into its span.
         """
         entry = self.registry.steps.get(step)
         if entry is None:
             raise StepUnavailable(f"no step named {step!r} is registered")
         timeout = entry.config.timeout if timeout is None else timeout
         what = f"step {step!r} ({entry.language})"
-        return await self._run(
-            self.registry.serving.of("step", entry.version, step),
-            what,
-            step,
-            payload_json,
-            trace_id,
-            timeout,
-            attempt=attempt,
-            topic=topic,
-            origin=origin,
-            raw_body=raw_body,
-            files=files,
-        )
+        sessions = self.registry.serving.of("step", entry.version, step)
+        if self.recorder is None:
+            return await self._run(
+                sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
+                origin=origin, raw_body=raw_body, files=files,
+            )  # fmt: skip
+        span = Span(trace_id, step, entry.language, parent, topic, attempt, cause)
+        started = time.perf_counter()
+        try:
+            result = await self._run(
+                sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
+                origin=origin, raw_body=raw_body, files=files, span=span,
+            )  # fmt: skip
+        except BaseException as exc:
+            self.recorder.ended(span, (time.perf_counter() - started) * 1000, exc)
+            raise
+        # A streamed response's span ends at its first chunk: the timeline shows time to answer.
+        self.recorder.ended(span, (time.perf_counter() - started) * 1000, None)
+        return result
 
     async def hook(
         self, hook: str, payload_json: str, trace_id: str, timeout: float, *, what: str, stream: str = ""
@@ -125,6 +137,7 @@ class Invoker:
         origin: str = "",
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
+        span: Span | None = None,
     ) -> Any:
         """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers).
 
@@ -134,7 +147,7 @@ class Invoker:
         deadline = time.time() + timeout
         session = await self._pick(sessions, what, deadline)
         inv_id, fut = session.invoke(
-            step, trace_id, payload_json, attempt, deadline, topic, hook, origin, raw_body, files
+            step, trace_id, payload_json, attempt, deadline, topic, hook, origin, raw_body, files, span
         )
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(

@@ -14,7 +14,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from stephost_host import names
-from stephost_host.natsio.kv import get_json, values
+from stephost_host.natsio.kv import get_json, keys, values
 from stephost_wire import codec
 
 
@@ -57,6 +57,11 @@ class StateStore:
 
     async def get_group(self, group: str) -> list[Any]:
         return await values(self.nc, self.js, names.STATE_BUCKET, names.state_group_filter(group))
+
+    async def keys(self) -> list[tuple[str, str]]:
+        """Every (group, key) holding a value (for the Workbench; handlers read by name)."""
+        found = await keys(self.nc, self.js, names.STATE_BUCKET, "*.*")
+        return [(names.untoken(g), names.untoken(k)) for g, k in (name.split(".", 1) for name in found)]
 
     async def clear(self, group: str) -> None:
         await self.js.purge_stream(

@@ -24,7 +24,7 @@ from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequen
 from nats.js.kv import KeyValue
 
 from stephost_host import names
-from stephost_host.natsio.kv import get_json, values
+from stephost_host.natsio.kv import get_json, keys, values
 from stephost_host.streams.definitions import ItemInvalid, SchemaMode, StreamDef
 from stephost_wire import codec
 
@@ -126,6 +126,14 @@ class Streams:
     async def get_group(self, stream: str, group: str) -> list[Any]:
         self.definition(stream)
         return await values(self.nc, self.js, names.STREAMS_BUCKET, names.stream_group_filter(stream, group))
+
+    async def groups(self) -> dict[str, list[str]]:
+        """Every defined stream and the groups that hold items (for the Workbench)."""
+        found: dict[str, set[str]] = {name: set() for name in self.definitions}
+        for key in await keys(self.nc, self.js, names.STREAMS_BUCKET, "*.*.*"):
+            stream, group, _ = key.split(".", 2)
+            found.setdefault(names.untoken(stream), set()).add(names.untoken(group))
+        return {stream: sorted(groups) for stream, groups in sorted(found.items())}
 
     # -- writes --------------------------------------------------------------
 

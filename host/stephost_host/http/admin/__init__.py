@@ -2,7 +2,8 @@
 
 Areas: ``health`` (health, the step list), ``api_spec`` (the project's OpenAPI), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
 ``streams`` (read stream items over HTTP) and, only when asked for, ``testing`` (what the
-testing helpers poll). Docs and the OpenAPI schema come with the
+testing helpers poll). The Workbench's: ``flows``, ``traces``, ``logs`` (+ live tail),
+``state``, ``stream_items``, ``metrics``, and ``workbench`` (the page itself). Docs and the OpenAPI schema come with the
 app. Every endpoint takes the host's secret (``auth.py``, checked before the body is read)
 except health and stream reads, which follow the project's stream auth like the WebSocket;
 the step list, docs and schema are open too under `stephost dev` on loopback.
@@ -13,14 +14,33 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from stephost_host.http.admin import api_spec, dead_letters, health, streams, testing, versions
+from stephost_host import workbench as page
+from stephost_host.http.admin import (
+    api_spec,
+    dead_letters,
+    flows,
+    health,
+    logs,
+    metrics,
+    state,
+    stream_items,
+    streams,
+    testing,
+    traces,
+    versions,
+    workbench,
+)
 from stephost_host.http.admin.auth import AdminGuard, ASGIApp
+from stephost_host.observe import Recorder
+from stephost_host.observe.reader import Observed
 from stephost_host.operations import StoreProblem, no_problem
+from stephost_host.operations.state import StateOps
 from stephost_host.operations.streams import StreamOps
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.router.registry import Registry
 
 PREFIX = "/__stephost"
+WORKBENCH = PREFIX + page.PATH
 
 
 def build_admin(
@@ -34,6 +54,10 @@ def build_admin(
     tester: testing.Testing | None = None,
     unready_on_load_errors: bool = False,
     validated: bool = False,
+    state_ops: StateOps | None = None,
+    recorder: Recorder | None = None,
+    observed: Observed | None = None,
+    serve_workbench: bool = False,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
@@ -45,6 +69,18 @@ def build_admin(
     app.include_router(api_spec.router(registry, validated=validated), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_ops), prefix=PREFIX)
+    app.include_router(stream_items.router(stream_ops), prefix=PREFIX)
+    if state_ops is not None:
+        app.include_router(state.router(state_ops), prefix=PREFIX)
+    if recorder is not None and observed is not None:
+        app.include_router(flows.router(registry, recorder.metrics.counters), prefix=PREFIX)
+        app.include_router(traces.router(observed), prefix=PREFIX)
+        app.include_router(logs.router(observed), prefix=PREFIX)
+        app.include_router(metrics.router(recorder.metrics), prefix=PREFIX)
+    else:  # the flow graph without counters
+        app.include_router(flows.router(registry, dict), prefix=PREFIX)
+    if serve_workbench:
+        workbench.mount(app, WORKBENCH, page.STATIC)
     if tester is not None:
         app.include_router(testing.router(tester), prefix=PREFIX)
 
@@ -52,4 +88,10 @@ def build_admin(
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
-    return AdminGuard(app, secret, PREFIX, open_introspection=open_introspection)
+    return AdminGuard(
+        app,
+        secret,
+        PREFIX,
+        open_introspection=open_introspection,
+        open_prefixes=(page.PATH,) if serve_workbench else (),
+    )

@@ -36,14 +36,27 @@ def bearer(authorization: str | None) -> str:
 class AdminGuard:
     """Lets a request through to the admin app when its path is open or it carries the secret."""
 
-    def __init__(self, app: ASGIApp, secret: str, prefix: str, *, open_introspection: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret: str,
+        prefix: str,
+        *,
+        open_introspection: bool,
+        open_prefixes: tuple[str, ...] = (),
+    ) -> None:
         if not secret:
             raise ValueError("the admin API needs a secret (runtime.sidecar_secret always gives one)")
         self.app = app
         self.secret = secret.encode()
         self.prefix = prefix
         self.exact = {*OPEN, *(INTROSPECTION if open_introspection else ())}
-        self.prefixes = (*OPEN_PREFIXES, *(INTROSPECTION_PREFIXES if open_introspection else ()))
+        # open_prefixes: e.g. the Workbench's page files (its data still takes the secret).
+        self.prefixes = (
+            *OPEN_PREFIXES,
+            *open_prefixes,
+            *(INTROSPECTION_PREFIXES if open_introspection else ()),
+        )
 
     def is_open(self, path: str) -> bool:
         if not path.startswith(self.prefix):

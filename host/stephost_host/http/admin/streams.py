@@ -9,14 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Request
 
 from stephost_host.http.admin.auth import bearer
-from stephost_host.operations import (
-    InvalidArgument,
-    NotFound,
-    OperationError,
-    PermissionDenied,
-    Unauthenticated,
-    Unavailable,
-)
+from stephost_host.http.admin.refusals import http_error
+from stephost_host.operations import OperationError
 from stephost_host.operations.rules import Fields
 from stephost_host.operations.streams import StreamOps
 from stephost_host.streams.auth import Credentials
@@ -24,17 +18,6 @@ from stephost_host.streams.auth import Credentials
 # The URL's parts, spelled as a client of this door knows them.
 URL_FIELDS = Fields({"group_id": "groupId"})
 HOW = "send the token as 'Authorization: Bearer <token>' (or as the stream auth hook reads it)"
-_STATUS = {
-    InvalidArgument: 400,
-    Unauthenticated: 401,
-    PermissionDenied: 403,
-    NotFound: 404,
-    Unavailable: 503,
-}
-
-
-def _http(exc: OperationError) -> HTTPException:
-    return HTTPException(next((s for k, s in _STATUS.items() if isinstance(exc, k)), 500), str(exc))
 
 
 def router(ops: StreamOps) -> APIRouter:
@@ -56,7 +39,7 @@ def router(ops: StreamOps) -> APIRouter:
             await readable(request, stream, group, "", authorization)
             return await ops.get_group(stream, group, URL_FIELDS)
         except OperationError as exc:
-            raise _http(exc) from None
+            raise http_error(exc) from None
 
     @api.get("/{stream}/{group}/{item}")
     async def stream_item(
@@ -66,7 +49,7 @@ def router(ops: StreamOps) -> APIRouter:
             await readable(request, stream, group, item, authorization)
             found = await ops.get(stream, group, item, URL_FIELDS)
         except OperationError as exc:
-            raise _http(exc) from None
+            raise http_error(exc) from None
         if found is None:
             raise HTTPException(404, f"no item {item!r} in stream {stream!r} group {group!r}")
         return found

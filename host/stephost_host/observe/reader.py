@@ -1,0 +1,149 @@
+"""Reading what the recorder kept: recent traces, one trace's spans, recent and live logs.
+
+Everything comes from the observe stream, so a host shows the spans and logs of every host
+on the same NATS. Reads are bounded: "recent" means within the last ``WINDOW`` records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+
+from stephost_host import names
+from stephost_host.natsio.kv import messages
+
+# The most recent records a "recent" read looks through: enough for the 100 traces the page
+# lists, small enough that a page polling it costs a busy host little.
+# How far back reads look, in messages (1 to 64 records each): the recent traces and logs
+# the page lists, and the window a trace is looked for in. A message is decoded only when its
+# bytes hold the trace id, so a page polling these costs a busy host little.
+RECENT_MESSAGES = (16, 64, 256)  # read further back only while too little was found
+TRACE_MESSAGES = 5_000
+LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
+
+
+def _unpack(found: list[Msg], kind: str, needle: bytes = b"") -> list[dict[str, Any]]:
+    """The records of one kind ("spans", "logs") in these messages, oldest first."""
+    out: list[dict[str, Any]] = []
+    for msg in found:
+        if needle and needle not in msg.data:
+            continue
+        with contextlib.suppress(ValueError, AttributeError):
+            out.extend(json.loads(msg.data).get(kind, ()))
+    return out
+
+
+def summary(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
+    """One line of the trace list: where it started, how long, how it went."""
+    spans = sorted(spans, key=lambda s: s["start"])
+    ids = {s["span"] for s in spans}
+    root = next((s for s in spans if s.get("parent", "") not in ids), spans[0])
+    start = spans[0]["start"]
+    end = max(s["start"] + s["ms"] / 1000 for s in spans)
+    return {
+        "trace": trace_id,
+        "root": root["step"],
+        "cause": root.get("cause", ""),
+        "start": start,
+        "ms": round((end - start) * 1000, 3),
+        "spans": len(spans),
+        "errors": sum(s["outcome"] != "ok" for s in spans),
+        "steps": sorted({s["step"] for s in spans}),
+        "languages": sorted({s["language"] for s in spans}),
+    }
+
+
+class Observed:
+    def __init__(self, nc: NATS, js: JetStreamContext) -> None:
+        self.nc = nc
+        self.js = js
+        # Set when the host stops: live tails end, so an open page never holds up the drain.
+        self.closing = asyncio.Event()
+
+    async def close(self) -> None:
+        self.closing.set()
+
+    async def _last(self, count: int) -> list[Msg]:
+        """The stream's last ``count`` messages, oldest first."""
+        info = await self.js.stream_info(names.OBSERVE_STREAM)
+        if not info.state.messages:
+            return []
+        start = max(info.state.first_seq, info.state.last_seq - count + 1, 1)
+        return await messages(
+            self.nc,
+            self.js,
+            names.OBSERVE_STREAM,
+            names.OBSERVE_RECORDS,
+            DeliverPolicy.BY_START_SEQUENCE,
+            start_seq=start,
+        )
+
+    async def _recent(
+        self, kind: str, enough: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]:
+        """The most recent records of a kind: a few messages under load (they are full),
+        further back when they hold too little (a quiet dev host sends small ones)."""
+        found: list[dict[str, Any]] = []
+        for count in RECENT_MESSAGES:
+            msgs = await self._last(count)
+            found = _unpack(msgs, kind)
+            if enough(found) or len(msgs) < count:
+                break
+        return found
+
+    async def traces(self, limit: int = 100, step: str = "") -> list[dict[str, Any]]:
+        def listed(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            by_trace: dict[str, list[dict[str, Any]]] = {}
+            for span in spans:
+                by_trace.setdefault(span["trace"], []).append(span)
+            found = [summary(t, spans) for t, spans in by_trace.items()]
+            return [t for t in found if step in t["steps"]] if step else found
+
+        found = listed(await self._recent("spans", lambda spans: len(listed(spans)) > limit))
+        return sorted(found, key=lambda t: t["start"], reverse=True)[:limit]
+
+    async def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """Every span of the trace, oldest first, with its logs; None when none is kept."""
+        needle = json.dumps(trace_id).encode()  # as it appears in a record: "trace": "<id>"
+        found = [m for m in await self._last(TRACE_MESSAGES) if needle in m.data]
+        spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
+        if not spans:
+            return None
+        logs = [r for r in _unpack(found, "logs") if r.get("trace") == trace_id]
+        spans.sort(key=lambda s: s["start"])
+        return {**summary(trace_id, spans), "items": spans, "logs": logs}
+
+    async def logs(self, limit: int = 500) -> list[dict[str, Any]]:
+        return (await self._recent("logs", lambda logs: len(logs) >= limit))[-limit:]
+
+    async def tail(self) -> AsyncIterator[dict[str, Any]]:
+        """Log records as any host records them, from now on (core NATS: the stream's input)."""
+        queue: asyncio.Queue[Msg] = asyncio.Queue(LIVE_BUFFER)
+
+        async def received(msg: Msg) -> None:
+            with contextlib.suppress(asyncio.QueueFull):  # a reader this far behind skips some
+                queue.put_nowait(msg)
+
+        sub = await self.nc.subscribe(names.OBSERVE_RECORDS, cb=received)
+        closing = asyncio.ensure_future(self.closing.wait())
+        try:
+            while not self.closing.is_set():
+                got = asyncio.ensure_future(queue.get())
+                await asyncio.wait((got, closing), return_when=asyncio.FIRST_COMPLETED)
+                if not got.done():
+                    got.cancel()
+                    return
+                for doc in _unpack([got.result()], "logs"):
+                    yield doc
+        finally:
+            closing.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()

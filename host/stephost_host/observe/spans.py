@@ -1,0 +1,76 @@
+"""A span: one step invocation, as the Workbench's trace timeline and OTLP export see it.
+
+Trace ids are W3C trace ids (32 hex digits) when the host makes them, and span ids are W3C
+parent ids (16 hex), so a ``traceparent`` from outside continues its trace here and one
+carried on an event continues it in the step that handles the event. A trace id given the
+older way (``x-trace-id``, any text) still works; it just has no W3C form.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+_W3C_TRACE = re.compile(r"[0-9a-f]{32}")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+
+
+def new_span_id() -> str:
+    # Not a secret, only unique within a trace: the fast generator (os.urandom is a syscall).
+    return f"{random.getrandbits(64) or 1:016x}"
+
+
+def parse_traceparent(value: str | None) -> tuple[str, str] | None:
+    """(trace id, parent span id) of a valid W3C ``traceparent`` (version 00), else None."""
+    if not value:
+        return None
+    found = _TRACEPARENT.fullmatch(value.strip().lower())
+    if found is None or found[1] == _ZERO_TRACE or found[2] == _ZERO_SPAN:
+        return None
+    return found[1], found[2]
+
+
+def traceparent(trace_id: str, span_id: str) -> str:
+    """The ``traceparent`` naming this span, or "" when the trace id has no W3C form."""
+    if not span_id or not _W3C_TRACE.fullmatch(trace_id):
+        return ""
+    return f"00-{trace_id}-{span_id}-01"
+
+
+@dataclass(slots=True)
+class Span:
+    """Filled in as the invocation runs; the recorder turns it into a record when it ends."""
+
+    trace_id: str
+    step: str
+    language: str
+    parent: str = ""  # the span (or outside caller) this invocation continues
+    topic: str = ""  # the event topic it handled
+    attempt: int = 1
+    cause: str = ""  # what started it: "http", "event", "cron"
+    span_id: str = field(default_factory=new_span_id)
+    start: float = field(default_factory=time.time)
+    emits: list[str] = field(default_factory=list)  # topics, in the order emitted
+
+    def record(self, duration_ms: float, outcome: str, error: dict[str, str] | None) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "trace": self.trace_id,
+            "span": self.span_id,
+            "parent": self.parent,
+            "step": self.step,
+            "language": self.language,
+            "cause": self.cause,
+            "topic": self.topic,
+            "attempt": self.attempt,
+            "start": self.start,
+            "ms": round(duration_ms, 3),
+            "outcome": outcome,
+            "emits": self.emits,
+        }
+        if error:
+            doc["error"] = error
+        return doc

@@ -1,0 +1,95 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { api } from './api.js'
+
+// Polls an admin path; returns [data, error, reload].
+export function usePoll(path, ms = 2000) {
+  const [data, setData] = useState(null)
+  const [error, setError] = useState(null)
+  const tick = useRef(0)
+  const last = useRef('')
+  const load = async () => {
+    if (!path) return
+    const mine = ++tick.current
+    try {
+      const d = await api(path)
+      const text = JSON.stringify(d)
+      if (mine !== tick.current) return
+      setError(null)
+      if (text !== last.current) {
+        last.current = text // unchanged data: no re-render (the page stays light on a busy host)
+        setData(d)
+      }
+    } catch (e) {
+      if (mine === tick.current) setError(e)
+    }
+  }
+  useEffect(() => {
+    setData(null)
+    last.current = ''
+    load()
+    if (!ms) return undefined
+    const t = setInterval(load, ms)
+    return () => clearInterval(t)
+  }, [path, ms])
+  return [data, error, load]
+}
+
+export const LANG = { python: 'py', node: 'ts', ruby: 'rb' }
+
+export function Lang({ language }) {
+  return <span class={`lang lang-${language}`}>{LANG[language] || language}</span>
+}
+
+export function ms(v) {
+  if (v === null || v === undefined) return '–'
+  return v < 10 ? `${v.toFixed(2)} ms` : v < 1000 ? `${v.toFixed(1)} ms` : `${(v / 1000).toFixed(2)} s`
+}
+
+export function clock(ts) {
+  const d = new Date(ts * 1000)
+  return d.toLocaleTimeString([], { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0')
+}
+
+export function Json({ value }) {
+  return <pre class="json">{JSON.stringify(value, null, 2)}</pre>
+}
+
+export function Empty({ children }) {
+  return <div class="empty">{children}</div>
+}
+
+export function ErrorNote({ error }) {
+  return error ? <div class="error-note">{String(error.message || error)}</div> : null
+}
+
+// An example value shaped like a JSON schema (the request body builder starts from it).
+export function example(schema) {
+  if (!schema || typeof schema !== 'object') return {}
+  if (schema.example !== undefined) return schema.example
+  if (schema.default !== undefined) return schema.default
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0]
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type
+  switch (type) {
+    case 'object': {
+      const out = {}
+      for (const [k, v] of Object.entries(schema.properties || {})) out[k] = example(v)
+      return out
+    }
+    case 'array':
+      return [example(schema.items)]
+    case 'integer':
+      return Math.max(1, schema.minimum || 0)
+    case 'number':
+      return schema.minimum || 0
+    case 'boolean':
+      return false
+    case 'string':
+      return schema.format === 'email' ? 'someone@example.com' : 'text'
+    default:
+      return schema.properties ? example({ ...schema, type: 'object' }) : null
+  }
+}
+
+export function go(panel, arg) {
+  window.location.hash = `#/${panel}${arg ? '/' + encodeURIComponent(arg) : ''}`
+}

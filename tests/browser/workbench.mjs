@@ -1,0 +1,144 @@
+// Drives the Workbench in Debian's chromium (headless, via playwright-core: no browser
+// download) through every panel, and prints what it saw as JSON. Each panel is also saved as
+// a screenshot. Usage: node workbench.mjs '<json>' with {base, token, out, userDataDir}.
+// The test (test_workbench_browser.py) prepares the host and checks the host's side after.
+import { chromium } from 'playwright-core'
+
+const input = JSON.parse(process.argv[2])
+const WAIT = 20_000 // generous: the machine may be loaded
+const seen = { console: [] }
+
+const context = await chromium.launchPersistentContext(input.userDataDir, {
+  executablePath: process.env.STEPHOST_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1440, height: 900 },
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+})
+const page = await context.newPage()
+page.on('console', (msg) => seen.console.push(msg.text()))
+const shot = (name) => page.screenshot({ path: `${input.out}/${name}.png`, fullPage: false })
+const panel = async (id) => {
+  await page.click(`[data-panel="${id}"]`)
+  await page.waitForFunction((id) => location.hash.startsWith(`#/${id}`), id)
+}
+// The page's own fetch, so the call goes where a user's would.
+const post = (path, body) =>
+  page.evaluate(
+    ([path, body]) =>
+      fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (r) => r.status,
+      ),
+    [path, body],
+  )
+
+async function step(name, work) {
+  try {
+    seen[name] = { ok: true, ...(await work()) }
+  } catch (e) {
+    seen[name] = { ok: false, error: String(e && e.stack ? e.stack : e) }
+    await shot(`failed-${name}`).catch(() => {})
+  }
+}
+
+try {
+  // The address `stephost dev` prints: the secret after '#'.
+  await page.goto(`${input.base}/__stephost/workbench/#token=${input.token}`)
+
+  await step('flows', async () => {
+    await page.click('[data-flow="shop"]', { timeout: WAIT })
+    await page.waitForSelector('[data-node="place-order"]', { timeout: WAIT })
+    const nodes = await page.$$eval('[data-node]', (els) => els.map((e) => e.dataset.node))
+    const edges = await page.$$eval('[data-edge]', (els) =>
+      els.map((e) => ({ edge: e.dataset.edge, virtual: e.classList.contains('virtual') })),
+    )
+    await page.click('[data-node="check-stock"]')
+    await page.waitForSelector('.details h3', { timeout: WAIT })
+    const details = await page.textContent('.details')
+    await shot('flows')
+    return { nodes, edges, details }
+  })
+
+  await step('endpoints', async () => {
+    await panel('endpoints')
+    await page.click('[data-endpoint="POST /shop/orders"]', { timeout: WAIT })
+    const body = await page.inputValue('[data-body]')
+    await page.fill('[data-body]', JSON.stringify({ item: 'lamp', quantity: 2 }, null, 2))
+    await page.click('[data-send]')
+    await page.waitForSelector('[data-answer] [data-status]', { timeout: WAIT })
+    const status = (await page.textContent('[data-answer] [data-status]')).trim()
+    const answer = await page.textContent('[data-answer] pre')
+    await shot('endpoints')
+    return { prefilled: body, status, answer }
+  })
+
+  await step('logs', async () => {
+    await panel('logs')
+    await page.waitForSelector('[data-tail="live"]', { timeout: WAIT })
+    await page.fill('[data-filter="text"]', 'desk-3')
+    const started = Date.now()
+    const status = await post('/shop/orders', { item: 'desk', quantity: 3 })
+    await page.waitForSelector('[data-log]:has-text("order placed")', { timeout: WAIT })
+    const appearedMs = Date.now() - started
+    await page.waitForSelector('[data-log]:has-text("order shipped")', { timeout: WAIT })
+    await page.fill('[data-filter="text"]', '')
+    const rows = await page.$$eval('[data-log]', (els) => els.length)
+    const trace = await page.$eval('[data-log]:has-text("desk-3") .trace a', (a) => a.getAttribute('href'))
+    await shot('logs')
+    return { status, appearedMs, rows, trace }
+  })
+
+  await step('traces', async () => {
+    // The log line's trace link opens the trace.
+    await page.click(`a[href="${seen.logs.trace}"]`)
+    await page.waitForFunction(() => location.hash.startsWith('#/traces/'))
+    await page.waitForSelector('[data-span="ship-order"]', { timeout: WAIT })
+    const spans = await page.$$eval('[data-span]', (els) => els.map((e) => e.dataset.span))
+    const bars = await page.$$eval('[data-bar]', (els) => els.map((e) => e.getBoundingClientRect().width))
+    const emits = await page.$$eval('.emit', (els) => els.map((e) => e.textContent))
+    await shot('traces')
+    return { hash: await page.evaluate(() => location.hash), spans, bars, emits }
+  })
+
+  await step('state', async () => {
+    await panel('state')
+    await page.click('[data-group="settings"]', { timeout: WAIT })
+    await page.click('[data-key="greeting"]', { timeout: WAIT })
+    await page.waitForFunction(() => document.querySelector('[data-state-editor]')?.value.includes('hello'))
+    await page.fill('[data-state-editor]', JSON.stringify({ text: 'edited in the workbench' }, null, 2))
+    await page.click('[data-save]')
+    await page.waitForSelector('[data-note]:has-text("saved")', { timeout: WAIT })
+    await shot('state')
+    // Delete asks first.
+    await page.click('[data-key="doomed"]')
+    await page.waitForFunction(() => document.querySelector('[data-state-editor]')?.value.includes('bye'))
+    await page.click('[data-delete]')
+    await page.waitForSelector('[data-confirm]', { timeout: WAIT })
+    await page.click('[data-confirm]')
+    await page.waitForSelector('[data-key="doomed"]', { state: 'detached', timeout: WAIT })
+    return {}
+  })
+
+  await step('streams', async () => {
+    await panel('streams')
+    await page.waitForSelector('[data-stream-group="board/orders"]', { timeout: WAIT })
+    await page.click('[data-stream-group="board/orders"]')
+    const status = await post('/shop/orders', { item: 'chair', quantity: 4 })
+    await page.waitForSelector('[data-item="chair-4"]', { timeout: WAIT })
+    await shot('streams')
+    return { status }
+  })
+
+  await step('deadLetters', async () => {
+    await panel('dead-letters')
+    await page.waitForSelector('[data-dead]', { timeout: WAIT })
+    const before = await page.$$eval('[data-dead]', (els) => els.length)
+    const shown = await page.textContent('.main')
+    await shot('dead-letters')
+    await page.click('[data-replay]')
+    await page.waitForSelector('[data-note]:has-text("replayed 1")', { timeout: WAIT })
+    return { before, shown }
+  })
+} finally {
+  await context.close()
+}
+console.log(JSON.stringify(seen))

@@ -1,0 +1,9 @@
+def config
+  { "name" => "ship-order", "type" => "event", "subscribes" => ["shop.order.checked"], "emits" => [],
+    "description" => "Ships a checked order", "flows" => ["shop"] }
+end
+
+def handler(data, ctx)
+  ctx.logger.info("order shipped", { "orderId" => data["id"] })
+  ctx.state.set("shipped", data["id"], true)
+end
