@@ -31,7 +31,11 @@ from typing import Any
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
+from stephost_host.deployments.auth import DeployAuth
+from stephost_host.deployments.pipeline import Limits
+from stephost_host.deployments.service import Deployments
 from stephost_host.http.admin import build_admin
+from stephost_host.http.admin.deployments import DeployGate
 from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
@@ -155,6 +159,25 @@ class Host:
         registry.on_change(cron.sync)
 
         self.registry = registry
+        self.deployments = Deployments(
+            nc,
+            js,
+            registry,
+            pool=None,
+            wait_ready=_no_agents,
+            limits=Limits(
+                build_seconds=s.deploy_build_timeout,
+                ready_seconds=s.deploy_ready_timeout,
+                phase_seconds=s.deploy_phase_timeout,
+                drain_seconds=s.drain_seconds,
+                keep_warm_seconds=s.deploy_keep_warm_seconds,
+            ),
+            max_bundle_bytes=s.deploy_max_bundle_bytes,
+            replicas=s.replicas,
+            project=s.project.name,
+            host_id=service.host_id,
+            follow=not s.reload,  # `stephost dev` serves the working directory, always
+        )
         admin = build_admin(
             registry,
             dlq,
@@ -164,6 +187,7 @@ class Host:
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
+            deployments=(self.deployments, DeployGate(DeployAuth(self.secret.value, s.deploy_tokens))),
         )
         app = StepHttp(
             registry,
@@ -201,6 +225,7 @@ class Host:
             Hooks("streams", start=streams.start, stop_timeout=1.0),
             self.link,
             *([sidecars] if s.supervise else []),
+            Hooks("deployments", start=self.deployments.open, stop=self.deployments.close, stop_timeout=10.0),
             Together(*work_sources),
             *(
                 [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
@@ -230,3 +255,7 @@ class Host:
             "secret": self.secret.value,
             **(self.ingress.runtime_info() if self.ingress else {}),
         }
+
+
+async def _no_agents(version: str, languages: object, timeout: float) -> None:
+    raise RuntimeError(f"version {version}: this host has no agent pool to wait on")

@@ -102,7 +102,7 @@ async def test_bundles_dedupe_verify_and_cap(store: tuple[Records, Bundles], tmp
     (tmp_path / "node_modules" / "x.js").write_text("junk")
     data = pack(tmp_path, 64 * 1024)
     assert pack(tmp_path, 64 * 1024) == data  # deterministic
-    assert names(data) == ["steps/a_step.py"]
+    assert names(data) == {"steps/a_step.py": 12}
     name = f"bundles/python/{digest(data)}"
     assert await bundles.put(name, data) is True
     assert await bundles.put(name, data) is False  # same content: nothing uploaded

@@ -64,10 +64,10 @@ def pack(root: Path, max_bytes: int) -> bytes:
     return packed
 
 
-def names(archive: bytes) -> list[str]:
-    """The file names inside an archive (to see which languages a version needs)."""
+def names(archive: bytes) -> dict[str, int]:
+    """File name -> size inside an archive (which languages a version needs, step file sizes)."""
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            return [m.name for m in tar.getmembers() if m.isfile()]
+            return {m.name: m.size for m in tar.getmembers() if m.isfile()}
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ArchiveError(f"the uploaded source is not a tar.gz archive: {exc}") from None

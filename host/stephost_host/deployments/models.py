@@ -54,7 +54,8 @@ class Activation(StrEnum):
 
 class Kind(StrEnum):
     DEPLOY = "deploy"
-    ROLLBACK = "rollback"
+    ROLLBACK = "rollback"  # re-activates an earlier deployment's version (rollbackOf)
+    PROMOTE = "promote"  # activates a staged (--no-promote) deployment's version (rollbackOf)
 
 
 # Phase name -> (status while it runs, progress band it moves in).
@@ -173,6 +174,7 @@ class Deployment(Model):
     duration: float | None = None
     # The KV revision this copy was read or written at (compare-and-set); never serialised.
     _revision: int = PrivateAttr(default=0)
+    _saved_at: float = PrivateAttr(default=0.0)  # monotonic time of the last write (log throttling)
 
     @property
     def final(self) -> bool:
