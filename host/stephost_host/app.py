@@ -28,6 +28,7 @@ import logging
 import os
 from typing import Any
 
+from stephost_host.agents import AgentPool
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
@@ -72,6 +73,7 @@ class Host:
     link: SidecarPort
     ingress: IngressPort | None
     registry: Registry
+    agents: AgentPool
 
     def __init__(self, settings: Settings, *, dev: bool = False) -> None:
         self.settings = settings
@@ -131,7 +133,10 @@ class Host:
         )
         operations.emits.strict = s.strict_emits
         calls = Calls(operations)
-        service = SidecarService(registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms)
+        self.agents = AgentPool()  # agents dial the sidecar port; deployments drive them
+        service = SidecarService(
+            registry, calls, secret=self.secret.value, heartbeat_ms=s.heartbeat_ms, agents=self.agents
+        )
         self.ingress = None
         if s.ingress and not self.ingress_off:
             ingress_service = IngressService(

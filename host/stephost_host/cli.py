@@ -166,7 +166,7 @@ def _sidecar_args(rest: list[str]) -> list[str]:
     STEPHOST_SECRET), the one a host on this machine generated for the project goes into
     STEPHOST_SECRET, which every language's sidecar reads."""
     p = argparse.ArgumentParser(add_help=False)
-    for flag in ("--connect", "--secret", "--sidecar-id", "--capacity"):  # flags that take a value
+    for flag in ("--connect", "--secret", "--sidecar-id", "--capacity", "--work-dir"):  # take a value
         p.add_argument(flag)
     p.add_argument("--state-dir", type=Path)
     p.add_argument("project", nargs="?", default=os.environ.get("STEPHOST_PROJECT", "."))

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -22,6 +22,9 @@ from stephost_host.router.registry import Registry
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
 from stephost_wire.v1 import sidecar_pb2_grpc as pb_grpc
+
+if TYPE_CHECKING:
+    from stephost_host.agents.pool import AgentPool
 
 log = logging.getLogger("stephost.sidecar")
 LANGUAGES = ("python", "node", "ruby")
@@ -35,8 +38,10 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         *,
         secret: str,
         heartbeat_ms: int,
+        agents: AgentPool | None = None,
     ) -> None:
         self.registry = registry
+        self.agents = agents  # where agents' hellos and events go; None: agents are refused
         self.calls = calls
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
@@ -85,6 +90,10 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                     f"{hello.capacity}: start the sidecar with --capacity N or STEPHOST_CAPACITY"
                 ),
             )
+        if hello.agent and self.agents is None:
+            return pb.Rejection(code="bad_hello", message="this host takes no agents")
+        if hello.agent and (hello.steps or hello.streams or hello.hooks):
+            return pb.Rejection(code="bad_hello", message="an agent loads no steps, streams or hooks itself")
         if not self.accepting:
             return pb.Rejection(code="shutting_down", message="the host is shutting down")
         return None
@@ -117,46 +126,14 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             return
 
         session = Session(hello, context.peer(), self.calls)
-        for err in hello.load_errors:
-            log.error(
-                "%s: could not load %s: %s",
-                hello.language,
-                err.file,
-                err.message,
-                extra={"language": hello.language, "stack": err.stack},
-            )
-        rejected = self.registry.register(
-            session,
-            [(s.name, s.file, s.config_json) for s in hello.steps],
-            [(s.name, s.file, s.config_json) for s in hello.streams],
-            # A child the host's own supervisor (re)started, under the id it gave it: a reload,
-            # which may bring changed configs. Any other sidecar must match what is served.
-            reload=hello.sidecar_id in self.hello_waiters,
-            load_errors=[(err.file, err.message) for err in hello.load_errors],
-        )
+        if hello.agent:
+            assert self.agents is not None  # checked above
+            self.agents.join(session)
+            session.send(self._welcome())
+            log.info("%s agent %s connected from %s", hello.language, hello.sidecar_id, context.peer())
+        else:
+            self._register(session, hello, context.peer())
         self.sessions.add(session)
-        session.send(
-            pb.HostMessage(
-                welcome=pb.Welcome(
-                    host_id=self.host_id,
-                    protocol_version=codec.PROTOCOL_VERSION,
-                    heartbeat_interval_ms=self.heartbeat_ms,
-                    rejected_steps=[
-                        pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected
-                    ],
-                )
-            )
-        )
-        log.info(
-            "%s sidecar %s (version %s) connected from %s: %d step(s), %d stream(s), capacity %d",
-            hello.language,
-            hello.sidecar_id,
-            session.version,
-            context.peer(),
-            len(self.registry.serving.held(session, "step")),
-            len(self.registry.serving.held(session, "stream")),
-            session.capacity,
-        )
         waiter = self.hello_waiters.pop(hello.sidecar_id, None)
         if waiter and not waiter.done():
             waiter.set_result(session)
@@ -175,8 +152,54 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 t.cancel()
             session.close()
             self.sessions.discard(session)
-            self.registry.unregister(session)
-            log.info("%s sidecar %s disconnected", session.language, session.sidecar_id)
+            if hello.agent and self.agents is not None:
+                self.agents.leave(session)
+            else:
+                self.registry.unregister(session)
+            log.info("%s %s %s disconnected", session.language, _kind(hello), session.sidecar_id)
+
+    def _register(self, session: Session, hello: pb.Hello, peer: str) -> None:
+        """An ordinary sidecar: its steps, streams and hooks join the registry in its version."""
+        for err in hello.load_errors:
+            log.error(
+                "%s: could not load %s: %s",
+                hello.language,
+                err.file,
+                err.message,
+                extra={"language": hello.language, "stack": err.stack},
+            )
+        rejected = self.registry.register(
+            session,
+            [(s.name, s.file, s.config_json) for s in hello.steps],
+            [(s.name, s.file, s.config_json) for s in hello.streams],
+            # A child the host's own supervisor (re)started, under the id it gave it: a reload,
+            # which may bring changed configs. Any other sidecar must match what is served.
+            reload=hello.sidecar_id in self.hello_waiters,
+            load_errors=[(err.file, err.message) for err in hello.load_errors],
+        )
+        session.send(
+            self._welcome([pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected])
+        )
+        log.info(
+            "%s sidecar %s (version %s) connected from %s: %d step(s), %d stream(s), capacity %d",
+            hello.language,
+            hello.sidecar_id,
+            session.version,
+            peer,
+            len(self.registry.serving.held(session, "step")),
+            len(self.registry.serving.held(session, "stream")),
+            session.capacity,
+        )
+
+    def _welcome(self, rejected: list[pb.StepRejection] | None = None) -> pb.HostMessage:
+        return pb.HostMessage(
+            welcome=pb.Welcome(
+                host_id=self.host_id,
+                protocol_version=codec.PROTOCOL_VERSION,
+                heartbeat_interval_ms=self.heartbeat_ms,
+                rejected_steps=rejected or [],
+            )
+        )
 
     async def _read(
         self, session: Session, rest: pb.SidecarBatch, more: AsyncIterator[pb.SidecarBatch]
@@ -214,6 +237,10 @@ class SidecarService(pb_grpc.SidecarHostServicer):
 
     def stop_accepting(self) -> None:
         self.accepting = False
+
+
+def _kind(hello: pb.Hello) -> str:
+    return "agent" if hello.agent else "sidecar"
 
 
 def silence_cause(session: Session, silent: float) -> str:

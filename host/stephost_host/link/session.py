@@ -64,6 +64,8 @@ class Session:
         self._calls = calls
         # Invokers waiting for a free slot here (the same waiter may queue on every replica).
         self.waiters: deque[asyncio.Future[None]] = deque()
+        # An agent's events (build output, worker states) go to the host's agent pool.
+        self.on_agent: Callable[[pb.AgentEvent], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Session {self.language} {self.sidecar_id} {self.version}>"
@@ -200,6 +202,8 @@ class Session:
                     asyncio.get_running_loop().create_task(self._answer(msg.call))
                 elif kind == "log":
                     self._log(msg.log)
+                elif kind == "agent" and self.on_agent is not None:
+                    self.on_agent(msg.agent)
                 elif kind == "hello":
                     log.warning("%r sent a second hello; ignored", self)
 

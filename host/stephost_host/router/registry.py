@@ -262,9 +262,9 @@ class Registry:
     def _failing(self, version: str, language: str) -> set[str]:
         return {f.file for f in self._load_errors.get(version, {}).get(language, ())}
 
-    def load_errors(self) -> list[LoadFailure]:
-        """The step files the active version's sidecars could not load, by file."""
-        found = self._load_errors.get(self._active, {}).values()
+    def load_errors(self, version: str | None = None) -> list[LoadFailure]:
+        """The step files the active version's (or that version's) sidecars could not load, by file."""
+        found = self._load_errors.get(self._active if version is None else version_of(version), {}).values()
         return sorted((f for errors in found for f in errors), key=lambda f: (f.file, f.language))
 
     def unloaded(self) -> list[StepDef]:

@@ -48,6 +48,10 @@ class Serving:
         """Names of this kind the session serves."""
         return [name for k, _, name in self._held.get(session, ()) if k == kind]
 
+    def sessions(self, version: str) -> set[Session]:
+        """The live sessions serving anything in this version (readiness of a deployment)."""
+        return {s for (_, v, _), sessions in self._table.items() if v == version for s in sessions}
+
     def versions(self) -> set[str]:
         """Versions with at least one live session."""
         return {version for (_, version, _), sessions in self._table.items() if sessions}

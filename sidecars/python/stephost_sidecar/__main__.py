@@ -1,9 +1,14 @@
-"""``python -m stephost_sidecar --connect HOST:PORT DIR``: run a project's Python steps."""
+"""``python -m stephost_sidecar --connect HOST:PORT DIR``: run a project's Python steps.
+
+``--check DIR`` loads the project as a worker would and prints what it found (JSON) instead of
+dialling; ``--agent [--work-dir DIR]`` runs no project: it builds and runs versions it is sent.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -12,10 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
+
 from stephost_sidecar import log as sidecar_log
+from stephost_sidecar.agent import serve_agent
 from stephost_sidecar.connection import Connection, Options, Rejected, build_hello
 from stephost_sidecar.hooks import load_hooks
 from stephost_sidecar.loader import load_project
+from stephost_sidecar.proto import pb
 from stephost_sidecar.runner import Runner
 from stephost_sidecar.watchdog import Watchdog, threshold_from_env
 
@@ -30,14 +39,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--secret", default=env("STEPHOST_SECRET", ""), help="shared secret (or STEPHOST_SECRET)")
     p.add_argument("--sidecar-id", default=env("STEPHOST_SIDECAR_ID", ""))
     p.add_argument("--capacity", type=int, default=int(env("STEPHOST_CAPACITY", "64")))
+    p.add_argument("--check", action="store_true", help="load the project, print its manifests as JSON, exit")
+    p.add_argument(
+        "--agent", action="store_true", help="run as an agent: no project, versions arrive as bundles"
+    )
+    p.add_argument(
+        "--work-dir", default=env("STEPHOST_WORK_DIR", ""), help="an agent's folder (default: a temp dir)"
+    )
     return p.parse_args(argv)
 
 
+def options_from(args: argparse.Namespace, kind: str = "python") -> Options:
+    return Options(
+        target=args.connect,
+        secret=args.secret,
+        sidecar_id=args.sidecar_id or f"{kind}-{socket.gethostname()}-{os.getpid()}",
+        capacity=max(1, args.capacity),
+        version=os.environ.get("STEPHOST_VERSION", ""),
+    )
+
+
+def check(root: Path) -> int:
+    """Load every step as a worker would; print steps, streams, load errors and hooks as JSON
+    (the BuildResult fields); exit 1 when a file did not load. What the step files print while
+    they load goes to stderr, so stdout holds the JSON alone."""
+    with contextlib.redirect_stdout(sys.stderr):
+        project = load_project(root)
+        hooks = load_hooks(root, project)
+    hello = build_hello(options_from(parse_args([])), project, hooks.names())
+    found = pb.BuildResult(
+        steps=hello.steps, streams=hello.streams, load_errors=hello.load_errors, hooks=hello.hooks
+    )
+    print(json_format.MessageToJson(found, indent=None))
+    return 1 if project.failures else 0
+
+
 async def serve(args: argparse.Namespace) -> int:
+    if args.agent:
+        return await serve_agent(options_from(args, "python-agent"), args.work_dir)
     root = Path(args.project)
     if not root.is_dir():
         print(f"stephost sidecar: project directory {root} does not exist", file=sys.stderr)
         return 2
+    if args.check:
+        return check(root)
     project = load_project(root, os.environ.get("STEPHOST_LOAD_PROGRESS", ""))
     hooks = load_hooks(root, project)
     for f in project.failures:
@@ -45,13 +90,7 @@ async def serve(args: argparse.Namespace) -> int:
     log.info(
         "loaded %d step(s) and %d stream(s) from %s", len(project.steps), len(project.streams), root.resolve()
     )
-    options = Options(
-        target=args.connect,
-        secret=args.secret,
-        sidecar_id=args.sidecar_id or f"python-{socket.gethostname()}-{os.getpid()}",
-        capacity=max(1, args.capacity),
-        version=os.environ.get("STEPHOST_VERSION", ""),
-    )
+    options = options_from(args)
     conn = Connection(options, build_hello(options, project, hooks.names()))
     runner = Runner(project.steps, hooks, conn.calls, options.capacity)
     base = root.resolve()

@@ -104,6 +104,8 @@ class Connection:
         self._stopping = threading.Event()
         self._wake: asyncio.Event | None = None  # on the link's loop: cuts a reconnect pause short
         self._dispatcher: Dispatcher | None = None
+        # An agent's commands (build, start, stop versions) go here, on the handlers' loop.
+        self.on_agent: Callable[[pb.AgentCommand, Reply], None] | None = None
 
     def send(self, msg: pb.SidecarMessage) -> None:
         """Queue a message on the current stream (lost with it if the stream dies); any thread."""
@@ -238,7 +240,7 @@ class Connection:
                     work: list[pb.HostMessage] = []  # handed to the handlers' loop in one hop
                     for msg in batch.messages:
                         kind = msg.WhichOneof("kind")
-                        if kind in ("invocation", "call_result", "cancel", "chunk_ack"):
+                        if kind in ("invocation", "call_result", "cancel", "chunk_ack", "agent"):
                             work.append(msg)
                         elif kind == "welcome":
                             welcomed = True
@@ -260,7 +262,8 @@ class Connection:
         return welcomed
 
     def _deliver(self, dispatcher: Dispatcher, work: list[pb.HostMessage], reply: Reply) -> None:
-        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks."""
+        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks,
+        hand agent commands to the agent."""
         for msg in work:
             kind = msg.WhichOneof("kind")
             if kind == "invocation":
@@ -269,6 +272,9 @@ class Connection:
                 self.calls.answer(msg.call_result)
             elif kind == "chunk_ack":
                 dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
+            elif kind == "agent":
+                if self.on_agent is not None:
+                    self.on_agent(msg.agent, reply)
             else:
                 dispatcher.cancel(msg.cancel.invocation_id)
 

@@ -24,6 +24,7 @@ from stephost_wire.project import project_files
 STEP_FILE = re.compile(r".+(_step|\.step)\.py$")
 STREAM_FILE = re.compile(r".+(_stream|\.stream)\.py$")
 SCHEMA_KEYS = ("bodySchema", "responseSchema", "input")
+DEPS = ".deps"
 
 
 @dataclass
@@ -66,6 +67,10 @@ def load_project(root: Path, progress: str = "") -> Project:
     if str(root) not in sys.path:
         # Project-local imports (`from lib.db import x`) resolve from the project root.
         sys.path.insert(0, str(root))
+    deps = root / DEPS
+    if deps.is_dir() and str(deps) not in sys.path:
+        # A built version's vendored requirements (an agent's build installs them there).
+        sys.path.insert(1, str(deps))
     project = Project()
     note = _progress_writer(progress)
     project.steps = _load_all(root, STEP_FILE, _load_step, "step", project.failures, note)

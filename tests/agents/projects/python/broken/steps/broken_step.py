@@ -1,0 +1,7 @@
+config = {"type": "event", "name": "agent-broken-python", "subscribes": ["agent.broken"]}
+
+raise RuntimeError("this step cannot be imported")
+
+
+async def handler(input, ctx):
+    return None

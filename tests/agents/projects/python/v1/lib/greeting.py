@@ -1,0 +1,2 @@
+def greet(word: str) -> str:
+    return f"{word} from python"
