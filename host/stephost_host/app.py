@@ -28,7 +28,7 @@ import logging
 import os
 from typing import Any
 
-from stephost_host.agents import AgentPool
+from stephost_host.agents import AgentPool, wait_ready
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
@@ -168,8 +168,12 @@ class Host:
             nc,
             js,
             registry,
-            pool=None,
-            wait_ready=_no_agents,
+            pool=self.agents,
+            # A worker must stay up a moment after its hello to count as ready (one that
+            # crashes right away aborts the deploy instead of being switched to).
+            wait_ready=lambda version, langs, timeout: wait_ready(
+                registry, version, langs, timeout, agents=self.agents, settle=1.0
+            ),
             limits=Limits(
                 build_seconds=s.deploy_build_timeout,
                 ready_seconds=s.deploy_ready_timeout,
@@ -260,7 +264,3 @@ class Host:
             "secret": self.secret.value,
             **(self.ingress.runtime_info() if self.ingress else {}),
         }
-
-
-async def _no_agents(version: str, languages: object, timeout: float) -> None:
-    raise RuntimeError(f"version {version}: this host has no agent pool to wait on")

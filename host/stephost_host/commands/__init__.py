@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-# Modules are added here as commands arrive (e.g. `from stephost_host.commands import create`).
-COMMANDS: tuple[ModuleType, ...] = ()
+from stephost_host.commands import deploy, deploys
+
+COMMANDS: tuple[ModuleType, ...] = (deploy, deploys)

@@ -446,8 +446,7 @@ class Pipeline:
             raise PhaseFailed("this host has no agents to run the version on")
         version = target.version_id
         self._keep(version)
-        sessions: set[Any] = getattr(self.registry.serving, "sessions", lambda _v: set())(version)
-        live = {s.language for s in sessions}
+        live = {s.language for s in self.registry.serving.sessions(version)}
         env = await self.records.get_env(target.id)
         for b in target.bundles:
             if b.language in live:

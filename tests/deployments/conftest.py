@@ -1,0 +1,113 @@
+"""Real processes for deployment tests: a `stephost start` host on an empty project (so code can
+only arrive by a deploy) on the test's nats-server, and agents, each in its own empty folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import STEPHOST, HostProcess, eventually
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+class Agent:
+    """`stephost sidecar LANG --agent` with an empty HOME and work dir."""
+
+    def __init__(
+        self, language: str, host: HostProcess, base: Path, env: dict[str, str] | None = None
+    ) -> None:
+        self.home = base / f"agent-{language}"
+        self.home.mkdir(parents=True)
+        self.log_path = self.home / "agent.log"
+        self._log = open(self.log_path, "wb")
+        full_env = {**os.environ, "HOME": str(self.home), "STEPHOST_SECRET": host.secret, **(env or {})}
+        full_env.pop("STEPHOST_VERSION", None)
+        self.proc = subprocess.Popen(
+            [
+                *STEPHOST,
+                "sidecar",
+                language,
+                "--agent",
+                "--work-dir",
+                str(self.home / "work"),
+                "--connect",
+                host.sidecar_address,
+            ],
+            cwd=self.home,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+class Fleet:
+    """One host and its agents, and the deploy API as the host's secret (every scope)."""
+
+    def __init__(self, host: HostProcess, base: Path) -> None:
+        self.host = host
+        self.base = base
+        self.agents: list[Agent] = []
+
+    def agent(self, language: str, env: dict[str, str] | None = None) -> Agent:
+        agent = Agent(language, self.host, self.base, env)
+        self.agents.append(agent)
+        eventually(
+            lambda: any(language in line for line in self.host.log_lines("agent", "connected")),
+            timeout=60,
+            what=f"the {language} agent to connect\n{self.host.log()[-2000:]}",
+        )
+        return agent
+
+    def api(self, token: str | None = None) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.host.url + "/__stephost/deployments",
+            headers={"authorization": f"Bearer {token or self.host.secret}"},
+            timeout=30,
+        )
+
+    def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*STEPHOST, *args, f"--host={self.host.url}", f"--token={token or self.host.secret}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, start_host: Callable[..., HostProcess]) -> Iterator[Fleet]:
+    empty = tmp_path / "empty-project"
+    empty.mkdir()
+    host = start_host(
+        empty, live_steps=0, args=["--no-sidecars"], env={"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60"}
+    )
+    f = Fleet(host, tmp_path)
+    yield f
+    for agent in f.agents:
+        agent.stop()
+
+
+def get(host: HostProcess, path: str) -> httpx.Response:
+    return httpx.get(host.url + path, timeout=30)
+
+
+__all__ = ["PROJECTS", "Fleet", "get"]

@@ -1,0 +1,92 @@
+"""`stephost deploy` and `stephost deploys` against a real host and a real Python agent in an
+empty folder: v1, a dry run of v2 (the plan), v2 (changed handler, one step added, one
+removed), the same content again (nothing re-uploaded), a rollback, a broken version that
+aborts naming its file while the old one keeps serving, and the history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.deployments.conftest import PROJECTS, Fleet, get
+from tests.harness import eventually
+
+
+def _record(fleet: Fleet, ref: str) -> dict[str, Any]:
+    return dict(fleet.api().get(f"/{ref}").json())
+
+
+def test_deploy_v1_v2_rollback_and_a_broken_version(fleet: Fleet, tmp_path: Path) -> None:
+    fleet.agent("python")
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("# production\nGREETING='hello from v1'\n")
+
+    first = fleet.cli("deploy", str(PROJECTS / "v1"), "--env-file", str(env_file), "-m", "first", "-v")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "completed" in first.stdout and "  | " in first.stdout  # -v: the log lines
+    one = _record(fleet, "1")
+    hello = get(fleet.host, "/hello")
+    assert hello.json() == {"v": 1, "version": one["versionId"], "greeting": "hello from v1"}
+    assert hello.headers["x-stephost-version"] == one["versionId"]
+    assert one["status"] == "completed" and one["progress"] == 100 and one["isActive"]
+    assert one["activation"] == "active" and one["description"] == "first" and one["envKeys"] == ["GREETING"]
+    phases = {p["name"]: p["status"] for p in one["phases"]}
+    assert phases == {**{n: "completed" for n in phases}, "migrate": "skipped"}
+    assert sorted((b["packagePath"], b["status"]) for b in one["build"]) == [
+        ("steps/gone_step.py", "built"),
+        ("steps/hello_step.py", "built"),
+        ("steps/slow_step.py", "built"),
+    ]
+    assert [(u["language"], u["status"], u["reused"]) for u in one["upload"]] == [
+        ("python", "uploaded", False)
+    ]
+    assert one["metadata"]["totalSteps"] == one["metadata"]["completedSteps"] == 3
+    assert one["buildLogs"] and one["uploadLogs"] and one["deployLogs"]
+
+    dry = fleet.cli("deploy", str(PROJECTS / "v2"), "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "routes added: GET /added" in dry.stdout and "steps removed: deploy-gone" in dry.stdout
+    assert "topics removed: deploy.ping -> deploy-gone" in dry.stdout
+    assert get(fleet.host, "/hello").json()["v"] == 1  # a dry run switches nothing
+
+    second = fleet.cli("deploy", str(PROJECTS / "v2"), "--env-file", str(env_file))
+    assert second.returncode == 0, second.stdout + second.stderr
+    three = _record(fleet, "3")
+    assert get(fleet.host, "/hello").json()["v"] == 2
+    assert get(fleet.host, "/added").json() == {"added": True}
+    assert get(fleet.host, "/hello").headers["x-stephost-version"] == three["versionId"]
+    assert three["plan"]["steps"]["added"] == ["deploy-added"]
+    before = _record(fleet, "1")
+    assert not before["isActive"] and before["activation"] == "draining"
+
+    again = fleet.cli("deploy", str(PROJECTS / "v2"), "--env-file", str(env_file), "--detach")
+    assert again.returncode == 0, again.stderr
+    four = eventually(lambda: (r := _record(fleet, "4"))["status"] == "completed" and r, timeout=180)
+    assert [u["reused"] for u in four["upload"]] == [True]  # same content: nothing sent again
+    assert four["versionId"] == three["versionId"]
+
+    back = fleet.cli("deploys", "rollback", "1")
+    assert back.returncode == 0, back.stdout + back.stderr
+    eventually(lambda: get(fleet.host, "/hello").json()["v"] == 1, timeout=120, what="the rollback")
+    restored = _record(fleet, "1")
+    assert (
+        restored["isActive"]
+        and restored["activation"] == "active"
+        and restored["rolledBackFrom"] == four["id"]
+    )
+    assert get(fleet.host, "/hello").json()["greeting"] == "hello from v1"  # its env came back with it
+
+    broken = fleet.cli("deploy", str(PROJECTS / "broken_import"))
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "steps/hello_step.py" in broken.stdout and "missing setting" in broken.stdout
+    failed = json.loads(fleet.cli("deploys", "show", "6", "--json").stdout)
+    assert failed["status"] == "failed" and failed["errorPhase"] == "build"
+    assert failed["errorFile"] == "steps/hello_step.py"
+    assert get(fleet.host, "/hello").json()["v"] == 1  # the old version never stopped serving
+
+    listing = fleet.cli("deploys", "list")
+    assert listing.returncode == 0 and listing.stdout.count("\n") == 6
+    assert fleet.cli("deploys", "list", token="wrong").returncode == 3
+    logs = fleet.cli("deploys", "logs", "3")
+    assert "switched: version" in logs.stdout
