@@ -33,6 +33,7 @@ from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sid
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
 from stephost_host.deployments.auth import DeployAuth
+from stephost_host.deployments.grpc_door import DeployService
 from stephost_host.deployments.pipeline import Limits
 from stephost_host.deployments.service import Deployments
 from stephost_host.http.admin import build_admin
@@ -63,6 +64,7 @@ from stephost_host.streams.auth import AUTHENTICATE, StreamAuth
 from stephost_host.streams.store import Streams
 from stephost_host.supervisor.reload import Reloader
 from stephost_host.supervisor.sidecars import Sidecars
+from stephost_wire.v1.deploy_pb2_grpc import add_DeployServicer_to_server
 
 log = logging.getLogger("stephost")
 
@@ -187,6 +189,7 @@ class Host:
             host_id=service.host_id,
             follow=not s.reload,  # `stephost dev` serves the working directory, always
         )
+        deploy_auth = DeployAuth(self.secret.value, s.deploy_tokens)
         admin = build_admin(
             registry,
             dlq,
@@ -196,7 +199,7 @@ class Host:
             open_introspection=self.open_introspection,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
-            deployments=(self.deployments, DeployGate(DeployAuth(self.secret.value, s.deploy_tokens))),
+            deployments=(self.deployments, DeployGate(deploy_auth)),
         )
         app = StepHttp(
             registry,
@@ -214,7 +217,13 @@ class Host:
             app, ports.http, drain_seconds=s.drain_seconds, limits=HttpLimits.from_settings(s)
         )
         shared = self.ingress if s.ingress_port is None else None
-        self.link = SidecarPort(service, ports.sidecar, shared=shared)
+        deploy_door = DeployService(self.deployments, deploy_auth)
+        self.link = SidecarPort(
+            service,
+            ports.sidecar,
+            shared=shared,
+            also=lambda server: add_DeployServicer_to_server(deploy_door, server),
+        )
         sidecars = Sidecars(
             s.project, s.languages, self.link.dial, self.secret.value, service, s.hello_timeout_seconds
         )

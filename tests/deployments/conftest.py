@@ -93,12 +93,19 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, start_host: Callable[..., HostProcess]) -> Iterator[Fleet]:
+def fleet_env() -> dict[str, str]:
+    """Extra host env; a test module overrides it (tokens, pause points)."""
+    return {}
+
+
+@pytest.fixture
+def fleet(
+    tmp_path: Path, start_host: Callable[..., HostProcess], fleet_env: dict[str, str]
+) -> Iterator[Fleet]:
     empty = tmp_path / "empty-project"
     empty.mkdir()
-    host = start_host(
-        empty, live_steps=0, args=["--no-sidecars"], env={"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60"}
-    )
+    env = {"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60", **fleet_env}
+    host = start_host(empty, live_steps=0, args=["--no-sidecars"], env=env)
     f = Fleet(host, tmp_path)
     yield f
     for agent in f.agents:

@@ -42,8 +42,9 @@ from stephost_host.router.registry import Registry
 from stephost_host.supervisor.languages import languages as known_languages
 
 log = logging.getLogger("stephost.deploy")
-# Test-only: the pipeline waits at the start of this phase until it is cancelled, so a test
-# can cancel "in" any phase deterministically.
+# Test-only: "PHASE" or "PHASE@NUMBER" (only that deployment): the pipeline waits at the start
+# of the phase until it is cancelled, so a test can cancel "in" any phase deterministically.
+# "switch" is the moment before the flip, with the new version's workers running.
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
 PAUSE_MAX = 120.0
 SAVE_EVERY = 0.25  # seconds between record writes for log lines (phase changes write at once)
@@ -188,7 +189,7 @@ class Pipeline:
                 await self._checkpoint(record)
                 record.enter(phase)
                 await self._save(record)
-                await self._pause_point(phase)
+                await self._pause_point(record, phase)
                 deadline = self._deadline(phase)
                 try:
                     async with asyncio.timeout(deadline):
@@ -229,9 +230,11 @@ class Pipeline:
             return self.limits.ready_seconds + self.limits.phase_seconds
         return self.limits.phase_seconds
 
-    async def _pause_point(self, phase: str) -> None:
-        if os.environ.get(PAUSE_ENV) == phase:
-            log.warning("test pause point: waiting before %s until cancelled", phase)
+    async def _pause_point(self, record: Deployment, phase: str) -> None:
+        wanted, _, number = os.environ.get(PAUSE_ENV, "").partition("@")
+        if wanted == phase and (not number or number == str(record.number)):
+            await self._log(record, record.phase, f"test pause point: waiting at {phase} until cancelled")
+            await self._save(record)
             await asyncio.sleep(PAUSE_MAX)
 
     async def _undo(self, record: Deployment, started: list[str]) -> None:
@@ -417,6 +420,7 @@ class Pipeline:
             )
         await self.ensure_running(target, record, started)
         record.metadata.completed_steps = record.metadata.total_steps
+        await self._pause_point(record, "switch")
         await self._checkpoint(record)
         if not record.promote:
             record.activation = Activation.STAGED
