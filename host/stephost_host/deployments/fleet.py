@@ -35,6 +35,7 @@ log = logging.getLogger("stephost.deploy")
 HEARTBEAT = 3.0  # seconds between a host's heartbeats
 HOST_TTL = 10.0  # a host silent this long is no longer waited for
 RECONCILE = 1.0
+RETRY = 30.0  # a version that could not start here is tried again after this long
 
 ReadyWait = Callable[[str, Iterable[str], float], Awaitable[None]]
 
@@ -63,7 +64,7 @@ class Fleet:
         self.drain_seconds = drain_seconds
         self.active: dict[str, Any] = {}  # the pointer as last seen
         self.running: dict[str, list[str]] = {}  # version -> languages this host started
-        self.failed: dict[str, str] = {}  # version -> why it could not start here
+        self.failed: dict[str, float] = {}  # version -> when it last failed to start here
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -153,7 +154,7 @@ class Fleet:
             return
         wanted = await self.wanted()
         for version, deployment_id in wanted.items():
-            if version != FS and version not in self.failed:
+            if version != FS and time.monotonic() - self.failed.get(version, -RETRY) >= RETRY:
                 try:
                     await self.run_here(version, deployment_id)
                 except Exception as exc:  # reported to the runner; the others still get their turn
@@ -173,6 +174,10 @@ class Fleet:
             missing = [b for b in record.bundles if b.language not in live]
             if not missing and version in self.running:
                 return
+            absent = [b.language for b in missing if not self.pool.count(b.language)]
+            if absent:  # wait for an agent (the runner's deadline names this host if none comes)
+                log.debug("deployments: version %s waits for a %s agent on this host", version, absent[0])
+                return
             env = await self.records.get_env(record.id)
             try:
                 for b in missing:
@@ -182,7 +187,7 @@ class Fleet:
                     log.info("deployments: started %s workers of %s on this host", b.language, version)
                 await self.wait_ready(version, [b.language for b in record.bundles], self.ready_seconds)
             except Exception as exc:
-                self.failed[version] = str(exc)
+                self.failed[version] = time.monotonic()
                 await self._report(version, ok=False, error=str(exc))
                 raise
             # Workers that were live already (a host restarted under them) are this host's too.
