@@ -17,11 +17,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from nats.js import JetStreamContext
 
 from stephost_host import names
+from stephost_host.agents import AgentPool as Pool
 from stephost_host.deployments import plan as planning
 from stephost_host.deployments.archive import ArchiveError
 from stephost_host.deployments.archive import names as archive_names
@@ -49,33 +50,6 @@ log = logging.getLogger("stephost.deploy")
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
 PAUSE_MAX = 120.0
 SAVE_EVERY = 0.25  # seconds between record writes for log lines (phase changes write at once)
-
-
-class Pool(Protocol):
-    """The host's agents (stephost_host.agents.AgentPool)."""
-
-    def languages(self) -> set[str]: ...
-
-    def count(self, language: str) -> int: ...
-
-    async def build(
-        self,
-        language: str,
-        version: str,
-        source: bytes,
-        env: dict[str, str],
-        *,
-        on_log: Callable[[str], None] | None = None,
-        timeout: float = 600,
-    ) -> Any: ...
-
-    async def start(
-        self, language: str, version: str, bundle: bytes, digest: str, env: dict[str, str]
-    ) -> list[str]: ...
-
-    async def stop(
-        self, language: str, version: str, drain_seconds: float = 10, keep_files: bool = False
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
