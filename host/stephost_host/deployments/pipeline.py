@@ -44,7 +44,7 @@ from stephost_host.router.registry import Registry
 from stephost_host.supervisor.languages import languages as known_languages
 
 log = logging.getLogger("stephost.deploy")
-# Test-only: "PHASE" or "PHASE@NUMBER" (only that deployment): the pipeline waits at the start
+# Test-only, comma-separated: "PHASE" or "PHASE@NUMBER" (only that deployment): the pipeline waits at the start
 # of the phase until it is cancelled, so a test can cancel "in" any phase deterministically.
 # "switch" is the moment before the flip, with the new version's workers running.
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
@@ -203,11 +203,12 @@ class Pipeline:
         return self.limits.phase_seconds
 
     async def _pause_point(self, record: Deployment, phase: str) -> None:
-        wanted, _, number = os.environ.get(PAUSE_ENV, "").partition("@")
-        if wanted == phase and (not number or number == str(record.number)):
-            await self._log(record, record.phase, f"test pause point: waiting at {phase} until cancelled")
-            await self._save(record)
-            await asyncio.sleep(PAUSE_MAX)
+        points = [p.strip().partition("@") for p in os.environ.get(PAUSE_ENV, "").split(",")]
+        if not any(w == phase and (not n or n == str(record.number)) for w, _, n in points):
+            return
+        await self._log(record, record.phase, f"test pause point: waiting at {phase} until cancelled")
+        await self._save(record)
+        await asyncio.sleep(PAUSE_MAX)
 
     async def _undo(self, record: Deployment, started: list[str]) -> None:
         """Stop the new version's workers on every host (never the serving version's)."""
