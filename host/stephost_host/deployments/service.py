@@ -295,6 +295,7 @@ class Deployments:
         """Queue the deployment to run; ``from_deployment``: use that deployment's source
         ("active" for the active one: a redeploy)."""
         record = await self.get(deployment_id)
+        self._check_follows()
         if record.final or deployment_id in self.running or record.started_at:
             raise Refusal(409, f"deployment #{record.number} was started already ({record.status.value})")
         if from_deployment:
@@ -390,6 +391,14 @@ class Deployments:
                 if stored is not None and stored.cancel_requested:
                     self._interrupt(deployment_id)
 
+    def _check_follows(self) -> None:
+        if not self.follow:
+            raise Refusal(
+                409,
+                "this host runs `stephost dev`, which serves the project folder and follows no "
+                "deployment: deploy to a host started with `stephost start`",
+            )
+
     def _interrupt(self, deployment_id: str) -> None:
         """Cancel the running pipeline once (a second cancel would cut short its clean-up)."""
         run = self.pipelines.get(deployment_id)
@@ -448,6 +457,7 @@ class Deployments:
     async def rollback(self, deployment_id: str = "", *, promote: bool = False) -> Deployment:
         """Make an earlier completed deployment active again, without building anything; it
         pre-empts any deploy that has not switched yet. Returns the rollback's own record."""
+        self._check_follows()
         pointer, _ = await self.records.active()
         active = str(pointer.get("deploymentId", ""))
         if deployment_id:
