@@ -81,7 +81,14 @@ def start_bare_fastapi(tmp: Path) -> tuple[Proc, str]:
     return proc, url
 
 
-def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc, str]:
+def start_host(
+    project: Path,
+    tmp: Path,
+    nats_url: str,
+    live: int,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> tuple[Proc, str]:
     """`stephost start` at log level warning (the bare baseline logs nothing per request either)."""
     state = tmp / f"state-{project.name}"
     state.mkdir(parents=True, exist_ok=True)
@@ -103,8 +110,10 @@ def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc
             str(state),
             "--log-level",
             "warning",
+            *args,
         ],
         tmp / f"host-{project.name}.log",
+        env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

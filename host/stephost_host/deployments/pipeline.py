@@ -447,6 +447,8 @@ class Pipeline:
             await self.records.change(target.id, activate)
         if previous and previous != target.id:
             state = Activation.ROLLED_BACK if rollback else Activation.DRAINING
+            if old_version == target.version_id:
+                state = Activation.RETIRED  # the same version goes on serving under the new record
 
             def replaced(r: Deployment) -> None:
                 r.activation, r.is_active = state, False
