@@ -82,3 +82,13 @@ def test_tokens_scopes_and_a_deploy_without_agents_fails_in_infra(start_host: An
     assert reader.get("/deployments", params={"status": "weird"}).status_code == 400
     assert reader.post("/deployments/rollback").status_code == 403
     assert admin.post("/deployments/rollback").status_code == 404  # nothing completed to go back to
+
+
+def test_a_dev_host_refuses_deploys(start_host: Any) -> None:
+    host = start_host(PROJECT, live_steps=1, mode="dev")
+    api = _api(host, host.secret)
+    created = api.post("/deployments", json={}).json()
+    api.put(f"/deployments/{created['id']}/source", content=_source())
+    refused = api.post(f"/deployments/{created['id']}/start")
+    assert refused.status_code == 409 and "stephost start" in refused.json()["error"]
+    assert httpx.get(host.url + "/which").headers["x-stephost-version"] == "fs"
