@@ -56,3 +56,25 @@ def test_events_through_switches_all_arrive(fleet: Fleet) -> None:
         fleet.host.url + "/__stephost/dlq", headers={"authorization": f"Bearer {fleet.host.secret}"}
     ).json()
     assert dead == []
+
+
+@pytest.mark.timeout(900)
+def test_a_removed_steps_backlog_resumes_after_rollback(fleet: Fleet) -> None:
+    fleet.agent("python")
+    assert fleet.cli("deploy", str(PROJECTS / "backlog_v1")).returncode == 0
+    assert fleet.cli("deploy", str(PROJECTS / "backlog_v2")).returncode == 0  # the collector is gone
+    eventually(lambda: httpx.get(fleet.host.url + "/ping").json() == {"collector": False}, timeout=60)
+    with Client(fleet.host.sidecar_address, timeout=30) as client:
+        for i in range(20):
+            client.emit("backlog.item", {"key": f"b{i}"}, idempotency_key=f"b{i}")
+        plan = fleet.cli("deploy", str(PROJECTS / "backlog_v2"), "--dry-run")
+        assert plan.returncode == 0
+        assert client.get_group("backlog") == []  # paused: nothing handled them
+    back = fleet.cli("deploys", "rollback", "1")
+    assert back.returncode == 0, back.stdout + back.stderr
+
+    def resumed() -> bool:
+        with Client(fleet.host.sidecar_address, timeout=30) as client:
+            return len(client.get_group("backlog")) == 20
+
+    eventually(resumed, timeout=120, interval=0.5, what="the paused backlog to be handled after the rollback")
