@@ -10,6 +10,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from bench.deploys import bench_deploys
 from bench.events import Rate, chain, raw_publish, raw_round_trip
 from bench.http_load import HttpResult, wrk
 from bench.ingress import bench_ingress
@@ -100,7 +101,7 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--ingress-events", type=int, default=10_000)
-    p.add_argument("--only", default="http,events,streams,ingress,observe")
+    p.add_argument("--only", default="http,events,streams,ingress,observe,deploys")
     args = p.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="stephost-bench-") as tmp_name:
@@ -122,6 +123,8 @@ def main() -> None:
                 bench_ingress(PROJECTS / "ingress", tmp, args.ingress_events, _rate_table)
             if "observe" in only:
                 bench_observe(tmp, url, args.seconds, args.connections, PROJECTS)
+            if "deploys" in only:
+                bench_deploys(tmp, url)
         finally:
             loop.run_until_complete(nats.stop())
             loop.close()

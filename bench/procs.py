@@ -86,11 +86,18 @@ def state_dir(tmp: Path, project: Path, label: str = "") -> Path:
 
 
 def start_host(
-    project: Path, tmp: Path, nats_url: str, live: int, env: dict[str, str] | None = None, label: str = ""
+    project: Path,
+    tmp: Path,
+    nats_url: str,
+    live: int,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    label: str = "",
 ) -> tuple[Proc, str]:
     """`stephost start` at log level warning (the bare baseline logs nothing per request either).
 
-    ``env`` adds settings; ``label`` keeps this run's state apart from another of the same project."""
+    ``args`` and ``env`` add settings; ``label`` keeps this run's state apart from another of
+    the same project."""
     state = state_dir(tmp, project, label)
     state.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -111,6 +118,7 @@ def start_host(
             str(state),
             "--log-level",
             "warning",
+            *args,
         ],
         tmp / f"host-{project.name}{label}.log",
         env,

@@ -29,11 +29,16 @@ import os
 import sys
 from typing import Any
 
-from stephost_host.agents import AgentPool
+from stephost_host.agents import AgentPool, wait_ready
 from stephost_host.components import Hooks, Ingress, SidecarPort, refuse_new_sidecars
 from stephost_host.config import Settings
 from stephost_host.cron.scheduler import CronScheduler
+from stephost_host.deployments.auth import DeployAuth
+from stephost_host.deployments.grpc_door import DeployService
+from stephost_host.deployments.pipeline import Limits
+from stephost_host.deployments.service import Deployments
 from stephost_host.http.admin import WORKBENCH, build_admin
+from stephost_host.http.admin.deployments import DeployGate
 from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
@@ -63,6 +68,7 @@ from stephost_host.streams.auth import AUTHENTICATE, StreamAuth
 from stephost_host.streams.store import Streams
 from stephost_host.supervisor.reload import Reloader
 from stephost_host.supervisor.sidecars import Sidecars
+from stephost_wire.v1.deploy_pb2_grpc import add_DeployServicer_to_server
 
 log = logging.getLogger("stephost")
 
@@ -197,6 +203,30 @@ class Host:
         registry.on_change(cron.sync)
 
         self.registry = registry
+        self.deployments = Deployments(
+            nc,
+            js,
+            registry,
+            pool=self.agents,
+            # A worker must stay up a moment after its hello to count as ready (one that
+            # crashes right away aborts the deploy instead of being switched to).
+            wait_ready=lambda version, langs, timeout: wait_ready(
+                registry, version, langs, timeout, agents=self.agents, settle=1.0
+            ),
+            limits=Limits(
+                build_seconds=s.deploy_build_timeout,
+                ready_seconds=s.deploy_ready_timeout,
+                phase_seconds=s.deploy_phase_timeout,
+                drain_seconds=s.drain_seconds,
+                keep_warm_seconds=s.deploy_keep_warm_seconds,
+            ),
+            max_bundle_bytes=s.deploy_max_bundle_bytes,
+            replicas=s.replicas,
+            project=s.project.name,
+            host_id=service.host_id,
+            follow=not s.reload,  # `stephost dev` serves the working directory, always
+        )
+        deploy_auth = DeployAuth(self.secret.value, s.deploy_tokens)
         admin = build_admin(
             registry,
             dlq,
@@ -211,6 +241,7 @@ class Host:
             recorder=recorder,
             observed=observed,
             serve_workbench=self.dev or s.workbench,
+            deployments=(self.deployments, DeployGate(deploy_auth)),
         )
         app = StepHttp(
             registry,
@@ -229,7 +260,13 @@ class Host:
             app, ports.http, drain_seconds=s.drain_seconds, limits=HttpLimits.from_settings(s)
         )
         shared = self.ingress if s.ingress_port is None else None
-        self.link = SidecarPort(service, ports.sidecar, shared=shared)
+        deploy_door = DeployService(self.deployments, deploy_auth)
+        self.link = SidecarPort(
+            service,
+            ports.sidecar,
+            shared=shared,
+            also=lambda server: add_DeployServicer_to_server(deploy_door, server),
+        )
         sidecars = Sidecars(
             s.project,
             s.languages,
@@ -256,6 +293,7 @@ class Host:
             Hooks("streams", start=streams.start, stop_timeout=1.0),
             self.link,
             *([sidecars] if s.supervise else []),
+            Hooks("deployments", start=self.deployments.open, stop=self.deployments.close, stop_timeout=10.0),
             Together(*work_sources),
             # Stopped before HTTP: live log tails end, so an open page never holds up the drain.
             *([Hooks("live tails", stop=observed.close, stop_timeout=1.0)] if observed else []),

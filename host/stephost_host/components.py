@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import grpc
+
 from stephost_host.ingress import IngressPort
 from stephost_host.link.server import SidecarService, serve
 from stephost_host.ports import GrpcListener
@@ -49,15 +51,28 @@ class SidecarPort:
     stop_timeout = 5.0
     GRACE = 2.0  # seconds in-flight RPCs get once the server stops
 
-    def __init__(self, service: SidecarService, listener: GrpcListener, shared: IngressPort | None) -> None:
+    def __init__(
+        self,
+        service: SidecarService,
+        listener: GrpcListener,
+        shared: IngressPort | None,
+        also: Callable[[grpc.aio.Server], None] | None = None,
+    ) -> None:
         self.service = service
+        self.also = also  # more services on this server (the deploy API)
         self.listener = listener
         self.host = listener.door.host
         self.port = listener.port
         self.shared = shared
 
     async def start(self) -> None:
-        await serve(self.service, self.listener, also=self.shared.add_shared if self.shared else None)
+        def add(server: grpc.aio.Server) -> None:
+            if self.shared:
+                self.shared.add_shared(server)
+            if self.also:
+                self.also(server)
+
+        await serve(self.service, self.listener, also=add)
         if self.shared:
             self.shared.bound(self.host, self.port)
 

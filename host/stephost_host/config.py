@@ -133,6 +133,14 @@ class Settings(BaseModel):
     # The Workbench page at /__stephost/workbench/ under `stephost start` (its APIs take the
     # admin secret); `stephost dev` always serves it.
     workbench: bool = False
+    # Deployments (docs/deployments.md). Tokens for the deploy API beyond the host's secret
+    # (which has every scope): "TOKEN" or "TOKEN:read+write+activate", comma-separated in env.
+    deploy_tokens: tuple[str, ...] = ()
+    deploy_max_bundle_bytes: int = Field(100 * 1024 * 1024, ge=1024)  # per source archive / bundle
+    deploy_build_timeout: float = Field(600.0, gt=0)  # seconds one language's build may take
+    deploy_ready_timeout: float = Field(120.0, gt=0)  # for a new version's workers to say hello
+    deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
+    deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -156,6 +164,18 @@ class Settings(BaseModel):
                 f"unknown language {unknown[0]!r}; expected comma-separated: {','.join(LANGUAGES)}"
             )
         return tuple(names)
+
+    @field_validator("deploy_tokens", mode="before")
+    @classmethod
+    def _deploy_tokens(cls, v: Any) -> Any:
+        from stephost_host.deployments.auth import parse_token
+
+        items = [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+        if isinstance(items, list | tuple):
+            for item in items:
+                if isinstance(item, str):
+                    parse_token(item)  # a ValueError names the bad scope
+        return tuple(items) if isinstance(items, list | tuple) else items
 
     @field_validator("cors_origins", "cors_methods", "cors_headers", "cors_expose_headers", mode="before")
     @classmethod

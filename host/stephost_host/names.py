@@ -22,6 +22,17 @@ STREAMS_BUCKET = "stephost_streams"
 LEASE_BUCKET = "stephost_leases"  # who consumes a FIFO step right now
 FAILURES_BUCKET = "stephost_failures"  # when an event being retried first failed
 STREAM_CHANGES = "stephost.streams.>"  # core NATS: every host fans changes out to its clients
+# Deployments (deployments/): records, the per-project number, the active-version pointer and
+# the one-at-a-time lock in one bucket; env values apart (never read by the APIs); source
+# archives and built bundles in an object store; every deploy's full log in a stream.
+DEPLOY_BUCKET = "stephost_deployments"
+DEPLOY_ENV_BUCKET = "stephost_deploy_env"
+BUNDLE_STORE = "stephost_bundles"
+DEPLOY_LOGS_STREAM = "STEPHOST_DEPLOY_LOGS"
+DEPLOY_LOGS_SUBJECTS = "stephost.deploylogs.>"
+ACTIVE_KEY = "active"  # in DEPLOY_BUCKET: {"deploymentId", "version"}, changed only by CAS
+DEPLOY_SEQ_KEY = "seq"
+DEPLOY_LOCK_KEY = "lock"
 
 HEADER_TRACE = "Stephost-Trace-Id"
 HEADER_GROUP = "Stephost-Message-Group"
@@ -98,6 +109,22 @@ def replay_subject(consumer: str) -> str:
 
 def failure_key(consumer: str, seq: int) -> str:
     return f"{consumer}.{seq}"
+
+
+def deployment_key(deployment_id: str) -> str:
+    return f"rec.{token(deployment_id)}"
+
+
+def deploy_logs_subject(deployment_id: str) -> str:
+    return f"stephost.deploylogs.{token(deployment_id)}"
+
+
+def source_object(digest: str) -> str:
+    return f"sources/{digest}"
+
+
+def bundle_object(language: str, digest: str) -> str:
+    return f"bundles/{language}/{digest}"
 
 
 # observe/: spans and log records, kept for the Workbench in one bounded stream. Published in

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from stephost_host.commands import create, generate, install
+from stephost_host.commands import create, deploy, deploys, generate, install
 
-COMMANDS: tuple[ModuleType, ...] = (create, generate, install)
+COMMANDS: tuple[ModuleType, ...] = (create, generate, install, deploy, deploys)

@@ -37,6 +37,7 @@ from stephost_wire import codec
 log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
 TRACEPARENT = "traceparent"
+VERSION_HEADER = "x-stephost-version"  # the project version that served the request (deployments)
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
 MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
@@ -399,6 +400,9 @@ class StepHttp:
             "pathParams": params,
             "queryParams": query,
         }
+        # The version that serves: the invoker resolves the step in the active version when it
+        # is called, with no await in between, and the call finishes there whatever flips meanwhile.
+        trace_hdr[VERSION_HEADER] = self.registry.active
         try:
             result = await self.invoker.invoke(
                 step,

@@ -1,6 +1,7 @@
 """The host's own HTTP endpoints, under /__stephost: one router per area, assembled here.
 
 Areas: ``health`` (health, the step list), ``api_spec`` (the project's OpenAPI), ``versions`` (registered versions, the active one), ``dead_letters`` (list, show, replay, discard)
+``deployments`` (deploy, history, cancel, promote, rollback; its own scoped tokens),
 ``streams`` (read stream items over HTTP) and, only when asked for, ``testing`` (what the
 testing helpers poll). The Workbench's: ``flows``, ``traces``, ``logs`` (+ live tail),
 ``state``, ``stream_items``, ``metrics``, and ``workbench`` (the page itself). Docs and the OpenAPI schema come with the
@@ -15,6 +16,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from stephost_host import workbench as page
+from stephost_host.deployments.service import Deployments
 from stephost_host.http.admin import (
     api_spec,
     dead_letters,
@@ -30,7 +32,8 @@ from stephost_host.http.admin import (
     versions,
     workbench,
 )
-from stephost_host.http.admin.auth import AdminGuard, ASGIApp
+from stephost_host.http.admin import deployments as deploy_api
+from stephost_host.http.admin.auth import AdminGuard, ASGIApp, Gate
 from stephost_host.observe import Recorder
 from stephost_host.observe.reader import Observed
 from stephost_host.operations import StoreProblem, no_problem
@@ -58,6 +61,7 @@ def build_admin(
     recorder: Recorder | None = None,
     observed: Observed | None = None,
     serve_workbench: bool = False,
+    deployments: tuple[Deployments, deploy_api.DeployGate] | None = None,
 ) -> ASGIApp:
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
@@ -83,6 +87,10 @@ def build_admin(
         workbench.mount(app, WORKBENCH, page.STATIC)
     if tester is not None:
         app.include_router(testing.router(tester), prefix=PREFIX)
+    gates: list[Gate] = []
+    if deployments is not None:
+        app.include_router(deploy_api.router(deployments[0]), prefix=PREFIX)
+        gates.append(deployments[1])
 
     @app.exception_handler(HTTPException)
     async def http_error(_req: Request, exc: HTTPException) -> JSONResponse:
@@ -94,4 +102,5 @@ def build_admin(
         PREFIX,
         open_introspection=open_introspection,
         open_prefixes=(page.PATH,) if serve_workbench else (),
+        gates=gates,
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -29,6 +29,16 @@ REFUSAL = (
 )
 
 
+class Gate(Protocol):
+    """An area with its own tokens (deployments: scoped deploy tokens) instead of the secret.
+    ``refuse`` answers (status, message) to turn the request away, or None to let it in;
+    it may leave what it found in ``state`` (the request's ``request.state``)."""
+
+    prefix: str
+
+    def refuse(self, method: str, rest: str, token: str, state: dict[str, Any]) -> tuple[int, str] | None: ...
+
+
 def bearer(authorization: str | None) -> str:
     return (authorization or "").removeprefix("Bearer ").strip()
 
@@ -44,6 +54,7 @@ class AdminGuard:
         *,
         open_introspection: bool,
         open_prefixes: tuple[str, ...] = (),
+        gates: Sequence[Gate] = (),
     ) -> None:
         if not secret:
             raise ValueError("the admin API needs a secret (runtime.sidecar_secret always gives one)")
@@ -57,6 +68,7 @@ class AdminGuard:
             *open_prefixes,
             *(INTROSPECTION_PREFIXES if open_introspection else ()),
         )
+        self.gates = gates
 
     def is_open(self, path: str) -> bool:
         if not path.startswith(self.prefix):
@@ -65,24 +77,35 @@ class AdminGuard:
         return rest in self.exact or rest.startswith(self.prefixes)
 
     def authorized(self, scope: dict[str, Any]) -> bool:
-        given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
-        return hmac.compare_digest(bearer(given.decode("latin-1")).encode(), self.secret)
+        return hmac.compare_digest(_token(scope).encode(), self.secret)
+
+    def refusal(self, scope: dict[str, Any]) -> tuple[int, str] | None:
+        """Why this admin request may not go on (status, message), or None."""
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or self.is_open(path):
+            return None
+        rest = path[len(self.prefix) :]
+        for gate in self.gates:
+            if rest == gate.prefix or rest.startswith(gate.prefix + "/"):
+                return gate.refuse(scope["method"], rest, _token(scope), scope.setdefault("state", {}))
+        return None if self.authorized(scope) else (401, REFUSAL)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and path.startswith(self.prefix)
-            and not self.is_open(path)
-            and not self.authorized(scope)
-        ):
-            body = json.dumps({"error": REFUSAL}).encode()
+        refused = self.refusal(scope)
+        if refused is not None:
+            status, message = refused
+            body = json.dumps({"error": message}).encode()
             headers = [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"www-authenticate", b"Bearer"),
             ]
-            await send({"type": "http.response.start", "status": 401, "headers": headers})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+def _token(scope: dict[str, Any]) -> str:
+    given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+    return bearer(given.decode("latin-1"))

@@ -1,0 +1,139 @@
+"""Deploys: a 20-step Python project deployed cold (build and upload) and warm (same content:
+nothing re-uploaded), api latency during a switch against steady state in the same run, and
+rollback time with the old version warm and cold. One host, one Python agent."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.procs import Proc, start_host
+
+STEPS = 20
+KEEP_WARM = 5.0  # seconds: a rollback right after a switch is warm, one after this is cold
+
+
+def _project(root: Path, variant: int) -> Path:
+    steps = root / "steps"
+    steps.mkdir(parents=True, exist_ok=True)
+    for i in range(STEPS):
+        (steps / f"s{i}_step.py").write_text(
+            f'config = {{"type": "api", "name": "s{i}", "method": "GET", "path": "/s{i}"}}\n\n\n'
+            f'async def handler(req, ctx):\n    return {{"status": 200, "body": {{"v": {variant}}}}}\n'
+        )
+    return root
+
+
+def _cli(*args: str) -> float:
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "stephost_host", *args], check=True, capture_output=True, timeout=900
+    )
+    return time.monotonic() - started
+
+
+def _until(url: str, v: int) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if json.load(r)["v"] == v:
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
+class Latency(threading.Thread):
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples: list[float] = []
+        self.failures = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as r:
+                    r.read()
+                self.samples.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                self.failures += 1
+
+    def stop(self) -> tuple[float, float, int]:
+        self.stopping.set()
+        self.join(30)
+        q = statistics.quantiles(self.samples, n=100)
+        return q[49], q[98], self.failures
+
+
+def bench_deploys(tmp: Path, nats_url: str) -> None:
+    empty = tmp / "deploy-host"
+    empty.mkdir()
+    v1, v2 = _project(tmp / "deploy-v1", 1), _project(tmp / "deploy-v2", 2)
+    host, url = start_host(
+        empty,
+        tmp,
+        nats_url,
+        live=0,
+        args=("--no-sidecars",),
+        env={"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": str(KEEP_WARM)},
+    )
+    info = json.loads((tmp / "state-deploy-host" / "runtime.json").read_text())
+    agent = Proc(
+        [
+            sys.executable,
+            "-m",
+            "stephost_host",
+            "sidecar",
+            "python",
+            "--agent",
+            "--work-dir",
+            str(tmp / "agent-work"),
+            "--connect",
+            info["sidecar"],
+        ],
+        tmp / "agent.log",
+        {"STEPHOST_SECRET": info["secret"]},
+    )
+    auth = (f"--host={url}", f"--token={info['secret']}")
+    rows: list[tuple[str, str]] = []
+    try:
+        time.sleep(3)  # the agent dials in
+        rows.append(("deploy 20 steps, cold (build + upload)", f"{_cli('deploy', str(v1), *auth):.1f} s"))
+        rows.append(("deploy the same content, warm", f"{_cli('deploy', str(v1), *auth):.1f} s"))
+        steady = Latency(url + "/s0")
+        steady.start()
+        time.sleep(3)
+        p50, p99, _ = steady.stop()
+        during = Latency(url + "/s0")
+        during.start()
+        _cli("deploy", str(v2), *auth)
+        d50, d99, failed = during.stop()
+        rows.append(("api p50 / p99, steady", f"{p50:.1f} / {p99:.1f} ms"))
+        rows.append((f"api p50 / p99, during a deploy ({failed} failed)", f"{d50:.1f} / {d99:.1f} ms"))
+        started = time.monotonic()
+        _cli("deploys", "rollback", *auth)
+        rows.append(
+            ("rollback, old version warm", f"{time.monotonic() - started + _until(url + '/s0', 1):.1f} s")
+        )
+        time.sleep(KEEP_WARM + 8)  # v2's workers are stopped now
+        started = time.monotonic()
+        _cli("deploys", "rollback", "3", *auth)
+        rows.append(
+            ("rollback, old version cold", f"{time.monotonic() - started + _until(url + '/s0', 2):.1f} s")
+        )
+    finally:
+        agent.stop()
+        host.stop()
+    print(f"\n{'deployments (one host, one Python agent)':<48} {'':>16}")
+    for name, value in rows:
+        print(f"{name:<48} {value:>16}")
