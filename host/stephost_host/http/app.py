@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from stephost_host.errors import (
@@ -185,6 +185,16 @@ def too_large(exc: BodyTooLarge, trace_id: str) -> Reply:
     )
 
 
+class Surfaces(Protocol):
+    """More HTTP APIs beside the api steps (deployments_compat.surfaces)."""
+
+    def claims(self, path: str) -> bool: ...
+
+    def claims_socket(self, path: str) -> bool: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
 class StepHttp:
     """ASGI app: api steps first, then the admin/fallback app."""
 
@@ -197,8 +207,12 @@ class StepHttp:
         outages: dict[str, str] | None = None,
         cors_policy: cors.CorsPolicy = cors.OFF,
         max_body: int = MAX_BODY,
+        surfaces: Surfaces | None = None,
     ) -> None:
         self.registry = registry
+        # The deployment APIs users already call (deployments_compat): they answer only paths
+        # no api step serves, so a project's own routes always win.
+        self.surfaces = surfaces
         self.max_body = max_body
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
         # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
@@ -244,6 +258,9 @@ class StepHttp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
+            if self.surfaces is not None and self.surfaces.claims_socket(scope["path"]):
+                await self.surfaces(scope, receive, send)
+                return
             await self.sockets(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -269,6 +286,9 @@ class StepHttp:
         if found is None:
             trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
+            if not allowed and self.surfaces is not None and self.surfaces.claims(path):
+                await self.surfaces(scope, receive, send)
+                return
             if "GET" in allowed:
                 allowed.add("HEAD")
             if allowed:
