@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.deployments.conftest import PROJECTS, Fleet
-from tests.harness import HostProcess, eventually
+from tests.harness import HostProcess
 
 APP = "shop"  # the project folder's name: the phased API's productionAppId
 TOKENS = "reader-token:read,writer-token:read+write"
@@ -42,14 +42,3 @@ def client(fleet: Fleet, token: str | None = "") -> httpx.Client:
     """HTTP on the host's root; token "" = the host's secret (every scope), None = none."""
     headers = {} if token is None else {"authorization": f"Bearer {token or fleet.host.secret}"}
     return httpx.Client(base_url=fleet.host.url, headers=headers, timeout=30)
-
-
-def served_version(fleet: Fleet) -> str:
-    return eventually(
-        lambda: (
-            (r := httpx.get(fleet.host.url + "/hello", timeout=30)).status_code == 200
-            and r.headers["x-stephost-version"]
-        ),
-        timeout=60,
-        what="/hello to be served",
-    )

@@ -49,13 +49,14 @@ class Watcher:
             text=True,
             cwd=script.parent,
         )
-        self.states: list[dict[str, Any] | None] = []
+        self.states: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            self.states.append(json.loads(line)["item"])
+            if item := json.loads(line)["item"]:
+                self.states.append(item)
 
     def stop(self) -> None:
         self.proc.kill()
@@ -142,11 +143,11 @@ def test_create_start_status_and_the_live_stream(shop: Fleet) -> None:
         # Polling the status endpoint sees the same record move, and it ends completed.
         polled: list[str] = []
 
-        def finished() -> dict[str, Any] | None:
+        def finished() -> dict[str, Any]:
             d = reader.get(f"/cloud/deploy/status/{deployment_id}").json()["deployment"]
             check_deployment_data(d)
             polled.append(d["status"])
-            return d if d["status"] in ("completed", "failed") else None
+            return d if d["status"] in ("completed", "failed") else {}
 
         final = eventually(finished, timeout=300, interval=0.1, what="the deploy to end")
         assert final["status"] == "completed", final
