@@ -21,9 +21,9 @@ class Agent:
     """`stephost sidecar LANG --agent` with an empty HOME and work dir."""
 
     def __init__(
-        self, language: str, host: HostProcess, base: Path, env: dict[str, str] | None = None
+        self, language: str, host: HostProcess, base: Path, env: dict[str, str] | None = None, name: str = ""
     ) -> None:
-        self.home = base / f"agent-{language}"
+        self.home = base / f"agent-{language}{name}"
         self.home.mkdir(parents=True)
         self.log_path = self.home / "agent.log"
         self._log = open(self.log_path, "wb")
@@ -61,24 +61,29 @@ class Agent:
 class Fleet:
     """One host and its agents, and the deploy API as the host's secret (every scope)."""
 
-    def __init__(self, host: HostProcess, base: Path) -> None:
+    def __init__(self, host: HostProcess, base: Path, another: Callable[[], HostProcess]) -> None:
         self.host = host
         self.base = base
         self.agents: list[Agent] = []
+        self.another = another  # one more host on the same NATS (same project, its own empty folder)
 
-    def agent(self, language: str, env: dict[str, str] | None = None) -> Agent:
-        agent = Agent(language, self.host, self.base, env)
+    def agent(
+        self, language: str, env: dict[str, str] | None = None, host: HostProcess | None = None
+    ) -> Agent:
+        """An agent of ``language`` dialling ``host`` (default: the fleet's first host)."""
+        host = host or self.host
+        agent = Agent(language, host, self.base, env, name=f"-{len(self.agents)}")
         self.agents.append(agent)
         eventually(
-            lambda: any(language in line for line in self.host.log_lines("agent", "connected")),
+            lambda: any(language in line for line in host.log_lines("agent", "connected")),
             timeout=60,
-            what=f"the {language} agent to connect\n{self.host.log()[-2000:]}",
+            what=f"the {language} agent to connect\n{host.log()[-2000:]}",
         )
         return agent
 
     def api(self, token: str | None = None) -> httpx.Client:
         return httpx.Client(
-            base_url=self.host.url + "/__stephost/deployments",
+            base_url=self.host.url + "/__stephost",
             headers={"authorization": f"Bearer {token or self.host.secret}"},
             timeout=30,
         )
@@ -102,14 +107,23 @@ def fleet_env() -> dict[str, str]:
 def fleet(
     tmp_path: Path, start_host: Callable[..., HostProcess], fleet_env: dict[str, str]
 ) -> Iterator[Fleet]:
-    empty = tmp_path / "empty-project"
-    empty.mkdir()
+    empty = _empty(tmp_path)
     env = {"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60", **fleet_env}
     host = start_host(empty, live_steps=0, args=["--no-sidecars"], env=env)
-    f = Fleet(host, tmp_path)
+    f = Fleet(
+        host, tmp_path, lambda: start_host(_empty(tmp_path), live_steps=0, args=["--no-sidecars"], env=env)
+    )
     yield f
     for agent in f.agents:
         agent.stop()
+
+
+def _empty(base: Path) -> Path:
+    """A new empty project folder: code reaches a host only through deploys."""
+    n = len(list(base.glob("empty-project-*")))
+    folder = base / f"empty-project-{n}"
+    folder.mkdir()
+    return folder
 
 
 def get(host: HostProcess, path: str) -> httpx.Response:

@@ -9,14 +9,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.deployments.conftest import PROJECTS, Fleet, get
 from tests.harness import eventually
 
 
 def _record(fleet: Fleet, ref: str) -> dict[str, Any]:
-    return dict(fleet.api().get(f"/{ref}").json())
+    return dict(fleet.api().get(f"/deployments/{ref}").json())
 
 
+@pytest.mark.timeout(900)  # several real deploys on a shared 2-core machine
 def test_deploy_v1_v2_rollback_and_a_broken_version(fleet: Fleet, tmp_path: Path) -> None:
     fleet.agent("python")
     env_file = tmp_path / "prod.env"

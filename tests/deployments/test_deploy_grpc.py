@@ -48,6 +48,7 @@ def _deploy(stub: pb_grpc.DeployStub, token: str, project: Path, **create: Any) 
     return stub.Start(pb.StartDeploymentRequest(deployment_id=record.id), metadata=auth)
 
 
+@pytest.mark.timeout(900)  # several real deploys on a shared 2-core machine
 def test_grpc_deploy_watch_scopes_and_cancel(fleet: Fleet) -> None:
     fleet.agent("python")
     stub, secret = _stub(fleet), fleet.host.secret
@@ -103,7 +104,7 @@ def test_grpc_deploy_watch_scopes_and_cancel(fleet: Fleet) -> None:
         what="deployment #2 to reach its pause point",
     )
     version = stub.Get(pb.DeploymentRef(deployment_id="2"), metadata=_auth(secret)).version_id
-    versions = fleet.api().get("/../versions").json()
+    versions = fleet.api().get("/versions").json()
     assert any(v["version"] == version and v["live"] for v in versions["versions"])  # warm, not active
     with pytest.raises(grpc.RpcError) as no_scope:
         stub.Cancel(pb.DeploymentRef(deployment_id=paused.id), metadata=_auth("reader-token"))
@@ -121,7 +122,7 @@ def test_grpc_deploy_watch_scopes_and_cancel(fleet: Fleet) -> None:
     assert not cancelled.is_active and cancelled.activation == ""
 
     def gone() -> bool:
-        found = fleet.api().get("/../versions").json()["versions"]
+        found = fleet.api().get("/versions").json()["versions"]
         return not any(v["version"] == version and v["live"] for v in found)
 
     eventually(gone, timeout=60, what="the cancelled version's workers to stop")

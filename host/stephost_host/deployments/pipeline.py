@@ -26,6 +26,7 @@ from stephost_host.deployments import plan as planning
 from stephost_host.deployments.archive import ArchiveError
 from stephost_host.deployments.archive import names as archive_names
 from stephost_host.deployments.bundles import BundleError, Bundles
+from stephost_host.deployments.fleet import Fleet
 from stephost_host.deployments.models import (
     Activation,
     BuildItem,
@@ -53,6 +54,8 @@ SAVE_EVERY = 0.25  # seconds between record writes for log lines (phase changes 
 class Pool(Protocol):
     """The host's agents (stephost_host.agents.AgentPool)."""
 
+    def languages(self) -> set[str]: ...
+
     def count(self, language: str) -> int: ...
 
     async def build(
@@ -73,11 +76,6 @@ class Pool(Protocol):
     async def stop(
         self, language: str, version: str, drain_seconds: float = 10, keep_files: bool = False
     ) -> None: ...
-
-
-# wait_ready(version, languages, timeout): returns once the version's workers of every language
-# said hello on this host, raises (naming language/file) when one exited or did not load.
-ReadyWait = Callable[[str, Iterable[str], float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ class Pipeline:
         registry: Registry,
         js: JetStreamContext,
         pool: Pool | None,
-        wait_ready: ReadyWait,
+        fleet: Fleet,
         *,
         limits: Limits,
         host_id: str,
@@ -130,11 +128,11 @@ class Pipeline:
         self.registry = registry
         self.js = js
         self.pool = pool
-        self.wait_ready = wait_ready
+        self.fleet = fleet
         self.limits = limits
         self.host_id = host_id
         self.committing: set[str] = set()  # deployments past the point where cancel is possible
-        self.retiring: dict[str, asyncio.Task[None]] = {}  # version -> its delayed stop
+        self.retiring: set[asyncio.Task[None]] = set()  # replaced versions kept warm a while
 
     # -- the record while it runs ---------------------------------------------------
 
@@ -238,13 +236,13 @@ class Pipeline:
             await asyncio.sleep(PAUSE_MAX)
 
     async def _undo(self, record: Deployment, started: list[str]) -> None:
-        """Stop the new version's workers the deploy started (never the serving version's)."""
-        if not started or self.pool is None or self.registry.active == record.version_id:
+        """Stop the new version's workers on every host (never the serving version's)."""
+        version = record.version_id
+        if not started or version == self.fleet.active.get("version"):
             return
         with contextlib.suppress(Exception):
-            await asyncio.shield(
-                asyncio.gather(*(self.pool.stop(lang, record.version_id, 0) for lang in started))
-            )
+            await asyncio.shield(self.fleet.unwant(version))
+            await asyncio.shield(self.fleet.stop_here(version))
 
     # -- phases -----------------------------------------------------------------------
 
@@ -444,26 +442,16 @@ class Pipeline:
     # -- shared with promote and rollback ---------------------------------------------
 
     async def ensure_running(self, target: Deployment, record: Deployment, started: list[str]) -> None:
-        """Workers of ``target``'s version on every agent of its languages, ready on this host;
-        started from the stored bundles unless they are still warm."""
-        if self.pool is None:
-            raise PhaseFailed("this host has no agents to run the version on")
+        """Workers of ``target``'s version ready on every live host (each host's reconciler
+        starts them on its own agents from the stored bundles, unless they are still warm)."""
         version = target.version_id
-        self._keep(version)
-        live = {s.language for s in self.registry.serving.sessions(version)}
-        env = await self.records.get_env(target.id)
-        for b in target.bundles:
-            if b.language in live:
-                await self._log(record, "service_deploy", f"{b.language} workers of {version} are warm")
-                continue
-            data = await self.bundles.get(names.bundle_object(b.language, b.digest))
-            workers = await self.pool.start(b.language, version, data, b.digest, env)
-            started.append(b.language)
-            await self._log(
-                record, "service_deploy", f"{b.language}: started {len(workers)} worker(s) of {version}"
-            )
-        await self.wait_ready(version, [b.language for b in target.bundles], self.limits.ready_seconds)
+        await self.fleet.want(target)
+        started.append(version)
+        await self._log(record, "service_deploy", f"starting version {version} on every host")
+        await self.fleet.run_here(version, target.id)
         await self._log(record, "service_deploy", f"version {version} is ready on this host")
+        await self.fleet.all_ready(version, self.limits.ready_seconds)
+        await self._log(record, "service_deploy", f"version {version} is ready on every host")
 
     async def switch(self, target: Deployment, record: Deployment) -> None:
         """Flip the pointer to ``target`` (one CAS), then mark the replaced deployment."""
@@ -492,23 +480,16 @@ class Pipeline:
         if old_version and old_version != target.version_id:
             self._retire_later(previous, old_version)
 
-    def _keep(self, version: str) -> None:
-        task = self.retiring.pop(version, None)
-        if task is not None:
-            task.cancel()
-
     def _retire_later(self, deployment_id: str, version: str) -> None:
-        """The replaced version drains and stays warm a while (an instant rollback), then stops."""
+        """The replaced version drains and stays warm a while (an instant rollback), then every
+        host stops it, unless it was made active again meanwhile."""
 
         async def retire() -> None:
             await asyncio.sleep(self.limits.keep_warm_seconds)
             found = await self.records.get(deployment_id)
-            if self.pool is None or found is None or self.registry.active == version:
+            if found is None or found.activation not in (Activation.DRAINING, Activation.ROLLED_BACK):
                 return
-            await asyncio.gather(
-                *(self.pool.stop(b.language, version, self.limits.drain_seconds) for b in found.bundles),
-                return_exceptions=True,
-            )
+            await self.fleet.unwant(version)
 
             def retired(r: Deployment) -> None:
                 if r.activation is Activation.DRAINING:
@@ -516,7 +497,9 @@ class Pipeline:
 
             await self.records.change(deployment_id, retired)
 
-        self.retiring[version] = asyncio.create_task(retire(), name=f"deploy:retire:{version}")
+        task = asyncio.create_task(retire(), name=f"deploy:retire:{version}")
+        self.retiring.add(task)
+        task.add_done_callback(self.retiring.discard)
 
 
 class PhaseLog:

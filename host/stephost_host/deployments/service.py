@@ -25,6 +25,7 @@ from stephost_host import names
 from stephost_host.deployments.archive import ArchiveError, digest
 from stephost_host.deployments.archive import names as archive_names
 from stephost_host.deployments.bundles import Bundles
+from stephost_host.deployments.fleet import Fleet, ReadyWait
 from stephost_host.deployments.models import (
     Activation,
     Deployment,
@@ -32,7 +33,7 @@ from stephost_host.deployments.models import (
     PhaseStatus,
     Status,
 )
-from stephost_host.deployments.pipeline import Limits, Pipeline, Pool, ReadyWait
+from stephost_host.deployments.pipeline import Limits, Pipeline, Pool
 from stephost_host.deployments.records import LOCK_SECONDS, Records
 from stephost_host.router.registry import Registry
 from stephost_host.router.versions import FS
@@ -57,6 +58,7 @@ class Deployments:
     # Set by open(), once NATS is up.
     records: Records
     bundles: Bundles
+    fleet: Fleet
     pipeline: Pipeline
 
     def __init__(
@@ -95,27 +97,41 @@ class Deployments:
         deployment), and fail what a host that died mid-deploy left behind."""
         self.records = await Records.open(self.nc, self.js, replicas=self.replicas)
         self.bundles = await Bundles.open(self.js, replicas=self.replicas, max_bytes=self.max_bundle_bytes)
+        self.fleet = Fleet(
+            self.records,
+            self.bundles,
+            self.registry,
+            self.pool,
+            self.wait_ready,
+            host_id=self.host_id,
+            ready_seconds=self.limits.ready_seconds,
+            drain_seconds=self.limits.drain_seconds,
+        )
         self.pipeline = Pipeline(
             self.records,
             self.bundles,
             self.registry,
             self.js,
             self.pool,
-            self.wait_ready,
+            self.fleet,
             limits=self.limits,
             host_id=self.host_id,
         )
         if self.follow:
             self._follow = await self.records.follow(self._on_pointer)
+            await self.fleet.open()
         await self._recover()
 
     async def close(self) -> None:
+        if self.follow:
+            await self.fleet.close()
         tasks = [*self.running.values(), *([self._follow] if self._follow else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _on_pointer(self, pointer: dict[str, Any]) -> None:
+        self.fleet.follow(pointer)
         self.registry.activate(str(pointer.get("version") or FS))
 
     async def _recover(self) -> None:
@@ -345,12 +361,14 @@ class Deployments:
             with contextlib.suppress(Exception):
                 await self.records.acquire(deployment_id, self.host_id)
                 stored = await self.records.get(deployment_id)
-                if (
-                    stored is not None
-                    and stored.cancel_requested
-                    and deployment_id not in self.pipeline.committing
-                ):
-                    run.cancel()
+                if stored is not None and stored.cancel_requested:
+                    self._interrupt(deployment_id)
+
+    def _interrupt(self, deployment_id: str) -> None:
+        """Cancel the running pipeline once (a second cancel would cut short its clean-up)."""
+        run = self.pipelines.get(deployment_id)
+        if run is not None and not run.cancelling() and deployment_id not in self.pipeline.committing:
+            run.cancel()
 
     async def _note(self, deployment_id: str, message: str) -> None:
         await self.records.log(deployment_id, message)
@@ -387,9 +405,7 @@ class Deployments:
         updated = await self.records.change(deployment_id, asked) or record
         if updated.status is Status.PENDING and not updated.started_at and deployment_id not in self.running:
             await self._cancel_queued(deployment_id)  # never started: nothing to stop
-        run = self.pipelines.get(deployment_id)
-        if run is not None and deployment_id not in self.pipeline.committing:
-            run.cancel()  # another host's runner sees the flag within CANCEL_POLL
+        self._interrupt(deployment_id)  # another host's runner sees the flag within CANCEL_POLL
         return await self.get(deployment_id)
 
     async def promote(self, deployment_id: str) -> Deployment:
