@@ -31,7 +31,7 @@ def shop(
     shutil.copytree(PROJECTS / "v1", project)
     env = {"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60", "STEPHOST_DEPLOY_TOKENS": TOKENS, **compat_env}
     host = start_host(project, live_steps=0, args=["--no-sidecars"], env=env)
-    fleet = Fleet(host, tmp_path)
+    fleet = Fleet(host, tmp_path, lambda: start_host(project, live_steps=0, args=["--no-sidecars"], env=env))
     fleet.agent("python")
     yield fleet
     for agent in fleet.agents:

@@ -16,6 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from stephost_host.deployments_compat.views import MIST_ADDED
 from tests.deployments.conftest import PROJECTS, Fleet
 from tests.deployments_compat.conftest import APP, client
 from tests.harness import eventually
@@ -91,16 +92,7 @@ def test_mist_and_phased(shop: Fleet) -> None:
     added = api.post("/api/deployment/add", json={"appId": 1})
     assert added.status_code == 200, added.text
     one = added.json()
-    assert set(one) == {
-        "id",
-        "app_id",
-        "commit_hash",
-        "commit_message",
-        "status",
-        "stage",
-        "progress",
-        "created_at",
-    }
+    assert set(one) == set(MIST_ADDED)
     assert (one["id"], one["app_id"], one["status"], one["stage"]) == (1, 1, "pending", "")
     with socket(shop, 1, token="reader-token") as ws:
         live = frames(ws)

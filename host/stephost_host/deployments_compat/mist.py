@@ -84,21 +84,20 @@ def router(compat: Compat) -> APIRouter:
         lines = await compat.deployments.records.logs(record.id)
         return PlainTextResponse("".join(f"{line}\n" for line in lines))
 
-    @api.post("/stop")
-    async def stop(request: Request) -> dict[str, Any]:
-        compat.check(request, Scope.WRITE)
+    async def act(request: Request, scope: Scope, action: Any, message: str) -> dict[str, Any]:
+        compat.check(request, scope)
         body: DeploymentBody = await read_body(request, DeploymentBody)
         record = await _numbered(compat, str(body.deploymentId))
-        stopped = await compat.deployments.cancel(record.id)
-        return {"success": True, "message": "Deployment stopped", "data": mist(stopped, {})}
+        return {"success": True, "message": message, "data": mist(await action(record.id), {})}
+
+    @api.post("/stop")
+    async def stop(request: Request) -> dict[str, Any]:
+        return await act(request, Scope.WRITE, compat.deployments.cancel, "Deployment stopped")
 
     @api.post("/rollback")
     async def rollback(request: Request) -> dict[str, Any]:
-        compat.check(request, Scope.ACTIVATE)
-        body: DeploymentBody = await read_body(request, DeploymentBody)
-        target = await _numbered(compat, str(body.deploymentId))
-        done = await compat.deployments.rollback(target.id)
-        return {"success": True, "message": "Rollback started", "data": mist(done, {})}
+        """Make deployment N (an earlier completed one) active again; data is the rollback's own."""
+        return await act(request, Scope.ACTIVATE, compat.deployments.rollback, "Rollback started")
 
     return api
 

@@ -25,7 +25,7 @@ from stephost_host.deployments.models import Deployment
 from stephost_host.deployments.service import Deployments
 from stephost_host.deployments_compat.tokens import DeploymentTokens
 from stephost_host.deployments_compat.views import motia
-from stephost_host.streams.store import Change, Subscription
+from stephost_host.streams.store import Change, Subscribers, Subscription
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.deploy")
@@ -53,7 +53,7 @@ class StatusStream:
         self.tokens = tokens
         self.configured = name
         self.interval = interval
-        self._subs: dict[tuple[str, str], list[Subscription]] = {}
+        self.subscribers = Subscribers()
         self._known: set[str] = set()  # items this host has announced (create, then update)
         self._last_sent: dict[str, float] = {}
         self._pending: dict[str, Deployment] = {}
@@ -100,9 +100,7 @@ class StatusStream:
     def watch(
         self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
     ) -> Subscription:
-        sub = Subscription(stream, group, item, deliver, self._subs)
-        self._subs.setdefault((stream, group), []).append(sub)
-        return sub
+        return self.subscribers.watch(stream, group, item, deliver)
 
     # -- following the records -----------------------------------------------------------
 
@@ -162,11 +160,4 @@ class StatusStream:
         kind = "update" if deployment_id in self._known else "create"
         self._known.add(deployment_id)
         self._last_ts = max(int(time.time() * 1000), self._last_ts + 1)  # Motia's clients need it rising
-        change = Change(self.name, GROUP, deployment_id, kind, motia(record), self._last_ts)
-        for sub in list(self._subs.get((self.name, GROUP), ())):
-            if sub.matches(change):
-                try:
-                    sub.deliver(change)
-                except Exception:
-                    log.exception("a deployment-status subscriber failed; dropping it")
-                    sub.close()
+        self.subscribers.deliver(Change(self.name, GROUP, deployment_id, kind, motia(record), self._last_ts))

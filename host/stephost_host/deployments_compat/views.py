@@ -260,11 +260,13 @@ def mist(record: Deployment, numbers: dict[str, int]) -> dict[str, Any]:
     }
 
 
+MIST_ADDED = ("id", "app_id", "commit_hash", "commit_message", "status", "stage", "progress", "created_at")
+
+
 def mist_added(record: Deployment) -> dict[str, Any]:
     """What ``POST /api/deployment/add`` answers: the fields Mist documents for it."""
     full = mist(record, {})
-    keys = ("id", "app_id", "commit_hash", "commit_message", "status", "stage", "progress", "created_at")
-    return {k: full[k] for k in keys}
+    return {k: full[k] for k in MIST_ADDED}
 
 
 def mist_status_frame(record: Deployment) -> dict[str, Any]:
