@@ -264,13 +264,7 @@ class StepHttp:
             await self.sockets(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            if scope["type"] == "http":
-                try:
-                    check_declared_length(scope["headers"], self.max_body)
-                except BodyTooLarge as exc:
-                    await send_reply(send, too_large(exc, uuid.uuid4().hex))
-                    return
-            await self.fallback(scope, receive, send)
+            await self._own(self.fallback, scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
         cross = cors.read_request(scope) if self.cors.enabled else None  # a cross-origin fetch
@@ -287,7 +281,7 @@ class StepHttp:
             trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
             if not allowed and self.surfaces is not None and self.surfaces.claims(path):
-                await self.surfaces(scope, receive, send)
+                await self._own(self.surfaces, scope, receive, send)
                 return
             if "GET" in allowed:
                 allowed.add("HEAD")
@@ -311,6 +305,17 @@ class StepHttp:
             return
         route, params = found
         await self._serve(scope, receive, send, route.step, params)
+
+    async def _own(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """The host's own endpoints (admin, deployment APIs): the body limit on the declared
+        length first, since they read whole bodies."""
+        if scope["type"] == "http":
+            try:
+                check_declared_length(scope["headers"], self.max_body)
+            except BodyTooLarge as exc:
+                await send_reply(send, too_large(exc, uuid.uuid4().hex))
+                return
+        await app(scope, receive, send)
 
     async def _preflight(self, send: Send, request: cors.CorsRequest, path: str) -> bool:
         """Answer a CORS preflight; False when CORS does not apply (an OPTIONS like any other)."""
