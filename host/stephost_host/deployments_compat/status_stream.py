@@ -4,7 +4,7 @@ deployment (item id = deploymentId) in the shape of Motia's ``DeploymentData``.
 Nothing is stored in the project's stream bucket: a read derives the items from the records,
 and every host follows the records bucket itself (one KV watch) and hands the changes to its
 own WebSocket clients, coalesced to at most one update per deployment every ``INTERVAL``
-seconds (the last state always arrives; a final one at once).
+seconds (the last state always arrives; a change of status, the final one too, at once).
 
 Names: the project's own streams win. A project that defines a stream with this name (our
 ``examples/deployment-status`` does) keeps it, and the host publishes deployment progress as
@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from stephost_host.deployments.auth import DeployAuth, Scope
-from stephost_host.deployments.models import Deployment
+from stephost_host.deployments.models import Deployment, Status
 from stephost_host.deployments.service import Deployments
 from stephost_host.deployments_compat.tokens import DeploymentTokens
 from stephost_host.deployments_compat.views import motia
@@ -56,6 +56,7 @@ class StatusStream:
         self.subscribers = Subscribers()
         self._known: set[str] = set()  # items this host has announced (create, then update)
         self._last_sent: dict[str, float] = {}
+        self._last_status: dict[str, Status] = {}
         self._pending: dict[str, Deployment] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._last_ts = 0
@@ -141,10 +142,11 @@ class StatusStream:
                 await watcher.stop()
 
     def changed(self, record: Deployment) -> None:
-        """Announce now, or at the end of this deployment's interval (only its last state)."""
+        """Announce now, or at the end of this deployment's interval (only its last state). A
+        new status goes out at once, so every transition is seen, however short (upload)."""
         self._pending[record.id] = record
         wait = self._last_sent.get(record.id, 0.0) + self.interval - time.monotonic()
-        if record.final or wait <= 0:
+        if wait <= 0 or self._last_status.get(record.id) != record.status:
             self._flush(record.id)
         elif record.id not in self._timers:
             self._timers[record.id] = asyncio.get_running_loop().call_later(wait, self._flush, record.id)
@@ -157,6 +159,7 @@ class StatusStream:
         if record is None:
             return
         self._last_sent[deployment_id] = time.monotonic()
+        self._last_status[deployment_id] = record.status
         kind = "update" if deployment_id in self._known else "create"
         self._known.add(deployment_id)
         self._last_ts = max(int(time.time() * 1000), self._last_ts + 1)  # Motia's clients need it rising
