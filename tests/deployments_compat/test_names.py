@@ -101,3 +101,22 @@ def test_a_deploy_token_opens_only_the_hosts_stream_past_the_projects_hook(start
         assert alice.next()["event"]["event"]["data"]["code"] == "forbidden"
     finally:
         alice.close()
+
+
+def test_nothing_to_deploy_is_refused_before_anything_is_made(start_host: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    host = start_host(empty, live_steps=0, args=["--no-sidecars"])
+    added = httpx.post(host.url + "/api/deployment/add", json={"appId": 1}, headers=_secret(host))
+    assert added.status_code == 409 and "nothing to deploy" in added.json()["message"]
+    history = httpx.post(host.url + "/api/deployment/getByAppId", json={"appId": 1}, headers=_secret(host))
+    assert history.json()["data"] == []
+    created = httpx.post(host.url + "/cloud/deploy/create", json={"versionName": "x"}, headers=_secret(host))
+    start = {
+        "deploymentToken": created.json()["deploymentToken"],
+        "deploymentId": created.json()["deploymentId"],
+    }
+    refused = httpx.post(host.url + "/cloud/deploy/start", json=start)
+    assert refused.status_code == 409 and "upload a source" in refused.json()["error"]
+    status = httpx.get(host.url + f"/cloud/deploy/status/{start['deploymentId']}", headers=_secret(host))
+    assert status.json()["deployment"]["status"] == "idle"  # still waiting for a source

@@ -81,13 +81,24 @@ class Compat:
 
         await self.deployments.records.change(record.id, keyed)
 
-    async def start(self, record: Deployment) -> Deployment:
-        """Start a deployment with its uploaded source, else the project's configured source:
-        this host's project folder when it holds step files, else the active deployment's
-        source again (a redeploy)."""
+    async def configured_source(self) -> bytes | None:
+        """The project's configured source: this host's project folder when it holds step
+        files (an archive), else None for the active deployment's source again (a redeploy).
+        Refused, before anything is created, when there is neither."""
+        source = await asyncio.to_thread(self.folder_source)
+        if source is None and not (await self.deployments.records.active())[0]:
+            raise Refusal(
+                409,
+                f"nothing to deploy: the project folder {self.project_dir} has no step files and no "
+                "deployment is active (upload a source: PUT /__stephost/deployments/{id}/source)",
+            )
+        return source
+
+    async def start(self, record: Deployment, source: bytes | None = None) -> Deployment:
+        """Start a deployment with its uploaded source, else ``source`` (``configured_source``:
+        the folder's archive, or None for a redeploy of the active deployment)."""
         if record.source_digest:
             return await self.deployments.start(record.id)
-        source = await asyncio.to_thread(self.folder_source)
         if source is None:
             return await self.deployments.start(record.id, from_deployment="active")
         commit_hash, commit_message = await asyncio.to_thread(self.commit)

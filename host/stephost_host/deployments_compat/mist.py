@@ -61,8 +61,9 @@ def router(compat: Compat) -> APIRouter:
         compat.check(request, Scope.WRITE, Scope.ACTIVATE)
         body: AppBody = await read_body(request, AppBody)
         own_app(body.appId)
+        source = await compat.configured_source()
         record = await compat.deployments.create()
-        return mist_added(await compat.start(record))
+        return mist_added(await compat.start(record, source))
 
     @api.post("/getByAppId")
     async def by_app(request: Request) -> dict[str, Any]:

@@ -67,9 +67,10 @@ def router(compat: Compat, stream: StatusStream) -> APIRouter:
         record = await compat.find(body.deploymentId)
         if record.started_at or record.final:
             raise HTTPException(409, f"deployment {record.id} was started already ({record.status.value})")
+        source = None if record.source_digest else await compat.configured_source()
         if body.envs:
             await compat.set_env(record, body.envs)
-        record = await compat.start(record)
+        record = await compat.start(record, source)
         return {
             "success": True,
             "message": "Deployment started",
