@@ -8,8 +8,8 @@ import time
 import pytest
 
 from stephost_host.deployments.models import Activation, BuildItem, Deployment, Status, UploadItem
-from stephost_host.deployments_compat import check_surfaces
-from stephost_host.deployments_compat.surfaces import ENDPOINTS, _shape
+from stephost_host.deployments_compat import SURFACES, check_surfaces
+from stephost_host.deployments_compat.surfaces import ENDPOINTS, Paths, _shape
 from stephost_host.deployments_compat.tokens import DeploymentTokens
 from stephost_host.deployments_compat.views import iso, mist, mist_added, mist_status_frame, motia, phased
 
@@ -204,3 +204,14 @@ def test_surfaces_setting_and_paths() -> None:
     with pytest.raises(ValueError, match="unknown API 'heroku'"):
         check_surfaces(["heroku"])
     assert _shape("/api/deploys/:id/cancel") == _shape(ENDPOINTS["phased"][3][1])
+
+
+def test_paths_are_exactly_the_endpoints_and_a_project_route_shadows_one() -> None:
+    phased_only = Paths(["phased"])
+    assert "/api/deploys/abc/cancel" in phased_only
+    assert "/api/deploy" in phased_only and "/api/deploys" in phased_only
+    assert "/api/deployment/add" not in phased_only  # Mist's, off here
+    assert "/api/deploys/abc/cancel/more" not in phased_only
+    # Any method on the same path takes it; the endpoints below it stay on.
+    shadowed = Paths(SURFACES).shadowed([("DELETE", "/api/deploys/:deploy"), ("POST", "/orders")])
+    assert shadowed == ["GET /api/deploys/{id} (phased)"]

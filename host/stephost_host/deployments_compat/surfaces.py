@@ -13,8 +13,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from stephost_host.deployments.service import Refusal
 from stephost_host.deployments_compat import SURFACES, check_surfaces, mist, motia, phased
@@ -47,13 +48,38 @@ ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/api/deployment/rollback"),
     ),
 }
-PREFIXES = {"motia": ("/cloud/deploy/",), "phased": ("/api/deploy",), "mist": ("/api/deployment/",)}
+
+
+class Paths:
+    """Where the enabled APIs answer: their endpoints' paths, with any value for a parameter."""
+
+    def __init__(self, enabled: Iterable[str]) -> None:
+        self.enabled = check_surfaces(enabled)
+        self.patterns = [_shape(path).split("/") for name in self.enabled for _, path in ENDPOINTS[name]]
+
+    def __contains__(self, path: str) -> bool:
+        parts = path.split("/")
+        return any(
+            len(p) == len(parts) and all(a in ("*", b) for a, b in zip(p, parts, strict=True))
+            for p in self.patterns
+        )
+
+    def shadowed(self, served: Iterable[tuple[str, str]]) -> list[str]:
+        """The enabled endpoints whose path an api step serves: (method, path) pairs of the
+        project's routes, in the same path syntax."""
+        paths = {_shape(p) for _, p in served}
+        return [
+            f"{method} {path} ({name})"
+            for name in self.enabled
+            for method, path in ENDPOINTS[name]
+            if _shape(path) in paths
+        ]
 
 
 class Surfaces:
     def __init__(self, compat: Compat, stream: StatusStream, enabled: Iterable[str] = SURFACES) -> None:
-        self.enabled = check_surfaces(enabled)
-        self.prefixes = tuple(p for name in self.enabled for p in PREFIXES[name])
+        self.paths = Paths(enabled)
+        self.enabled = self.paths.enabled
         self.app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         routers = {
             "motia": lambda: motia.router(compat, stream),
@@ -74,21 +100,10 @@ class Surfaces:
 
     def claims(self, path: str) -> bool:
         """A path one of the enabled surfaces serves (asked only when no api step serves it)."""
-        return path.startswith(self.prefixes)
+        return path in self.paths
 
     def claims_socket(self, path: str) -> bool:
         return self.socket is not None and path == mist.SOCKET_PATH
-
-    def shadowed(self, served: Iterable[tuple[str, str]]) -> list[str]:
-        """The enabled endpoints whose path an api step serves: (method, path) pairs of the
-        project's routes, in the same path syntax."""
-        paths = {_shape(p) for _, p in served}
-        return [
-            f"{method} {path} ({name})"
-            for name in self.enabled
-            for method, path in ENDPOINTS[name]
-            if _shape(path) in paths
-        ]
 
     def follow_routes(self, registry: Registry) -> None:
         """Warn, whenever the project's routes change, about endpoints its api steps took."""
@@ -101,7 +116,7 @@ class Surfaces:
                 for e in registry.of_type(ApiStep)
                 if isinstance(e.config, ApiStep)
             ]
-            lost = self.shadowed(served)
+            lost = self.paths.shadowed(served)
             if lost and lost != last:
                 log.warning(
                     "the project's api steps serve the paths of these deployment API endpoints, which "
