@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,7 +17,7 @@ import pytest
 from stephost_host.app import Host
 from stephost_host.config import load_settings
 from stephost_wire import bundle
-from tests.harness import ROOT, STEPHOST, NatsServer
+from tests.harness import ROOT, STEPHOST, NatsServer, terminate
 
 PROJECTS = Path(__file__).parent / "projects"
 T = TypeVar("T")
@@ -65,9 +64,20 @@ async def host(tmp_path: Path, nats_server: NatsServer) -> AsyncIterator[Host]:
 
 
 class AgentProcess:
-    """`stephost sidecar LANG --agent` in its own empty folder, HOME and work dir."""
+    """`stephost sidecar LANG --agent` in its own empty folder, HOME and work dir (``connect``:
+    another address than the host's sidecar port)."""
 
-    def __init__(self, language: str, host: Host, base: Path, name: str = "") -> None:
+    def __init__(
+        self,
+        language: str,
+        host: Host,
+        base: Path,
+        name: str = "",
+        *,
+        connect: str = "",
+        wrap: tuple[str, ...] = (),
+        secret: str | None = None,
+    ) -> None:
         self.language = language
         self.home = base / f"agent-{name or language}"
         self.work = self.home / "work"
@@ -76,22 +86,14 @@ class AgentProcess:
         env = {
             **os.environ,
             "HOME": str(self.home),
-            "STEPHOST_SECRET": host.secret.value,
+            "STEPHOST_SECRET": host.secret.value if secret is None else secret,
             "STEPHOST_SIDECAR_ID": f"{language}-agent-{name or 'a'}",
         }
         env.pop("STEPHOST_VERSION", None)
         self._log = open(self.log_path, "wb")
+        dial = ["--connect", connect or host.link.dial()]
         self.proc = subprocess.Popen(
-            [
-                *STEPHOST,
-                "sidecar",
-                language,
-                "--agent",
-                "--work-dir",
-                str(self.work),
-                "--connect",
-                host.link.dial(),
-            ],
+            [*wrap, *STEPHOST, "sidecar", language, "--agent", "--work-dir", str(self.work), *dial],
             cwd=self.home,
             env=env,
             stdout=self._log,
@@ -103,24 +105,19 @@ class AgentProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc)
         self._log.close()
         return self.proc.returncode
 
 
 @pytest.fixture
 def agents(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """agents(language, host) -> a started AgentProcess (stopped at the end of the test)."""
+    """agents(language, host, [name], connect=..., wrap=(...)) -> a started AgentProcess (stopped
+    at the end of the test); ``wrap`` runs it under another command (e.g. `unshare -Urn`)."""
     started: list[AgentProcess] = []
 
-    def start(language: str, host: Host, name: str = "") -> AgentProcess:
-        agent = AgentProcess(language, host, tmp_path, name)
+    def start(language: str, host: Host, name: str = "", **kwargs: Any) -> AgentProcess:
+        agent = AgentProcess(language, host, tmp_path, name, **kwargs)
         started.append(agent)
         return agent
 

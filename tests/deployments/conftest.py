@@ -3,59 +3,26 @@ only arrive by a deploy) on the test's nats-server, and agents, each in its own 
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
+from tests.agents.conftest import AgentProcess
 from tests.harness import STEPHOST, HostProcess, eventually
 
 PROJECTS = Path(__file__).parent / "projects"
 
 
-class Agent:
-    """`stephost sidecar LANG --agent` with an empty HOME and work dir."""
-
-    def __init__(
-        self, language: str, host: HostProcess, base: Path, env: dict[str, str] | None = None, name: str = ""
-    ) -> None:
-        self.home = base / f"agent-{language}{name}"
-        self.home.mkdir(parents=True)
-        self.log_path = self.home / "agent.log"
-        self._log = open(self.log_path, "wb")
-        full_env = {**os.environ, "HOME": str(self.home), "STEPHOST_SECRET": host.secret, **(env or {})}
-        full_env.pop("STEPHOST_VERSION", None)
-        self.proc = subprocess.Popen(
-            [
-                *STEPHOST,
-                "sidecar",
-                language,
-                "--agent",
-                "--work-dir",
-                str(self.home / "work"),
-                "--connect",
-                host.sidecar_address,
-            ],
-            cwd=self.home,
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
+def _agent(language: str, host: HostProcess, base: Path, name: str) -> AgentProcess:
+    """The agents tests' AgentProcess, dialling a host that runs in its own process."""
+    dial = SimpleNamespace(
+        secret=SimpleNamespace(value=host.secret), link=SimpleNamespace(dial=lambda: host.sidecar_address)
+    )
+    return AgentProcess(language, dial, base, name)  # type: ignore[arg-type]
 
 
 class Fleet:
@@ -64,15 +31,13 @@ class Fleet:
     def __init__(self, host: HostProcess, base: Path, another: Callable[[], HostProcess]) -> None:
         self.host = host
         self.base = base
-        self.agents: list[Agent] = []
+        self.agents: list[AgentProcess] = []
         self.another = another  # one more host on the same NATS (same project, its own empty folder)
 
-    def agent(
-        self, language: str, env: dict[str, str] | None = None, host: HostProcess | None = None
-    ) -> Agent:
+    def agent(self, language: str, host: HostProcess | None = None) -> AgentProcess:
         """An agent of ``language`` dialling ``host`` (default: the fleet's first host)."""
         host = host or self.host
-        agent = Agent(language, host, self.base, env, name=f"-{len(self.agents)}")
+        agent = _agent(language, host, self.base, str(len(self.agents)))
         self.agents.append(agent)
         eventually(
             lambda: any(language in line for line in host.log_lines("agent", "connected")),

@@ -21,11 +21,12 @@ def _record(fleet: Fleet, ref: str) -> dict[str, Any]:
 
 @pytest.mark.timeout(900)  # several real deploys on a shared 2-core machine
 def test_deploy_v1_v2_rollback_and_a_broken_version(fleet: Fleet, tmp_path: Path) -> None:
-    fleet.agent("python")
+    for language in ("python", "node", "ruby"):
+        fleet.agent(language)
     env_file = tmp_path / "prod.env"
     env_file.write_text("# production\nGREETING='hello from v1'\n")
 
-    first = fleet.cli("deploy", str(PROJECTS / "v1"), "--env-file", str(env_file), "-m", "first", "-v")
+    first = fleet.cli("deploy", str(PROJECTS / "mixed_v1"), "--env-file", str(env_file), "-m", "first", "-v")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "completed" in first.stdout and "  | " in first.stdout  # -v: the log lines
     one = _record(fleet, "1")
@@ -36,37 +37,45 @@ def test_deploy_v1_v2_rollback_and_a_broken_version(fleet: Fleet, tmp_path: Path
     assert one["activation"] == "active" and one["description"] == "first" and one["envKeys"] == ["GREETING"]
     phases = {p["name"]: p["status"] for p in one["phases"]}
     assert phases == {**{n: "completed" for n in phases}, "migrate": "skipped"}
-    assert sorted((b["packagePath"], b["status"]) for b in one["build"]) == [
-        ("steps/gone_step.py", "built"),
-        ("steps/hello_step.py", "built"),
-        ("steps/slow_step.py", "built"),
+    assert sorted((b["packagePath"], b["language"], b["status"]) for b in one["build"]) == [
+        ("steps/gone_step.py", "python", "built"),
+        ("steps/hello_rb_step.rb", "ruby", "built"),
+        ("steps/hello_step.py", "python", "built"),
+        ("steps/hello_ts.step.ts", "node", "built"),
+        ("steps/slow_step.py", "python", "built"),
     ]
-    assert [(u["language"], u["status"], u["reused"]) for u in one["upload"]] == [
-        ("python", "uploaded", False)
+    assert sorted((u["language"], u["status"], u["reused"]) for u in one["upload"]) == [
+        ("node", "uploaded", False),
+        ("python", "uploaded", False),
+        ("ruby", "uploaded", False),
     ]
-    assert one["metadata"]["totalSteps"] == one["metadata"]["completedSteps"] == 3
+    assert one["metadata"]["totalSteps"] == one["metadata"]["completedSteps"] == 5
+    ts = {"v": 1, "version": one["versionId"], "greeting": "hello from v1"}
+    assert get(fleet.host, "/hello-ts").json() == ts
+    assert get(fleet.host, "/hello-rb").json() == {"v": 1, "version": one["versionId"]}
     assert one["buildLogs"] and one["uploadLogs"] and one["deployLogs"]
 
-    dry = fleet.cli("deploy", str(PROJECTS / "v2"), "--dry-run")
+    dry = fleet.cli("deploy", str(PROJECTS / "mixed_v2"), "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "routes added: GET /added" in dry.stdout and "steps removed: deploy-gone" in dry.stdout
     assert "topics removed: deploy.ping -> deploy-gone" in dry.stdout
     assert get(fleet.host, "/hello").json()["v"] == 1  # a dry run switches nothing
 
-    second = fleet.cli("deploy", str(PROJECTS / "v2"), "--env-file", str(env_file))
+    second = fleet.cli("deploy", str(PROJECTS / "mixed_v2"), "--env-file", str(env_file))
     assert second.returncode == 0, second.stdout + second.stderr
     three = _record(fleet, "3")
     assert get(fleet.host, "/hello").json()["v"] == 2
     assert get(fleet.host, "/added").json() == {"added": True}
+    assert get(fleet.host, "/hello-ts").json()["v"] == 2  # the changed TypeScript handler
     assert get(fleet.host, "/hello").headers["x-stephost-version"] == three["versionId"]
     assert three["plan"]["steps"]["added"] == ["deploy-added"]
     before = _record(fleet, "1")
     assert not before["isActive"] and before["activation"] == "draining"
 
-    again = fleet.cli("deploy", str(PROJECTS / "v2"), "--env-file", str(env_file), "--detach")
+    again = fleet.cli("deploy", str(PROJECTS / "mixed_v2"), "--env-file", str(env_file), "--detach")
     assert again.returncode == 0, again.stderr
     four = eventually(lambda: (r := _record(fleet, "4"))["status"] == "completed" and r, timeout=180)
-    assert [u["reused"] for u in four["upload"]] == [True]  # same content: nothing sent again
+    assert [u["reused"] for u in four["upload"]] == [True, True, True]  # same content: nothing sent again
     assert four["versionId"] == three["versionId"]
 
     back = fleet.cli("deploys", "rollback", "1")
@@ -88,8 +97,13 @@ def test_deploy_v1_v2_rollback_and_a_broken_version(fleet: Fleet, tmp_path: Path
     assert failed["errorFile"] == "steps/hello_step.py"
     assert get(fleet.host, "/hello").json()["v"] == 1  # the old version never stopped serving
 
+    broken_ts = fleet.cli("deploy", str(PROJECTS / "broken_ts"))
+    assert broken_ts.returncode == 1, broken_ts.stdout + broken_ts.stderr
+    assert "node build failed" in broken_ts.stdout and "steps/hello_ts.step.ts" in broken_ts.stdout
+    assert get(fleet.host, "/hello-ts").json()["v"] == 1
+
     listing = fleet.cli("deploys", "list")
-    assert listing.returncode == 0 and listing.stdout.count("\n") == 6
+    assert listing.returncode == 0 and listing.stdout.count("\n") == 7
     assert fleet.cli("deploys", "list", token="wrong").returncode == 3
     logs = fleet.cli("deploys", "logs", "3")
     assert "switched: version" in logs.stdout

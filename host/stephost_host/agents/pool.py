@@ -99,10 +99,11 @@ class AgentPool:
             worker_id=state.worker_id,
         )
         self._workers[(agent.id, state.version)] = event
+        who = f"{event.language} worker of version {event.version} on agent {event.agent}"
         if event.state == "exited":
-            log.warning("%s worker of version %s on agent %s exited (%d): %s", *_who(event), event.detail)
+            log.warning("%s exited with code %d: %s", who, event.exit_code, event.detail)
         else:
-            log.info("%s worker of version %s on agent %s: %s", *_who(event)[:3], event.state)
+            log.info("%s: %s", who, event.state)
         for callback in list(self._watchers):
             try:
                 callback(event)
@@ -269,7 +270,3 @@ def _worker_state(answer: Answer) -> pb.WorkerState:
     if isinstance(answer, AgentError):
         raise answer
     return answer.worker if answer.WhichOneof("ev") == "worker" else pb.WorkerState()
-
-
-def _who(event: WorkerEvent) -> tuple[str, str, str, int]:
-    return event.language, event.version, event.agent, event.exit_code

@@ -29,7 +29,7 @@ from stephost_host.router.versions import FS
 from stephost_wire import codec
 
 if TYPE_CHECKING:
-    from stephost_host.deployments.pipeline import Pool
+    from stephost_host.agents import AgentPool as Pool
 
 log = logging.getLogger("stephost.deploy")
 HEARTBEAT = 3.0  # seconds between a host's heartbeats

@@ -17,11 +17,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from nats.js import JetStreamContext
 
 from stephost_host import names
+from stephost_host.agents import AgentPool as Pool
 from stephost_host.deployments import plan as planning
 from stephost_host.deployments.archive import ArchiveError
 from stephost_host.deployments.archive import names as archive_names
@@ -43,39 +44,12 @@ from stephost_host.router.registry import Registry
 from stephost_host.supervisor.languages import languages as known_languages
 
 log = logging.getLogger("stephost.deploy")
-# Test-only: "PHASE" or "PHASE@NUMBER" (only that deployment): the pipeline waits at the start
+# Test-only, comma-separated: "PHASE" or "PHASE@NUMBER" (only that deployment): the pipeline waits at the start
 # of the phase until it is cancelled, so a test can cancel "in" any phase deterministically.
 # "switch" is the moment before the flip, with the new version's workers running.
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
 PAUSE_MAX = 120.0
 SAVE_EVERY = 0.25  # seconds between record writes for log lines (phase changes write at once)
-
-
-class Pool(Protocol):
-    """The host's agents (stephost_host.agents.AgentPool)."""
-
-    def languages(self) -> set[str]: ...
-
-    def count(self, language: str) -> int: ...
-
-    async def build(
-        self,
-        language: str,
-        version: str,
-        source: bytes,
-        env: dict[str, str],
-        *,
-        on_log: Callable[[str], None] | None = None,
-        timeout: float = 600,
-    ) -> Any: ...
-
-    async def start(
-        self, language: str, version: str, bundle: bytes, digest: str, env: dict[str, str]
-    ) -> list[str]: ...
-
-    async def stop(
-        self, language: str, version: str, drain_seconds: float = 10, keep_files: bool = False
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -229,11 +203,12 @@ class Pipeline:
         return self.limits.phase_seconds
 
     async def _pause_point(self, record: Deployment, phase: str) -> None:
-        wanted, _, number = os.environ.get(PAUSE_ENV, "").partition("@")
-        if wanted == phase and (not number or number == str(record.number)):
-            await self._log(record, record.phase, f"test pause point: waiting at {phase} until cancelled")
-            await self._save(record)
-            await asyncio.sleep(PAUSE_MAX)
+        points = [p.strip().partition("@") for p in os.environ.get(PAUSE_ENV, "").split(",")]
+        if not any(w == phase and (not n or n == str(record.number)) for w, _, n in points):
+            return
+        await self._log(record, record.phase, f"test pause point: waiting at {phase} until cancelled")
+        await self._save(record)
+        await asyncio.sleep(PAUSE_MAX)
 
     async def _undo(self, record: Deployment, started: list[str]) -> None:
         """Stop the new version's workers on every host (never the serving version's)."""

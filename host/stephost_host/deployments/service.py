@@ -43,6 +43,7 @@ ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 WAIT_POLL = 0.5  # how often a queued deploy looks at the lock
 CANCEL_POLL = 1.0  # how often a running deploy looks for a cancel made on another host
 WATCH_POLL = 0.2
+RECOVER_EVERY = 5.0  # how often a host looks for deploys whose runner died (after its lease expired)
 
 
 class Refusal(Exception):
@@ -89,6 +90,7 @@ class Deployments:
         self.running: dict[str, asyncio.Task[None]] = {}  # deployment id -> its runner on this host
         self.pipelines: dict[str, asyncio.Task[Deployment]] = {}  # the ones past their turn, running
         self._follow: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None]
 
     # -- lifecycle (the composition root runs these as a component) -------------------
 
@@ -121,11 +123,12 @@ class Deployments:
             self._follow = await self.records.follow(self._on_pointer)
             await self.fleet.open()
         await self._recover()
+        self._recovery = asyncio.create_task(self._recovering(), name="deploy:recover")
 
     async def close(self) -> None:
         if self.follow:
             await self.fleet.close()
-        tasks = [*self.running.values(), *([self._follow] if self._follow else [])]
+        tasks = [*self.running.values(), self._recovery, *([self._follow] if self._follow else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -135,21 +138,44 @@ class Deployments:
         self.registry.activate(str(pointer.get("version") or FS))
 
     async def _recover(self) -> None:
+        """A deployment whose runner's lease expired (its host died) ends cleanly: completed if
+        the pointer had flipped to it, failed otherwise (its version is no longer wanted)."""
         holder = await self.records.holder()
+        pointer, _ = await self.records.active()
         for record in await self.records.all():
             if record.final or record.id == holder or record.status is Status.PENDING:
                 continue
-            if record.runner == self.host_id:
+            if record.id in self.pipelines:
                 continue
+            switched = pointer.get("deploymentId") in (record.id, record.rollback_of or None)
 
-            def orphaned(r: Deployment) -> None:
-                if not r.final:
+            def orphaned(r: Deployment, switched: bool = switched) -> None:
+                if r.final:
+                    return
+                if switched:
+                    r.finish(Status.COMPLETED, "switched; the host running it stopped before the end")
+                else:
                     r.fail(
                         r.phase or "orchestrate",
                         "the host running this deployment stopped before it finished",
                     )
 
             await self.records.change(record.id, orphaned)
+            if not switched and record.version_id:
+                await self.fleet.unwant(record.version_id)
+            log.warning(
+                "deployment #%d: its host stopped mid-deploy; marked %s",
+                record.number,
+                "completed" if switched else "failed",
+            )
+
+    async def _recovering(self) -> None:
+        while True:
+            await asyncio.sleep(RECOVER_EVERY)
+            try:
+                await self._recover()
+            except Exception as exc:
+                log.warning("deployments: checking for orphaned deploys failed: %s", exc)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -269,6 +295,7 @@ class Deployments:
         """Queue the deployment to run; ``from_deployment``: use that deployment's source
         ("active" for the active one: a redeploy)."""
         record = await self.get(deployment_id)
+        self._check_follows()
         if record.final or deployment_id in self.running or record.started_at:
             raise Refusal(409, f"deployment #{record.number} was started already ({record.status.value})")
         if from_deployment:
@@ -364,6 +391,14 @@ class Deployments:
                 if stored is not None and stored.cancel_requested:
                     self._interrupt(deployment_id)
 
+    def _check_follows(self) -> None:
+        if not self.follow:
+            raise Refusal(
+                409,
+                "this host runs `stephost dev`, which serves the project folder and follows no "
+                "deployment: deploy to a host started with `stephost start`",
+            )
+
     def _interrupt(self, deployment_id: str) -> None:
         """Cancel the running pipeline once (a second cancel would cut short its clean-up)."""
         run = self.pipelines.get(deployment_id)
@@ -422,6 +457,7 @@ class Deployments:
     async def rollback(self, deployment_id: str = "", *, promote: bool = False) -> Deployment:
         """Make an earlier completed deployment active again, without building anything; it
         pre-empts any deploy that has not switched yet. Returns the rollback's own record."""
+        self._check_follows()
         pointer, _ = await self.records.active()
         active = str(pointer.get("deploymentId", ""))
         if deployment_id:

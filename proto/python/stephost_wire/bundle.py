@@ -102,12 +102,19 @@ def _normalise(info: tarfile.TarInfo) -> None:
     info.mode = 0o755 if executable else 0o644
 
 
+def _safe(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    if member.name.startswith("/"):
+        raise tarfile.AbsolutePathError(member)
+    return tarfile.data_filter(member, dest)
+
+
 def unpack(data: bytes, dest: Path) -> None:
-    """Unpack into ``dest`` (created). A member that would land outside it, a device file or
-    a link pointing out of the tree is refused (tarfile's "data" filter)."""
+    """Unpack into ``dest`` (created). An absolute name, a member that would land outside it,
+    a device file or a link pointing out of the tree is refused (tarfile's "data" filter,
+    which would otherwise strip a leading "/": every language's agent refuses it instead)."""
     dest.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            tar.extractall(dest, filter="data")
+            tar.extractall(dest, filter=_safe)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BundleError(f"cannot unpack the bundle: {exc}") from exc

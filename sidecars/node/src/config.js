@@ -8,6 +8,8 @@ const path = require('node:path')
 const { LEVELS, FORMATS } = require('./log')
 
 const USAGE = `usage: node sidecars/node/src/main.js [--connect HOST:PORT] [--secret S] [--sidecar-id ID] [--capacity N] [DIR]
+       node sidecars/node/src/main.js --check [DIR]
+       node sidecars/node/src/main.js --agent [--work-dir DIR] [--connect HOST:PORT] [--secret S] [--sidecar-id ID]
 
 Runs the *.step.ts|js|mjs|cjs|mts|cts files under DIR/steps and DIR/src and
 serves them to a stephost host over one gRPC stream.
@@ -17,6 +19,9 @@ serves them to a stephost host over one gRPC stream.
   --sidecar-id ID       identity in the hello       (STEPHOST_SIDECAR_ID, default node-<hostname>-<pid>)
   --capacity N          invocations in flight       (STEPHOST_CAPACITY, default 64)
   DIR                   project root                (STEPHOST_PROJECT, default .)
+  --check               load DIR's steps, print them (and load errors, hooks) as JSON, exit 1 on a load error
+  --agent               run no project: build and run the versions the host sends (docs/agents.md)
+  --work-dir DIR        the agent's folder          (STEPHOST_WORK_DIR, default a temp dir)
 
 Environment only: STEPHOST_VERSION (the project version in the hello; empty means
 "fs"), STEPHOST_LOG_LEVEL (debug|info|warn|error, default info) and
@@ -30,7 +35,10 @@ const FLAGS = {
   '--secret': 'secret',
   '--sidecar-id': 'sidecarId',
   '--capacity': 'capacity',
+  '--work-dir': 'workDir',
 }
+// Flags that take no value.
+const SWITCHES = { '--check': 'check', '--agent': 'agent' }
 
 function parseArgs(argv) {
   const flags = {}
@@ -44,6 +52,10 @@ function parseArgs(argv) {
     }
     if (!arg.startsWith('--') || arg === '-') {
       positional.push(arg)
+      continue
+    }
+    if (SWITCHES[arg]) {
+      flags[SWITCHES[arg]] = { value: true, source: arg }
       continue
     }
     const eq = arg.indexOf('=')
@@ -107,10 +119,13 @@ function loadConfig(argv, env = process.env) {
   return {
     connect: connect.value,
     secret: pick('secret', 'STEPHOST_SECRET', '').value,
-    sidecarId: pick('sidecarId', 'STEPHOST_SIDECAR_ID', `node-${os.hostname()}-${process.pid}`).value,
+    sidecarId: pick('sidecarId', 'STEPHOST_SIDECAR_ID', `node${flags.agent ? '-agent' : ''}-${os.hostname()}-${process.pid}`).value,
     capacity: capacityValue,
     project: fs.realpathSync(projectDir),
     version: env.STEPHOST_VERSION || '',
+    check: Boolean(flags.check),
+    agent: Boolean(flags.agent),
+    workDir: pick('workDir', 'STEPHOST_WORK_DIR', '').value,
     // "warning" is how the host spells it, and children inherit the host's environment.
     logLevel: pickChoice(env, 'STEPHOST_LOG_LEVEL', Object.keys(LEVELS), 'info', { warning: 'warn' }),
     logFormat: pickChoice(env, 'STEPHOST_LOG_FORMAT', FORMATS, 'text'),

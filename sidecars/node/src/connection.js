@@ -212,6 +212,9 @@ class Session {
         case 'chunkAck':
           this.runner.ack(this, message.chunkAck.invocationId, Number(message.chunkAck.seq))
           break
+        case 'agent': // only an agent's runner takes commands (agent.js)
+          if (this.runner.command) this.runner.command(this, message.agent)
+          break
         case 'heartbeat':
           break
         case 'welcome':
@@ -333,6 +336,11 @@ class Connection {
       this.wakeUp = null
     }
     return 0
+  }
+
+  /** Send on the current stream, if there is one (lost with it otherwise). */
+  send(message) {
+    if (this.session && this.session.alive) this.session.send(message)
   }
 
   /** SIGTERM/SIGINT: no new invocations, let running ones finish (bounded), close the stream. */

@@ -8,6 +8,7 @@ const { Runner } = require('./runner')
 const { Connection, buildHello } = require('./connection')
 const { createClient } = require('./proto')
 const { createLog } = require('./log')
+const { serveAgent } = require('./agent-main')
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -29,6 +30,8 @@ async function main() {
     return 0
   }
   const log = createLog({ level: config.logLevel, format: config.logFormat })
+  if (config.check) return check(config)
+  if (config.agent) return serveAgent(config, log)
 
   // Step code runs with the project as working directory, as under Motia:
   // relative paths in handlers and tsconfig.json lookup (tsx) mean the project.
@@ -55,6 +58,17 @@ async function main() {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  // A worker an agent started stops as on SIGTERM when that agent dies without stopping it
+  // (Node has no PR_SET_PDEATHSIG): no orphan keeps serving an old version.
+  const agentPid = Number(process.env.STEPHOST_AGENT_PID || 0)
+  if (agentPid) {
+    const orphaned = setInterval(() => {
+      if (process.ppid === agentPid) return
+      clearInterval(orphaned)
+      onSignal('agent gone')
+    }, 1000)
+    orphaned.unref()
+  }
 
   const { steps, streams, loadErrors, hooks } = await loadProject(config.project, log)
   log.info('loaded', { project: config.project, steps: steps.length, streams: streams.length, loadErrors: loadErrors.length })
@@ -64,6 +78,28 @@ async function main() {
   connection = new Connection({ client: createClient(config.connect), hello, runner, log })
   log.info('dialing host', { connect: config.connect, sidecarId: config.sidecarId, capacity: config.capacity })
   return connection.run()
+}
+
+/**
+ * `--check`: load the project as a worker would and print what was found as
+ * JSON (BuildResult's fields: steps, streams, loadErrors, hooks); exit 1 on a
+ * load error. What step files print while loading goes to stderr, so stdout
+ * holds the JSON alone.
+ */
+async function check(config) {
+  process.chdir(config.project)
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = process.stderr.write.bind(process.stderr)
+  let found
+  try {
+    found = await loadProject(config.project, null)
+  } finally {
+    process.stdout.write = write
+  }
+  const hello = buildHello(config, found)
+  const manifests = { steps: hello.steps, streams: hello.streams, loadErrors: hello.loadErrors, hooks: hello.hooks }
+  await new Promise((resolve) => write(JSON.stringify(manifests) + '\n', resolve))
+  return found.loadErrors.length > 0 ? 1 : 0
 }
 
 main().then(

@@ -32,7 +32,7 @@ test('STEPHOST_VERSION, STEPHOST_LOG_LEVEL and STEPHOST_LOG_FORMAT come from env
 
 test('env fills in, flags win over env, both flag spellings work', () => {
   const env = { STEPHOST_CONNECT: 'h:1', STEPHOST_SECRET: 'envsecret', STEPHOST_SIDECAR_ID: 'env-id', STEPHOST_CAPACITY: '8', STEPHOST_PROJECT: project }
-  const rest = { version: '', logLevel: 'info', logFormat: 'text' }
+  const rest = { version: '', logLevel: 'info', logFormat: 'text', check: false, agent: false, workDir: '' }
   assert.deepEqual(loadConfig([], env), { connect: 'h:1', secret: 'envsecret', sidecarId: 'env-id', capacity: 8, project, ...rest })
   const config = loadConfig(['--connect', 'host:2', '--secret=s', '--sidecar-id', 'flag-id', '--capacity=3', project], env)
   assert.deepEqual(config, { connect: 'host:2', secret: 's', sidecarId: 'flag-id', capacity: 3, project, ...rest })
@@ -48,6 +48,15 @@ test('errors name the flag or variable and the bad value', () => {
   assert.throws(() => loadConfig(['--secret', '--capacity', '2'], {}), /--secret needs a value/)
   assert.equal(loadConfig(['--secret=', '--capacity', '2'], {}).secret, '')
   assert.throws(() => loadConfig(['a', 'b'], {}), /expected one project directory/)
+})
+
+test('--check and --agent take no value; --work-dir does (or STEPHOST_WORK_DIR)', () => {
+  const agent = loadConfig(['--agent', '--work-dir', '/w', '--connect', 'h:1'], {})
+  assert.deepEqual([agent.agent, agent.check, agent.workDir, agent.connect], [true, false, '/w', 'h:1'])
+  assert.match(agent.sidecarId, /^node-agent-/)
+  assert.equal(loadConfig(['--agent'], { STEPHOST_WORK_DIR: '/env' }).workDir, '/env')
+  const check = loadConfig(['--check', project], {})
+  assert.deepEqual([check.check, check.agent, check.project], [true, false, project])
 })
 
 test('--help', () => {

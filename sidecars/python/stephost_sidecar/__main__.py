@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from google.protobuf import json_format
 
 from stephost_sidecar import log as sidecar_log
 from stephost_sidecar.agent import serve_agent
-from stephost_sidecar.connection import Connection, Options, Rejected, build_hello
+from stephost_sidecar.connection import Connection, Options, build_hello, serve_until_stopped
 from stephost_sidecar.hooks import load_hooks
 from stephost_sidecar.loader import load_project
 from stephost_sidecar.proto import pb
@@ -100,18 +99,11 @@ async def serve(args: argparse.Namespace) -> int:
         threshold_from_env(os.environ),
     )
     watchdog.start()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
     try:
-        await conn.run(runner)
-    except Rejected as exc:
-        print(f"stephost sidecar: the host rejected this sidecar: {exc}", file=sys.stderr)
-        return 2
+        return await serve_until_stopped(conn, runner, "sidecar")
     finally:
         watchdog.stop()
         runner.close()
-    return 0
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,15 +21,13 @@ import logging
 import os
 import re
 import shutil
-import signal
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from stephost_sidecar import build as builder
-from stephost_sidecar.connection import Connection, Options, Rejected, build_hello
+from stephost_sidecar.connection import Connection, Options, build_hello, serve_until_stopped
 from stephost_sidecar.loader import Project
 from stephost_sidecar.processes import Group
 from stephost_sidecar.proto import pb
@@ -235,6 +233,8 @@ class Agent:
             "STEPHOST_SIDECAR_ID": worker_id,
             "STEPHOST_CONNECT": self.options.target,
             "STEPHOST_SECRET": self.options.secret,
+            # Node and Ruby workers watch it; Linux signals a Python worker (processes.py).
+            "STEPHOST_AGENT_PID": str(os.getpid()),
         }
 
     def _worker_line(self, version: str, text: str, stream: str) -> None:
@@ -284,17 +284,10 @@ async def serve_agent(options: Options, work_dir: str) -> int:
     conn = Connection(options, hello)
     agent = Agent(options, work, conn.send)
     conn.on_agent = agent.command
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
     log.info("python agent %s: work dir %s, dialling %s", options.sidecar_id, work, options.target)
     try:
-        await conn.run(agent)
-    except Rejected as exc:
-        print(f"stephost agent: the host rejected this agent: {exc}", file=sys.stderr)
-        return 2
+        return await serve_until_stopped(conn, agent, "agent")
     finally:
         await agent.drain(options.drain_seconds)
         if temp is not None:
             temp.cleanup()
-    return 0

@@ -39,8 +39,12 @@ def worker_command(root: Path) -> list[str]:
     return [sys.executable, "-m", "stephost_sidecar", str(root)]
 
 
-async def run(argv: Sequence[str], tree: Path, env: dict[str, str], on_line: Line) -> tuple[int, Group]:
-    """Run one build command to its end; cancelling kills its process group."""
+async def run(
+    argv: Sequence[str], tree: Path, env: dict[str, str], on_line: Line, echo: Line | None = None
+) -> tuple[int, Group]:
+    """Run one build command to its end (shown first, as a shell would, to ``echo`` or
+    ``on_line``); cancelling kills its process group."""
+    (echo or on_line)(f"$ {' '.join(argv)}", "stdout")
     group = await Group.spawn(argv, cwd=tree, env=env, on_line=on_line)
     try:
         return await group.wait(), group
@@ -110,7 +114,9 @@ async def check(tree: Path, env: dict[str, str], line: Line) -> pb.BuildResult:
         else:
             line(text, stream)
 
-    code, group = await run([sys.executable, "-m", "stephost_sidecar", "--check", "."], tree, env, collect)
+    code, group = await run(
+        [sys.executable, "-m", "stephost_sidecar", "--check", "."], tree, env, collect, line
+    )
     try:
         result = json_format.Parse("\n".join(out), pb.BuildResult(), ignore_unknown_fields=True)
     except json_format.ParseError:

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import platform
 import random
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -309,6 +311,20 @@ class Connection:
         )
         for r in welcome.rejected_steps:
             log.error("host rejected step %s (%s): %s", r.step, r.file, r.reason)
+
+
+async def serve_until_stopped(conn: Connection, dispatcher: Dispatcher, kind: str) -> int:
+    """Serve until SIGTERM/SIGINT (which drain and close the stream); the exit code: 2 when the
+    host refuses the hello (dialling again cannot help)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(conn.stop()))
+    try:
+        await conn.run(dispatcher)
+    except Rejected as exc:
+        print(f"stephost {kind}: the host rejected this {kind}: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

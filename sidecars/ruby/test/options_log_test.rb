@@ -37,6 +37,15 @@ class OptionsLogTest < Minitest::Test
     io.string.lines
   end
 
+  def test_agent_and_check_modes
+    agent = Stephost::Options.parse(["--agent", "--work-dir", "/w", "--connect", "unix:/tmp/link.sock"], {})
+    assert_equal [true, false, "/w", "unix:/tmp/link.sock"], [agent.agent, agent.check, agent.work_dir, agent.connect]
+    assert_match(/\Aruby-agent-/, agent.sidecar_id)
+    assert_equal "/env", Stephost::Options.parse(["--agent"], { "STEPHOST_WORK_DIR" => "/env" }).work_dir
+    check = Stephost::Options.parse(["--check", Dir.tmpdir], {})
+    assert_equal [true, false], [check.check, check.agent]
+  end
+
   def test_text_lines
     out = lines { |log| log.info("connected", host: "h1", reason: 'the host said "no"', n: 3, obj: { a: 1 }) }
     assert_equal [%(INFO connected host=h1 reason="the host said \\"no\\"" n=3 obj="{\\"a\\":1}"\n)], out

@@ -70,6 +70,11 @@ module Stephost
       end
     end
 
+    # Queue a message on the current stream (lost with it when there is none).
+    def push(message)
+      @session&.push(message)
+    end
+
     # Shutdown, first half: invocations that arrive from now on are not
     # started (the host fails them when the stream closes, and the queue
     # redelivers events to another replica).
@@ -118,6 +123,7 @@ module Stephost
       when :call_result then session.resolve(message.call_result)
       when :cancel then @runner.cancel(session, message.cancel.invocation_id, message.cancel.reason)
       when :chunk_ack then @runner.ack(session, message.chunk_ack.invocation_id, message.chunk_ack.seq)
+      when :agent then @runner.command(session, message.agent) if @runner.respond_to?(:command)
       when :welcome then welcomed(session, message.welcome)
       when :rejection then rejected(session, message.rejection)
       end

@@ -10,7 +10,7 @@ module Stephost
   # accepts the same flags, so the host's supervisor can launch any of them
   # the same way.
   Options = Struct.new(:connect, :secret, :sidecar_id, :capacity, :project, :version, :log_format, :log_level,
-                       keyword_init: true)
+                       :check, :agent, :work_dir, keyword_init: true)
 
   class Options
     # A flag or env value that cannot be used; the message names the key
@@ -20,7 +20,7 @@ module Stephost
     DEFAULT_CONNECT = "127.0.0.1:7070"
     DEFAULT_CAPACITY = 64
 
-    FLAGS = %w[--connect --secret --sidecar-id --capacity --help -h].freeze
+    FLAGS = %w[--connect --secret --sidecar-id --capacity --work-dir --check --agent --help -h].freeze
 
     def self.parse(argv, env = ENV)
       flags = {}
@@ -33,7 +33,9 @@ module Stephost
       end
       parser = OptionParser.new do |o|
         o.banner = "usage: stephost-sidecar-ruby [--connect HOST:PORT] [--secret S] " \
-                   "[--sidecar-id ID] [--capacity N] [DIR]"
+                   "[--sidecar-id ID] [--capacity N] [DIR]\n" \
+                   "       stephost-sidecar-ruby --check [DIR]\n" \
+                   "       stephost-sidecar-ruby --agent [--work-dir DIR] [--connect HOST:PORT] [--secret S]"
         o.on("--connect HOST:PORT", "host's sidecar port (STEPHOST_CONNECT, default #{DEFAULT_CONNECT})") do |v|
           value.("--connect", v)
         end
@@ -41,6 +43,11 @@ module Stephost
         o.on("--sidecar-id ID", "identity in the hello (STEPHOST_SIDECAR_ID)") { |v| value.("--sidecar-id", v) }
         o.on("--capacity N", "invocations in flight at once (STEPHOST_CAPACITY, default 64)") do |v|
           value.("--capacity", v)
+        end
+        o.on("--check", "load DIR's steps, print them as JSON, exit 1 on a load error") { flags[:check] = true }
+        o.on("--agent", "run no project: build and run the versions the host sends") { flags[:agent] = true }
+        o.on("--work-dir DIR", "the agent's folder (STEPHOST_WORK_DIR, default a temp dir)") do |v|
+          value.("--work-dir", v)
         end
         o.on("-h", "--help") do
           $stdout.puts o
@@ -54,22 +61,26 @@ module Stephost
       new(
         connect: check_address(pick.(:connect, "STEPHOST_CONNECT") || DEFAULT_CONNECT),
         secret: pick.(:secret, "STEPHOST_SECRET").to_s,
-        sidecar_id: pick.(:sidecar_id, "STEPHOST_SIDECAR_ID") || "ruby-#{Socket.gethostname}-#{Process.pid}",
+        sidecar_id: pick.(:sidecar_id, "STEPHOST_SIDECAR_ID") ||
+          "ruby#{'-agent' if flags[:agent]}-#{Socket.gethostname}-#{Process.pid}",
         capacity: check_capacity(pick.(:capacity, "STEPHOST_CAPACITY")),
         project: check_project(rest.first || env["STEPHOST_PROJECT"].then { |p| p.to_s.empty? ? "." : p }),
         version: env["STEPHOST_VERSION"].to_s,
         log_format: check_choice(env, "STEPHOST_LOG_FORMAT", Log::FORMATS, "text"),
         # "warning" is how the host spells it, and children inherit the host's environment.
-        log_level: check_choice(env, "STEPHOST_LOG_LEVEL", Log::LEVELS.keys, "info", "warning" => "warn")
+        log_level: check_choice(env, "STEPHOST_LOG_LEVEL", Log::LEVELS.keys, "info", "warning" => "warn"),
+        check: flags.fetch(:check, false),
+        agent: flags.fetch(:agent, false),
+        work_dir: pick.(:work_dir, "STEPHOST_WORK_DIR").to_s
       )
     rescue OptionParser::ParseError => e
       raise Invalid, e.message
     end
 
     def self.check_address(value)
-      return value if value.match?(/\A.+:\d+\z/)
+      return value if value.match?(/\A.+:\d+\z/) || value.start_with?("unix:")
 
-      raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT"
+      raise Invalid, "--connect / STEPHOST_CONNECT: #{value.inspect} is not HOST:PORT (or unix:PATH)"
     end
 
     def self.check_project(value)

@@ -19,10 +19,34 @@ module Stephost
 
     def self.main(argv)
       options = Options.parse(argv)
+      exit check(options) if options.check
+      if options.agent
+        require_relative "agent_sidecar"
+        exit AgentSidecar.new(options).run
+      end
       exit new(options).run
     rescue Options::Invalid => e
       warn "stephost-sidecar-ruby: #{e.message}"
       exit EXIT_REJECTED
+    end
+
+    # `--check`: load the project as a worker would and print what was found
+    # as JSON (BuildResult's fields: steps, streams, loadErrors, hooks); 1 on
+    # a load error. What step files print while loading goes to stderr, so
+    # stdout holds the JSON alone.
+    def self.check(options)
+      stdout = $stdout
+      $stdout = $stderr
+      loader = begin
+        Loader.new(options.project).load_all
+      ensure
+        $stdout = stdout
+      end
+      hello = Connection.hello(options, loader)
+      found = V1::BuildResult.new(steps: hello.steps.to_a, streams: hello.streams.to_a,
+                                  load_errors: hello.load_errors.to_a, hooks: hello.hooks.to_a)
+      $stdout.puts(found.to_json)
+      loader.failures.empty? ? 0 : 1
     end
 
     def initialize(options)
@@ -43,6 +67,7 @@ module Stephost
           control << [:signal, sig]
         end
       end
+      watch_agent(control)
 
       loader = Loader.new(@options.project).load_all
       loader.failures.each { |f| @log.error("step file failed to load", file: f.file, error: f.message) }
@@ -55,12 +80,7 @@ module Stephost
       runner = Runner.new(loader.steps, hooks: loader.hooks, capacity: @options.capacity, log: @log)
       connection = Connection.new(address: @options.connect, hello: Connection.hello(@options, loader), runner: runner,
                                   log: @log, on_rejected: ->(why) { control << [:rejected, why] })
-      thread = Thread.new do
-        Thread.current.name = "stephost-connection"
-        connection.run
-      rescue Exception => e # rubocop:disable Lint/RescueException
-        control << [:crashed, e]
-      end
+      thread = connect(connection, control)
 
       event, detail = control.pop
       case event
@@ -78,6 +98,28 @@ module Stephost
     end
 
     private
+
+    # The connection's own thread; a crash there reaches the main thread as :crashed.
+    def connect(connection, control)
+      Thread.new do
+        Thread.current.name = "stephost-connection"
+        connection.run
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        control << [:crashed, e]
+      end
+    end
+
+    # A worker an agent started stops as on SIGTERM when that agent dies
+    # without stopping it: no orphan keeps serving an old version.
+    def watch_agent(control)
+      agent = ENV["STEPHOST_AGENT_PID"].to_i
+      return unless agent.positive?
+
+      Thread.new do
+        sleep 1 while Process.ppid == agent
+        control << [:signal, "agent gone"]
+      end
+    end
 
     def shutdown(connection, runner, thread, signal)
       @log.info("stopping", signal: signal, in_flight: runner.in_flight)

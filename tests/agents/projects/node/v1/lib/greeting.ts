@@ -1,0 +1,3 @@
+export function greet(word: string): string {
+  return `${word} from node`
+}

@@ -1,0 +1,6 @@
+export const config = { type: 'api', name: 'deploy-hello-ts', method: 'GET', path: '/hello-ts' }
+
+export const handler = async () => ({
+  status: 200,
+  body: { v: 2, version: process.env.STEPHOST_VERSION, greeting: process.env.GREETING ?? '' },
+})
