@@ -1,6 +1,6 @@
-"""A host whose project folder is the deployments tests' v1 (the configured source the Mist and
-Motia APIs deploy when no source is uploaded), serving only what a deploy brings (no sidecars),
-and a Python agent in an empty folder."""
+"""A host whose project folder is the deployments tests' mixed v1 (Python, TypeScript and Ruby
+steps: the configured source the Mist and Motia APIs deploy when no source is uploaded),
+serving only what a deploy brings (no sidecars), and an agent per language in empty folders."""
 
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ def shop(
     tmp_path: Path, start_host: Callable[..., HostProcess], compat_env: dict[str, str]
 ) -> Iterator[Fleet]:
     project = tmp_path / APP
-    shutil.copytree(PROJECTS / "v1", project)
+    shutil.copytree(PROJECTS / "mixed_v1", project)
     env = {"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": "60", "STEPHOST_DEPLOY_TOKENS": TOKENS, **compat_env}
     host = start_host(project, live_steps=0, args=["--no-sidecars"], env=env)
     fleet = Fleet(host, tmp_path, lambda: start_host(project, live_steps=0, args=["--no-sidecars"], env=env))
-    fleet.agent("python")
+    for language in ("python", "node", "ruby"):
+        fleet.agent(language)
     yield fleet
     for agent in fleet.agents:
         agent.stop()

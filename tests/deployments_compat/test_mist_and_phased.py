@@ -1,4 +1,5 @@
-"""Mist's API and the phased deploys API on one real host and agent, each deploying in turn:
+"""Mist's API and the phased deploys API on one real host and agents of every language, each
+deploying a mixed Python/TypeScript/Ruby project in turn:
 Mist add (the project folder, v1, then v2) watched live over Mist's WebSocket with a plain
 client; a phased deploy of an earlier versionId; rollbacks through both; a deploy held at a
 test pause point stopped through Mist while a queued one is cancelled through the phased API;
@@ -111,6 +112,8 @@ def test_mist_and_phased(shop: Fleet) -> None:
     lines = [f["data"]["line"] for f in live if f["type"] == "log"]
     assert lines and any("switched" in line for line in lines)
     assert hello(shop) == 1
+    assert httpx.get(shop.host.url + "/hello-ts", timeout=30).json()["v"] == 1
+    assert httpx.get(shop.host.url + "/hello-rb", timeout=30).json()["v"] == 1
 
     # A late subscriber gets the whole log, then the final status; the text endpoint the same.
     with socket(shop, 1) as ws:
@@ -124,9 +127,10 @@ def test_mist_and_phased(shop: Fleet) -> None:
     # 2: the folder now holds v2; Mist add deploys it.
     project = shop.host.project
     shutil.rmtree(project / "steps")
-    shutil.copytree(PROJECTS / "v2" / "steps", project / "steps")
+    shutil.copytree(PROJECTS / "mixed_v2" / "steps", project / "steps")
     assert api.post("/api/deployment/add", json={"appId": 1}).json()["id"] == 2
     eventually(lambda: hello(shop) == 2, timeout=300, what="v2 to serve")
+    assert httpx.get(shop.host.url + "/hello-ts", timeout=30).json()["v"] == 2
 
     # 3: the phased API deploys an earlier version by its versionId.
     v1 = reader.get("/api/deploys/1").json()["versionId"]

@@ -1,4 +1,5 @@
-"""Motia's deployment API on a real host and agent: /cloud/deploy/create, /start (with its
+"""Motia's deployment API on a real host and agents, deploying a mixed Python/TypeScript/Ruby
+project: /cloud/deploy/create, /start (with its
 deploymentToken and envs), /status/:id with exactly the documented DeploymentData fields, and
 the host's deployment-status stream followed live by Motia's own npm client; auth and bad bodies."""
 
@@ -153,8 +154,19 @@ def test_create_start_status_and_the_live_stream(shop: Fleet) -> None:
         assert final["status"] == "completed", final
         assert final["progress"] == 100 and final["phase"] is None and "error" not in final
         assert final["completedAt"] >= final["startedAt"]
-        assert [b["status"] for b in final["build"]] == ["built"] * 3
-        assert final["metadata"] == {"totalSteps": 3, "completedSteps": 3, "environment": "production"}
+        assert sorted((b["language"], b["status"]) for b in final["build"]) == [
+            ("node", "built"),
+            ("python", "built"),
+            ("python", "built"),
+            ("python", "built"),
+            ("ruby", "built"),
+        ]
+        assert {(u["language"], u["status"]) for u in final["upload"]} == {
+            ("node", "uploaded"),
+            ("python", "uploaded"),
+            ("ruby", "uploaded"),
+        }
+        assert final["metadata"] == {"totalSteps": 5, "completedSteps": 5, "environment": "production"}
         assert final["buildLogs"] and final["deployLogs"]
         seen_polled = [s for i, s in enumerate(polled) if i == 0 or polled[i - 1] != s]
         assert seen_polled == sorted(seen_polled, key=ORDER.index)
@@ -176,3 +188,5 @@ def test_create_start_status_and_the_live_stream(shop: Fleet) -> None:
 
     hello = httpx.get(shop.host.url + "/hello", timeout=30).json()
     assert hello["greeting"] == "hi" and hello["v"] == 1  # the folder's source, with its envs
+    assert httpx.get(shop.host.url + "/hello-ts", timeout=30).json()["greeting"] == "hi"
+    assert httpx.get(shop.host.url + "/hello-rb", timeout=30).json()["v"] == 1
