@@ -1,7 +1,7 @@
 """Motia's deployment API on a real host and agents, deploying a mixed Python/TypeScript/Ruby
-project: /cloud/deploy/create, /start (with its
-deploymentToken and envs), /status/:id with exactly the documented DeploymentData fields, and
-the host's deployment-status stream followed live by Motia's own npm client; auth and bad bodies."""
+project: /cloud/deploy/create, /start (with its deploymentToken and envs), /status/:id with
+exactly the documented DeploymentData fields, and the host's deployment-status stream followed
+live by Motia's own npm client; auth and bad bodies."""
 
 from __future__ import annotations
 
