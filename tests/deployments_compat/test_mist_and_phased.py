@@ -1,5 +1,5 @@
 """Mist's API and the phased deploys API on one real host and agents of every language, each
-deploying a mixed Python/TypeScript/Ruby project in turn:
+deploying a mixed Python/TypeScript/Ruby project in turn (and a staged deploy promoted):
 Mist add (the project folder, v1, then v2) watched live over Mist's WebSocket with a plain
 client; a phased deploy of an earlier versionId; rollbacks through both; a deploy held at a
 test pause point stopped through Mist while a queued one is cancelled through the phased API;
@@ -228,4 +228,18 @@ def test_mist_and_phased(shop: Fleet) -> None:
         socket(shop, 42)
     assert unknown.value.response.status_code == 404
     assert reader.get("/api/deployment/logs/42").status_code == 404
+
+    # 8: built and staged through our own API (--no-promote), promoted through the phased API.
+    staged = api.post("/__stephost/deployments", json={"promote": False, "fromDeployment": "2"}).json()
+    eventually(
+        lambda: reader.get(f"/api/deploys/{staged['id']}").json()["status"] == "completed",
+        timeout=300,
+        what="the staged deploy",
+    )
+    assert hello(shop) == 1 and not reader.get(f"/api/deploys/{staged['id']}").json()["isActive"]
+    assert reader.post(f"/api/deploys/{staged['id']}/promote").status_code == 403
+    promoted = api.post(f"/api/deploys/{staged['id']}/promote")
+    assert promoted.status_code == 202 and promoted.json()["kind"] == "promote", promoted.text
+    eventually(lambda: hello(shop) == 2, timeout=300, what="the promotion")
+    assert api.post(f"/api/deploys/{staged['id']}/promote").status_code == 409  # active already
     assert Path(project).is_dir()
