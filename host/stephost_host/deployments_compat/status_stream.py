@@ -137,6 +137,8 @@ class StatusStream:
                     self._known.add(record.id)
                 else:
                     self.changed(record)
+        except Exception:  # the stream goes quiet (reads still work): say why
+            log.exception("deployment-status: following the deployment records failed")
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()
