@@ -37,6 +37,7 @@ from stephost_host.deployments.auth import DeployAuth
 from stephost_host.deployments.grpc_door import DeployService
 from stephost_host.deployments.pipeline import Limits
 from stephost_host.deployments.service import Deployments
+from stephost_host.deployments_compat.wiring import compat_surfaces
 from stephost_host.http.admin import WORKBENCH, build_admin
 from stephost_host.http.admin.deployments import DeployGate
 from stephost_host.http.admin.testing import Testing
@@ -227,6 +228,9 @@ class Host:
             follow=not s.reload,  # `stephost dev` serves the working directory, always
         )
         deploy_auth = DeployAuth(self.secret.value, s.deploy_tokens)
+        status_stream, surfaces = compat_surfaces(
+            self.deployments, deploy_auth, registry, self.secret.value, s
+        )
         admin = build_admin(
             registry,
             dlq,
@@ -247,11 +251,12 @@ class Host:
             registry,
             invoker,
             admin,
-            StreamSocket(streams, stream_auth, s.stream_max_subscriptions),
+            StreamSocket(streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)),
             outages=service.outages,
             cors_policy=s.cors_policy(),
             max_body=s.max_body_bytes,
             schemas=schemas,
+            surfaces=surfaces,
         )
 
         ports = self.ports
@@ -294,6 +299,7 @@ class Host:
             self.link,
             *([sidecars] if s.supervise else []),
             Hooks("deployments", start=self.deployments.open, stop=self.deployments.close, stop_timeout=10.0),
+            Hooks("deployment-status stream", start=status_stream.start, stop=status_stream.stop),
             Together(*work_sources),
             # Stopped before HTTP: live log tails end, so an open page never holds up the drain.
             *([Hooks("live tails", stop=observed.close, stop_timeout=1.0)] if observed else []),

@@ -141,6 +141,10 @@ class Settings(BaseModel):
     deploy_ready_timeout: float = Field(120.0, gt=0)  # for a new version's workers to say hello
     deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
     deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
+    # The deployment APIs users already call (docs/deployment-apis.md): motia, phased, mist
+    # (comma-separated in env; empty: none), and the name of the host's deployment-status stream.
+    deploy_apis: tuple[str, ...] = ("motia", "phased", "mist")
+    deploy_status_stream: str = Field("deployment-status", min_length=1, max_length=200)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -176,6 +180,14 @@ class Settings(BaseModel):
                 if isinstance(item, str):
                     parse_token(item)  # a ValueError names the bad scope
         return tuple(items) if isinstance(items, list | tuple) else items
+
+    @field_validator("deploy_apis", mode="before")
+    @classmethod
+    def _deploy_apis(cls, v: Any) -> Any:
+        from stephost_host.deployments_compat import check_surfaces
+
+        items = v.split(",") if isinstance(v, str) else v
+        return check_surfaces(items) if isinstance(items, list | tuple) else items
 
     @field_validator("cors_origins", "cors_methods", "cors_headers", "cors_expose_headers", mode="before")
     @classmethod

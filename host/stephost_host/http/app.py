@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from stephost_host.errors import (
@@ -202,6 +202,16 @@ def too_large(exc: BodyTooLarge, trace_id: str) -> Reply:
     )
 
 
+class Surfaces(Protocol):
+    """More HTTP APIs beside the api steps (deployments_compat.surfaces)."""
+
+    def claims(self, path: str) -> bool: ...
+
+    def claims_socket(self, path: str) -> bool: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
 class StepHttp:
     """ASGI app: api steps first, then the admin/fallback app."""
 
@@ -215,9 +225,13 @@ class StepHttp:
         cors_policy: cors.CorsPolicy = cors.OFF,
         max_body: int = MAX_BODY,
         schemas: StepSchemas | None = None,
+        surfaces: Surfaces | None = None,
     ) -> None:
         self.registry = registry
         self.schemas = schemas  # bodies checked against bodySchema (validate_schemas); None: not
+        # The deployment APIs users already call (deployments_compat): they answer only paths
+        # no api step serves, so a project's own routes always win.
+        self.surfaces = surfaces
         self.max_body = max_body
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
         # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
@@ -263,16 +277,13 @@ class StepHttp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
+            if self.surfaces is not None and self.surfaces.claims_socket(scope["path"]):
+                await self.surfaces(scope, receive, send)
+                return
             await self.sockets(scope, receive, send)
             return
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            if scope["type"] == "http":
-                try:
-                    check_declared_length(scope["headers"], self.max_body)
-                except BodyTooLarge as exc:
-                    await send_reply(send, too_large(exc, uuid.uuid4().hex))
-                    return
-            await self.fallback(scope, receive, send)
+            await self._own(self.fallback, scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
         cross = cors.read_request(scope) if self.cors.enabled else None  # a cross-origin fetch
@@ -288,6 +299,9 @@ class StepHttp:
         if found is None:
             trace = {TRACE_HEADER: uuid.uuid4().hex}
             allowed = self.routes.methods_for(path)
+            if not allowed and self.surfaces is not None and self.surfaces.claims(path):
+                await self._own(self.surfaces, scope, receive, send)
+                return
             if "GET" in allowed:
                 allowed.add("HEAD")
             if allowed:
@@ -310,6 +324,17 @@ class StepHttp:
             return
         route, params = found
         await self._serve(scope, receive, send, route.step, params)
+
+    async def _own(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """The host's own endpoints (admin, deployment APIs): the body limit on the declared
+        length first, since they read whole bodies."""
+        if scope["type"] == "http":
+            try:
+                check_declared_length(scope["headers"], self.max_body)
+            except BodyTooLarge as exc:
+                await send_reply(send, too_large(exc, uuid.uuid4().hex))
+                return
+        await app(scope, receive, send)
 
     async def _preflight(self, send: Send, request: cors.CorsRequest, path: str) -> bool:
         """Answer a CORS preflight; False when CORS does not apply (an OPTIONS like any other)."""

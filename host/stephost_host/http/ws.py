@@ -10,6 +10,11 @@ unknown type, missing or oversized names) get ``{"type": "error", "error": {"mes
 leave the socket open and never affect other clients. A refused join (unknown stream,
 access denied, too many subscriptions on this connection, the read failed) gets an
 ``error`` event on that subscription (``{type: "error", data: {code, message}}``) and no data.
+
+Streams the host itself owns (``HostStream``: Motia's ``deployment-status``) are joined the
+same way; a project stream of the same name wins. They take the host's deploy credentials
+instead of the project's stream auth: a connection that presents one is let in even when the
+project's hook would not know it, and may then join only host streams.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -35,6 +41,23 @@ AUTH_PROTOCOL = "Authorization"
 MAX_SUBSCRIPTIONS = 100  # per connection; the setting stream_max_subscriptions
 SUBSCRIPTIONS_SETTING = "stream_max_subscriptions"
 FRAME_FIELDS = Fields()  # the frame's own spelling: streamName, groupId, id
+HOST_ONLY = object()  # the auth context of a connection let in by a host-stream credential
+
+
+class HostStream(Protocol):
+    """A stream the host serves from its own data (deployments_compat.status_stream)."""
+
+    def owns(self, stream: str) -> bool: ...
+
+    def admits(self, token: str | None) -> bool: ...
+
+    def may_read(self, token: str | None, item: str | None) -> bool: ...
+
+    async def read(self, group: str, item: str | None) -> Any: ...
+
+    def watch(
+        self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
+    ) -> Subscription: ...
 
 
 def token_of(scope: dict[str, Any], query: dict[str, Any]) -> str | None:
@@ -51,11 +74,16 @@ def token_of(scope: dict[str, Any], query: dict[str, Any]) -> str | None:
 
 class StreamSocket:
     def __init__(
-        self, streams: Streams, auth: StreamAuth, max_subscriptions: int = MAX_SUBSCRIPTIONS
+        self,
+        streams: Streams,
+        auth: StreamAuth,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        host_streams: tuple[HostStream, ...] = (),
     ) -> None:
         self.streams = streams
         self.auth = auth
         self.max_subscriptions = max_subscriptions
+        self.host_streams = host_streams
         self.clients = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -64,8 +92,12 @@ class StreamSocket:
         headers = multi_dict(
             [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         )
+        token = token_of(scope, query)
         try:
-            context = await self.auth.authenticate(Credentials(token_of(scope, query), headers, query))
+            if self.auth.required and any(h.admits(token) for h in self.host_streams):
+                context: Any = HOST_ONLY
+            else:
+                context = await self.auth.authenticate(Credentials(token, headers, query))
         except Denied as exc:
             log.info("stream client refused: %s", exc)
             await ws.close(code=1008, reason=str(exc))  # before accept: the upgrade gets a 403
@@ -73,7 +105,9 @@ class StreamSocket:
         await ws.accept(subprotocol=AUTH_PROTOCOL if AUTH_PROTOCOL in scope.get("subprotocols", []) else None)
         self.clients += 1
         try:
-            await Client(ws, self.streams, self.auth, context, self.max_subscriptions).run()
+            await Client(
+                ws, self.streams, self.auth, context, self.max_subscriptions, self.host_streams, token
+            ).run()
         finally:
             self.clients -= 1
 
@@ -88,6 +122,8 @@ class Client:
         auth: StreamAuth,
         context: Any,
         max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        host_streams: tuple[HostStream, ...] = (),
+        token: str | None = None,
     ) -> None:
         self.ws = ws
         self.streams = streams
@@ -95,6 +131,8 @@ class Client:
         self.context = context
         self.max_subscriptions = max_subscriptions
         self.subs: list[tuple[dict[str, Any], Subscription]] = []
+        self.host_streams = host_streams
+        self.token = token  # what a host stream's join is checked against
         self.out: asyncio.Queue[str | None] = asyncio.Queue()
         self._last: Change | None = None
 
@@ -209,9 +247,22 @@ class Client:
                 f"have ({SUBSCRIPTIONS_SETTING}={self.max_subscriptions}): leave one first, or open another connection",
             )
             return
+        host = next((h for h in self.host_streams if h.owns(stream)), None)
         try:
-            definition = self.streams.definition(stream)
-            await self.auth.check(definition, subscription(stream, group, item), self.context)
+            if host is not None:
+                if not host.may_read(self.token, item):
+                    raise Forbidden(
+                        f"stream {stream!r} is the host's: join it with a deploy token with the read "
+                        "scope (or the deployment's own token, for its item)"
+                    )
+            else:
+                if self.context is HOST_ONLY:
+                    raise Forbidden(
+                        f"access to stream {stream!r} denied: this connection presented a deploy "
+                        "credential, which opens only the host's own streams"
+                    )
+                definition = self.streams.definition(stream)
+                await self.auth.check(definition, subscription(stream, group, item), self.context)
         except UnknownStream as exc:
             self._refuse(scope, "not_found", str(exc))
             return
@@ -228,15 +279,19 @@ class Client:
             else:
                 self._deliver(change)
 
-        sub = self.streams.watch(stream, group, item, deliver)
+        watch = host.watch if host is not None else self.streams.watch
+        sub = watch(stream, group, item, deliver)
         self.subs.append((data, sub))  # from here on, closing the socket closes it
         read_at = int(time.time() * 1000) - 1
         try:
-            state = await acknowledged(
-                self.streams.get(stream, group, item)
-                if item is not None
-                else self.streams.get_group(stream, group)
-            )
+            if host is not None:
+                state = await host.read(group, item)
+            else:
+                state = await acknowledged(
+                    self.streams.get(stream, group, item)
+                    if item is not None
+                    else self.streams.get_group(stream, group)
+                )
         except OperationError as exc:
             self.subs.remove((data, sub))
             sub.close()

@@ -72,6 +72,31 @@ class Subscription:
                 del self.index[(self.stream, self.group)]
 
 
+class Subscribers:
+    """This host's subscribers, by (stream, group): who is handed a change (the host-owned
+    streams of deployments_compat keep theirs the same way)."""
+
+    def __init__(self) -> None:
+        self._subs: dict[tuple[str, str], list[Subscription]] = {}
+
+    def watch(
+        self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
+    ) -> Subscription:
+        """Call ``deliver`` with every change to the group (or to one item) from now on."""
+        sub = Subscription(stream, group, item, deliver, self._subs)
+        self._subs.setdefault((stream, group), []).append(sub)
+        return sub
+
+    def deliver(self, change: Change) -> None:
+        for sub in list(self._subs.get((change.stream, change.group), ())):
+            if sub.matches(change):
+                try:
+                    sub.deliver(change)
+                except Exception:
+                    log.exception("a stream subscriber failed; dropping it")
+                    sub.close()
+
+
 class Streams:
     def __init__(
         self,
@@ -86,7 +111,7 @@ class Streams:
         self.js = js
         self.kv = kv
         self.definitions = definitions
-        self._subs: dict[tuple[str, str], list[Subscription]] = {}
+        self.subscribers = Subscribers()
         self._last_ts = 0
 
     async def start(self) -> None:
@@ -218,21 +243,13 @@ class Streams:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a malformed stream change on %s: %s", msg.subject, exc)
             return
-        for sub in list(self._subs.get((change.stream, change.group), ())):
-            if sub.matches(change):
-                try:
-                    sub.deliver(change)
-                except Exception:
-                    log.exception("a stream subscriber failed; dropping it")
-                    sub.close()
+        self.subscribers.deliver(change)
 
     def watch(
         self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
     ) -> Subscription:
         """Call ``deliver`` with every change to the group (or to one item) from now on."""
-        sub = Subscription(stream, group, item, deliver, self._subs)
-        self._subs.setdefault((stream, group), []).append(sub)
-        return sub
+        return self.subscribers.watch(stream, group, item, deliver)
 
     async def subscribe(
         self, stream: str, group: str, item: str | None = None
