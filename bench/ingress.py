@@ -17,7 +17,7 @@ from pathlib import Path
 import nats
 
 from bench.events import WINDOW, Rate
-from bench.procs import start_host
+from bench.procs import start_host, state_dir
 from stephost import AsyncClient
 from stephost_host import names
 from stephost_host.natsio.embedded import EmbeddedNats
@@ -94,7 +94,7 @@ def _one_server(project: Path, tmp: Path, url: str, n: int) -> list[Rate]:
     host, _ = start_host(project, tmp, url, live=1)
     loop = asyncio.new_event_loop()
     try:
-        address = json.loads((tmp / f"state-{project.name}" / "runtime.json").read_text())["ingress"]
+        address = json.loads((state_dir(tmp, project) / "runtime.json").read_text())["ingress"]
         rows = []
         for run in (raw_publish(url, n), unary(address, n), batched(address, n)):
             loop.run_until_complete(drained(url))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from stephost_host.supervisor.children import die_with_parent
@@ -81,14 +82,40 @@ def start_bare_fastapi(tmp: Path) -> tuple[Proc, str]:
     return proc, url
 
 
-def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc, str]:
+@dataclass(frozen=True)
+class Code:
+    """The stephost code a host runs: this checkout, or a baseline checkout (``--baseline``)
+    with its own ``make install`` done, whose interpreter imports that checkout's host."""
+
+    label: str
+    python: str
+
+    @staticmethod
+    def of(checkout: Path, label: str) -> Code:
+        python = checkout / ".venv" / "bin" / "python"
+        if not python.is_file():
+            raise SystemExit(f"{checkout} has no .venv: run `make install` in that checkout first")
+        return Code(label, str(python))
+
+
+HERE = Code("this", sys.executable)
+
+
+def state_dir(tmp: Path, project: Path, code: Code = HERE) -> Path:
+    """Where the host of ``project`` running ``code`` keeps its state (runtime.json, secrets)."""
+    return tmp / f"state-{project.parent.name}-{project.name}-{code.label}"
+
+
+def start_host(
+    project: Path, tmp: Path, nats_url: str, live: int, code: Code = HERE
+) -> tuple[Proc, str]:
     """`stephost start` at log level warning (the bare baseline logs nothing per request either)."""
-    state = tmp / f"state-{project.name}"
+    state = state_dir(tmp, project, code)
     state.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = Proc(
         [
-            sys.executable,
+            code.python,
             "-m",
             "stephost_host",
             "start",
@@ -104,7 +131,7 @@ def start_host(project: Path, tmp: Path, nats_url: str, live: int) -> tuple[Proc
             "--log-level",
             "warning",
         ],
-        tmp / f"host-{project.name}.log",
+        tmp / f"host-{project.parent.name}-{project.name}-{code.label}.log",
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
