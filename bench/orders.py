@@ -125,9 +125,7 @@ def run_flow(
     try:
         wrk("warm-up", orders_url, 2, 8, script=SCRIPT)
         return {
-            c: loop.run_until_complete(
-                _one_run(url, orders_url, host.p.pid, server.proc.pid, seconds, c)
-            )
+            c: loop.run_until_complete(_one_run(url, orders_url, host.p.pid, server.proc.pid, seconds, c))
             for c in connections
         }
     finally:

@@ -106,9 +106,7 @@ def state_dir(tmp: Path, project: Path, code: Code = HERE) -> Path:
     return tmp / f"state-{project.parent.name}-{project.name}-{code.label}"
 
 
-def start_host(
-    project: Path, tmp: Path, nats_url: str, live: int, code: Code = HERE
-) -> tuple[Proc, str]:
+def start_host(project: Path, tmp: Path, nats_url: str, live: int, code: Code = HERE) -> tuple[Proc, str]:
     """`stephost start` at log level warning (the bare baseline logs nothing per request either)."""
     state = state_dir(tmp, project, code)
     state.mkdir(parents=True, exist_ok=True)

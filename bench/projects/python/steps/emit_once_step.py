@@ -1,4 +1,10 @@
-config = {"name": "emit-once-python", "type": "api", "path": "/emit", "method": "GET", "emits": ["bench.emitted"]}
+config = {
+    "name": "emit-once-python",
+    "type": "api",
+    "path": "/emit",
+    "method": "GET",
+    "emits": ["bench.emitted"],
+}
 
 
 async def handler(req, ctx):

@@ -1,7 +1,13 @@
 import time
 import uuid
 
-config = {"name": "create-order", "type": "api", "path": "/orders", "method": "POST", "emits": ["order.created"]}
+config = {
+    "name": "create-order",
+    "type": "api",
+    "path": "/orders",
+    "method": "POST",
+    "emits": ["order.created"],
+}
 
 
 async def handler(req, ctx):
