@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
 from bench import cpu
@@ -56,6 +57,7 @@ class DoneOrders:
     def __init__(self) -> None:
         self.seen: list[tuple[float, float]] = []
         self._nc: nats.NATS | None = None
+        self._sub: JetStreamContext.PushSubscription | None = None
 
     async def start(self, url: str) -> None:
         self._nc = await nats.connect(url)
@@ -68,7 +70,9 @@ class DoneOrders:
             t0 = float(json.loads(msg.data)["t0"])
             self.seen.append((t0, msg.metadata.timestamp.timestamp() * 1000))
 
-        await js.subscribe(subject, cb=on_entry, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+        self._sub = await js.subscribe(
+            subject, cb=on_entry, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+        )
 
     async def wait(self, at_least: int, timeout: float) -> None:
         """Until ``at_least`` orders are done and no more arrive (the last requests of a run
@@ -84,6 +88,8 @@ class DoneOrders:
         raise RuntimeError(f"only {len(self.seen)} of {at_least} orders finished within {timeout:.0f}s")
 
     async def stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()  # ends its activity check too
         if self._nc is not None:
             await self._nc.close()
 
