@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
@@ -64,7 +65,7 @@ class DoneOrders:
         js = self._nc.jetstream()
         subject = f"$KV.{names.STATE_BUCKET}.{names.state_group_filter(DONE_GROUP)}"
 
-        async def on_entry(msg: nats.aio.msg.Msg) -> None:
+        async def on_entry(msg: Msg) -> None:
             if not msg.data:
                 return  # a delete or purge marker
             t0 = float(json.loads(msg.data)["t0"])
