@@ -70,8 +70,10 @@ test: install
 
 check: lint typecheck protos-check test
 
+# BASELINE=DIR: a checkout of an older commit with its own `make install` done; every figure
+# is printed beside that code's from the same run, with the ratio.
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(if $(BASELINE),--baseline $(BASELINE))
 
 # Faults at random moments while 10,000 events cross a 3-language chain; lost must be 0.
 soak: install

@@ -1,6 +1,11 @@
 """`make bench`: every figure beside its baseline, from one run.
 
-python -m bench [--seconds 8] [--connections 50] [--events 20000] [--only http,events,observe]
+python -m bench [--seconds 8] [--connections 50] [--events 20000] [--only http,emit,orders,...]
+                [--baseline DIR]
+
+``--baseline DIR``: DIR is a checkout of another commit with its own ``make install`` done;
+every host figure is then measured for both codes in the same run and printed side by side,
+with the ratio this / baseline.
 """
 
 from __future__ import annotations
@@ -8,102 +13,182 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+from functools import partial
 from pathlib import Path
 
+from bench.compare import figures, measure, table
 from bench.deploys import bench_deploys
-from bench.events import Rate, chain, raw_publish, raw_round_trip
-from bench.http_load import HttpResult, wrk
+from bench.emit_latency import emit_figures
+from bench.events import chain, raw_publish, raw_round_trip
+from bench.http_load import wrk
 from bench.ingress import bench_ingress
 from bench.observe import bench_observe
-from bench.procs import ROOT, start_bare_fastapi, start_host
-from bench.streams import fan_out, report, set_to_socket_latency
+from bench.orders import LANGUAGES, run_flow
+from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
+from bench.streams import fan_out, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
 PROJECTS = ROOT / "bench" / "projects"
+SECTIONS = "http,emit,orders,events,streams,ingress,observe,deploys"
 
 
-def _http_table(rows: list[HttpResult], base: HttpResult) -> None:
-    print(
-        f"\n{'HTTP GET small JSON (wrk)':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"
-    )
-    for r in rows:
-        print(
-            f"{r.name:<34} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} "
-            f"{r.rps / base.rps:>8.0%}"
-        )
+def _digits(name: str) -> int:
+    return 2 if " ms" in name or name.endswith("%") else 0
 
 
-def _rate_table(title: str, rows: list[Rate], base: Rate) -> None:
-    print(f"\n{title:<40} {'events':>7} {'seconds':>8} {'events/s':>9} {'vs base':>8}")
-    for r in rows:
-        print(
-            f"{r.name:<40} {r.count:>7} {r.seconds:>8.2f} {r.per_second:>9.0f} {r.per_second / base.per_second:>8.0%}"
-        )
-
-
-def bench_http(tmp: Path, nats_url: str, seconds: int, connections: int) -> None:
-    rows: list[HttpResult] = []
+def bench_http(
+    tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ...], seconds: int, connections: int
+) -> None:
     bare, bare_url = start_bare_fastapi(tmp)
     try:
         wrk("warm-up", bare_url + "/hello", 2, connections)
         base = wrk("bare FastAPI", bare_url + "/hello", seconds, connections)
     finally:
         bare.stop()
-    rows.append(base)
-    for lang in ("python", "node", "ruby"):
-        project = PROJECTS / lang
-        if not project.is_dir():
-            continue
-        host, url = start_host(project, tmp, nats_url, live=1)
+
+    def run(code: Code, lang: str) -> dict[str, float]:
+        host, url = start_host(PROJECTS / lang, tmp, nats_url, live=1, code=code)
         try:
             wrk("warm-up", url + "/hello", 2, connections)
-            rows.append(wrk(f"stephost {lang} api step", url + "/hello", seconds, connections))
+            r = wrk(lang, url + "/hello", seconds, connections)
         finally:
             host.stop()
-    _http_table(rows, base)
+        return {
+            f"{lang} api step, req/s": r.rps,
+            f"{lang} api step, p50 ms": r.p50_ms,
+            f"{lang} api step, p99 ms": r.p99_ms,
+            f"{lang} api step, errors": r.errors,
+            f"{lang} api step, % of bare FastAPI req/s": 100 * r.rps / base.rps,
+        }
+
+    measured = measure(codes, run, langs)
+    if {"ruby", "python"} <= set(langs):  # Ruby against Python in the same run (target: >= 80%)
+        ruby, python = measured["ruby api step, req/s"], measured["python api step, req/s"]
+        measured["ruby api step, % of the python one"] = {c: 100 * ruby[c] / python[c] for c in ruby}
+    title = f"HTTP GET small JSON (wrk, {connections} connections; bare FastAPI {base.rps:.0f} req/s)"
+    table(title, figures(measured, _digits), codes)
 
 
-def bench_events(tmp: Path, n: int) -> None:
-    """The same comparison on a server with sync_interval: always (the host's default) and
-    on one with JetStream's default (fsync every 2 minutes), so the durability cost shows."""
+def bench_emit(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ...], seconds: int) -> None:
+    measured = measure(codes, partial(emit_figures, tmp, nats_url, seconds=seconds), ("raw", *langs))
+    table("one emit in an api step (wrk, 1 connection, fsync always)", figures(measured, _digits), codes)
+
+
+def orders_figures(
+    tmp: Path, code: Code, lang: str, *, sync: bool, seconds: int, connections: tuple[int, ...]
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c, r in run_flow(tmp, lang, code, sync, seconds, connections).items():
+        out[f"{lang} @{c}: orders/s"] = r.per_second
+        out[f"{lang} @{c}: order latency p50 ms"] = r.p50_ms
+        out[f"{lang} @{c}: order latency p99 ms"] = r.p99_ms
+        out[f"{lang} @{c}: CPU ms/order (host+nats+sidecars)"] = r.cpu_ms_per_order
+        out[f"{lang} @{c}: CPU ms/order, host"] = r.cpu.host * 1000 / r.orders
+        out[f"{lang} @{c}: CPU ms/order, nats-server"] = r.cpu.nats * 1000 / r.orders
+        out[f"{lang} @{c}: CPU ms/order, sidecar"] = r.cpu.sidecars * 1000 / r.orders
+    return out
+
+
+def bench_orders(
+    tmp: Path, codes: list[Code], langs: tuple[str, ...], seconds: int, connections: tuple[int, ...]
+) -> None:
+    """Motia's flow per language, at each connection count, with fsync always and NATS's default."""
     for sync in (True, False):
         label = "sync_interval: always" if sync else "JetStream default fsync"
-        server = EmbeddedNats(tmp / f"nats-events-{sync}", sync_always=sync, server_name=f"bench-{sync}")
-        loop = asyncio.new_event_loop()
-        url = loop.run_until_complete(server.start())
-        host = None
-        try:
-            publish = loop.run_until_complete(raw_publish(url, n, "raw publish only (context)"))
-            base = loop.run_until_complete(raw_round_trip(url, n))
-            host, _ = start_host(PROJECTS / "chain", tmp, url, live=2)
-            hops = loop.run_until_complete(chain(url, n, "stephost 2-hop chain (python)"))
-        finally:
-            if host:
-                host.stop()
-            loop.run_until_complete(server.stop())
-            loop.close()
-        _rate_table(f"events, {label}", [base, hops, publish], base)
+        run = partial(orders_figures, tmp, sync=sync, seconds=seconds, connections=connections)
+        measured = measure(codes, run, LANGUAGES)
+        table(
+            f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
+        )
 
 
-def bench_streams(tmp: Path, nats_url: str, samples: int, clients: int, updates: int) -> None:
-    host, url = start_host(PROJECTS / "streams", tmp, nats_url, live=2)
+def events_figures(tmp: Path, code: Code, _part: str, *, sync: bool, n: int) -> dict[str, float]:
+    server = EmbeddedNats(
+        tmp / f"nats-events-{sync}-{code.label}", sync_always=sync, server_name=f"bench-{sync}"
+    )
+    loop = asyncio.new_event_loop()
+    url = loop.run_until_complete(server.start())
+    host = None
     try:
-        latency = asyncio.run(set_to_socket_latency(url, samples))
-        rate, seconds = asyncio.run(fan_out(url, clients, updates))
+        publish = loop.run_until_complete(raw_publish(url, n, "raw publish"))
+        base = loop.run_until_complete(raw_round_trip(url, n))
+        host, _ = start_host(PROJECTS / "chain", tmp, url, live=2, code=code)
+        hops = loop.run_until_complete(chain(url, n, "chain"))
     finally:
-        host.stop()
-    report(latency, rate, seconds, clients, updates)
+        if host:
+            host.stop()
+        loop.run_until_complete(server.stop())
+        loop.close()
+    return {
+        "raw JetStream publish->pull->ack, events/s": base.per_second,
+        "raw publish only, events/s": publish.per_second,
+        "stephost 2-hop chain (python), events/s": hops.per_second,
+        "2-hop chain, % of raw publish->pull->ack": 100 * hops.per_second / base.per_second,
+    }
+
+
+def bench_events(tmp: Path, codes: list[Code], n: int) -> None:
+    """The 2-hop chain beside raw JetStream on a server with sync_interval: always (the host's
+    default) and on one with JetStream's default (fsync every 2 minutes)."""
+    for sync in (True, False):
+        label = "sync_interval: always" if sync else "JetStream default fsync"
+        measured = measure(codes, partial(events_figures, tmp, sync=sync, n=n))
+        table(f"events, {label}", figures(measured, _digits), codes)
+
+
+def bench_streams(tmp: Path, nats_url: str, codes: list[Code], clients: int, updates: int) -> None:
+    def run(code: Code, _part: str) -> dict[str, float]:
+        host, url = start_host(PROJECTS / "streams", tmp, nats_url, live=2, code=code)
+        try:
+            latency = asyncio.run(set_to_socket_latency(url, 500))
+            rate, _ = asyncio.run(fan_out(url, clients, updates))
+        finally:
+            host.stop()
+        return {
+            "set() -> WebSocket receipt, p50 ms": latency.pct(0.5),
+            "set() -> WebSocket receipt, p99 ms": latency.pct(0.99),
+            f"fan-out to {clients} sockets, deliveries/s": rate,
+        }
+
+    table("streams", figures(measure(codes, run), _digits), codes)
+
+
+def bench_ingress_all(tmp: Path, codes: list[Code], n: int) -> None:
+    def run(code: Code, _part: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for label, (raw, unary, batched) in bench_ingress(PROJECTS / "ingress", tmp, n, code).items():
+            out[f"{label}: raw publish, events/s"] = raw.per_second
+            out[f"{label}: ingress Emit (unary), events/s"] = unary.per_second
+            out[f"{label}: ingress EmitBatch, events/s"] = batched.per_second
+            out[f"{label}: unary Emit, % of raw publish"] = 100 * unary.per_second / raw.per_second
+        return out
+
+    table("ingress emits", figures(measure(codes, run), _digits), codes)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--order-connections", default="8,64")
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--ingress-events", type=int, default=10_000)
-    p.add_argument("--only", default="http,events,streams,ingress,observe,deploys")
+    p.add_argument("--languages", default=",".join(LANGUAGES), help="the sidecar languages to measure")
+    p.add_argument("--only", default=SECTIONS, help=f"comma-separated, of {SECTIONS}")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of an older commit with its own `make install` done: every figure beside it",
+    )
     args = p.parse_args()
     only = set(args.only.split(","))
+    if unknown := only - set(SECTIONS.split(",")):
+        p.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}; choose from {SECTIONS}")
+    codes = [HERE] + ([Code.of(args.baseline.resolve(), "baseline")] if args.baseline else [])
+    langs = tuple(args.languages.split(","))
+    if unknown := set(langs) - set(LANGUAGES):
+        p.error(f"--languages: unknown {', '.join(sorted(unknown))}; choose from {', '.join(LANGUAGES)}")
+    order_connections = tuple(int(c) for c in args.order_connections.split(","))
     with tempfile.TemporaryDirectory(prefix="stephost-bench-") as tmp_name:
         tmp = Path(tmp_name)
         nats = EmbeddedNats(tmp / "nats", sync_always=True, server_name="bench")
@@ -111,16 +196,23 @@ def main() -> None:
         url = loop.run_until_complete(nats.start())
         print(
             f"stephost bench: nats-server at {url} (JetStream sync_interval: always, as the host's default)"
+            + (f"; baseline: {args.baseline}" if args.baseline else ""),
+            flush=True,
         )
         try:
             if "http" in only:
-                bench_http(tmp, url, args.seconds, args.connections)
+                bench_http(tmp, url, codes, langs, args.seconds, args.connections)
+            if "emit" in only:
+                bench_emit(tmp, url, codes, langs, args.seconds)
+            if "orders" in only:
+                bench_orders(tmp, codes, langs, args.seconds, order_connections)
             if "events" in only:
-                bench_events(tmp, args.events)
+                bench_events(tmp, codes, args.events)
             if "streams" in only:
-                bench_streams(tmp, url, samples=500, clients=100, updates=1000)
+                bench_streams(tmp, url, codes, clients=100, updates=1000)
             if "ingress" in only:
-                bench_ingress(PROJECTS / "ingress", tmp, args.ingress_events, _rate_table)
+                bench_ingress_all(tmp, codes, args.ingress_events)
+            # These two measure this checkout only: recording on vs off, and deploy times.
             if "observe" in only:
                 bench_observe(tmp, url, args.seconds, args.connections, PROJECTS)
             if "deploys" in only:

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.procs import Proc, start_host
+from bench.procs import Proc, start_host, state_dir
 
 STEPS = 20
 KEEP_WARM = 5.0  # seconds: a rollback right after a switch is warm, one after this is cold
@@ -87,7 +87,7 @@ def bench_deploys(tmp: Path, nats_url: str) -> None:
         args=("--no-sidecars",),
         env={"STEPHOST_DEPLOY_KEEP_WARM_SECONDS": str(KEEP_WARM)},
     )
-    info = json.loads((tmp / "state-deploy-host" / "runtime.json").read_text())
+    info = json.loads((state_dir(tmp, empty) / "runtime.json").read_text())
     agent = Proc(
         [
             sys.executable,

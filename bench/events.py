@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.errors import NotFoundError
 
 from stephost_host import names
 
@@ -91,7 +92,17 @@ async def chain(url: str, n: int, label: str) -> Rate:
         info = await js.consumer_info(names.EVENTS_STREAM, hop2)
         return int(info.ack_floor.consumer_seq)
 
-    before = await acked()
+    # The host makes its consumers once the sidecars are in: on a busy machine that may be
+    # just after it reports them live.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            before = await acked()
+            break
+        except NotFoundError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
     started = time.perf_counter()
     await _publish_all(js, names.topic_subject("bench.hop1"), n, headers={names.HEADER_TRACE: "bench"})
     deadline = time.monotonic() + max(120.0, n / 100)

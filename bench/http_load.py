@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -17,6 +18,11 @@ class HttpResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0  # answered within the run (errors included)
+
+    @property
+    def ok(self) -> int:
+        return self.requests - self.errors
 
 
 def _ms(text: str) -> float:
@@ -26,11 +32,16 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-def wrk(name: str, url: str, seconds: int, connections: int, threads: int = 2) -> HttpResult:
+def wrk(
+    name: str, url: str, seconds: int, connections: int, threads: int = 2, script: Path | None = None
+) -> HttpResult:
+    """``script``: a wrk Lua script shaping the request (e.g. bench/post_order.lua)."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk (make install does it)")
+    threads = min(threads, connections)  # wrk refuses more threads than connections
+    shape = ["-s", str(script)] if script else []
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *shape, url],
         capture_output=True,
         text=True,
         check=True,
@@ -41,4 +52,5 @@ def wrk(name: str, url: str, seconds: int, connections: int, threads: int = 2) -
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in errs.groups()) if errs else 0)
-    return HttpResult(name, rps, p50, p99, errors)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return HttpResult(name, rps, p50, p99, errors, requests)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nats
 
 from bench.events import WINDOW, Rate
-from bench.procs import start_host
+from bench.procs import Code, start_host, state_dir
 from stephost import AsyncClient
 from stephost_host import names
 from stephost_host.natsio.embedded import EmbeddedNats
@@ -89,12 +88,12 @@ async def drained(url: str, timeout: float = 300.0) -> None:
         await nc.close()
 
 
-def _one_server(project: Path, tmp: Path, url: str, n: int) -> list[Rate]:
+def _one_server(project: Path, tmp: Path, url: str, n: int, code: Code) -> list[Rate]:
     """[raw baseline, unary, batched] with one host and its subscriber on the server at ``url``."""
-    host, _ = start_host(project, tmp, url, live=1)
+    host, _ = start_host(project, tmp, url, live=1, code=code)
     loop = asyncio.new_event_loop()
     try:
-        address = json.loads((tmp / f"state-{project.name}" / "runtime.json").read_text())["ingress"]
+        address = json.loads((state_dir(tmp, project, code) / "runtime.json").read_text())["ingress"]
         rows = []
         for run in (raw_publish(url, n), unary(address, n), batched(address, n)):
             loop.run_until_complete(drained(url))
@@ -106,17 +105,21 @@ def _one_server(project: Path, tmp: Path, url: str, n: int) -> list[Rate]:
     return rows
 
 
-def bench_ingress(project: Path, tmp: Path, n: int, table: Callable[[str, list[Rate], Rate], None]) -> None:
+def bench_ingress(project: Path, tmp: Path, n: int, code: Code) -> dict[str, list[Rate]]:
     """On a server with sync_interval: always (the host's default: every emit waits for a disk
-    flush, whoever sends it) and on one with JetStream's default fsync (where CPU decides)."""
+    flush, whoever sends it) and on one with JetStream's default fsync (where CPU decides):
+    [raw, unary, batched] per setting."""
+    out: dict[str, list[Rate]] = {}
     for sync in (True, False):
-        label = "sync_interval: always" if sync else "JetStream default fsync"
-        server = EmbeddedNats(tmp / f"nats-ingress-{sync}", sync_always=sync, server_name=f"ingress-{sync}")
+        label = "fsync always" if sync else "NATS default fsync"
+        server = EmbeddedNats(
+            tmp / f"nats-ingress-{sync}-{code.label}", sync_always=sync, server_name=f"ingress-{sync}"
+        )
         loop = asyncio.new_event_loop()
         url = loop.run_until_complete(server.start())
         try:
-            rows = _one_server(project, tmp, url, n)
+            out[label] = _one_server(project, tmp, url, n, code)
         finally:
             loop.run_until_complete(server.stop())
             loop.close()
-        table(f"ingress emits, {label}", rows, rows[0])
+    return out

@@ -89,7 +89,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                 page = None
                 if with_page:  # open only during its own turns: the others pay nothing for it
                     secret = json.loads(
-                        (state_dir(tmp, project, f"-observe{i}") / "runtime.json").read_text()
+                        (state_dir(tmp, project, label=f"-observe{i}") / "runtime.json").read_text()
                     )
                     page = _open_page(url, secret["secret"], tmp)
                 turn = max(2, seconds // ROUNDS)

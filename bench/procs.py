@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from stephost_host.supervisor.children import die_with_parent
@@ -81,8 +82,29 @@ def start_bare_fastapi(tmp: Path) -> tuple[Proc, str]:
     return proc, url
 
 
-def state_dir(tmp: Path, project: Path, label: str = "") -> Path:
-    return tmp / f"state-{project.name}{label}"
+@dataclass(frozen=True)
+class Code:
+    """The stephost code a host runs: this checkout, or a baseline checkout (``--baseline``)
+    with its own ``make install`` done, whose interpreter imports that checkout's host."""
+
+    label: str
+    python: str
+
+    @staticmethod
+    def of(checkout: Path, label: str) -> Code:
+        python = checkout / ".venv" / "bin" / "python"
+        if not python.is_file():
+            raise SystemExit(f"{checkout} has no .venv: run `make install` in that checkout first")
+        return Code(label, str(python))
+
+
+HERE = Code("this", sys.executable)
+
+
+def state_dir(tmp: Path, project: Path, code: Code = HERE, label: str = "") -> Path:
+    """Where the host of ``project`` running ``code`` keeps its state (runtime.json, secrets);
+    ``label`` keeps one run's state apart from another of the same project and code."""
+    return tmp / f"state-{project.parent.name}-{project.name}-{code.label}{label}"
 
 
 def start_host(
@@ -90,20 +112,20 @@ def start_host(
     tmp: Path,
     nats_url: str,
     live: int,
+    code: Code = HERE,
     args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     label: str = "",
 ) -> tuple[Proc, str]:
     """`stephost start` at log level warning (the bare baseline logs nothing per request either).
 
-    ``args`` and ``env`` add settings; ``label`` keeps this run's state apart from another of
-    the same project."""
-    state = state_dir(tmp, project, label)
+    ``args`` and ``env`` add settings."""
+    state = state_dir(tmp, project, code, label)
     state.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = Proc(
         [
-            sys.executable,
+            code.python,
             "-m",
             "stephost_host",
             "start",
@@ -120,7 +142,7 @@ def start_host(
             "warning",
             *args,
         ],
-        tmp / f"host-{project.name}{label}.log",
+        tmp / f"host-{project.parent.name}-{project.name}-{code.label}{label}.log",
         env,
     )
     url = f"http://127.0.0.1:{port}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -65,14 +64,3 @@ async def fan_out(http_url: str, clients: int, updates: int, writers: int = 4) -
     elapsed = time.perf_counter() - started
     await asyncio.gather(*(ws.close() for ws in sockets))
     return clients * per_writer * writers / elapsed, elapsed
-
-
-def report(latency: Latency, fan_rate: float, fan_seconds: float, clients: int, updates: int) -> None:
-    print(f"\n{'streams':<44} {'value':>10}")
-    print(f"{'set() -> WebSocket receipt, p50 ms':<44} {latency.pct(0.5):>10.2f}")
-    print(f"{'set() -> WebSocket receipt, p99 ms':<44} {latency.pct(0.99):>10.2f}")
-    print(
-        f"{'   (mean ms, samples)':<44} {statistics.mean(latency.samples) * 1000:>10.2f} {len(latency.samples)}"
-    )
-    label = f"updates/s delivered, {clients} clients"
-    print(f"{label:<44} {fan_rate:>10.0f}   ({updates} sets in {fan_seconds:.2f}s)")

@@ -204,13 +204,8 @@ class SidecarService(pb_grpc.SidecarHostServicer):
     async def _read(
         self, session: Session, rest: pb.SidecarBatch, more: AsyncIterator[pb.SidecarBatch]
     ) -> None:
-        async def all_batches() -> AsyncIterator[pb.SidecarBatch]:
-            yield rest
-            async for b in more:
-                yield b
-
         try:
-            await session.read(all_batches())
+            await session.read(more, first=rest)
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
         except Exception:

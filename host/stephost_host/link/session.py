@@ -191,24 +191,33 @@ class Session:
 
     # -- reading -------------------------------------------------------------
 
-    async def read(self, batches: AsyncIterator[pb.SidecarBatch]) -> None:
-        """Consume the sidecar's batches until its side of the stream ends."""
+    async def read(
+        self, batches: AsyncIterator[pb.SidecarBatch], first: pb.SidecarBatch | None = None
+    ) -> None:
+        """Consume ``first`` (what came with the hello), then the sidecar's batches until its
+        side of the stream ends. The stream is read directly, not through another generator:
+        every batch of a busy link crosses here."""
+        if first is not None:
+            self._take(first)
         async for batch in batches:
-            self.last_seen = time.monotonic()
-            for msg in batch.messages:
-                kind = msg.WhichOneof("kind")
-                if kind == "result":
-                    self._finish(msg.result)
-                elif kind == "chunk":
-                    self._chunk(msg.chunk)
-                elif kind == "call":
-                    asyncio.get_running_loop().create_task(self._answer(msg.call))
-                elif kind == "log":
-                    self._log(msg.log)
-                elif kind == "agent" and self.on_agent is not None:
-                    self.on_agent(msg.agent)
-                elif kind == "hello":
-                    log.warning("%r sent a second hello; ignored", self)
+            self._take(batch)
+
+    def _take(self, batch: pb.SidecarBatch) -> None:
+        self.last_seen = time.monotonic()
+        for msg in batch.messages:
+            kind = msg.WhichOneof("kind")
+            if kind == "result":
+                self._finish(msg.result)
+            elif kind == "chunk":
+                self._chunk(msg.chunk)
+            elif kind == "call":
+                asyncio.get_running_loop().create_task(self._answer(msg.call))
+            elif kind == "log":
+                self._log(msg.log)
+            elif kind == "agent" and self.on_agent is not None:
+                self.on_agent(msg.agent)
+            elif kind == "hello":
+                log.warning("%r sent a second hello; ignored", self)
 
     async def _answer(self, call: pb.HostCall) -> None:
         res = pb.CallResult(call_id=call.call_id)

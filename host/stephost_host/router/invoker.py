@@ -31,6 +31,10 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+def _load(session: Session) -> int:
+    return session.load
+
+
 def _expire(fut: asyncio.Future[Any], step: str, timeout: float) -> None:
     if not fut.done():
         fut.set_exception(InvocationTimeout(f"step {step!r} timed out after {timeout:g}s"))
@@ -46,7 +50,8 @@ class Invoker:
         while True:
             if not sessions:
                 raise StepUnavailable(f"no sidecar serving {what} is connected")
-            best = min(sessions, key=lambda s: s.load)
+            # One replica is the usual case: no need to compare loads.
+            best = sessions[0] if len(sessions) == 1 else min(sessions, key=_load)
             if best.has_room:
                 return best
             remaining = deadline - time.time()

@@ -31,8 +31,14 @@ M = TypeVar("M", bound=Message)
 B = TypeVar("B")
 
 
+# Built once: json.dumps/json.loads with any non-default option build a new encoder or
+# decoder on every call, and every payload of a busy host crosses these.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STRICT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str) -> Any:
@@ -82,6 +88,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_CHECKED_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def loads_checked(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
     """Parse untrusted JSON: NaN/Infinity, overflowing numbers and nesting deeper than ``limit``
     are refused.
@@ -96,12 +105,14 @@ def loads_checked(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
         depth = json_depth(text)
         if depth > limit:
             raise JsonTooDeep(depth, limit)
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    if text.startswith("\ufeff"):  # what json.loads says; the decoder alone would not
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _CHECKED_DECODER.decode(text)
 
 
 def dumps_strict(value: Any) -> str:
     """JSON for a client outside: NaN/Infinity raise ValueError instead of becoming invalid JSON."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _STRICT_ENCODER.encode(value)
 
 
 class MessageTooLarge(ValueError):

@@ -1,0 +1,66 @@
+"""CPU time (user + sys) of the processes a benchmark drives, read from /proc.
+
+Wall-clock figures swing with whatever else the machine runs; the CPU a unit of work costs
+is steadier, so the bench reports it per order beside the rates.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None  # gone meanwhile
+    # The command name (field 2) may hold spaces: the fields that follow start after its ")".
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's own user + sys time (fields 14 and 15 of /proc/PID/stat)."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / TICK
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (a host's sidecars and their own children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    host: float
+    nats: float
+    sidecars: float
+
+    def __sub__(self, other: CpuSample) -> CpuSample:
+        return CpuSample(self.host - other.host, self.nats - other.nats, self.sidecars - other.sidecars)
+
+    @property
+    def total(self) -> float:
+        return self.host + self.nats + self.sidecars
+
+
+def sample(host_pid: int, nats_pid: int) -> CpuSample:
+    """CPU seconds so far of the host, the nats-server and the host's sidecars (which live
+    as long as the host, so two samples' difference is what a run cost)."""
+    return CpuSample(
+        host=cpu_seconds(host_pid),
+        nats=cpu_seconds(nats_pid),
+        sidecars=sum(cpu_seconds(p) for p in descendants(host_pid)),
+    )

@@ -1,0 +1,141 @@
+"""Motia's benchmark flow (bench/projects/orders): POST /orders -> order.created -> an event
+step writes state and emits order.done -> a final event step writes state.
+
+Per sidecar language, per stephost code (this checkout, and the ``--baseline`` one), per
+NATS fsync setting: orders/s, order latency p50/p99 and the CPU milliseconds one order
+costs across the host, nats-server and the sidecars, at each connection count.
+
+An order's latency runs from its api handler's start (``t0`` in the order, stamped by the
+step) to the moment NATS stored its final state entry (that entry's timestamp): the whole
+flow, both queue hops included. Orders/s is completed orders over first start to last store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+
+from bench import cpu
+from bench.http_load import wrk
+from bench.procs import ROOT, Code, start_host
+from stephost_host import names
+from stephost_host.natsio.embedded import EmbeddedNats
+
+PROJECTS = ROOT / "bench" / "projects" / "orders"
+SCRIPT = ROOT / "bench" / "post_order.lua"
+DONE_GROUP = "orders-done"  # the final step's state group
+LANGUAGES = ("python", "node", "ruby")
+
+
+@dataclass(frozen=True)
+class OrderRun:
+    orders: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    cpu: cpu.CpuSample  # seconds over the run
+
+    @property
+    def cpu_ms_per_order(self) -> float:
+        return self.cpu.total * 1000 / max(self.orders, 1)
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+class DoneOrders:
+    """Every final state entry written from now on: (t0 ms, stored ms) per order."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float]] = []
+        self._nc: nats.NATS | None = None
+        self._sub: JetStreamContext.PushSubscription | None = None
+
+    async def start(self, url: str) -> None:
+        self._nc = await nats.connect(url)
+        js = self._nc.jetstream()
+        subject = f"$KV.{names.STATE_BUCKET}.{names.state_group_filter(DONE_GROUP)}"
+
+        async def on_entry(msg: Msg) -> None:
+            if not msg.data:
+                return  # a delete or purge marker
+            t0 = float(json.loads(msg.data)["t0"])
+            self.seen.append((t0, msg.metadata.timestamp.timestamp() * 1000))
+
+        self._sub = await js.subscribe(
+            subject, cb=on_entry, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+        )
+
+    async def wait(self, at_least: int, timeout: float) -> None:
+        """Until ``at_least`` orders are done and no more arrive (the last requests of a run
+        may have been cut off after their emit); a deadline, never a blind sleep."""
+        deadline = time.monotonic() + timeout
+        last, still_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            if len(self.seen) != last:
+                last, still_since = len(self.seen), time.monotonic()
+            elif last >= at_least and time.monotonic() - still_since > 0.5:
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"only {len(self.seen)} of {at_least} orders finished within {timeout:.0f}s")
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()  # ends its activity check too
+        if self._nc is not None:
+            await self._nc.close()
+
+
+async def _one_run(
+    nats_url: str, orders_url: str, host_pid: int, nats_pid: int, seconds: int, connections: int
+) -> OrderRun:
+    done = DoneOrders()
+    await done.start(nats_url)
+    try:
+        before = cpu.sample(host_pid, nats_pid)
+        started_ms = time.time() * 1000
+        http = await asyncio.to_thread(wrk, "orders", orders_url, seconds, connections, script=SCRIPT)
+        await done.wait(http.ok, timeout=max(120.0, http.ok / 20))
+        spent = cpu.sample(host_pid, nats_pid) - before
+    finally:
+        await done.stop()
+    # Orders of an earlier run (the warm-up) that finished during this one are not its own.
+    seen = [(t0, stored) for t0, stored in done.seen if t0 >= started_ms]
+    latencies = sorted(stored - t0 for t0, stored in seen)
+    span_s = (max(stored for _, stored in seen) - min(t0 for t0, _ in seen)) / 1000
+    return OrderRun(
+        len(seen), len(seen) / span_s, _percentile(latencies, 0.5), _percentile(latencies, 0.99), spent
+    )
+
+
+def run_flow(
+    tmp: Path, lang: str, code: Code, sync: bool, seconds: int, connections: tuple[int, ...]
+) -> dict[int, OrderRun]:
+    """One fresh nats-server and host for this language and code; a wrk run per connection count."""
+    server = EmbeddedNats(
+        tmp / f"nats-orders-{lang}-{code.label}-{sync}", sync_always=sync, server_name=f"orders-{lang}"
+    )
+    loop = asyncio.new_event_loop()
+    url = loop.run_until_complete(server.start())
+    assert server.proc is not None
+    host, http_url = start_host(PROJECTS / lang, tmp, url, live=1, code=code)
+    orders_url = http_url + "/orders"
+    try:
+        wrk("warm-up", orders_url, 2, 8, script=SCRIPT)
+        return {
+            c: loop.run_until_complete(_one_run(url, orders_url, host.p.pid, server.proc.pid, seconds, c))
+            for c in connections
+        }
+    finally:
+        host.stop()
+        loop.run_until_complete(server.stop())
+        loop.close()

@@ -1,0 +1,107 @@
+"""`make bench` pieces: CPU accounting of a process tree, and the orders/emit sections printed
+beside a baseline checkout (this checkout stands in for one: it has its own .venv)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bench import cpu
+from tests.harness import eventually
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+
+def test_cpu_sample_counts_a_hosts_descendants_separately() -> None:
+    """A 'host' whose grandchild burns CPU: the burn lands in sidecars, not in host or nats."""
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(60)"
+    parent = textwrap.dedent(f"""
+        import subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", {spin!r}])
+        time.sleep(60)
+    """)
+    host = subprocess.Popen([sys.executable, "-c", parent])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # the "nats-server"
+    try:
+
+        def burned() -> cpu.CpuSample | None:
+            s = cpu.sample(host.pid, idle.pid)
+            return s if s.sidecars >= 0.25 else None
+
+        got = eventually(burned, timeout=60, what="the grandchild's CPU")
+        assert got is not None
+        assert len(cpu.descendants(host.pid)) == 1
+        assert got.host < 0.25 and got.nats < 0.25
+        assert got.total == pytest.approx(got.host + got.nats + got.sidecars)
+        later = cpu.sample(host.pid, idle.pid)
+        assert (later - got).sidecars >= 0  # a difference of two samples is what happened between
+    finally:
+        for pid in cpu.descendants(host.pid):  # before its parent goes: then it is orphaned
+            subprocess.run(["kill", str(pid)], check=False)
+        for p in (host, idle):
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.timeout(900)
+def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
+    """`python -m bench --only orders,emit --baseline DIR`: every row has both codes and a ratio."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--only",
+            "emit,orders",
+            "--languages",
+            "python",
+            "--seconds",
+            "1",
+            "--order-connections",
+            "2",
+            "--baseline",
+            str(ROOT),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout
+    assert f"baseline: {ROOT}" in text
+    assert "one emit in an api step" in text
+    for sync in ("sync_interval: always", "JetStream default fsync"):
+        assert f"orders flow (POST /orders -> event -> event, state), {sync}" in text
+    rows = {
+        m.group(1).strip(): (float(m.group(2)), float(m.group(3)))
+        for m in re.finditer(rf"^(.+?)\s+({NUMBER})\s+({NUMBER})\s+{NUMBER}x$", text, re.M)
+    }
+    for name in (
+        "python @2: orders/s",
+        "python @2: order latency p50 ms",
+        "python @2: CPU ms/order (host+nats+sidecars)",
+        "python api step + 1 emit, p50 ms",
+        "raw JetStream publish, one at a time, p50 ms",
+    ):
+        this, base = rows[name]
+        assert this > 0 and base > 0, name
+    # Every order finished and cost some CPU in both codes.
+    assert all(v > 0 for v in rows["python @2: CPU ms/order, host"])
+
+
+def test_bench_refuses_an_unknown_language_or_section() -> None:
+    for flag, value, said in (
+        ("--languages", "cobol", "--languages: unknown cobol"),
+        ("--only", "x", "--only: unknown section(s) x"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench", flag, value], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 2 and said in out.stderr
