@@ -336,8 +336,10 @@ class Deployments:
         """Wait for the project's deploy lock (queued in order), then run the pipeline."""
         record = await self.get(deployment_id)
         shown = False
-        while not await self.records.acquire(deployment_id, self.host_id) or not await self._first_in_line(
-            record
+        # In line first, then the lock: a later deploy holding the lock while it waits for an
+        # earlier one would keep that one out for good.
+        while not (
+            await self._first_in_line(record) and await self.records.acquire(deployment_id, self.host_id)
         ):
             if not shown:
                 holder = await self.records.holder()
