@@ -6,13 +6,20 @@ Components, in start order (docs/architecture.md, "Host components and their ord
     0. ports           every listening socket (HTTP, sidecar port, own ingress port), bound
                        first: a taken port stops the host before anything touches NATS
     1. nats            embedded nats-server (unless a URL is given), connection, streams, buckets
-    2. streams         the stream-change subscription every host fans out from
-    3. sidecar port    the gRPC server sidecars dial (and the ingress, when it shares the port)
-    4. sidecars        dev-mode children, one per language; each waited for until its hello
-    5. work sources    started in this order, stopped together:
+    2. observe         the span and log recorder (unless observe = false)
+    3. streams         the stream-change subscription every host fans out from
+    4. sidecar port    the gRPC server sidecars and agents dial (and the ingress, when it shares
+                       the port; the deploy API's gRPC service)
+    5. sidecars        supervised children, one per language; each waited for until its hello
+    6. deployments     follows the active pointer; runs this host's wanted versions on agents
+    7. deployment-status stream
+                       the host-owned stream the deployment APIs publish progress on
+    8. work sources    started in this order, stopped together:
                        http (uvicorn), queue consumers, cron, ingress, sidecar admission
-    6. reload          `stephost dev`: restarts a language's sidecar when its files change
-    7. runtime.json    where the running host is reached; then "stephost ready"
+    9. live tails      stopped before the work sources (an open Workbench tail never holds up
+                       the drain)
+   10. reload          `stephost dev`: restarts a language's sidecar when its files change
+   11. runtime.json    where the running host is reached; then "stephost ready"
 
 Shutdown runs that backwards: stop reloading and withdraw runtime.json; stop taking work
 (HTTP, consumers, cron and ingress stop together, and new sidecars are turned away) while
