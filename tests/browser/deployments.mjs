@@ -2,16 +2,11 @@
 // the history, a completed deployment's phases and log, then a rollback to #1 (asked first).
 // Prints what it saw as JSON and saves deployments.png. Usage: node deployments.mjs '<json>'
 // with {base, token, out, userDataDir}; test_deployments_browser.py checks the host's side.
-import { chromium } from 'playwright-core'
+import { launch } from './browser.mjs'
 
 const input = JSON.parse(process.argv[2])
 const WAIT = 60_000 // generous: the machine may be loaded and a rollback is a real switch
-const context = await chromium.launchPersistentContext(input.userDataDir, {
-  executablePath: process.env.STEPHOST_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1440, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-})
+const context = await launch(input.userDataDir, { width: 1440, height: 900 })
 const page = await context.newPage()
 const seen = { console: [] }
 page.on('console', (msg) => seen.console.push(msg.text()))

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api.js'
-import { usePoll, Empty, ErrorNote, clock, go } from '../util.jsx'
+import { usePoll, Empty, ErrorNote, Confirm, clock, go } from '../util.jsx'
 
 // Deployments (docs/deployments.md): the history, a running deploy's phases and log (polled
 // faster while it runs), and a rollback to an earlier completed deployment. The admin secret
@@ -32,17 +32,12 @@ function seconds(d) {
 }
 
 function Rollback({ d, onDone }) {
-  const [confirming, setConfirming] = useState(false)
   const [note, setNote] = useState(null)
-  useEffect(() => {
-    setConfirming(false)
-    setNote(null)
-  }, [d.id])
+  useEffect(() => setNote(null), [d.id])
   const roll = async () => {
     try {
       const made = await api(`/deployments/${d.id}/rollback`, { method: 'POST' })
       setNote({ text: `rollback #${made.number} started` })
-      setConfirming(false)
       onDone(made.number)
     } catch (e) {
       setNote({ bad: true, text: e.message })
@@ -50,22 +45,14 @@ function Rollback({ d, onDone }) {
   }
   return (
     <div class="actions">
-      {!confirming && (
-        <button class="danger ghost" onClick={() => setConfirming(true)} data-rollback>
-          Roll back to #{d.number}
-        </button>
-      )}
-      {confirming && (
-        <span class="confirm">
-          Make #{d.number} ({d.versionId || d.versionName}) the active version again?{' '}
-          <button class="danger" onClick={roll} data-confirm>
-            Yes, roll back
-          </button>{' '}
-          <button class="ghost" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </span>
-      )}
+      <Confirm
+        key={d.id}
+        label={`Roll back to #${d.number}`}
+        question={`Make #${d.number} (${d.versionId || d.versionName}) the active version again?`}
+        yes="Yes, roll back"
+        onYes={roll}
+        data={{ 'data-rollback': true }}
+      />
       {note && <span class={note.bad ? 'bad' : 'good'} data-note>{note.text}</span>}
     </div>
   )
