@@ -154,6 +154,22 @@ def test_metrics_need_the_secret_and_count_invocations(host: HostProcess) -> Non
     assert "stephost_invocation_duration_seconds_bucket" in text
     assert "stephost_observe_dropped_total 0.0" in text and "stephost_observe_queue_depth" in text
     assert "stephost_sidecars_connected 3.0" in text  # python, node, ruby
+    # Read from JetStream at scrape time: every event step's consumer, dead letters per step.
+    assert 'stephost_consumer_backlog{step="ship-order",topic="shop.order.checked"}' in text
+    assert 'stephost_consumer_ack_pending{step="check-stock",topic="shop.order.placed"}' in text
+
+
+def test_metrics_count_dead_letters_per_step(host: HostProcess) -> None:
+    assert httpx.post(host.url + "/shop/refunds", json={"id": "metrics-r"}).status_code == 202
+
+    def dead() -> float:
+        text = admin(host).get("/__stephost/metrics").text
+        line = next(
+            (x for x in text.splitlines() if x.startswith('stephost_dead_letters{step="refund"}')), ""
+        )
+        return float(line.split()[-1]) if line else 0.0
+
+    assert eventually(dead, timeout=60, what="a dead letter of refund in /metrics") >= 1
 
 
 def test_flows_show_nodes_edges_and_counters(host: HostProcess) -> None:

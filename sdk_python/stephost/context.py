@@ -212,6 +212,7 @@ class Context:
         attempt: int = 1,
         topic: str | None = None,
         flows: list[str] | None = None,
+        traceparent: str = "",
     ) -> None:
         self._channel = channel
         self._invocation_id = invocation_id
@@ -220,6 +221,9 @@ class Context:
         self.attempt = attempt  # 1 on the first delivery, 2 on the first retry, ...
         self.topic = topic  # the topic an event step's input arrived on; None for api and cron
         self.flows = list(flows or [])  # the step config's `flows`, as Motia's context has them
+        # W3C traceparent of this invocation's span ("" when the host records none): send it
+        # on outgoing calls so they join the trace.
+        self.traceparent = traceparent
         self.logger = Logger(channel, invocation_id)
         self.state = State(channel, invocation_id)
         self.streams = Streams(channel, invocation_id)

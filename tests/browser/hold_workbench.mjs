@@ -1,14 +1,10 @@
 // Keeps a Workbench page open in Debian's chromium (headless) until stdin closes: `make
 // bench` measures the host with the page's live log tail and trace polling running.
 // Usage: node hold_workbench.mjs '<json>' with {base, token, userDataDir}; prints "open" when loaded.
-import { chromium } from 'playwright-core'
+import { launch } from './browser.mjs'
 
 const input = JSON.parse(process.argv[2])
-const context = await chromium.launchPersistentContext(input.userDataDir, {
-  executablePath: process.env.STEPHOST_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-})
+const context = await launch(input.userDataDir)
 const page = `${input.base}/__stephost/workbench/#token=${input.token}`
 const logs = await context.newPage()
 await logs.goto(page)

@@ -28,11 +28,16 @@ CHROMIUM = "/usr/bin/chromium"
 STEPS = 7  # tests/projects/workbench: every step file
 
 
-def run_workbench(tmp_path: Path, host: HostProcess) -> dict[str, Any]:
+def check_browser() -> None:
+    """Fails (never skips) when what the browser tests drive is missing."""
     if not Path(CHROMIUM).exists() or shutil.which("node") is None:
         pytest.fail("the browser tests need Debian's chromium and node: run `make install`")
     if not (HERE / "node_modules" / "playwright-core").is_dir():
         pytest.fail("playwright-core is not installed in tests/browser: run `make install`")
+
+
+def run_workbench(tmp_path: Path, host: HostProcess) -> dict[str, Any]:
+    check_browser()
     SHOTS.mkdir(exist_ok=True)
     args = {
         "base": host.url,

@@ -2,18 +2,13 @@
 // download) through every panel, and prints what it saw as JSON. Each panel is also saved as
 // a screenshot. Usage: node workbench.mjs '<json>' with {base, token, out, userDataDir}.
 // The test (test_workbench_browser.py) prepares the host and checks the host's side after.
-import { chromium } from 'playwright-core'
+import { launch } from './browser.mjs'
 
 const input = JSON.parse(process.argv[2])
 const WAIT = 20_000 // generous: the machine may be loaded
 const seen = { console: [] }
 
-const context = await chromium.launchPersistentContext(input.userDataDir, {
-  executablePath: process.env.STEPHOST_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1440, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-})
+const context = await launch(input.userDataDir, { width: 1440, height: 900 })
 const page = await context.newPage()
 page.on('console', (msg) => seen.console.push(msg.text()))
 const shot = (name) => page.screenshot({ path: `${input.out}/${name}.png`, fullPage: false })

@@ -40,6 +40,7 @@
   export interface FlowContext<TEmitData = never> {
     emit: Emitter<TEmitData>
     traceId: string
+    traceparent: string // W3C trace context of this invocation's span (stephost)
     state: InternalStateManager
     logger: Logger
     streams: FlowContextStateStreams

@@ -20,7 +20,7 @@ from typing import Any
 from stephost_host.errors import PayloadTooLarge, SidecarLost, StepFailed
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.logs import LEVELS
-from stephost_host.observe.spans import Span
+from stephost_host.observe.spans import Span, traceparent
 from stephost_host.router.versions import version_of
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
@@ -139,6 +139,7 @@ class Session:
                     hook=hook,
                     raw_body=raw_body,
                     files=files,
+                    traceparent=traceparent(trace_id, span.span_id) if span else "",
                 )
             )
         )

@@ -63,6 +63,25 @@ class Metrics:
             registry=self.registry,
         )
         depth.set_function(queue_depth)
+        # Queue gauges are read from JetStream when scraped (``queues``): not on any hot path.
+        self.backlog = Gauge(
+            "stephost_consumer_backlog",
+            "Events stored and not yet delivered to a step's consumer",
+            ("step", "topic"),
+            registry=self.registry,
+        )
+        self.ack_pending = Gauge(
+            "stephost_consumer_ack_pending",
+            "Events delivered to a step and not yet acknowledged (running or awaiting a retry)",
+            ("step", "topic"),
+            registry=self.registry,
+        )
+        self.dead_letters = Gauge(
+            "stephost_dead_letters",
+            "Dead letters waiting to be replayed or discarded",
+            ("step",),
+            registry=self.registry,
+        )
         self.steps: dict[str, StepStats] = {}
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
@@ -86,6 +105,17 @@ class Metrics:
         if outcome != "ok":
             stats.errors += 1
         stats.recent_ms.append(ms)
+
+    def queues(self, consumers: list[tuple[str, str, int, int]], dead: dict[str, int]) -> None:
+        """Sets the queue gauges: (step, topic, backlog, ack pending) per consumer, dead
+        letters per step. Labels no longer present (a removed step) are dropped."""
+        for gauge in (self.backlog, self.ack_pending, self.dead_letters):
+            gauge.clear()
+        for step, topic, pending, acking in consumers:
+            self.backlog.labels(step, topic).set(pending)
+            self.ack_pending.labels(step, topic).set(acking)
+        for step, count in dead.items():
+            self.dead_letters.labels(step).set(count)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         return {step: stats.describe() for step, stats in self.steps.items()}

@@ -165,6 +165,9 @@ function createContext(session, invocation, flows = []) {
     // The topic an event arrived on; null for api and cron steps.
     topic: invocation.topic || null,
     traceId: invocation.traceId,
+    // W3C traceparent of this invocation's span ('' when the host records none): send it on
+    // outgoing calls so they join the trace.
+    traceparent: invocation.traceparent || '',
     attempt: invocation.attempt,
     // The step config's `flows` (Motia's context has them); the invocation does not carry them.
     flows: [...flows],

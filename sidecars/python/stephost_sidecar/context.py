@@ -19,4 +19,5 @@ def context_for(inv: pb.Invocation, channel: Channel, flows: list[str] | None = 
         attempt=inv.attempt or 1,
         topic=inv.topic or None,  # set only for event steps
         flows=flows,  # from the step's config: the invocation does not carry them
+        traceparent=inv.traceparent,
     )

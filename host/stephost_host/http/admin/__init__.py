@@ -80,7 +80,7 @@ def build_admin(
         app.include_router(flows.router(registry, recorder.metrics.counters), prefix=PREFIX)
         app.include_router(traces.router(observed), prefix=PREFIX)
         app.include_router(logs.router(observed), prefix=PREFIX)
-        app.include_router(metrics.router(recorder.metrics), prefix=PREFIX)
+        app.include_router(metrics.router(recorder.metrics, dlq.js, registry), prefix=PREFIX)
     else:  # the flow graph without counters
         app.include_router(flows.router(registry, dict), prefix=PREFIX)
     if serve_workbench:

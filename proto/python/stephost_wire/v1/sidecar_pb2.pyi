@@ -148,7 +148,7 @@ class Rejection(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Invocation(_message.Message):
-    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook", "raw_body", "files")
+    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook", "raw_body", "files", "traceparent")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +159,7 @@ class Invocation(_message.Message):
     HOOK_FIELD_NUMBER: _ClassVar[int]
     RAW_BODY_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     invocation_id: str
     step: str
     trace_id: str
@@ -169,7 +170,8 @@ class Invocation(_message.Message):
     hook: str
     raw_body: bytes
     files: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ..., raw_body: _Optional[bytes] = ..., files: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ..., raw_body: _Optional[bytes] = ..., files: _Optional[_Iterable[bytes]] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class InvocationResult(_message.Message):
     __slots__ = ("invocation_id", "result_json", "error", "body_bytes", "streamed")

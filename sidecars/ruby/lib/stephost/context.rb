@@ -18,7 +18,9 @@ module Stephost
   # reads like ordinary synchronous Ruby. A host-side failure raises
   # Stephost::HostError.
   class Context
-    attr_reader :trace_id, :step, :attempt, :topic, :flows
+    # traceparent: W3C trace context of this invocation's span ("" when the host records
+    # none); send it on outgoing calls so they join the trace.
+    attr_reader :trace_id, :step, :attempt, :topic, :flows, :traceparent
 
     # Motia's Ruby runner spelled it traceId; classic step files use that.
     alias traceId trace_id
@@ -29,6 +31,7 @@ module Stephost
       @flows = Array(flows).map(&:to_s).freeze
       @invocation_id = invocation.invocation_id
       @trace_id = invocation.trace_id
+      @traceparent = invocation.traceparent
       @step = invocation.step
       @attempt = invocation.attempt
       @topic = invocation.topic.empty? ? nil : invocation.topic

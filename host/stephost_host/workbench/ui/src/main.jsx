@@ -8,6 +8,7 @@ import { Traces } from './panels/Traces.jsx'
 import { State } from './panels/State.jsx'
 import { Streams } from './panels/Streams.jsx'
 import { DeadLetters } from './panels/DeadLetters.jsx'
+import { Deployments } from './panels/Deployments.jsx'
 import './style.css'
 
 const PANELS = [
@@ -18,6 +19,7 @@ const PANELS = [
   ['state', 'State', State, '⛁'],
   ['streams', 'Streams', Streams, '≈'],
   ['dead-letters', 'Dead letters', DeadLetters, '⚠'],
+  ['deployments', 'Deployments', Deployments, '⇪'],
 ]
 
 function route() {

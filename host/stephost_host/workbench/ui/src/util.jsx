@@ -90,6 +90,38 @@ export function example(schema) {
   }
 }
 
+// A danger button that asks first, inline: `question` and a "Yes" that runs `onYes`.
+// `data` names the first button for tests (e.g. {'data-delete': true}). Give it a `key` to
+// forget a pending question when what it acts on changes.
+export function Confirm({ label, question, yes, onYes, data }) {
+  const [asking, setAsking] = useState(false)
+  if (!asking) {
+    return (
+      <button class="danger ghost" onClick={() => setAsking(true)} {...data}>
+        {label}
+      </button>
+    )
+  }
+  return (
+    <span class="confirm">
+      {question}{' '}
+      <button
+        class="danger"
+        onClick={async () => {
+          await onYes()
+          setAsking(false)
+        }}
+        data-confirm
+      >
+        {yes}
+      </button>{' '}
+      <button class="ghost" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  )
+}
+
 export function go(panel, arg) {
   window.location.hash = `#/${panel}${arg ? '/' + encodeURIComponent(arg) : ''}`
 }

@@ -1,12 +1,11 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api.js'
-import { usePoll, Empty, ErrorNote } from '../util.jsx'
+import { usePoll, Empty, ErrorNote, Confirm } from '../util.jsx'
 
 function Editor({ group, item, onGone }) {
   const [text, setText] = useState('')
   const [revision, setRevision] = useState(0)
   const [note, setNote] = useState(null)
-  const [confirming, setConfirming] = useState(false)
   const load = async () => {
     const got = await api(`/state/${encodeURIComponent(group)}/${encodeURIComponent(item)}`)
     setText(JSON.stringify(got.value, null, 2))
@@ -14,7 +13,6 @@ function Editor({ group, item, onGone }) {
   }
   useEffect(() => {
     setNote(null)
-    setConfirming(false)
     load().catch((e) => setNote({ bad: true, text: e.message }))
   }, [group, item])
   const save = async () => {
@@ -49,22 +47,14 @@ function Editor({ group, item, onGone }) {
         <button class="primary" onClick={save} data-save>
           Save
         </button>
-        {!confirming && (
-          <button class="danger ghost" onClick={() => setConfirming(true)} data-delete>
-            Delete
-          </button>
-        )}
-        {confirming && (
-          <span class="confirm">
-            Delete {group}/{item}?{' '}
-            <button class="danger" onClick={remove} data-confirm>
-              Yes, delete
-            </button>{' '}
-            <button class="ghost" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </span>
-        )}
+        <Confirm
+          key={`${group}/${item}`}
+          label="Delete"
+          question={`Delete ${group}/${item}?`}
+          yes="Yes, delete"
+          onYes={remove}
+          data={{ 'data-delete': true }}
+        />
         {note && <span class={note.bad ? 'bad' : 'good'} data-note>{note.text}</span>}
       </div>
     </div>

@@ -90,6 +90,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :hook, :string, 8
       optional :raw_body, :bytes, 9
       repeated :files, :bytes, 10
+      optional :traceparent, :string, 11
     end
     add_message "stephost.v1.InvocationResult" do
       optional :invocation_id, :string, 1
