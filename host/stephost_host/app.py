@@ -238,6 +238,7 @@ class Host:
             operations.streams,
             self.nats.problem,
             open_introspection=self.open_introspection,
+            outages=service.outages,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
             validated=s.validate_schemas,
