@@ -154,6 +154,12 @@ def test_metrics_need_the_secret_and_count_invocations(host: HostProcess) -> Non
     assert "stephost_invocation_duration_seconds_bucket" in text
     assert "stephost_observe_dropped_total 0.0" in text and "stephost_observe_queue_depth" in text
     assert "stephost_sidecars_connected 3.0" in text  # python, node, ruby
+    # HTTP by route pattern (the step's path), and the stream clients (none connected here).
+    assert (
+        'stephost_http_request_duration_seconds_count{method="GET",route="/shop/greeting",status="200"}'
+        in text
+    )
+    assert "stephost_stream_clients 0.0" in text
 
 
 def test_flows_show_nodes_edges_and_counters(host: HostProcess) -> None:

@@ -248,16 +248,24 @@ class Host:
             serve_workbench=self.dev or s.workbench,
             deployments=(self.deployments, DeployGate(deploy_auth)),
         )
+        sockets = StreamSocket(
+            streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)
+        )
+        if recorder is not None:
+            recorder.metrics.gauge(
+                "stephost_stream_clients", "Stream WebSocket clients connected", lambda: sockets.clients
+            )
         app = StepHttp(
             registry,
             invoker,
             admin,
-            StreamSocket(streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)),
+            sockets,
             outages=service.outages,
             cors_policy=s.cors_policy(),
             max_body=s.max_body_bytes,
             schemas=schemas,
             surfaces=surfaces,
+            on_request=recorder.metrics.http if recorder is not None else None,
         )
 
         ports = self.ports

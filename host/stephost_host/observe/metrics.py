@@ -63,6 +63,13 @@ class Metrics:
             registry=self.registry,
         )
         depth.set_function(queue_depth)
+        self.requests = Histogram(
+            "stephost_http_request_duration_seconds",
+            "HTTP requests to api steps, by method, route (the step's path pattern) and status",
+            ("method", "route", "status"),
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.steps: dict[str, StepStats] = {}
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
@@ -86,6 +93,11 @@ class Metrics:
         if outcome != "ok":
             stats.errors += 1
         stats.recent_ms.append(ms)
+
+    def http(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One answered request; labelled by route pattern, never by the raw path (which would
+        make a series per id)."""
+        self.requests.labels(method, route, str(status)).observe(seconds)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         return {step: stats.describe() for step, stats in self.steps.items()}
