@@ -158,6 +158,13 @@ def test_metrics_need_the_secret_and_count_invocations(host: HostProcess) -> Non
     assert 'stephost_consumer_backlog{step="ship-order",topic="shop.order.checked"}' in text
     assert 'stephost_consumer_ack_pending{step="check-stock",topic="shop.order.placed"}' in text
 
+    # HTTP by route pattern (the step's path), and the stream clients (none connected here).
+    assert (
+        'stephost_http_request_duration_seconds_count{method="GET",route="/shop/greeting",status="200"}'
+        in text
+    )
+    assert "stephost_stream_clients 0.0" in text
+
 
 def test_metrics_count_dead_letters_per_step(host: HostProcess) -> None:
     assert httpx.post(host.url + "/shop/refunds", json={"id": "metrics-r"}).status_code == 202

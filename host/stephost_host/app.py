@@ -245,6 +245,7 @@ class Host:
             operations.streams,
             self.nats.problem,
             open_introspection=self.open_introspection,
+            outages=service.outages,
             tester=Testing(js, operations) if s.testing_endpoints else None,
             unready_on_load_errors=s.unready_on_load_errors,
             validated=s.validate_schemas,
@@ -254,16 +255,24 @@ class Host:
             serve_workbench=self.dev or s.workbench,
             deployments=(self.deployments, DeployGate(deploy_auth)),
         )
+        sockets = StreamSocket(
+            streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)
+        )
+        if recorder is not None:
+            recorder.metrics.gauge(
+                "stephost_stream_clients", "Stream WebSocket clients connected", lambda: sockets.clients
+            )
         app = StepHttp(
             registry,
             invoker,
             admin,
-            StreamSocket(streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)),
+            sockets,
             outages=service.outages,
             cors_policy=s.cors_policy(),
             max_body=s.max_body_bytes,
             schemas=schemas,
             surfaces=surfaces,
+            on_request=recorder.metrics.http if recorder is not None else None,
         )
 
         ports = self.ports

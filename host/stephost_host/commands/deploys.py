@@ -19,7 +19,9 @@ ACTIONS = ("list", "show", "logs", "cancel", "promote", "rollback")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("deploys", help="list, show, follow, cancel, promote or roll back deployments")
+    p = sub.add_parser(
+        "deploys", help="list, show, print the log of, cancel, promote or roll back deployments"
+    )
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("ref", nargs="?", default="", help="a deployment id or number")
     p.add_argument("--status", default="", help="list: only deployments with this status")

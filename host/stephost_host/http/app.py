@@ -226,8 +226,11 @@ class StepHttp:
         max_body: int = MAX_BODY,
         schemas: StepSchemas | None = None,
         surfaces: Surfaces | None = None,
+        on_request: Callable[[str, str, int, float], None] | None = None,
     ) -> None:
         self.registry = registry
+        # (method, route pattern, status, seconds) of each answered request: /metrics.
+        self.on_request = on_request
         self.schemas = schemas  # bodies checked against bodySchema (validate_schemas); None: not
         # The deployment APIs users already call (deployments_compat): they answer only paths
         # no api step serves, so a project's own routes always win.
@@ -371,14 +374,20 @@ class StepHttp:
         except ClientGone:
             status = 499  # nginx's "client closed request": nothing left to answer
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "%s %s -> %d in %.1fms",
                 scope["method"],
                 scope["path"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 extra={"step": step, "trace_id": trace_id},
             )
+            if self.on_request is not None:
+                entry = self.registry.steps.get(step)
+                api = entry.config if entry is not None else None
+                route = api.path if isinstance(api, ApiStep) else step
+                self.on_request(scope["method"], route, status, seconds)
 
     async def _reply(
         self,

@@ -82,6 +82,13 @@ class Metrics:
             ("step",),
             registry=self.registry,
         )
+        self.requests = Histogram(
+            "stephost_http_request_duration_seconds",
+            "HTTP requests to api steps, by method, route (the step's path pattern) and status",
+            ("method", "route", "status"),
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.steps: dict[str, StepStats] = {}
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
@@ -116,6 +123,11 @@ class Metrics:
             self.ack_pending.labels(step, topic).set(acking)
         for step, count in dead.items():
             self.dead_letters.labels(step).set(count)
+
+    def http(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One answered request; labelled by route pattern, never by the raw path (which would
+        make a series per id)."""
+        self.requests.labels(method, route, str(status)).observe(seconds)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         return {step: stats.describe() for step, stats in self.steps.items()}

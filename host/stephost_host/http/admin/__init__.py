@@ -12,6 +12,8 @@ the step list, docs and schema are open too under `stephost dev` on loopback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
@@ -54,6 +56,7 @@ def build_admin(
     store_problem: StoreProblem = no_problem,
     *,
     open_introspection: bool = False,
+    outages: Mapping[str, str] | None = None,
     tester: testing.Testing | None = None,
     unready_on_load_errors: bool = False,
     validated: bool = False,
@@ -67,7 +70,10 @@ def build_admin(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
     app.include_router(
-        health.router(registry, store_problem, unready_on_load_errors=unready_on_load_errors), prefix=PREFIX
+        health.router(
+            registry, store_problem, unready_on_load_errors=unready_on_load_errors, outages=outages
+        ),
+        prefix=PREFIX,
     )
     app.include_router(versions.router(registry), prefix=PREFIX)
     app.include_router(api_spec.router(registry, validated=validated), prefix=PREFIX)

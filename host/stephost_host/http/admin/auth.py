@@ -16,7 +16,7 @@ ASGIApp = Callable[..., Awaitable[None]]
 
 # Open to anyone who can reach the port: liveness, and stream reads (which follow the
 # project's stream auth, like the WebSocket).
-OPEN = ("/health",)
+OPEN = ("/health", "/healthz", "/readyz")  # probes: load balancers and orchestrators carry no secret
 OPEN_PREFIXES = ("/streams/",)
 # What the step list, docs and OpenAPI schemas (the admin API's, the project's) reveal (files, schemas, sidecar ids) is open
 # only to `stephost dev` on loopback.

@@ -5,6 +5,7 @@ the load errors (with their reasons) are introspection data (see auth.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,9 +16,39 @@ from stephost_host.router.registry import Registry
 
 
 def router(
-    registry: Registry, store_problem: StoreProblem = no_problem, *, unready_on_load_errors: bool = False
+    registry: Registry,
+    store_problem: StoreProblem = no_problem,
+    *,
+    unready_on_load_errors: bool = False,
+    outages: Mapping[str, str] | None = None,
 ) -> APIRouter:
+    """``outages``: language -> why its supervised sidecar is down (kept by the supervisor)."""
     api = APIRouter()
+    down = outages if outages is not None else {}
+
+    @api.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness for orchestrators: the process answers (restart it when it does not)."""
+        return {"status": "alive"}
+
+    @api.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Readiness for orchestrators: NATS keeps writes and every language the active version
+        needs has a sidecar registered; otherwise 503 with every reason, so the operator sees
+        why the host is out of the load balancer."""
+        reasons = []
+        problem = store_problem()
+        if problem:
+            reasons.append(f"NATS: {problem}")
+        steps = registry.describe()
+        missing = sorted({s["language"] for s in steps if not s["live"]} | set(down))
+        for language in missing:
+            why = down.get(language) or "no sidecar of this language is connected"
+            reasons.append(f"{language}: {why}")
+        body: dict[str, Any] = {"status": "ready" if not reasons else "unready", "version": registry.active}
+        if reasons:
+            return JSONResponse({**body, "reasons": reasons}, status_code=503)
+        return JSONResponse(body)
 
     @api.get("/health")
     async def health() -> JSONResponse:
