@@ -42,7 +42,8 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
 
     first = _sidecar(host)
     try:
-        eventually(lambda: _ready(host).status_code == 200, what="the host to be ready")
+        # Ready once the sidecar's step is live (a host that knows no step yet expects nothing).
+        eventually(lambda: host.steps().get("which", {}).get("live"), what="the step to be live")
         assert _ready(host).json() == {"status": "ready", "version": "fs"}
 
         first.terminate()
@@ -59,7 +60,10 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
 
     second = _sidecar(host)
     try:
-        eventually(lambda: _ready(host).status_code == 200, what="readiness to return with a new sidecar")
+        eventually(
+            lambda: _ready(host).status_code == 200 and host.steps()["which"]["live"],
+            what="readiness to return with a new sidecar",
+        )
     finally:
         second.terminate()
         second.wait(20)
