@@ -84,11 +84,12 @@ def test_three_language_chain_loses_nothing_when_an_old_worker_is_killed(fleet: 
     assert old_ts, "the old TypeScript worker should still be draining"
     for pid in old_ts:
         os.kill(pid, signal.SIGKILL)
-    second = eventually(
-        lambda: (r := _record(fleet, "2"))["status"] in ("completed", "failed") and r,
-        timeout=300,
-        what="deployment #2 to end",
-    )
+
+    def ended() -> dict[str, Any]:
+        r = _record(fleet, "2")
+        return r if r["status"] in ("completed", "failed") else {}
+
+    second = eventually(ended, timeout=300, what="deployment #2 to end")
     assert second["status"] == "completed", second
     paused = {(b["topic"], b["step"]): b["pending"] for b in second["plan"]["pausedBacklogs"]}
     assert list(paused) == [("tri.start", "tri-audit")]
