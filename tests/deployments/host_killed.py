@@ -9,10 +9,18 @@ import signal
 import subprocess
 from typing import Any
 
+import pytest
+
 from tests.deployments.conftest import PROJECTS, Fleet, get
 from tests.harness import STEPHOST, eventually
 
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
+
+
+@pytest.fixture
+def fleet_env(phase: str) -> dict[str, str]:
+    """Every host pauses deployment #2 in ``phase`` (a test file's parametrised fixture)."""
+    return {PAUSE_ENV: f"{phase}@2"}
 
 
 def kill_runner_in(fleet: Fleet, phase: str) -> dict[str, Any]:

@@ -6,17 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.deployments.conftest import Fleet
-from tests.deployments.host_killed import PAUSE_ENV, kill_runner_in, serves
+from tests.deployments.host_killed import fleet_env, kill_runner_in, serves  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(params=["orchestrate", "infra", "upload"])
 def phase(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-def fleet_env(phase: str) -> dict[str, str]:
-    return {PAUSE_ENV: f"{phase}@2"}
 
 
 @pytest.mark.timeout(600)

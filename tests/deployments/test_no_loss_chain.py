@@ -12,13 +12,13 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from stephost.client import Client
+from tests.agents.test_agents import _pids_running
 from tests.deployments.conftest import PROJECTS, Fleet
 from tests.harness import eventually
 
@@ -28,22 +28,6 @@ EVENTS = 600  # in all
 
 def _record(fleet: Fleet, ref: str) -> dict[str, Any]:
     return dict(fleet.api().get(f"/deployments/{ref}").json())
-
-
-def _pids(marker: str) -> list[int]:
-    """Live processes whose command line holds ``marker`` (a version's folder on an agent)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and not cmdline.startswith("sh -c") and not zombie:
-            found.append(int(entry.name))
-    return found
 
 
 def _group(fleet: Fleet, name: str) -> list[Any]:
@@ -80,7 +64,7 @@ def test_three_language_chain_loses_nothing_when_an_old_worker_is_killed(fleet: 
     started = fleet.cli("deploy", str(PROJECTS / "chain3_v2"), "--detach")
     assert started.returncode == 0, started.stdout + started.stderr
     eventually(lambda: _record(fleet, "2")["isActive"], timeout=600, interval=0.2, what="the flip to v2")
-    old_ts = _pids(str(agents["node"].work / "versions" / v1))
+    old_ts = _pids_running(str(agents["node"].work / "versions" / v1))
     assert old_ts, "the old TypeScript worker should still be draining"
     for pid in old_ts:
         os.kill(pid, signal.SIGKILL)
