@@ -79,7 +79,7 @@ def test_three_language_chain_loses_nothing_when_an_old_worker_is_killed(fleet: 
     assert list(paused) == [("tri.start", "tri-audit")]
     assert BEFORE <= paused[("tri.start", "tri-audit")] <= EVENTS  # nothing the audit took is lost
 
-    for args in [("deploys", "rollback"), ("deploys", "promote", "2")]:
+    for args in [("deploys", "rollback", "1"), ("deploys", "promote", "2")]:
         done = fleet.cli(*args)
         assert done.returncode == 0, done.stdout + done.stderr
     emitter.join(300)
