@@ -47,6 +47,8 @@ def kill_runner_in(fleet: Fleet, phase: str) -> dict[str, Any]:
 
     def paused() -> bool:
         r = record(fleet)
+        # Ended before its pause point: say why instead of waiting out the deadline.
+        assert r["status"] not in ("completed", "failed", "cancelled"), (r["status"], r.get("error"))
         return any(f"waiting at {phase}" in line for p in r["phases"] for line in p["logsTail"])
 
     eventually(paused, timeout=300, interval=0.2, what=f"deployment #2 to pause at {phase}")
