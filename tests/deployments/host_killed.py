@@ -47,7 +47,7 @@ def kill_runner_in(fleet: Fleet, phase: str) -> dict[str, Any]:
 
     def paused() -> bool:
         r = record(fleet)
-        # Ended before its pause point: say why instead of waiting out the deadline.
+        # Ended before its pause point: the timeout message then says why.
         assert r["status"] not in ("completed", "failed", "cancelled"), (r["status"], r.get("error"))
         return any(f"waiting at {phase}" in line for p in r["phases"] for line in p["logsTail"])
 
