@@ -1,4 +1,5 @@
-"""Zero downtime across switches, on two hosts: a bounded load of fast and 2-second calls to an
+"""Zero downtime across at least ten switches (deploy, rollback, promote in turn), on two
+hosts: a bounded load of fast and 2-second calls to an
 api step on both hosts while deploys, rollbacks and a promote switch versions. Every call
 answers 2xx, and each was served by the version the host admitted it on (the worker's own
 STEPHOST_VERSION equals the response's x-stephost-version), so calls admitted before a
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.deployments.conftest import PROJECTS, Fleet, get
-from tests.harness import eventually
+from tests.harness import HostProcess, eventually
 
 
 class Load:
@@ -66,6 +68,10 @@ class Load:
             t.join(90)
 
 
+def _serves(host: HostProcess, version: str) -> bool:
+    return bool(get(host, "/hello").json()["version"] == version)
+
+
 def _pointer(fleet: Fleet) -> str:
     records = fleet.api().get("/deployments").json()["deployments"]
     return next(r["versionId"] for r in records if r["isActive"])
@@ -81,36 +87,46 @@ def test_two_hosts_switch_with_no_failed_call(fleet: Fleet) -> None:
     assert fleet.cli("deploy", str(PROJECTS / "v1")).returncode == 0
     v1 = _pointer(fleet)
     for h in hosts:
-        eventually(lambda h=h: get(h, "/hello").json()["version"] == v1, timeout=60, what="v1 on every host")
+        eventually(partial(_serves, h, v1), timeout=60, what="v1 on every host")
 
-    switches: list[str] = []
+    switches: list[str] = []  # the active version after each switch
     with Load([h.url for h in hosts]) as load:
         time.sleep(1)
-        steps = [
-            ("deploy", str(PROJECTS / "v2")),  # a new version, built and started on both hosts
-            ("deploys", "rollback"),  # back to v1, still warm
-            ("deploys", "promote", "2"),  # v2 again
-            ("deploys", "rollback", "1"),
-            ("deploy", str(PROJECTS / "v2"), "--no-promote"),  # same content: staged, warm
+        # Each command and the version it leaves active ("v1", "v2" or None: unchanged, staged).
+        steps: list[tuple[tuple[str, ...], str | None]] = [
+            (("deploy", str(PROJECTS / "v2")), "v2"),  # a new version, built and started on both hosts
+            (("deploys", "rollback"), "v1"),  # back to v1, still warm
+            (("deploys", "promote", "2"), "v2"),
+            (("deploys", "rollback", "1"), "v1"),
+            (("deploys", "promote", "2"), "v2"),
+            (("deploys", "rollback", "1"), "v1"),
+            (("deploy", str(PROJECTS / "v2")), "v2"),  # same content as #2: nothing re-uploaded
+            (("deploys", "rollback", "1"), "v1"),
+            (("deploys", "promote", "2"), "v2"),
+            (("deploys", "rollback", "1"), "v1"),
+            (("deploy", str(PROJECTS / "v2"), "--no-promote"), None),  # staged, warm
         ]
-        for args in steps:
+        versions = {"v1": v1}
+        for args, label in steps:
             done = fleet.cli(*args)
             assert done.returncode == 0, done.stdout + done.stderr
-            expected = _pointer(fleet)
+            if "v2" not in versions:  # known after the first deploy (#2)
+                versions["v2"] = fleet.api().get("/deployments/2").json()["versionId"]
+            expected = versions[label] if label else switches[-1]
             for h in hosts:
-                eventually(
-                    lambda h=h, e=expected: get(h, "/hello").json()["version"] == e,
-                    timeout=120,
-                    what=f"{args}",
-                )
-            switches.append(expected)
+                eventually(partial(_serves, h, expected), timeout=120, what=f"{args}")
+            if label:
+                switches.append(expected)
             time.sleep(2.5)  # let slow calls straddle the switch
         staged = fleet.api().get("/deployments").json()["deployments"][0]
         assert staged["activation"] == "staged" and not staged["isActive"]
         assert fleet.cli("deploys", "promote", str(staged["number"])).returncode == 0
-        switches.append(_pointer(fleet))
+        for h in hosts:
+            eventually(partial(_serves, h, versions["v2"]), timeout=120, what="the promoted v2")
+        switches.append(versions["v2"])
         time.sleep(2.5)
 
+    assert len(switches) >= 10 and len(set(switches)) == 2, switches
     assert not load.errors, load.errors[:5]
     bad = [r for r in load.results if r["status"] != 200]
     assert not bad, bad[:5]
