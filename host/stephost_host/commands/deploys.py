@@ -1,7 +1,9 @@
 """``stephost deploys list|show|logs|cancel|promote|rollback``: a host's deployment history.
 
 ``show`` and ``logs`` take an id or a number; ``rollback`` without one goes back to the
-deployment that was active before. Exit codes as ``stephost deploy`` (3: unauthorised).
+deployment that was active before. ``promote`` and ``rollback`` follow the switch until it
+ends, like ``stephost deploy`` (``--detach`` returns at once), so the next command sees the
+new version active. Exit codes as ``stephost deploy`` (3: unauthorised).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from stephost_host.commands.deploy import follow
 from stephost_host.deployments.client import COMPLETED, FAILED, ClientError, DeployClient, add_connection_args
 from stephost_host.deployments.display import panel, plan_text
 
@@ -25,7 +28,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("ref", nargs="?", default="", help="a deployment id or number")
     p.add_argument("--status", default="", help="list: only deployments with this status")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true", help="print JSON (promote, rollback: as started)")
+    p.add_argument(
+        "--detach", action="store_true", help="promote, rollback: start it and return without following it"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="promote, rollback: stream the log")
     add_connection_args(p)
     p.set_defaults(func=run)
 
@@ -63,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(client.logs(args.ref))
             return COMPLETED
         record = client.get(args.ref) if args.action == "show" else client.act(args.ref, args.action)
+        switching = args.action in ("rollback", "promote")
+        if switching and not (args.detach or args.json):
+            print(
+                f"deployment #{record['number']} ({record['kind']}) started on {client.url}", file=sys.stderr
+            )
+            return follow(client, record["id"], args.verbose)
     except ClientError as exc:
         print(f"stephost deploys {args.action}: {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -74,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
         Console().print(panel(record))
         if record.get("plan"):
             print(plan_text(record["plan"]))
-        if args.action in ("rollback", "promote"):
+        if switching:
             print(f"follow it with `stephost deploys show {record['number']}`")
     return COMPLETED
