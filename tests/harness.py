@@ -225,3 +225,26 @@ class HostWithDoors:
 def stephost(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """The `stephost` command with these arguments, its output captured as text."""
     return subprocess.run([*STEPHOST, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def python_sidecar(host: HostProcess, project: Path, version: str | None = None) -> subprocess.Popen[bytes]:
+    """`stephost sidecar python` dialling ``host`` on its own (not supervised), serving
+    ``project`` as ``version`` (None: the project folder's, "fs")."""
+    env = {k: v for k, v in os.environ.items() if k != "STEPHOST_VERSION"}
+    if version:
+        env["STEPHOST_VERSION"] = version
+    return subprocess.Popen(
+        [
+            *STEPHOST,
+            "sidecar",
+            "python",
+            "--connect",
+            host.sidecar_address,
+            "--secret",
+            host.secret,
+            str(project),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -4,31 +4,13 @@ language the active version needs has no sidecar, and 200 again once one is back
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import httpx
 
-from tests.harness import ROOT, STEPHOST, eventually
+from tests.harness import ROOT, eventually, python_sidecar
 
 PROJECT = ROOT / "tests" / "projects" / "versions"  # one Python step
-
-
-def _sidecar(host: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            *STEPHOST,
-            "sidecar",
-            "python",
-            "--connect",
-            host.sidecar_address,
-            "--secret",
-            host.secret,
-            str(PROJECT),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def _ready(host: Any) -> httpx.Response:
@@ -40,7 +22,7 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
     live = httpx.get(host.url + "/__stephost/healthz", timeout=5)
     assert (live.status_code, live.json()) == (200, {"status": "alive"})
 
-    first = _sidecar(host)
+    first = python_sidecar(host, PROJECT)
     try:
         # Ready once the sidecar's step is live (a host that knows no step yet expects nothing).
         eventually(lambda: host.steps().get("which", {}).get("live"), what="the step to be live")
@@ -58,7 +40,7 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
         first.kill()
         first.wait()
 
-    second = _sidecar(host)
+    second = python_sidecar(host, PROJECT)
     try:
         eventually(
             lambda: _ready(host).status_code == 200 and host.steps()["which"]["live"],

@@ -4,28 +4,14 @@ side by side and visible, and never answers in the active one's place."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 from typing import Any
 
 import httpx
 
-from tests.harness import ROOT, STEPHOST, eventually
+from tests.harness import ROOT, eventually, python_sidecar
 
 PROJECT = ROOT / "tests" / "projects" / "versions"
-
-
-def _sidecar(address: str, secret: str, version: str | None) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "STEPHOST_VERSION"}
-    if version:
-        env["STEPHOST_VERSION"] = version
-    return subprocess.Popen(
-        [*STEPHOST, "sidecar", "python", "--connect", address, "--secret", secret, str(PROJECT)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def _admin(host: Any, path: str) -> httpx.Response:
@@ -42,8 +28,8 @@ def test_two_versions_of_one_step_register_side_by_side_and_only_the_active_is_r
     start_host: Any,
 ) -> None:
     host = start_host(PROJECT, live_steps=0, args=["--no-sidecars"])
-    current = _sidecar(host.sidecar_address, host.secret, None)
-    staged = _sidecar(host.sidecar_address, host.secret, "v2")
+    current = python_sidecar(host, PROJECT)
+    staged = python_sidecar(host, PROJECT, "v2")
     try:
         # Two sidecars start at once beside a busy suite: give them a loaded machine's time.
         eventually(lambda: _live(host) == {"fs": 1, "v2": 1}, timeout=90, what="both versions to register")
