@@ -186,13 +186,16 @@ class Deployments:
         return record
 
     async def find(self, ref: str) -> Deployment:
-        """By id or by number."""
+        """By id or by number. The id is tried first: a random hex id is sometimes all digits."""
+        record = await self.records.get(ref)
+        if record is not None:
+            return record
         if ref.isdigit():
             for record in await self.records.all():
                 if record.number == int(ref):
                     return record
             raise Refusal(404, f"no deployment number {ref}")
-        return await self.get(ref)
+        raise Refusal(404, f"no deployment {ref!r}")
 
     async def history(self, status: str = "") -> list[Deployment]:
         if status and status not in {s.value for s in Status}:
