@@ -9,23 +9,40 @@ class SessionTest < Minitest::Test
 
   def quiet_thread(&block) = Thread.new(&block).tap { |t| t.report_on_exception = false }
 
+  # The next batch the writer yields, marshalled as the gRPC stub does
+  # (`request.class.encode(request)`) and read back as the host reads it.
+  def next_batch(out)
+    batch = out.next
+    V1::SidecarBatch.decode(batch.class.encode(batch))
+  end
+
   def test_writer_drains_everything_queued_into_one_batch
     session = Stephost::Session.new
     out = session.outbound
     3.times { |i| session.push(log_msg("m#{i}")) }
-    assert_equal %w[m0 m1 m2], out.next.messages.map { |m| m.log.message }
+    assert_equal %w[m0 m1 m2], next_batch(out).messages.map { |m| m.log.message }
     session.push(log_msg("m3"))
-    assert_equal %w[m3], out.next.messages.map { |m| m.log.message }
+    assert_equal %w[m3], next_batch(out).messages.map { |m| m.log.message }
     session.close("done")
     assert_raises(StopIteration) { out.next }
+  end
+
+  # Lengths of 1, 2 and 3 varint bytes: the hand-framed batch is byte for
+  # byte what protobuf's own encoder makes of the same messages.
+  def test_an_encoded_batch_is_the_sidecar_batch_encoding
+    messages = [log_msg(""), log_msg("x" * 200),
+                V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "i", result_json: "y" * 70_000))]
+    batch = Stephost::EncodedBatch.new(messages.map { |m| Stephost::EncodedBatch.item(m.to_proto) })
+    assert_equal V1::SidecarBatch.encode(V1::SidecarBatch.new(messages: messages)), Stephost::EncodedBatch.encode(batch)
+    assert_equal 3, batch.size
   end
 
   def test_batches_are_bounded
     session = Stephost::Session.new
     out = session.outbound
     (Stephost::Session::MAX_BATCH + 5).times { |i| session.push(log_msg(i.to_s)) }
-    assert_equal Stephost::Session::MAX_BATCH, out.next.messages.size
-    assert_equal 5, out.next.messages.size
+    assert_equal Stephost::Session::MAX_BATCH, next_batch(out).messages.size
+    assert_equal 5, next_batch(out).messages.size
   end
 
   def test_batches_stay_under_the_message_limit_in_order
@@ -36,7 +53,7 @@ class SessionTest < Minitest::Test
     session.push(log_msg("after"))
     session.close("done")
     batches = []
-    loop { batches << out.next }
+    loop { batches << next_batch(out) }
     assert_operator batches.size, :>=, 2
     batches.each { |b| assert_operator b.to_proto.bytesize, :<=, Stephost::Session::MAX_MESSAGE_BYTES }
     sent = batches.flat_map(&:messages).map { |m| m.result ? m.result.invocation_id : m.log.message }
@@ -52,7 +69,7 @@ class SessionTest < Minitest::Test
     sleep 0.01 until session.instance_variable_get(:@pending).any?
     session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "small", result_json: "1")))
     sent = []
-    sent.concat(out.next.messages) until sent.size == 2 # the writer meets the call and answers it
+    sent.concat(next_batch(out).messages) until sent.size == 2 # the writer meets the call and answers it
     err = assert_raises(Stephost::HostError) { call.value }
     assert_equal "PayloadTooLarge", err.type
     assert_match(/the call is \d+ bytes encoded, over the sidecar link's limit of 67108864 bytes/, err.message)
@@ -67,7 +84,7 @@ class SessionTest < Minitest::Test
     get = quiet_thread { session.call("inv-1", state: V1::StateCall.new(op: :GET, group: "g", key: "k")) }
     emit = quiet_thread { session.call("inv-2", emit: V1::EmitCall.new(topic: "t", data_json: "1")) }
     calls = []
-    calls.concat(out.next.messages.map(&:call)) while calls.size < 2
+    calls.concat(next_batch(out).messages.map(&:call)) while calls.size < 2
     assert_equal 2, calls.map(&:call_id).uniq.size
     by_op = calls.to_h { |c| [c.op, c] }
     assert_equal "inv-1", by_op[:state].invocation_id
@@ -106,7 +123,7 @@ class SessionTest < Minitest::Test
     session.welcome(20)
     session.start_watchdog
     beat = nil
-    beat = out.next.messages.find(&:heartbeat) until beat
+    beat = next_batch(out).messages.find(&:heartbeat) until beat
     assert_equal 3, beat.heartbeat.in_flight
     assert_operator beat.heartbeat.sent_unix_ms, :>, 0
     session.close("test over")

@@ -3,6 +3,7 @@
 require_relative "proto"
 require_relative "errors"
 require_relative "wire"
+require_relative "encoded_batch"
 require_relative "runner"
 
 module Stephost
@@ -24,9 +25,6 @@ module Stephost
     # Batches of small messages stop growing here; a bigger one travels alone,
     # so heartbeats and small results are never stuck behind a huge message.
     BATCH_BYTES = 4 * 1024 * 1024
-    # What one message adds to a batch beyond its own encoding: the repeated
-    # field's tag (1 byte) and its length (at most 5 bytes).
-    ITEM_OVERHEAD = 6
     # Until the Welcome tells us the real interval.
     DEFAULT_HEARTBEAT_MS = 5_000
 
@@ -63,28 +61,29 @@ module Stephost
     # already waiting (one consumer, so `empty?` then `pop` cannot race), up
     # to MAX_BATCH messages and BATCH_BYTES (one message alone: up to
     # MAX_MESSAGE_BYTES): the message that would go over opens the next batch.
+    # Each message is encoded once, here (EncodedBatch).
     def outbound
       out = @out
       Enumerator.new do |y|
-        carried = nil # [message, size]: the one that did not fit the last batch
+        carried = nil # the encoded item that did not fit the last batch
         loop do
           carried = measured(out.pop) while carried.nil?
           break if CLOSE.equal?(carried)
 
-          messages = [carried[0]]
-          total = carried[1]
+          items = [carried]
+          total = carried.bytesize
           carried = nil
-          until out.empty? || messages.size >= MAX_BATCH
+          until out.empty? || items.size >= MAX_BATCH
             item = measured(out.pop)
             next if item.nil?
-            if CLOSE.equal?(item) || total + item[1] > BATCH_BYTES
+            if CLOSE.equal?(item) || total + item.bytesize > BATCH_BYTES
               carried = item
               break
             end
-            messages << item[0]
-            total += item[1]
+            items << item
+            total += item.bytesize
           end
-          y << V1::SidecarBatch.new(messages: messages)
+          y << EncodedBatch.new(items)
         end
       end
     end
@@ -183,16 +182,17 @@ module Stephost
 
     private
 
-    # CLOSE, [message, its size in a batch], or nil for a message too big to
-    # send that was answered here instead.
+    # CLOSE, the message encoded as a batch item (EncodedBatch.item), or nil
+    # for a message too big to send that was answered here instead.
     def measured(message)
       return CLOSE if CLOSE.equal?(message)
 
-      size = message.to_proto.bytesize + ITEM_OVERHEAD
-      return [message, size] if size <= MAX_MESSAGE_BYTES
+      encoded = message.to_proto
+      item = EncodedBatch.item(encoded)
+      return item if item.bytesize <= MAX_MESSAGE_BYTES
 
-      replacement = refuse(message, size - ITEM_OVERHEAD)
-      replacement && [replacement, replacement.to_proto.bytesize + ITEM_OVERHEAD]
+      replacement = refuse(message, encoded.bytesize)
+      replacement && EncodedBatch.item(replacement.to_proto)
     end
 
     # A message too big for the link on its own fails alone, as an error its

@@ -1,0 +1,42 @@
+# frozen_string_literal: true
+
+require_relative "proto"
+
+module Stephost
+  # A SidecarBatch built from messages that are already encoded, so each
+  # message is encoded exactly once: the writer has to encode it anyway to
+  # know its size (Session's batch limits), and encoding the batch again
+  # would do that work a second time for every message on the link.
+  #
+  # gRPC's stub marshals a request with `request.class.encode(request)`
+  # (the generated service's marshal_class_method), so an EncodedBatch
+  # travels in place of a V1::SidecarBatch and arrives as exactly the bytes
+  # V1::SidecarBatch.encode would have produced.
+  class EncodedBatch
+    # SidecarBatch.messages is field 1, length-delimited: tag (1 << 3) | 2.
+    TAG = "\x0A".b.freeze
+
+    # A message's encoding (`message.to_proto`) with its tag and length in
+    # front: what it adds to a batch.
+    def self.item(encoded) = (+"").b << TAG << varint(encoded.bytesize) << encoded
+
+    def self.encode(batch) = batch.bytes
+
+    def self.varint(value)
+      out = (+"").b
+      while value > 0x7F
+        out << ((value & 0x7F) | 0x80)
+        value >>= 7
+      end
+      out << value
+    end
+
+    attr_reader :bytes, :size
+
+    # items: what EncodedBatch.item returned for each message, in order.
+    def initialize(items)
+      @bytes = items.join
+      @size = items.size
+    end
+  end
+end
