@@ -41,6 +41,19 @@ class RunnerTest < Minitest::Test
     assert ex.wait_idle(1)
   end
 
+  # ctx carries the step's flows (as Strings) and reads the invocation's fields on demand.
+  def test_the_handler_context_describes_its_invocation
+    config = { "name" => "who", "type" => "event", "flows" => [:orders, "billing"] }
+    who = Stephost::Step.new(file: "f", config: config, handler: lambda { |_i, ctx|
+      { flows: ctx.flows, frozen: ctx.flows.frozen?, step: ctx.step, trace: ctx.trace_id, attempt: ctx.attempt, topic: ctx.topic }
+    })
+    ex = Stephost::Runner.new([who], capacity: 1, log: Log)
+    session = StephostTest::FakeSession.new
+    ex.submit(session, StephostTest.invocation(step: "who", id: "w", trace: "tr-1"))
+    got = JSON.parse(results(session, 1).first.result_json)
+    assert_equal({ "flows" => %w[orders billing], "frozen" => true, "step" => "who", "trace" => "tr-1", "attempt" => 1, "topic" => nil }, got)
+  end
+
   def test_errors_become_typed_results
     boom = step("boom") { |input, _c| raise Stephost::NonRetryableError, "bad #{input['id']}" }
     exits = step("exits") { |_i, _c| exit 1 }

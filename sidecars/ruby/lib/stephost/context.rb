@@ -20,22 +20,27 @@ module Stephost
   class Context
     # traceparent: W3C trace context of this invocation's span ("" when the host records
     # none); send it on outgoing calls so they join the trace.
-    attr_reader :trace_id, :step, :attempt, :topic, :flows, :traceparent
+    attr_reader :flows
+
+    # flows: the step config's `flows` (Motia's context has them; Step#flows);
+    # the invocation does not carry them. The invocation's own fields are read
+    # when a handler asks for them: most handlers never do, and every
+    # protobuf field read costs a lookup and a new String.
+    def initialize(session, invocation, flows = [])
+      @session = session
+      @flows = flows
+      @invocation = invocation
+      @invocation_id = invocation.invocation_id
+    end
+
+    def trace_id = @invocation.trace_id
+    def traceparent = @invocation.traceparent
+    def step = @invocation.step
+    def attempt = @invocation.attempt
+    def topic = @invocation.topic.then { |t| t.empty? ? nil : t }
 
     # Motia's Ruby runner spelled it traceId; classic step files use that.
     alias traceId trace_id
-
-    # flows: the step config's `flows` (Motia's context has them); the invocation does not carry them.
-    def initialize(session, invocation, flows = [])
-      @session = session
-      @flows = Array(flows).map(&:to_s).freeze
-      @invocation_id = invocation.invocation_id
-      @trace_id = invocation.trace_id
-      @traceparent = invocation.traceparent
-      @step = invocation.step
-      @attempt = invocation.attempt
-      @topic = invocation.topic.empty? ? nil : invocation.topic
-    end
 
     # Accepts {topic:, data:, messageGroupId:} with String or Symbol keys
     # (message_group_id: too), or the same as keyword arguments. Returns
@@ -60,7 +65,7 @@ module Stephost
     # Sends one HostCall for this invocation and returns the parsed result.
     def call(**op) = @session.call(@invocation_id, **op)
 
-    def inspect = "#<Stephost::Context step=#{@step} trace_id=#{@trace_id}>"
+    def inspect = "#<Stephost::Context step=#{step} trace_id=#{trace_id}>"
 
     private
 

@@ -192,7 +192,7 @@ module Stephost
 
       step = @steps[inv.step] ||
              raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
-      ctx = Context.new(job.session, inv, step.config["flows"])
+      ctx = Context.new(job.session, inv, step.flows)
       return json_result(inv, step.run(Wire.parse(inv.payload_json), ctx)) unless step.type == "api"
 
       api_result(job, step.respond(Http.request(Wire.parse(inv.payload_json), inv), ctx))

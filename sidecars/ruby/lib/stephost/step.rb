@@ -7,7 +7,8 @@ module Stephost
   # One loaded step: its config (already JSON-safe), its handler and, for
   # api steps, its middleware; and how to call them for each step type.
   class Step
-    attr_reader :name, :type, :file, :config
+    # flows: the config's `flows` as Strings, what ctx.flows gives the handler.
+    attr_reader :name, :type, :file, :config, :flows
 
     # config: string-keyed, JSON-safe Hash. handler/middleware: callables
     # (Method, Proc, or anything with #call).
@@ -16,6 +17,7 @@ module Stephost
       @config = config
       @name = config["name"].to_s
       @type = config["type"].to_s
+      @flows = Array(config["flows"]).map(&:to_s).freeze
       @handler = handler && Callable.new(handler)
       @middleware = middleware.map { |m| Callable.new(m) }
     end
