@@ -96,7 +96,7 @@ def bench_orders(
     for sync in (True, False):
         label = "sync_interval: always" if sync else "JetStream default fsync"
         run = partial(orders_figures, tmp, sync=sync, seconds=seconds, connections=connections)
-        measured = measure(codes, run, LANGUAGES)
+        measured = measure(codes, run, langs)
         table(
             f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
         )

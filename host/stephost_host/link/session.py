@@ -221,15 +221,19 @@ class Session:
                 log.warning("%r sent a second hello; ignored", self)
 
     async def _answer(self, call: pb.HostCall) -> None:
-        res = pb.CallResult(call_id=call.call_id)
+        # Built in place inside the message that carries it: no copy of the answer.
+        msg = pb.HostMessage()
+        res = msg.call_result
+        res.call_id = call.call_id
         try:
             owner = self.inflight.get(call.invocation_id) or self.ending.get(call.invocation_id)
             value = await self._calls(self, owner, call)
             res.result_json = codec.dumps(value)
         except Exception as exc:
-            res.error.CopyFrom(pb.StepError(type=_error_type(exc), message=str(exc), retryable=True))
+            error = res.error
+            error.type, error.message, error.retryable = _error_type(exc), str(exc), True
         if not self.closed:
-            self.send(pb.HostMessage(call_result=res))
+            self.send(msg)
 
     def _log(self, rec: pb.LogRecord) -> None:
         owner = self.inflight.get(rec.invocation_id) or self.ending.get(rec.invocation_id)

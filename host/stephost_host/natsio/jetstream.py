@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from nats.aio.transport import TcpTransport
 from nats.errors import AuthorizationError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, PubAck, RetentionPolicy, StorageType, StreamConfig
@@ -78,8 +79,48 @@ class _ElectionTolerantJetStream(JetStreamContext):
 
 
 class _Client(NATS):
+    """nats-py's client, writing the first command of a loop turn at once.
+
+    nats-py queues every command and wakes its flusher task to write them: one more loop
+    turn between an emit (or a KV write, an ack) and the socket. Here the first command of
+    a turn goes straight into the transport when nothing is queued before it and the
+    transport has no backlog; the rest of that turn's commands queue as before and the
+    flusher writes them together, so a busy host still writes in batches. Order is kept
+    (a queued command always goes first). Under back-pressure, while reconnecting and for
+    priority commands, nats-py's own queue and flusher do everything, as before.
+    """
+
+    _wrote_this_turn = False
+
     def jetstream(self, **opts: Any) -> JetStreamContext:
         return _ElectionTolerantJetStream(self, **opts)
+
+    async def _send_command(self, cmd: bytes, priority: bool = False) -> None:
+        writer = None if priority or self._pending or self._wrote_this_turn else self._direct_writer()
+        if writer is None:
+            await super()._send_command(cmd, priority)
+            return
+        writer.write(cmd)
+        self._wrote_this_turn = True
+        asyncio.get_running_loop().call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        self._wrote_this_turn = False
+
+    async def _flush_pending(self, force_flush: bool = False) -> Any:
+        if not self._pending and not force_flush and self.is_connected:
+            self._pending_data_size = 0  # a PING written directly counts itself here
+            return None  # written already: waking the flusher would find nothing to write
+        return await super()._flush_pending(force_flush)
+
+    def _direct_writer(self) -> asyncio.StreamWriter | None:
+        transport = self._transport
+        if not self.is_connected or not isinstance(transport, TcpTransport):
+            return None
+        writer = transport._io_writer
+        if writer is None or writer.transport.is_closing() or writer.transport.get_write_buffer_size():
+            return None
+        return writer
 
 
 def _refused(exc: Exception) -> bool:
