@@ -96,7 +96,7 @@ class _Client(NATS):
         return _ElectionTolerantJetStream(self, **opts)
 
     async def _send_command(self, cmd: bytes, priority: bool = False) -> None:
-        writer = None if priority or self._pending or self._wrote_this_turn else self._direct_writer()
+        writer = None if priority or self._wrote_this_turn else self._direct_writer()
         if writer is None:
             await super()._send_command(cmd, priority)
             return
@@ -108,16 +108,22 @@ class _Client(NATS):
         self._wrote_this_turn = False
 
     async def _flush_pending(self, force_flush: bool = False) -> Any:
-        if not self._pending and not force_flush and self.is_connected:
+        if not getattr(self, "_pending", True) and not force_flush and self.is_connected:
             self._pending_data_size = 0  # a PING written directly counts itself here
             return None  # written already: waking the flusher would find nothing to write
         return await super()._flush_pending(force_flush)
 
     def _direct_writer(self) -> asyncio.StreamWriter | None:
-        transport = self._transport
-        if not self.is_connected or not isinstance(transport, TcpTransport):
+        """The socket's writer when a command may go straight to it, else None (queue it).
+        These are nats-py internals: if a release renames them, every command simply takes
+        nats-py's own path again."""
+        try:
+            if self._pending or not self.is_connected:
+                return None
+            transport = self._transport
+            writer = transport._io_writer if isinstance(transport, TcpTransport) else None
+        except AttributeError:
             return None
-        writer = transport._io_writer
         if writer is None or writer.transport.is_closing() or writer.transport.get_write_buffer_size():
             return None
         return writer
