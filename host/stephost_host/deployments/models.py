@@ -230,6 +230,18 @@ class Deployment(Model):
         self.log(phase, f"error: {error}")
         self.finish(Status.FAILED, f"{phase} failed: {error}")
 
+    def seen_under(self, active_id: str) -> Deployment:
+        """Activation as the pointer says (``active_id``: the deployment it names). The pointer
+        is the one truth and changes in one write, while the stored marks of the two records a
+        switch touches are written one after the other: a reader that trusts the pointer
+        sees exactly one active deployment at every instant."""
+        self.is_active = bool(active_id) and self.id == active_id
+        if self.is_active:
+            self.activation = Activation.ACTIVE
+        elif self.activation is Activation.ACTIVE:
+            self.activation = Activation.DRAINING  # just replaced: the switch marks it in a moment
+        return self
+
     def public(self) -> dict[str, Any]:
         """What every API shows (env values are never in the record at all)."""
         return self.dump()
