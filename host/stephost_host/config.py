@@ -331,6 +331,7 @@ def _from_file(project: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    data.pop(DEPLOY_TABLE, None)  # a deployed version's own hooks: deployments/migrate.py reads them
     table = data.pop(TABLE, None)
     if table is not None:
         if not isinstance(table, dict):
@@ -344,6 +345,7 @@ def _from_file(project: Path) -> dict[str, Any]:
 
 # The settings stephost.toml groups in a table: [cors] origins = ... is cors_origins.
 TABLE = "cors"
+DEPLOY_TABLE = "deploy"
 
 
 def _file_key(key: str) -> str:

@@ -23,6 +23,8 @@ from nats.js import JetStreamContext
 
 from stephost_host import names
 from stephost_host.agents import AgentPool as Pool
+from stephost_host.config import PROJECT_FILE
+from stephost_host.deployments import migrate as migrating
 from stephost_host.deployments import plan as planning
 from stephost_host.deployments.archive import ArchiveError
 from stephost_host.deployments.archive import names as archive_names
@@ -162,7 +164,7 @@ class Pipeline:
                 record.enter(phase)
                 await self._save(record)
                 await self._pause_point(record, phase)
-                deadline = self._deadline(phase)
+                deadline = self._deadline(phase, state)
                 try:
                     async with asyncio.timeout(deadline):
                         await step(record, state, started)
@@ -195,9 +197,11 @@ class Pipeline:
         log.info("deployment #%d (%s): %s %s", record.number, record.id, record.status.value, record.message)
         return record
 
-    def _deadline(self, phase: str) -> float:
+    def _deadline(self, phase: str, state: dict[str, Any]) -> float:
         if phase == "build":
             return self.limits.build_seconds + 30
+        if phase == "migrate" and state.get("migrate") is not None:
+            return float(state["migrate"].timeout) + 30  # the hook's own deadline stops it first
         if phase == "service_deploy":
             return self.limits.ready_seconds + self.limits.phase_seconds
         return self.limits.phase_seconds
@@ -243,6 +247,10 @@ class Pipeline:
         if not record.languages:
             raise PhaseFailed("the source has no step files under steps/ or src/")
         record.version_id = record.version_id or version_id(record.source_digest, state["env"])
+        try:  # a malformed [deploy] table fails here, before anything is built
+            state["migrate"] = migrating.hook_of(source, self.limits.phase_seconds)
+        except migrating.MigrateFailed as exc:
+            raise PhaseFailed(str(exc), PROJECT_FILE) from None
         await self._log(
             record,
             "download",
@@ -376,8 +384,27 @@ class Pipeline:
             await self._save(record)
 
     async def _migrate(self, record: Deployment, state: dict[str, Any], _: list[str]) -> None:
-        record.leave("migrate", PhaseStatus.SKIPPED)
-        await self._log(record, "migrate", "skipped: the project defines no migrate hook")
+        hook: migrating.Hook | None = state.get("migrate")
+        if hook is None:
+            record.leave("migrate", PhaseStatus.SKIPPED)
+            await self._log(record, "migrate", "skipped: the project defines no migrate hook")
+            return
+        await self._log(record, "migrate", f"$ {hook.command} (deadline {hook.timeout:g}s)")
+        sink = self._logger(record, "migrate")
+        try:
+            await migrating.run(
+                hook,
+                state["source"],
+                state["env"],
+                version=record.version_id,
+                deployment_id=record.id,
+                on_line=sink,
+            )
+        except migrating.MigrateFailed as exc:
+            raise PhaseFailed(str(exc), PROJECT_FILE) from None
+        finally:
+            await sink.flush()
+        await self._log(record, "migrate", "the migrate hook succeeded")
 
     async def _service_deploy(self, record: Deployment, state: dict[str, Any], started: list[str]) -> None:
         target = record
