@@ -141,6 +141,7 @@ class Settings(BaseModel):
     deploy_ready_timeout: float = Field(120.0, gt=0)  # for a new version's workers to say hello
     deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
     deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
+    deploy_keep_versions: int = Field(10, ge=1)  # bundles of the last N completed deploys stay stored
     # The deployment APIs users already call (docs/deployment-apis.md): motia, phased, mist
     # (comma-separated in env; empty: none), and the name of the host's deployment-status stream.
     deploy_apis: tuple[str, ...] = ("motia", "phased", "mist")

@@ -61,6 +61,7 @@ class Limits:
     phase_seconds: float = 120.0  # every other phase
     drain_seconds: float = 10.0
     keep_warm_seconds: float = 300.0  # a replaced version's workers stay up this long (fast rollback)
+    keep_versions: int = 10  # bundles of the last N completed deployments stay in the store
 
 
 class PhaseFailed(Exception):
