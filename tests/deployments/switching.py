@@ -90,7 +90,7 @@ class ActiveWatch:
                 self.snapshots += 1
                 if len(active) != 1:
                     self.wrong.append(active)
-                time.sleep(0.02)
+                time.sleep(0.2)  # each read lists every record: more often would load the host
 
     def __enter__(self) -> ActiveWatch:
         self.thread.start()
