@@ -6,13 +6,12 @@ runs it to the end."""
 from __future__ import annotations
 
 import signal
-import subprocess
 from typing import Any
 
 import pytest
 
 from tests.deployments.conftest import PROJECTS, Fleet, get
-from tests.harness import STEPHOST, eventually
+from tests.harness import eventually
 
 
 @pytest.fixture
@@ -35,19 +34,7 @@ def test_a_deploy_queued_on_a_dead_host_is_taken_over(fleet: Fleet) -> None:
         what="deployment #1 to pause in build",
     )
     other = fleet.another()
-    queued = subprocess.run(
-        [
-            *STEPHOST,
-            "deploy",
-            str(PROJECTS / "v1"),
-            "--detach",
-            f"--host={other.url}",
-            f"--token={other.secret}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    queued = fleet.cli("deploy", str(PROJECTS / "v1"), "--detach", host=other)
     assert queued.returncode == 0, queued.stdout + queued.stderr
     eventually(lambda: "queued behind" in _record(fleet, "2")["message"], timeout=60, what="#2 to queue")
     runner = _record(fleet, "1")["runner"]
