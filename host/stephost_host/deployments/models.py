@@ -165,6 +165,7 @@ class Deployment(Model):
     rolled_back_from: str = ""  # the deployment that was active when this one was rolled back to
     activation: Activation = Activation.NONE
     is_active: bool = False
+    replaced_at: float | None = None  # when another deployment last replaced it (keep-warm timer)
     bundles_collected: bool = False  # its bundles were deleted (deploy_keep_versions): no rollback
     cancel_requested: bool = False
     runner: str = ""  # the host running the pipeline

@@ -39,6 +39,7 @@ from stephost_host.deployments.models import (
     PhaseStatus,
     Status,
     UploadItem,
+    now,
 )
 from stephost_host.deployments.records import Records
 from stephost_host.errors import HostError
@@ -473,19 +474,20 @@ class Pipeline:
             activate(record)
         else:
             await self.records.change(target.id, activate)
+        stamp = now()  # this replacement's mark: a keep-warm timer retires only what it replaced
         if previous and previous != target.id:
             state = Activation.ROLLED_BACK if rollback else Activation.DRAINING
             if old_version == target.version_id:
                 state = Activation.RETIRED  # the same version goes on serving under the new record
 
             def replaced(r: Deployment) -> None:
-                r.activation, r.is_active = state, False
+                r.activation, r.is_active, r.replaced_at = state, False, stamp
 
             await self.records.change(previous, replaced)
         if old_version and old_version != target.version_id:
-            self._retire_later(previous, old_version)
+            self._retire_later(previous, old_version, stamp)
 
-    def _retire_later(self, deployment_id: str, version: str) -> None:
+    def _retire_later(self, deployment_id: str, version: str, replaced_at: float) -> None:
         """The replaced version drains and stays warm a while (an instant rollback), then every
         host stops it, unless it was made active again meanwhile."""
 
@@ -494,6 +496,8 @@ class Pipeline:
             found = await self.records.get(deployment_id)
             if found is None or found.activation not in (Activation.DRAINING, Activation.ROLLED_BACK):
                 return
+            if found.replaced_at != replaced_at:
+                return  # active again and replaced again since: that switch's timer retires it
             await self.fleet.unwant(version)
 
             def retired(r: Deployment) -> None:
