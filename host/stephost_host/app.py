@@ -227,6 +227,7 @@ class Host:
                 phase_seconds=s.deploy_phase_timeout,
                 drain_seconds=s.drain_seconds,
                 keep_warm_seconds=s.deploy_keep_warm_seconds,
+                keep_versions=s.deploy_keep_versions,
             ),
             max_bundle_bytes=s.deploy_max_bundle_bytes,
             replicas=s.replicas,

@@ -141,6 +141,7 @@ class Settings(BaseModel):
     deploy_ready_timeout: float = Field(120.0, gt=0)  # for a new version's workers to say hello
     deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
     deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
+    deploy_keep_versions: int = Field(10, ge=1)  # bundles of the last N completed deploys stay stored
     # The deployment APIs users already call (docs/deployment-apis.md): motia, phased, mist
     # (comma-separated in env; empty: none), and the name of the host's deployment-status stream.
     deploy_apis: tuple[str, ...] = ("motia", "phased", "mist")
@@ -331,6 +332,7 @@ def _from_file(project: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    data.pop(DEPLOY_TABLE, None)  # a deployed version's own hooks: deployments/migrate.py reads them
     table = data.pop(TABLE, None)
     if table is not None:
         if not isinstance(table, dict):
@@ -344,6 +346,7 @@ def _from_file(project: Path) -> dict[str, Any]:
 
 # The settings stephost.toml groups in a table: [cors] origins = ... is cors_origins.
 TABLE = "cors"
+DEPLOY_TABLE = "deploy"
 
 
 def _file_key(key: str) -> str:

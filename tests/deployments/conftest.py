@@ -53,9 +53,13 @@ class Fleet:
             timeout=30,
         )
 
-    def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, token: str | None = None, host: HostProcess | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A `stephost` command against ``host`` (default: the fleet's first), as its secret."""
+        host = host or self.host
         return subprocess.run(
-            [*STEPHOST, *args, f"--host={self.host.url}", f"--token={token or self.host.secret}"],
+            [*STEPHOST, *args, f"--host={host.url}", f"--token={token or host.secret}"],
             capture_output=True,
             text=True,
             timeout=600,

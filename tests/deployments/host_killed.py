@@ -6,13 +6,12 @@ split the phases between them (so CI's workers share the wall time)."""
 from __future__ import annotations
 
 import signal
-import subprocess
 from typing import Any
 
 import pytest
 
 from tests.deployments.conftest import PROJECTS, Fleet, get
-from tests.harness import STEPHOST, eventually
+from tests.harness import eventually
 
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
 
@@ -30,19 +29,7 @@ def kill_runner_in(fleet: Fleet, phase: str) -> dict[str, Any]:
     assert fleet.cli("deploy", str(PROJECTS / "v1")).returncode == 0  # #1, never paused
     runner = fleet.another()
     fleet.agent("python", host=runner)
-    started = subprocess.run(
-        [
-            *STEPHOST,
-            "deploy",
-            str(PROJECTS / "v2"),
-            "--detach",
-            f"--host={runner.url}",
-            f"--token={runner.secret}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    started = fleet.cli("deploy", str(PROJECTS / "v2"), "--detach", host=runner)
     assert started.returncode == 0, started.stdout + started.stderr
 
     def paused() -> bool:

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("stephost.agent")
 _ids = itertools.count(1)
 _PREFIX = uuid.uuid4().hex[:8]
+TAIL = 10  # a worker's last output lines kept per version (they explain one that never got ready)
 
 Answer = pb.AgentEvent | AgentError
 
@@ -36,6 +38,7 @@ class ConnectedAgent:
         self.language = session.language
         self.building = 0  # builds running there now (the pool picks the least busy)
         self._requests: dict[str, asyncio.Queue[Answer]] = {}
+        self.worker_output: dict[str, deque[str]] = {}  # version -> its worker's last lines here
         self._on_worker = on_worker
         session.on_agent = self.receive
 
@@ -66,6 +69,7 @@ class ConnectedAgent:
         if kind == "worker":
             self._on_worker(self, event.worker)
         elif kind == "log" and not event.request_id:
+            self.worker_output.setdefault(event.log.version, deque(maxlen=TAIL)).append(event.log.line)
             log.info(
                 "%s worker %s: %s",
                 self.language,

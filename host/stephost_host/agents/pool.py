@@ -68,6 +68,20 @@ class AgentPool:
         """The latest state of every worker this host's agents reported (of one version)."""
         return [w for w in self._workers.values() if version is None or w.version == version]
 
+    def why_not_ready(self, version: str, language: str) -> str:
+        """What this host's agents of ``language`` last said about ``version``'s worker: its
+        state, exit code and last output lines (an explanation for a worker that never said hello)."""
+        said = []
+        for agent in self._of(language):
+            event = self._workers.get((agent.id, version))
+            state = "no worker state reported" if event is None else f"worker {event.state}"
+            if event is not None and event.state == "exited":
+                state += f" with code {event.exit_code}"
+            lines = list(agent.worker_output.get(version, ()))
+            output = "; last output: " + " | ".join(lines) if lines else "; no output"
+            said.append(f"agent {agent.id}: {state}{output}")
+        return "; ".join(said) or f"no {language} agent is connected"
+
     def watch(self, callback: Callable[[WorkerEvent], None]) -> Callable[[], None]:
         """Call ``callback`` at every worker state change; returns the unsubscribe function."""
         self._watchers.append(callback)
@@ -206,6 +220,7 @@ class AgentPool:
             async with asyncio.timeout(drain + STOP_GRACE):
                 while _worker_state(await answers.get()).state != "stopped":
                     pass
+            agent.worker_output.pop(version, None)
         except TimeoutError:
             raise AgentError(
                 f"the {agent.language} agent {agent.id} did not stop version {version} "

@@ -57,12 +57,14 @@ async def wait_ready(
             if since is not None and time.monotonic() - since >= settle:
                 return
             if time.monotonic() >= deadline:
-                missing = ", ".join(sorted(wanted - live))
+                missing = sorted(wanted - live)
                 why = (
-                    f"no {missing} worker said hello"
+                    f"no {', '.join(missing)} worker said hello"
                     if missing
                     else f"its workers did not stay up {settle:g}s"
                 )
+                if agents is not None:  # what the agents last said explains the next failure
+                    why += "".join(f" ({lang}: {agents.why_not_ready(version, lang)})" for lang in missing)
                 raise AgentError(f"version {version} is not ready after {timeout:g}s: {why}")
             await asyncio.sleep(POLL)
     finally:

@@ -43,3 +43,17 @@ def names(archive: bytes) -> dict[str, int]:
             return {m.name: m.size for m in tar.getmembers() if m.isfile()}
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ArchiveError(f"the source is not a tar.gz archive: {exc}") from None
+
+
+def read(archive: bytes, name: str) -> bytes | None:
+    """One file of an archive (None: not there), e.g. the version's own stephost.toml."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            try:
+                member = tar.getmember(name)
+            except KeyError:
+                return None
+            found = tar.extractfile(member) if member.isfile() else None
+            return found.read() if found is not None else None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ArchiveError(f"the source is not a tar.gz archive: {exc}") from None

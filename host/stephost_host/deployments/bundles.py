@@ -77,3 +77,9 @@ class Bundles:
         if not name.endswith(digest(data)):
             raise BundleError(f"{name}: the stored bytes do not match their digest; refusing it")
         return data
+
+    async def delete(self, name: str) -> None:
+        try:
+            await self.store.delete(name)
+        except (ObjectNotFoundError, NotFoundError):
+            pass  # gone already

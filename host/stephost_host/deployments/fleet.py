@@ -23,6 +23,7 @@ from stephost_host import names
 from stephost_host.deployments.bundles import Bundles
 from stephost_host.deployments.models import Deployment
 from stephost_host.deployments.records import Records
+from stephost_host.errors import HostError
 from stephost_host.natsio.kv import values
 from stephost_host.router.registry import Registry
 from stephost_host.router.versions import FS
@@ -36,6 +37,15 @@ HEARTBEAT = 3.0  # seconds between a host's heartbeats
 HOST_TTL = 10.0  # a host silent this long is no longer waited for
 RECONCILE = 1.0
 RETRY = 30.0  # a version that could not start here is tried again after this long
+
+
+class CannotRun(HostError):
+    """A version cannot start on this host (the message names the host and why)."""
+
+    def __init__(self, message: str, file: str = "") -> None:
+        super().__init__(message)
+        self.file = file  # the step file that did not load, when that was why
+
 
 ReadyWait = Callable[[str, Iterable[str], float], Awaitable[None]]
 
@@ -95,6 +105,11 @@ class Fleet:
         value = {"host": self.host_id, "until": time.time() + HOST_TTL, "agents": langs}
         await self.kv.put(f"host.{names.token(self.host_id)}", codec.dumps(value).encode())
 
+    async def live_hosts(self) -> set[str]:
+        """The hosts whose heartbeat has not expired."""
+        found = await values(self.records.nc, self.records.js, names.DEPLOY_BUCKET, "host.*")
+        return {str(h["host"]) for h in found if h.get("until", 0) > time.time()}
+
     # -- what the deploy runner asks of the fleet ------------------------------------
 
     async def want(self, target: Deployment) -> None:
@@ -120,11 +135,7 @@ class Fleet:
         """Every live host reported the version ready (or: which hosts did not, and why)."""
         deadline = time.monotonic() + timeout
         while True:
-            hosts = {
-                str(h["host"]): h
-                for h in await values(self.records.nc, self.records.js, names.DEPLOY_BUCKET, "host.*")
-                if h.get("until", 0) > time.time()
-            }
+            hosts = await self.live_hosts()
             reports = await values(
                 self.records.nc, self.records.js, names.DEPLOY_BUCKET, f"ready.{names.token(version)}.*"
             )
@@ -154,7 +165,7 @@ class Fleet:
             return
         wanted = await self.wanted()
         for version, deployment_id in wanted.items():
-            if version != FS and time.monotonic() - self.failed.get(version, -RETRY) >= RETRY:
+            if version != FS:
                 try:
                     await self.run_here(version, deployment_id)
                 except Exception as exc:  # reported to the runner; the others still get their turn
@@ -167,6 +178,8 @@ class Fleet:
         report it ready (or why it cannot run here)."""
         lock = self._locks.setdefault(version, asyncio.Lock())
         async with lock:
+            if time.monotonic() - self.failed.get(version, -RETRY) < RETRY:
+                return  # it failed here a moment ago (a deploy's want() clears this)
             record = await self.records.get(deployment_id)
             if record is None or not record.bundles or self.pool is None:
                 return
@@ -189,7 +202,9 @@ class Fleet:
             except Exception as exc:
                 self.failed[version] = time.monotonic()
                 await self._report(version, ok=False, error=str(exc))
-                raise
+                raise CannotRun(
+                    f"host {self.host_id} cannot run version {version}: {exc}", str(getattr(exc, "file", ""))
+                ) from exc
             # Workers that were live already (a host restarted under them) are this host's too.
             self.running[version] = sorted(
                 {*self.running.get(version, []), *(b.language for b in record.bundles)}
@@ -201,6 +216,12 @@ class Fleet:
         await self.kv.put(key, codec.dumps({"host": self.host_id, "ok": ok, "error": error}).encode())
 
     async def stop_here(self, version: str) -> None:
+        # Under the version's lock: a start sent while the agent still stops the same version's
+        # worker would be answered by that dying worker, and no worker would ever say hello.
+        async with self._locks.setdefault(version, asyncio.Lock()):
+            await self._stop_here(version)
+
+    async def _stop_here(self, version: str) -> None:
         languages = self.running.pop(version, [])
         self.failed.pop(version, None)
         with contextlib.suppress(Exception):

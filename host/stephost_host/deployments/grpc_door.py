@@ -26,6 +26,7 @@ _CODES = {
     403: grpc.StatusCode.PERMISSION_DENIED,
     404: grpc.StatusCode.NOT_FOUND,
     409: grpc.StatusCode.FAILED_PRECONDITION,
+    410: grpc.StatusCode.FAILED_PRECONDITION,  # a rollback to a version whose bundles were deleted
 }
 
 

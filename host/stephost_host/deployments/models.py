@@ -165,6 +165,8 @@ class Deployment(Model):
     rolled_back_from: str = ""  # the deployment that was active when this one was rolled back to
     activation: Activation = Activation.NONE
     is_active: bool = False
+    replaced_at: float | None = None  # when another deployment last replaced it (keep-warm timer)
+    bundles_collected: bool = False  # its bundles were deleted (deploy_keep_versions): no rollback
     cancel_requested: bool = False
     runner: str = ""  # the host running the pipeline
     created_at: float = Field(default_factory=now)
@@ -229,6 +231,18 @@ class Deployment(Model):
         self.error, self.error_phase, self.error_file = error, phase, file
         self.log(phase, f"error: {error}")
         self.finish(Status.FAILED, f"{phase} failed: {error}")
+
+    def seen_under(self, active_id: str) -> Deployment:
+        """Activation as the pointer says (``active_id``: the deployment it names). The pointer
+        is the one truth and changes in one write, while the stored marks of the two records a
+        switch touches are written one after the other: a reader that trusts the pointer
+        sees exactly one active deployment at every instant."""
+        self.is_active = bool(active_id) and self.id == active_id
+        if self.is_active:
+            self.activation = Activation.ACTIVE
+        elif self.activation is Activation.ACTIVE:
+            self.activation = Activation.DRAINING  # just replaced: the switch marks it in a moment
+        return self
 
     def public(self) -> dict[str, Any]:
         """What every API shows (env values are never in the record at all)."""

@@ -23,6 +23,8 @@ from nats.js import JetStreamContext
 
 from stephost_host import names
 from stephost_host.agents import AgentPool as Pool
+from stephost_host.config import PROJECT_FILE
+from stephost_host.deployments import migrate as migrating
 from stephost_host.deployments import plan as planning
 from stephost_host.deployments.archive import ArchiveError
 from stephost_host.deployments.archive import names as archive_names
@@ -37,6 +39,7 @@ from stephost_host.deployments.models import (
     PhaseStatus,
     Status,
     UploadItem,
+    now,
 )
 from stephost_host.deployments.records import Records
 from stephost_host.errors import HostError
@@ -59,6 +62,7 @@ class Limits:
     phase_seconds: float = 120.0  # every other phase
     drain_seconds: float = 10.0
     keep_warm_seconds: float = 300.0  # a replaced version's workers stay up this long (fast rollback)
+    keep_versions: int = 10  # bundles of the last N completed deployments stay in the store
 
 
 class PhaseFailed(Exception):
@@ -162,7 +166,7 @@ class Pipeline:
                 record.enter(phase)
                 await self._save(record)
                 await self._pause_point(record, phase)
-                deadline = self._deadline(phase)
+                deadline = self._deadline(phase, state)
                 try:
                     async with asyncio.timeout(deadline):
                         await step(record, state, started)
@@ -195,9 +199,11 @@ class Pipeline:
         log.info("deployment #%d (%s): %s %s", record.number, record.id, record.status.value, record.message)
         return record
 
-    def _deadline(self, phase: str) -> float:
+    def _deadline(self, phase: str, state: dict[str, Any]) -> float:
         if phase == "build":
             return self.limits.build_seconds + 30
+        if phase == "migrate" and state.get("migrate") is not None:
+            return float(state["migrate"].timeout) + 30  # the hook's own deadline stops it first
         if phase == "service_deploy":
             return self.limits.ready_seconds + self.limits.phase_seconds
         return self.limits.phase_seconds
@@ -243,6 +249,10 @@ class Pipeline:
         if not record.languages:
             raise PhaseFailed("the source has no step files under steps/ or src/")
         record.version_id = record.version_id or version_id(record.source_digest, state["env"])
+        try:  # a malformed [deploy] table fails here, before anything is built
+            state["migrate"] = migrating.hook_of(source, self.limits.phase_seconds)
+        except migrating.MigrateFailed as exc:
+            raise PhaseFailed(str(exc), PROJECT_FILE) from None
         await self._log(
             record,
             "download",
@@ -376,8 +386,27 @@ class Pipeline:
             await self._save(record)
 
     async def _migrate(self, record: Deployment, state: dict[str, Any], _: list[str]) -> None:
-        record.leave("migrate", PhaseStatus.SKIPPED)
-        await self._log(record, "migrate", "skipped: the project defines no migrate hook")
+        hook: migrating.Hook | None = state.get("migrate")
+        if hook is None:
+            record.leave("migrate", PhaseStatus.SKIPPED)
+            await self._log(record, "migrate", "skipped: the project defines no migrate hook")
+            return
+        await self._log(record, "migrate", f"$ {hook.command} (deadline {hook.timeout:g}s)")
+        sink = self._logger(record, "migrate")
+        try:
+            await migrating.run(
+                hook,
+                state["source"],
+                state["env"],
+                version=record.version_id,
+                deployment_id=record.id,
+                on_line=sink,
+            )
+        except migrating.MigrateFailed as exc:
+            raise PhaseFailed(str(exc), PROJECT_FILE) from None
+        finally:
+            await sink.flush()
+        await self._log(record, "migrate", "the migrate hook succeeded")
 
     async def _service_deploy(self, record: Deployment, state: dict[str, Any], started: list[str]) -> None:
         target = record
@@ -445,19 +474,20 @@ class Pipeline:
             activate(record)
         else:
             await self.records.change(target.id, activate)
+        stamp = now()  # this replacement's mark: a keep-warm timer retires only what it replaced
         if previous and previous != target.id:
             state = Activation.ROLLED_BACK if rollback else Activation.DRAINING
             if old_version == target.version_id:
                 state = Activation.RETIRED  # the same version goes on serving under the new record
 
             def replaced(r: Deployment) -> None:
-                r.activation, r.is_active = state, False
+                r.activation, r.is_active, r.replaced_at = state, False, stamp
 
             await self.records.change(previous, replaced)
         if old_version and old_version != target.version_id:
-            self._retire_later(previous, old_version)
+            self._retire_later(previous, old_version, stamp)
 
-    def _retire_later(self, deployment_id: str, version: str) -> None:
+    def _retire_later(self, deployment_id: str, version: str, replaced_at: float) -> None:
         """The replaced version drains and stays warm a while (an instant rollback), then every
         host stops it, unless it was made active again meanwhile."""
 
@@ -466,6 +496,8 @@ class Pipeline:
             found = await self.records.get(deployment_id)
             if found is None or found.activation not in (Activation.DRAINING, Activation.ROLLED_BACK):
                 return
+            if found.replaced_at != replaced_at:
+                return  # active again and replaced again since: that switch's timer retires it
             await self.fleet.unwant(version)
 
             def retired(r: Deployment) -> None:

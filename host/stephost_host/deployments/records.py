@@ -85,12 +85,14 @@ class Records:
         record._revision = await self.kv.create(key, codec.dumps(record.dump()).encode())
 
     async def get(self, deployment_id: str) -> Deployment | None:
+        """The record, its activation as the active pointer says (read after the record, so a
+        switch is seen at least as recent as the record)."""
         found = await get_json(self.kv, names.deployment_key(deployment_id))
         if found is None:
             return None
         record = Deployment.model_validate(found[0])
         record._revision = found[1]
-        return record
+        return record.seen_under(await self._active_id())
 
     async def save(
         self, record: Deployment, merge: Callable[[Deployment, Deployment], None] | None = None
@@ -130,7 +132,8 @@ class Records:
     async def all(self) -> list[Deployment]:
         """Every record, newest first."""
         found = await values(self.nc, self.js, names.DEPLOY_BUCKET, "rec.*")
-        records = [Deployment.model_validate(v) for v in found]
+        active = await self._active_id()  # one pointer for all: exactly one shows active
+        records = [Deployment.model_validate(v).seen_under(active) for v in found]
         return sorted(records, key=lambda r: r.number, reverse=True)
 
     # -- env (values never leave the host except to the version's workers) -------
@@ -207,6 +210,10 @@ class Records:
         """({"deploymentId", "version"}, revision); ({}, 0) while no deployment was ever active."""
         found = await get_json(self.kv, names.ACTIVE_KEY)
         return (dict(found[0]), found[1]) if found else ({}, 0)
+
+    async def _active_id(self) -> str:
+        pointer, _ = await self.active()
+        return str(pointer.get("deploymentId", ""))
 
     async def flip(self, pointer: dict[str, Any], expected: int) -> int:
         """Point every host at another version: the only irreversible step of a deploy. Raises

@@ -25,6 +25,7 @@ from stephost_host import names
 from stephost_host.deployments.archive import ArchiveError, digest
 from stephost_host.deployments.archive import names as archive_names
 from stephost_host.deployments.bundles import Bundles
+from stephost_host.deployments.collect import collect
 from stephost_host.deployments.fleet import Fleet, ReadyWait
 from stephost_host.deployments.models import (
     Activation,
@@ -139,10 +140,15 @@ class Deployments:
 
     async def _recover(self) -> None:
         """A deployment whose runner's lease expired (its host died) ends cleanly: completed if
-        the pointer had flipped to it, failed otherwise (its version is no longer wanted)."""
+        the pointer had flipped to it, failed otherwise (its version is no longer wanted). One
+        queued on a host that died is taken over: this host runs it in its turn."""
         holder = await self.records.holder()
         pointer, _ = await self.records.active()
-        for record in await self.records.all():
+        records = await self.records.all()
+        queued = [r for r in records if r.status is Status.PENDING and r.runner and not r.final]
+        if queued:
+            await self._adopt(queued)
+        for record in records:
             if record.final or record.id == holder or record.status is Status.PENDING:
                 continue
             if record.id in self.pipelines:
@@ -168,6 +174,37 @@ class Deployments:
                 record.number,
                 "completed" if switched else "failed",
             )
+
+    async def _adopt(self, queued: list[Deployment]) -> None:
+        """Queue here the deploys queued on a host whose heartbeat stopped (one compare-and-set
+        on each record decides which surviving host takes it)."""
+        if not self.follow:
+            return  # `stephost dev` runs no deploys
+        live = await self.fleet.live_hosts()
+        for record in sorted(queued, key=lambda r: r.number):
+            dead = record.runner
+            if dead in live or dead == self.host_id:  # ours is in self.running (host ids are per process)
+                continue
+            taken = False
+
+            def adopted(r: Deployment, dead: str = dead) -> None:
+                nonlocal taken
+                taken = r.status is Status.PENDING and r.runner == dead and not r.final
+                if taken:
+                    r.runner = self.host_id
+
+            await self.records.change(record.id, adopted)
+            if taken:
+                log.warning(
+                    "deployment #%d: its host %s stopped while it was queued; running it here",
+                    record.number,
+                    dead,
+                )
+                await self.records.log(
+                    record.id,
+                    f"host {dead} stopped while this deploy was queued; host {self.host_id} runs it",
+                )
+                self._spawn(record)
 
     async def _recovering(self) -> None:
         while True:
@@ -316,8 +353,17 @@ class Deployments:
             raise Refusal(
                 400, f"deployment #{record.number} has no source: upload one first, or name a version"
             )
+        record = await self._queue_here(record)
         self._spawn(record)
         return record
+
+    async def _queue_here(self, record: Deployment) -> Deployment:
+        """This host runs it in its turn (if this host dies first, another takes it over)."""
+
+        def queued(r: Deployment) -> None:
+            r.runner = self.host_id
+
+        return await self.records.change(record.id, queued) or record
 
     async def _source_of(self, ref: str) -> Deployment:
         if ref == "active":
@@ -363,7 +409,8 @@ class Deployments:
         run.add_done_callback(lambda _t: self.pipelines.pop(deployment_id, None))
         keeper = asyncio.create_task(self._keep_lock(deployment_id, run))
         try:
-            await asyncio.shield(run)
+            if (await asyncio.shield(run)).status is Status.COMPLETED:
+                await self._collect()  # still holding the lock: no rollback runs meanwhile
         except asyncio.CancelledError:
             if not run.done():  # this host is stopping: the pipeline ends itself as cancelled
                 run.cancel()
@@ -373,6 +420,12 @@ class Deployments:
         finally:
             keeper.cancel()
             await self.records.release(deployment_id)
+
+    async def _collect(self) -> None:
+        try:
+            await collect(self.records, self.bundles, self.limits.keep_versions)
+        except Exception as exc:  # the store keeps them until the next deploy tries again
+            log.warning("deployments: deleting old bundles failed: %s", exc)
 
     async def _first_in_line(self, record: Deployment) -> bool:
         """No earlier deployment is still waiting its turn (deploys run in number order)."""
@@ -474,6 +527,7 @@ class Deployments:
                 if r.kind is Kind.DEPLOY
                 and r.status is Status.COMPLETED
                 and r.bundles
+                and not r.bundles_collected
                 and r.id != active
                 and r.activation in (Activation.DRAINING, Activation.RETIRED, Activation.ROLLED_BACK)
             ]
@@ -482,6 +536,13 @@ class Deployments:
             target = earlier[0]
         if target.id == active:
             raise Refusal(409, f"deployment #{target.number} is the active one already")
+        if target.bundles_collected:
+            raise Refusal(
+                410,
+                f"deployment #{target.number}'s bundles were deleted: the store keeps those of the last "
+                f"{self.limits.keep_versions} completed deployments (setting deploy_keep_versions); "
+                f"deploy its source again instead",
+            )
         if target.status is not Status.COMPLETED or not target.bundles or target.kind is not Kind.DEPLOY:
             raise Refusal(
                 409,
@@ -510,6 +571,7 @@ class Deployments:
                 p.status = PhaseStatus.SKIPPED
 
         record = await self.records.change(record.id, aimed) or record
+        record = await self._queue_here(record)
         self._spawn(record)
         return record
 
