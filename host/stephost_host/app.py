@@ -256,7 +256,11 @@ class Host:
             deployments=(self.deployments, DeployGate(deploy_auth)),
         )
         sockets = StreamSocket(
-            streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)
+            streams,
+            stream_auth,
+            s.stream_max_subscriptions,
+            host_streams=(status_stream,),
+            secret=self.secret.value,  # the Workbench's Streams panel joins as the operator
         )
         if recorder is not None:
             recorder.metrics.gauge(
