@@ -26,6 +26,10 @@ from stephost_host.natsio.kv import messages
 # the page lists, and the window a trace is looked for in. A message is decoded only when its
 # bytes hold the trace id, so a page polling these costs a busy host little.
 RECENT_MESSAGES = (16, 64, 256)  # read further back only while too little was found
+# ...and never once this many records were decoded: a busy host's messages are full, and a
+# page polling the trace list of a long trace (one trace id on every event) must not make
+# the host fetch and decode 256 full messages every few seconds.
+RECENT_RECORDS = 1024
 TRACE_MESSAGES = 5_000
 LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
@@ -95,7 +99,7 @@ class Observed:
         for count in RECENT_MESSAGES:
             msgs = await self._last(count)
             found = _unpack(msgs, kind)
-            if enough(found) or len(msgs) < count:
+            if enough(found) or len(msgs) < count or len(found) >= RECENT_RECORDS:
                 break
         return found
 
