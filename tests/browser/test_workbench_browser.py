@@ -107,5 +107,7 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
         what="the replay",
     )
     assert admin.get("/__stephost/dlq").json() == []
-    for name in ("flows", "endpoints", "logs", "traces", "state", "streams", "dead-letters"):
+    assert seen["dark"]["background"] == "rgb(13, 18, 32)"  # the dark theme's --bg
+    dark = ("dark-flows", "dark-logs", "dark-traces", "dark-streams")
+    for name in ("flows", "endpoints", "logs", "traces", "state", "streams", "dead-letters", *dark):
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name

@@ -142,6 +142,19 @@ try {
     await page.waitForSelector('[data-note]:has-text("replayed 1")', { timeout: WAIT })
     return { before, shown }
   })
+
+  // The same page in the system's dark setting (the screenshots are for a person to look at).
+  await step('dark', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' })
+    const ready = { flows: '[data-node]', logs: '[data-tail="live"]', traces: '[data-trace]', streams: '[data-socket="live"]' }
+    for (const [id, selector] of Object.entries(ready)) {
+      await panel(id)
+      await page.waitForSelector(selector, { timeout: WAIT })
+      await shot(`dark-${id}`)
+    }
+    const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+    return { background }
+  })
 } finally {
   await context.close()
 }

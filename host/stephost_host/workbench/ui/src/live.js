@@ -1,6 +1,6 @@
-// Stream items live over the host's stream WebSocket (Motia's protocol, docs/streams.md): the
-// same socket a project's browsers use, opened with the host's secret (which joins any stream,
-// as the admin API's reads do). A join answers with a `sync` of the group, then every
+// Stream items live over the host's stream WebSocket (Motia's protocol: http/ws.py), the same
+// socket a project's browsers use, opened with the host's secret (which joins any stream, as
+// the admin API's reads do). A join answers with a `sync` of the group, then every
 // create / update / delete as it happens; the socket reconnects and joins again after a drop.
 import { useEffect, useState } from 'preact/hooks'
 import { token } from './api.js'
