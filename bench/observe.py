@@ -10,7 +10,10 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from bench.events import Rate, chain
 from bench.http_load import HttpResult, wrk
@@ -19,6 +22,7 @@ from stephost_host.natsio import jetstream
 from stephost_host.observe import Recorder, Span
 
 PAGE = ROOT / "tests" / "browser"
+T = TypeVar("T")
 ROUNDS = 4
 TURN = 4  # seconds of wrk a turn, at least
 CHAIN_EVENTS = 3_000  # per turn, CHAIN_ROUNDS turns without and with the page
@@ -66,6 +70,22 @@ class Page:
 
     def close(self) -> None:
         self.proc.communicate("", timeout=30)
+
+
+def _turn(host_pid: int, page: Page | None, work: Callable[[], T]) -> tuple[T, float, float]:
+    """One measured turn: (what ``work`` returned, the host's CPU seconds, the page's); the
+    page, if any, is closed after it."""
+    before, page_before = cpu_seconds(host_pid), page.cpu() if page else 0.0
+    try:
+        result = work()
+        return result, cpu_seconds(host_pid) - before, page.cpu() - page_before if page else 0.0
+    finally:
+        if page is not None:
+            page.close()
+
+
+def _chain_turn(nats_url: str, label: str) -> Rate:
+    return asyncio.run(chain(nats_url, CHAIN_EVENTS, label))
 
 
 def _figure(value: float) -> str:
@@ -147,15 +167,14 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                         (state_dir(tmp, project, label=f"-observe{i}") / "runtime.json").read_text()
                     )
                     page = Page(url, secret["secret"], tmp)
-                before, page_before = cpu_seconds(hosts[i][0].p.pid), page.cpu() if page else 0.0
-                try:
-                    r = wrk(f"api step, {name}", url + "/hello", turn, connections)
-                    cpu[name][0] += cpu_seconds(hosts[i][0].p.pid) - before
-                    cpu[name][1] += r.requests
-                    cpu[name][2] += page.cpu() - page_before if page else 0.0
-                finally:
-                    if page is not None:
-                        page.close()
+                r, host_cpu, page_cpu = _turn(
+                    hosts[i][0].p.pid,
+                    page,
+                    partial(wrk, f"api step, {name}", url + "/hello", turn, connections),
+                )
+                cpu[name][0] += host_cpu
+                cpu[name][1] += r.requests
+                cpu[name][2] += page_cpu
                 if name not in best or r.rps > best[name].rps:
                     best[name] = r
     finally:
@@ -202,15 +221,14 @@ def bench_chain(tmp: Path, nats_url: str, projects: Path) -> list[tuple[str, flo
         asyncio.run(chain(nats_url, 1_000, "warm-up"))
         for _ in range(CHAIN_ROUNDS):
             for with_page in (False, True):
-                page = Page(url, secret, tmp) if with_page else None
-                before, page_before = cpu_seconds(host.p.pid), page.cpu() if page else 0.0
-                try:
-                    r = asyncio.run(chain(nats_url, CHAIN_EVENTS, "page open" if with_page else "no page"))
-                    cpu[with_page][0] += cpu_seconds(host.p.pid) - before
-                    cpu[with_page][1] += page.cpu() - page_before if page else 0.0
-                finally:
-                    if page is not None:
-                        page.close()
+                label = "page open" if with_page else "no page"
+                r, host_cpu, page_cpu = _turn(
+                    host.p.pid,
+                    Page(url, secret, tmp) if with_page else None,
+                    partial(_chain_turn, nats_url, label),
+                )
+                cpu[with_page][0] += host_cpu
+                cpu[with_page][1] += page_cpu
                 if with_page not in best or r.per_second > best[with_page].per_second:
                     best[with_page] = r
     finally:
