@@ -19,13 +19,16 @@ from nats.js.api import DeliverPolicy
 
 from stephost_host import names
 from stephost_host.natsio.kv import messages
+from stephost_host.observe.recorder import NO_LOGS  # on a busy host most messages hold spans only
 
 # The most recent records a "recent" read looks through: enough for the 100 traces the page
 # lists, small enough that a page polling it costs a busy host little.
 # How far back reads look, in messages (1 to 64 records each): the recent traces and logs
 # the page lists, and the window a trace is looked for in. A message is decoded only when its
 # bytes hold the trace id, so a page polling these costs a busy host little.
-RECENT_MESSAGES = (16, 64, 256)  # read further back only while too little was found
+# A busy host's first two messages already hold the 100 traces the page lists (64 records
+# each): the page's 3-second poll then decodes 128 records, not 1,024.
+RECENT_MESSAGES = (2, 16, 64, 256)  # read further back only while too little was found
 # ...and never once this many records were decoded: a busy host's messages are full, and a
 # page polling the trace list of a long trace (one trace id on every event) must not make
 # the host fetch and decode 256 full messages every few seconds.
@@ -145,7 +148,10 @@ class Observed:
                 if not got.done():
                     got.cancel()
                     return
-                for doc in _unpack([got.result()], "logs"):
+                msg = got.result()
+                if msg.data.endswith(NO_LOGS):
+                    continue
+                for doc in _unpack([msg], "logs"):
                     yield doc
         finally:
             closing.cancel()
