@@ -19,7 +19,7 @@ from nats.js.api import DeliverPolicy
 
 from stephost_host import names
 from stephost_host.natsio.kv import messages
-from stephost_host.observe.recorder import NO_LOGS  # on a busy host most messages hold spans only
+from stephost_host.observe.recorder import NO_LOGS  # log reads skip span-only messages undecoded
 
 # The most recent records a "recent" read looks through: enough for the 100 traces the page
 # lists, small enough that a page polling it costs a busy host little.
@@ -41,7 +41,7 @@ def _unpack(found: list[Msg], kind: str, needle: bytes = b"") -> list[dict[str, 
     """The records of one kind ("spans", "logs") in these messages, oldest first."""
     out: list[dict[str, Any]] = []
     for msg in found:
-        if needle and needle not in msg.data:
+        if (needle and needle not in msg.data) or (kind == "logs" and msg.data.endswith(NO_LOGS)):
             continue
         with contextlib.suppress(ValueError, AttributeError):
             out.extend(json.loads(msg.data).get(kind, ()))
@@ -148,10 +148,7 @@ class Observed:
                 if not got.done():
                     got.cancel()
                     return
-                msg = got.result()
-                if msg.data.endswith(NO_LOGS):
-                    continue
-                for doc in _unpack([msg], "logs"):
+                for doc in _unpack([got.result()], "logs"):
                     yield doc
         finally:
             closing.cancel()
