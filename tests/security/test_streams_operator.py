@@ -4,24 +4,11 @@ project's users still go through its hook and access checks (test_streams_auth_d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.security.test_streams_auth_doors import STREAMS, Env
+from tests.security.test_streams_auth_doors import STREAMS, Env, env  # noqa: F401 (the fixture: a host of its own)
 from tests.streams_client import StreamClient
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    e = Env(tmp_path_factory.mktemp("streams_operator"))
-    for stream, group in STREAMS:
-        e.put(stream, group, "note")
-    yield e
-    e.close()
-
-
-def test_the_hosts_secret_joins_every_protected_stream_and_sees_changes(env: Env) -> None:
+def test_the_hosts_secret_joins_every_protected_stream_and_sees_changes(env: Env) -> None:  # noqa: F811
     operator = StreamClient(env.host.url, token=env.host.secret)
     try:
         for n, (stream, group) in enumerate(STREAMS):
