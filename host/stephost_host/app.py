@@ -256,11 +256,7 @@ class Host:
             deployments=(self.deployments, DeployGate(deploy_auth)),
         )
         sockets = StreamSocket(
-            streams,
-            stream_auth,
-            s.stream_max_subscriptions,
-            host_streams=(status_stream,),
-            secret=self.secret.value,  # the Workbench's Streams panel joins as the operator
+            streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)
         )
         if recorder is not None:
             recorder.metrics.gauge(

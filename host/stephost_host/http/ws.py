@@ -15,15 +15,11 @@ Streams the host itself owns (``HostStream``: Motia's ``deployment-status``) are
 same way; a project stream of the same name wins. They take the host's deploy credentials
 instead of the project's stream auth: a connection that presents one is let in even when the
 project's hook would not know it, and may then join only host streams.
-
-The host's own secret (the admin token the Workbench holds) opens every stream, as the admin
-API's ``/stream-groups`` reads do: the project's stream auth guards its users, not its operator.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -46,7 +42,6 @@ MAX_SUBSCRIPTIONS = 100  # per connection; the setting stream_max_subscriptions
 SUBSCRIPTIONS_SETTING = "stream_max_subscriptions"
 FRAME_FIELDS = Fields()  # the frame's own spelling: streamName, groupId, id
 HOST_ONLY = object()  # the auth context of a connection let in by a host-stream credential
-OPERATOR = object()  # the auth context of a connection that presented the host's secret
 
 
 class HostStream(Protocol):
@@ -84,17 +79,12 @@ class StreamSocket:
         auth: StreamAuth,
         max_subscriptions: int = MAX_SUBSCRIPTIONS,
         host_streams: tuple[HostStream, ...] = (),
-        secret: str = "",
     ) -> None:
         self.streams = streams
         self.auth = auth
         self.max_subscriptions = max_subscriptions
         self.host_streams = host_streams
-        self.secret = secret.encode()
         self.clients = 0
-
-    def is_operator(self, token: str | None) -> bool:
-        return bool(self.secret and token) and hmac.compare_digest((token or "").encode(), self.secret)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         ws = WebSocket(scope, receive, send)
@@ -104,10 +94,8 @@ class StreamSocket:
         )
         token = token_of(scope, query)
         try:
-            if self.is_operator(token):
-                context: Any = OPERATOR
-            elif self.auth.required and any(h.admits(token) for h in self.host_streams):
-                context = HOST_ONLY
+            if self.auth.required and any(h.admits(token) for h in self.host_streams):
+                context: Any = HOST_ONLY
             else:
                 context = await self.auth.authenticate(Credentials(token, headers, query))
         except Denied as exc:
@@ -274,8 +262,7 @@ class Client:
                         "credential, which opens only the host's own streams"
                     )
                 definition = self.streams.definition(stream)
-                if self.context is not OPERATOR:
-                    await self.auth.check(definition, subscription(stream, group, item), self.context)
+                await self.auth.check(definition, subscription(stream, group, item), self.context)
         except UnknownStream as exc:
             self._refuse(scope, "not_found", str(exc))
             return

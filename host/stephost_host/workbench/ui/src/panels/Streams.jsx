@@ -4,7 +4,7 @@ import { useStreamGroup } from '../live.js'
 
 // Streams: the defined streams and their groups (a new group shows within seconds), and the
 // picked group's items live over the stream WebSocket.
-const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…' }
+const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', polled: 'read every second' }
 
 export function Streams() {
   const [streams, error] = usePoll('/stream-groups', 5000)
@@ -18,7 +18,11 @@ export function Streams() {
       <header>
         <h2>Streams</h2>
         {pick && (
-          <span class={`live-dot ${state === 'live' ? 'live' : ''}`} data-socket={state}>
+          <span
+            class={`live-dot ${state === 'live' || state === 'polled' ? 'live' : ''}`}
+            data-socket={state}
+            title={state === 'polled' ? "the project's stream auth keeps the socket to its users" : undefined}
+          >
             {LIVE[state]}
           </span>
         )}
