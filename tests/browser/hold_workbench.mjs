@@ -13,6 +13,7 @@ await logs.waitForSelector('[data-tail="live"]', { timeout: 30_000 })
 const traces = await context.newPage()
 await traces.goto(page)
 await traces.evaluate(() => (location.hash = '#/traces'))
+await traces.waitForSelector('.panel.traces [data-trace], .panel.traces .empty', { timeout: 30_000 })
 console.log('open')
 process.stdin.resume()
 process.stdin.on('end', async () => {

@@ -1,8 +1,9 @@
 """The Workbench's Deployments panel in a real browser: a `stephost start` host (Workbench on)
-on an empty folder, a real Python agent, two `stephost deploy`s of a tiny project, then
-deployments.mjs in Debian's chromium reads the history, the completed deploy's phases and log,
-and rolls back to #1 through the panel (after confirming). The host then serves v1 again.
-The screenshot goes to tests/browser/screenshots/deployments.png (look at it)."""
+on an empty folder, a real Python agent and three `stephost deploy`s of a tiny project: #1
+(v1, active), #2 (v2, staged with --no-promote) and #3 (held at a test pause point in build).
+deployments.mjs in Debian's chromium then watches #3 run and cancels it, promotes #2, rolls
+back to #1 (each asked first) and shows a refused action's reason. The host's side is checked
+here: what serves, which record is active. Screenshots: tests/browser/screenshots/deployments*.png."""
 
 from __future__ import annotations
 
@@ -20,17 +21,19 @@ from tests.harness import eventually
 
 @pytest.fixture
 def fleet_env() -> dict[str, str]:
-    return {"STEPHOST_WORKBENCH": "true"}
+    return {"STEPHOST_WORKBENCH": "true", "STEPHOST_TEST_DEPLOY_PAUSE": "build@3"}
 
 
-@pytest.mark.timeout(600)  # two real deploys and a rollback on a shared 2-core machine
-def test_the_deployments_panel_shows_phases_and_rolls_back(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
+@pytest.mark.timeout(900)  # three real deploys and two switches on a shared 2-core machine
+def test_the_deployments_panel_cancels_promotes_and_rolls_back(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
     check_browser()
     fleet.agent("python")
-    for project, message in (("v1", "first"), ("v2", "second")):
-        done = fleet.cli("deploy", str(PROJECTS / project), "-m", message)
+    for project, flags in (("v1", ["-m", "first"]), ("v2", ["-m", "second", "--no-promote"])):
+        done = fleet.cli("deploy", str(PROJECTS / project), *flags)
         assert done.returncode == 0, done.stdout + done.stderr
-    assert get(fleet.host, "/hello").json()["v"] == 2
+    started = fleet.cli("deploy", str(PROJECTS / "v2"), "-m", "third", "--detach")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert get(fleet.host, "/hello").json()["v"] == 1  # #2 is staged, #3 not switched
 
     SHOTS.mkdir(exist_ok=True)
     args = {
@@ -40,23 +43,32 @@ def test_the_deployments_panel_shows_phases_and_rolls_back(fleet: Fleet, tmp_pat
         "userDataDir": str(tmp_path / "p"),
     }
     ran = subprocess.run(
-        ["node", "deployments.mjs", json.dumps(args)], cwd=HERE, capture_output=True, text=True, timeout=400
+        ["node", "deployments.mjs", json.dumps(args)], cwd=HERE, capture_output=True, text=True, timeout=600
     )
     assert ran.returncode == 0, ran.stderr
     seen: dict[str, Any] = json.loads(ran.stdout)
     assert "error" not in seen, (seen["error"], seen["console"])
 
-    assert [r["number"] for r in seen["rows"]] == [2, 1]
-    assert "second" in seen["rows"][0]["text"] and "active" in seen["rows"][0]["text"]
-    latest = seen["latest"]
-    assert latest["status"] == "completed" and latest["progress"] == "100"
-    assert latest["phases"] == {**{n: "completed" for n in latest["phases"]}, "migrate": "skipped"}
-    assert len(latest["phases"]) == 9 and latest["rollbackOffered"] is False
-    assert "#1" in seen["asked"]
-    assert "rollback" in seen["rollback"]["text"] and seen["rollback"]["offered"] is False
+    rows = {r["number"]: r["text"] for r in seen["rows"]}
+    assert list(rows) == [3, 2, 1] and "staged" in rows[2] and "active" in rows[1]
+    assert seen["running"]["phases"]["build"] == "in_progress", seen["running"]
+    assert seen["running"]["offered"] is False  # a running deploy offers only Cancel
 
-    # The panel's rollback is the real one: #1's version serves again and is the active record.
-    one = fleet.api().get("/deployments/1").json()
-    assert one["isActive"] is True
+    assert "#3" in seen["cancel"]["asked"] and "cancel asked" in seen["cancel"]["note"]
+    assert seen["cancel"]["phases"]["build"] == "cancelled"
+    assert "#2" in seen["promote"]["asked"] and "#1" in seen["rollback"]["asked"]
+    assert "rollback" in seen["rollback"]["text"] and seen["rollback"]["offered"] is False
+    assert "#2" in seen["refusedAsked"]
+    assert seen["refused"] == "rollback refused: wrong token", seen["refused"]
+
+    # The panel's actions are the real ones: #3 never switched, #2 was promoted (record #4),
+    # then #1 serves again (record #5); the refused rollback changed nothing.
+    api = fleet.api()
+    three = api.get("/deployments/3").json()
+    assert three["status"] == "cancelled" and three["message"] == "cancelled during build"
+    assert api.get("/deployments/4").json()["kind"] == "promote"
+    assert api.get("/deployments/1").json()["isActive"] is True
+    assert api.get("/deployments").json()["total"] == 5
     eventually(lambda: get(fleet.host, "/hello").json()["v"] == 1, timeout=60, what="v1 serving again")
-    assert (SHOTS / "deployments.png").stat().st_size > 10_000
+    for name in ("deployments", "deployments-running", "deployments-refused"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name

@@ -92,7 +92,12 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
     assert greeting == {"greeting": {"text": "edited in the workbench"}}
     assert admin.get("/__stephost/state/settings/doomed").json() == {"value": None, "revision": 0}
 
-    assert seen["streams"]["status"] == 201
+    streams = seen["streams"]
+    assert streams["status"] == 201 and streams["polled"] == []  # live over the WebSocket, never polled
+    print(
+        f"stream item created {streams['createdMs']} ms, updated {streams['updatedMs']} ms after the request"
+    )
+    assert streams["createdMs"] < 2000, streams  # the issue: a changed item shows within 2 s
     dead = seen["deadLetters"]
     assert dead["before"] == 1 and "cannot be paid yet" in dead["shown"]
     # The replayed event ran again, now healed, and left no dead letter behind.
@@ -102,5 +107,7 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
         what="the replay",
     )
     assert admin.get("/__stephost/dlq").json() == []
-    for name in ("flows", "endpoints", "logs", "traces", "state", "streams", "dead-letters"):
+    assert seen["dark"]["background"] == "rgb(13, 18, 32)"  # the dark theme's --bg
+    dark = ("dark-flows", "dark-logs", "dark-traces", "dark-streams")
+    for name in ("flows", "endpoints", "logs", "traces", "state", "streams", "dead-letters", *dark):
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name

@@ -114,13 +114,22 @@ try {
   })
 
   await step('streams', async () => {
+    // Items arrive over the stream WebSocket: the page never asks for the group again.
+    const polled = []
+    page.on('request', (r) => r.url().includes('/stream-groups/') && polled.push(r.url()))
     await panel('streams')
     await page.waitForSelector('[data-stream-group="board/orders"]', { timeout: WAIT })
     await page.click('[data-stream-group="board/orders"]')
+    await page.waitForSelector('[data-socket="live"]', { timeout: WAIT })
+    const started = Date.now()
     const status = await post('/shop/orders', { item: 'chair', quantity: 4 })
     await page.waitForSelector('[data-item="chair-4"]', { timeout: WAIT })
+    const createdMs = Date.now() - started
+    // Ruby's ship-order sets the same item again (status shipped): the card changes in place.
+    await page.waitForSelector('[data-item="chair-4"]:has-text("shipped")', { timeout: WAIT })
+    const updatedMs = Date.now() - started
     await shot('streams')
-    return { status }
+    return { status, createdMs, updatedMs, polled }
   })
 
   await step('deadLetters', async () => {
@@ -132,6 +141,19 @@ try {
     await page.click('[data-replay]')
     await page.waitForSelector('[data-note]:has-text("replayed 1")', { timeout: WAIT })
     return { before, shown }
+  })
+
+  // The same page in the system's dark setting (the screenshots are for a person to look at).
+  await step('dark', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' })
+    const ready = { flows: '[data-node]', logs: '[data-tail="live"]', traces: '[data-trace]', streams: '[data-socket="live"]' }
+    for (const [id, selector] of Object.entries(ready)) {
+      await panel(id)
+      await page.waitForSelector(selector, { timeout: WAIT })
+      await shot(`dark-${id}`)
+    }
+    const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+    return { background }
   })
 } finally {
   await context.close()

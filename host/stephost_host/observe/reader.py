@@ -19,13 +19,20 @@ from nats.js.api import DeliverPolicy
 
 from stephost_host import names
 from stephost_host.natsio.kv import messages
+from stephost_host.observe.recorder import NO_LOGS  # log reads skip span-only messages undecoded
 
 # The most recent records a "recent" read looks through: enough for the 100 traces the page
 # lists, small enough that a page polling it costs a busy host little.
 # How far back reads look, in messages (1 to 64 records each): the recent traces and logs
 # the page lists, and the window a trace is looked for in. A message is decoded only when its
 # bytes hold the trace id, so a page polling these costs a busy host little.
-RECENT_MESSAGES = (16, 64, 256)  # read further back only while too little was found
+# A busy host's first two messages already hold the 100 traces the page lists (64 records
+# each): the page's 3-second poll then decodes 128 records, not 1,024.
+RECENT_MESSAGES = (2, 16, 64, 256)  # read further back only while too little was found
+# ...and never once this many records were decoded: a busy host's messages are full, and a
+# page polling the trace list of a long trace (one trace id on every event) must not make
+# the host fetch and decode 256 full messages every few seconds.
+RECENT_RECORDS = 1024
 TRACE_MESSAGES = 5_000
 LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
@@ -34,7 +41,7 @@ def _unpack(found: list[Msg], kind: str, needle: bytes = b"") -> list[dict[str, 
     """The records of one kind ("spans", "logs") in these messages, oldest first."""
     out: list[dict[str, Any]] = []
     for msg in found:
-        if needle and needle not in msg.data:
+        if (needle and needle not in msg.data) or (kind == "logs" and msg.data.endswith(NO_LOGS)):
             continue
         with contextlib.suppress(ValueError, AttributeError):
             out.extend(json.loads(msg.data).get(kind, ()))
@@ -95,7 +102,7 @@ class Observed:
         for count in RECENT_MESSAGES:
             msgs = await self._last(count)
             found = _unpack(msgs, kind)
-            if enough(found) or len(msgs) < count:
+            if enough(found) or len(msgs) < count or len(found) >= RECENT_RECORDS:
                 break
         return found
 

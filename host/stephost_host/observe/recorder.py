@@ -35,6 +35,9 @@ QUEUE_SIZE = 10_000  # records waiting to be published; past it new ones are dro
 BATCH = 2048  # records published per turn of the drain task (so at most BATCH / LINGER a second)
 LINGER = 0.05  # seconds the drain task lets records gather before publishing them
 PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
+# How a message without log records ends (encode's separators): the reader's live tail skips
+# those undecoded. Inside a JSON string the quotes are escaped, so no record's text ends so.
+NO_LOGS = b'"logs": []}'
 HOUR = 3600.0
 MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_messages says
 # What the hot path queues: a finished span (span, duration ms, exception or None), or a log
@@ -187,7 +190,7 @@ class Recorder:
             for kind, doc in chunk:
                 message[kind].append(doc)
             try:
-                await self.nc.publish(names.OBSERVE_RECORDS, json.dumps(message, default=str).encode())
+                await self.nc.publish(names.OBSERVE_RECORDS, encode(message))
             except Exception as exc:  # NATS away or closing: these records are lost, and counted
                 self.metrics.dropped.inc(len(records) - start)
                 log.debug("observe records dropped: %s", exc)
@@ -200,6 +203,11 @@ class Recorder:
                 log.debug("OTLP export failed: %s", exc)
             if not exported:
                 self.metrics.unexported.inc(len(spans))
+
+
+def encode(message: dict[str, list[dict[str, Any]]]) -> bytes:
+    """One message of records: {"spans": [...], "logs": [...]}, in that order."""
+    return json.dumps(message, default=str).encode()
 
 
 def _record(item: Item) -> tuple[str, dict[str, Any]]:

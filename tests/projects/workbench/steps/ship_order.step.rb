@@ -6,4 +6,6 @@ end
 def handler(data, ctx)
   ctx.logger.info("order shipped", { "orderId" => data["id"] })
   ctx.state.set("shipped", data["id"], true)
+  # The board's item changes a second time: the Workbench's Streams panel shows the update live.
+  ctx.streams.board.set("orders", data["id"], { "id" => data["id"], "status" => "shipped" })
 end

@@ -33,7 +33,7 @@ export function DeadLetters() {
                 <span class="muted">#{d.id}</span>
               </div>
               <div class="muted">
-                {d.topic} · {d.attempts} attempts
+                {d.topic} · {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
               </div>
             </button>
           ))}

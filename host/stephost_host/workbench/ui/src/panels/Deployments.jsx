@@ -3,8 +3,8 @@ import { api } from '../api.js'
 import { usePoll, Empty, ErrorNote, Confirm, clock, go } from '../util.jsx'
 
 // Deployments (docs/deployments.md): the history, a running deploy's phases and log (polled
-// faster while it runs), and a rollback to an earlier completed deployment. The admin secret
-// the page holds has every deploy scope.
+// faster while it runs), and its actions: cancel, promote, roll back. The admin secret the
+// page holds has every deploy scope.
 
 const FINAL = ['completed', 'failed', 'cancelled']
 
@@ -31,45 +31,90 @@ function seconds(d) {
   return d.startedAt ? `${(Date.now() / 1000 - d.startedAt).toFixed(0)} s…` : ''
 }
 
-function Rollback({ d, onDone }) {
+// What the panel offers for one deployment, each asked first (docs/deployments.md): cancel a
+// running one, promote a staged (--no-promote) one, roll back to an earlier completed one.
+function offers(d) {
+  if (!FINAL.includes(d.status)) {
+    if (d.cancelRequested) return []
+    return [
+      {
+        name: 'cancel',
+        label: 'Cancel',
+        question: `Stop #${d.number} where it is? Nothing switches; the active version keeps serving.`,
+        yes: 'Yes, cancel',
+        done: () => `cancel asked: #${d.number} stops at its next step`,
+      },
+    ]
+  }
+  // A rollback or promote record re-activated another deployment: that one is the target.
+  if (d.status !== 'completed' || d.isActive || d.dryRun || d.kind !== 'deploy') return []
+  if (d.activation === 'staged') {
+    return [
+      {
+        name: 'promote',
+        label: `Promote #${d.number}`,
+        question: `Make staged #${d.number} (${d.versionId || d.versionName}) the active version?`,
+        yes: 'Yes, promote',
+        done: (made) => `promoting: #${made.number} switches to it`,
+      },
+    ]
+  }
+  return [
+    {
+      name: 'rollback',
+      label: `Roll back to #${d.number}`,
+      question: `Make #${d.number} (${d.versionId || d.versionName}) the active version again?`,
+      yes: 'Yes, roll back',
+      done: (made) => `rollback #${made.number} started`,
+    },
+  ]
+}
+
+function Actions({ d, onStarted }) {
   const [note, setNote] = useState(null)
   useEffect(() => setNote(null), [d.id])
-  const roll = async () => {
+  const actions = offers(d)
+  if (!actions.length && !note) return null
+  const run = async (action) => {
     try {
-      const made = await api(`/deployments/${d.id}/rollback`, { method: 'POST' })
-      setNote({ text: `rollback #${made.number} started` })
-      onDone(made.number)
+      const made = await api(`/deployments/${d.id}/${action.name}`, { method: 'POST' })
+      setNote({ text: action.done(made) })
+      if (made.number !== d.number) onStarted(made.number) // promote and rollback make a record
     } catch (e) {
-      setNote({ bad: true, text: e.message })
+      setNote({ bad: true, text: `${action.name} refused: ${e.message}` })
     }
   }
   return (
     <div class="actions">
-      <Confirm
-        key={d.id}
-        label={`Roll back to #${d.number}`}
-        question={`Make #${d.number} (${d.versionId || d.versionName}) the active version again?`}
-        yes="Yes, roll back"
-        onYes={roll}
-        data={{ 'data-rollback': true }}
-      />
-      {note && <span class={note.bad ? 'bad' : 'good'} data-note>{note.text}</span>}
+      {actions.map((action) => (
+        <Confirm
+          key={`${d.id}-${action.name}`}
+          label={action.label}
+          question={action.question}
+          yes={action.yes}
+          onYes={() => run(action)}
+          data={{ [`data-${action.name}`]: true }}
+        />
+      ))}
+      {note && (
+        <span class={note.bad ? 'bad' : 'good'} data-note>
+          {note.text}
+        </span>
+      )}
     </div>
   )
 }
 
-function Detail({ number, onRolledBack }) {
+function Detail({ number, onStarted }) {
   const [d, error] = usePoll(`/deployments/${number}`, 1000)
   const running = d && !FINAL.includes(d.status)
   const [log] = usePoll(d ? `/deployments/${number}/logs` : null, running ? 1000 : 0)
   if (!d) return <ErrorNote error={error} />
-  // A rollback record re-activated another deployment: that one is what a rollback targets.
-  const canRollBack = d.status === 'completed' && !d.isActive && !d.dryRun && d.kind !== 'rollback'
   return (
     <div data-deployment={d.number}>
       <div class="editor-head">
         <h3>
-          #{d.number} <span class="code">{d.versionId}</span> {d.kind === 'rollback' && <span class="where">rollback</span>}
+          #{d.number} <span class="code">{d.versionId}</span> {d.kind !== 'deploy' && <span class="where">{d.kind}</span>}
         </h3>
         <Status d={d} />
       </div>
@@ -114,7 +159,7 @@ function Detail({ number, onRolledBack }) {
           </>
         )}
       </dl>
-      {canRollBack && <Rollback d={d} onDone={onRolledBack} />}
+      <Actions d={d} onStarted={onStarted} />
       <h4>phases</h4>
       <ol class="phases">
         {d.phases.map((p) => (
@@ -176,7 +221,7 @@ export function Deployments({ arg }) {
           )}
         </aside>
         <div class="main">
-          {chosen ? <Detail number={chosen} onRolledBack={(n) => go('deployments', String(n))} /> : <Empty>Pick a deployment.</Empty>}
+          {chosen ? <Detail number={chosen} onStarted={(n) => go('deployments', String(n))} /> : <Empty>Pick a deployment.</Empty>}
         </div>
       </div>
     </section>

@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, tail } from '../api.js'
-import { Lang, clock, ErrorNote } from '../util.jsx'
+import { Lang, clock, ErrorNote, Empty } from '../util.jsx'
 
 const KEEP = 2000
 const LEVELS = ['debug', 'info', 'warning', 'error']
+const FLUSH_MS = 100 // records arriving together are drawn once: a busy host's tail stays cheap
+let seq = 0
+const keyed = (doc) => ({ ...doc, key: ++seq }) // rows keep their DOM node as new ones arrive
 
 export function Logs() {
   const [records, setRecords] = useState([])
@@ -12,13 +15,28 @@ export function Logs() {
   const [f, setF] = useState({ level: 'debug', step: '', language: '', trace: '', text: '' })
   useEffect(() => {
     let stop = () => {}
+    let pending = []
+    let timer = null
+    const flush = () => {
+      const arrived = pending
+      pending = []
+      timer = null
+      setRecords((r) => [...r, ...arrived].slice(-KEEP))
+    }
+    const arrive = (doc) => {
+      pending.push(keyed(doc))
+      if (timer === null) timer = setTimeout(flush, FLUSH_MS)
+    }
     api('/logs?limit=500')
-      .then((recent) => setRecords(recent))
+      .then((recent) => setRecords(recent.map(keyed)))
       .catch(setError)
       .finally(() => {
-        stop = tail('/logs/live', (doc) => setRecords((r) => [...r.slice(-KEEP + 1), doc]), setState)
+        stop = tail('/logs/live', arrive, setState)
       })
-    return () => stop()
+    return () => {
+      stop()
+      clearTimeout(timer)
+    }
   }, [])
   const min = LEVELS.indexOf(f.level)
   const shown = records.filter(
@@ -66,7 +84,7 @@ export function Logs() {
           .slice()
           .reverse()
           .map((r) => (
-            <div class={`log-row row-${r.level}`} data-log>
+            <div class={`log-row row-${r.level}`} data-log key={r.key}>
               <span class="time">{clock(r.ts)}</span>
               <span class={`level lvl-${r.level}`}>{r.level}</span>
               <span class="step">{r.step || <span class="muted">{r.logger.replace('stephost.', '')}</span>}</span>
@@ -79,6 +97,15 @@ export function Logs() {
               <span class="trace">{r.trace && <a href={`#/traces/${r.trace}`}>{r.trace.slice(0, 8)}</a>}</span>
             </div>
           ))}
+        {!shown.length && (
+          <Empty>
+            {state !== 'live' && !records.length
+              ? 'Loading…'
+              : records.length
+                ? 'No log line matches these filters.'
+                : 'No log lines yet: they show here as steps log.'}
+          </Empty>
+        )}
       </div>
     </section>
   )

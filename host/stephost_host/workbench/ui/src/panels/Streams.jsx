@@ -1,34 +1,49 @@
 import { useState } from 'preact/hooks'
 import { usePoll, Json, Empty, ErrorNote } from '../util.jsx'
+import { useStreamGroup } from '../live.js'
+
+// Streams: the defined streams and their groups (a new group shows within seconds), and the
+// picked group's items live over the stream WebSocket.
+const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', polled: 'read every second' }
 
 export function Streams() {
-  const [streams, error] = usePoll('/stream-groups', 3000)
+  const [streams, error] = usePoll('/stream-groups', 5000)
   const [chosen, setChosen] = useState(null)
   const names = Object.entries(streams || {})
-  const pick = chosen || (names.length && names[0][1].length ? [names[0][0], names[0][1][0]] : null)
-  const [items, itemsError] = usePoll(
-    pick ? `/stream-groups/${encodeURIComponent(pick[0])}/${encodeURIComponent(pick[1])}` : '',
-    1000,
-  )
+  const first = names.find(([, groups]) => groups.length)
+  const pick = chosen || (first ? [first[0], first[1][0]] : null)
+  const [items, state, itemsError] = useStreamGroup(pick && pick[0], pick && pick[1])
   return (
     <section class="panel streams">
       <header>
         <h2>Streams</h2>
-        <span class="live-dot live">live</span>
+        {pick && (
+          <span
+            class={`live-dot ${state === 'live' || state === 'polled' ? 'live' : ''}`}
+            data-socket={state}
+            title={state === 'polled' ? "the project's stream auth keeps the socket to its users" : undefined}
+          >
+            {LIVE[state]}
+          </span>
+        )}
       </header>
       <ErrorNote error={error || itemsError} />
       <div class="split left">
         <aside class="list">
           {names.map(([stream, groups]) => (
-            <div>
-              <div class="group-title">{stream}</div>
+            <div key={stream}>
+              <div class="group-title" title={stream}>
+                {stream}
+              </div>
               {groups.map((g) => (
                 <button
+                  key={g}
                   class={`item ${pick && pick[0] === stream && pick[1] === g ? 'active' : ''}`}
                   onClick={() => setChosen([stream, g])}
                   data-stream-group={`${stream}/${g}`}
+                  title={g}
                 >
-                  {g}
+                  <span class="ellipsis">{g}</span>
                 </button>
               ))}
               {!groups.length && <div class="muted small-pad">no items yet</div>}
@@ -37,19 +52,27 @@ export function Streams() {
           {streams && !names.length && <Empty>No streams are defined.</Empty>}
         </aside>
         <div class="main">
-          {pick && (
-            <h3>
-              {pick[0]} <span class="muted">/</span> {pick[1]}
-            </h3>
-          )}
-          <div class="cards">
-            {(items || []).map((it) => (
-              <div class="card" data-item={it.id}>
-                <div class="card-head">{it.id}</div>
-                <Json value={it} />
+          {pick ? (
+            <>
+              <h3 class="ellipsis">
+                {pick[0]} <span class="muted">/</span> {pick[1]}{' '}
+                {items && <span class="muted count-note">{items.length} items</span>}
+              </h3>
+              <div class="cards">
+                {(items || []).map((it) => (
+                  <div class="card" data-item={it.id} key={it.id}>
+                    <div class="card-head ellipsis" title={it.id}>
+                      {it.id}
+                    </div>
+                    <Json value={it} />
+                  </div>
+                ))}
               </div>
-            ))}
-          </div>
+              {items && !items.length && <Empty>This group has no items now.</Empty>}
+            </>
+          ) : (
+            <Empty>{streams && names.length ? 'No stream holds items yet: they show here as they are set.' : ''}</Empty>
+          )}
         </div>
       </div>
     </section>

@@ -95,10 +95,12 @@ export function Traces({ arg }) {
                 <span class={t.errors ? 'bad' : 'muted'}>{t.errors ? `${t.errors} failed` : ms(t.ms)}</span>
               </div>
               <div class="trace-bottom muted">
-                {clock(t.start)} · {t.cause || 'event'} · {t.spans} span{t.spans === 1 ? '' : 's'} ·{' '}
-                {t.languages.map((l) => (
-                  <Lang language={l} />
-                ))}
+                {clock(t.start)} · {t.cause || 'event'} · {t.spans} span{t.spans === 1 ? '' : 's'}
+                <span class="langs">
+                  {t.languages.map((l) => (
+                    <Lang language={l} />
+                  ))}
+                </span>
               </div>
             </button>
           ))}

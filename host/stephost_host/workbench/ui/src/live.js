@@ -1,0 +1,89 @@
+// Stream items live over the host's stream WebSocket (Motia's protocol: http/ws.py), the same
+// socket a project's browsers use. A join answers with a `sync` of the group, then every
+// create / update / delete as it happens; the socket reconnects and joins again after a drop.
+// The page presents the host's secret; when the project's stream auth refuses it (a stream
+// auth hook: the secret opens only the host's own streams there), the group is read through
+// the admin API each second instead ('polled').
+import { useEffect, useState } from 'preact/hooks'
+import { api, token } from './api.js'
+
+const POLL_MS = 1000
+const SOCKET = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/`
+
+function apply(items, event, id) {
+  switch (event.type) {
+    case 'sync':
+      return Array.isArray(event.data) ? event.data : event.data ? [event.data] : []
+    case 'create':
+    case 'update': {
+      const at = items.findIndex((it) => it.id === id)
+      if (at < 0) return [...items, event.data]
+      const next = items.slice()
+      next[at] = event.data
+      return next
+    }
+    case 'delete':
+      return items.filter((it) => it.id !== id)
+    default:
+      return items // custom events (`type: 'event'`) change no item
+  }
+}
+
+// [items or null until the first sync, 'connecting' | 'live' | 'reconnecting' | 'polled', error or null]
+export function useStreamGroup(stream, group) {
+  const [items, setItems] = useState(null)
+  const [state, setState] = useState('connecting')
+  const [error, setError] = useState(null)
+  useEffect(() => {
+    if (!stream || !group) return undefined
+    let ws = null
+    let retry = null
+    let poll = null
+    let closed = false // unmounted, or another group picked
+    let refused = false // the socket will not admit this page to this stream
+    const read = () =>
+      api(`/stream-groups/${encodeURIComponent(stream)}/${encodeURIComponent(group)}`)
+        .then((data) => !closed && setItems(data))
+        .catch((e) => !closed && setError(e))
+    const fallBack = () => {
+      refused = true
+      ws.close()
+      setState('polled')
+      read()
+      poll = setInterval(read, POLL_MS)
+    }
+    setItems(null)
+    setError(null)
+    const open = () => {
+      setState('connecting')
+      ws = new WebSocket(SOCKET, ['Authorization', token()])
+      ws.onopen = () =>
+        ws.send(JSON.stringify({ type: 'join', data: { streamName: stream, groupId: group, subscriptionId: 'workbench' } }))
+      ws.onmessage = (m) => {
+        const frame = JSON.parse(m.data)
+        if (frame.type === 'error') return setError(new Error(frame.error.message))
+        if (frame.streamName !== stream || frame.groupId !== group) return
+        const event = frame.event
+        if (event.type === 'event' && event.event && event.event.type === 'error') {
+          if (event.event.data.code === 'forbidden') return fallBack()
+          return setError(new Error(event.event.data.message))
+        }
+        if (event.type === 'sync') setState('live')
+        setItems((old) => apply(old || [], event, frame.id))
+      }
+      ws.onclose = () => {
+        if (closed || refused) return
+        setState('reconnecting')
+        retry = setTimeout(open, 1000)
+      }
+    }
+    open()
+    return () => {
+      closed = true
+      clearTimeout(retry)
+      clearInterval(poll)
+      if (ws) ws.close()
+    }
+  }, [stream, group])
+  return [items, state, error]
+}
