@@ -32,6 +32,11 @@ def _bridged(path: Path, target: str) -> Iterator[None]:
         async with _bridge(path, target):
             ready.set()
             await done.wait()
+        # Connections still piping end here, before their loop closes.
+        piping = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in piping:
+            task.cancel()
+        await asyncio.gather(*piping, return_exceptions=True)
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
@@ -82,3 +87,4 @@ def test_a_mixed_deploy_runs_on_an_agent_with_no_network(fleet: Fleet, tmp_path:
             ]
             assert ruby_workers, f"no Ruby worker of {version}\n{isolated.log()[-2000:]}"
             assert {_netns(pid) for pid in ruby_workers} == {_netns(isolated.proc.pid)}
+        isolated.stop()  # (with its workers) while the bridge still carries its streams
