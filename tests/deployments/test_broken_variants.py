@@ -49,7 +49,8 @@ def test_a_ruby_load_error_and_a_worker_that_exits_leave_v1_serving(fleet: Fleet
     assert exits.returncode == 1, exits.stdout + exits.stderr
     three = _show(fleet, 3)
     assert three["status"] == "failed" and three["errorPhase"] == "service_deploy", three
-    assert "python" in three["error"] and "3" in three["error"], three["error"]
+    exited = f"the python worker of version {three['versionId']} exited with code 3"
+    assert exited in three["error"], three["error"]
     assert "exiting on purpose" in three["error"], three["error"]
     assert not three["isActive"] and three["activation"] != "active"
     assert get(fleet.host, "/hello").json()["v"] == 1
