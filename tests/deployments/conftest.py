@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -17,12 +18,13 @@ from tests.harness import STEPHOST, HostProcess, eventually
 PROJECTS = Path(__file__).parent / "projects"
 
 
-def _agent(language: str, host: HostProcess, base: Path, name: str) -> AgentProcess:
-    """The agents tests' AgentProcess, dialling a host that runs in its own process."""
+def _agent(language: str, host: HostProcess, base: Path, name: str, **how: Any) -> AgentProcess:
+    """The agents tests' AgentProcess, dialling a host that runs in its own process (``how``:
+    its connect= and wrap=)."""
     dial = SimpleNamespace(
         secret=SimpleNamespace(value=host.secret), link=SimpleNamespace(dial=lambda: host.sidecar_address)
     )
-    return AgentProcess(language, dial, base, name)  # type: ignore[arg-type]
+    return AgentProcess(language, dial, base, name, **how)  # type: ignore[arg-type]
 
 
 class Fleet:
@@ -34,10 +36,11 @@ class Fleet:
         self.agents: list[AgentProcess] = []
         self.another = another  # one more host on the same NATS (same project, its own empty folder)
 
-    def agent(self, language: str, host: HostProcess | None = None) -> AgentProcess:
-        """An agent of ``language`` dialling ``host`` (default: the fleet's first host)."""
+    def agent(self, language: str, host: HostProcess | None = None, **how: Any) -> AgentProcess:
+        """An agent of ``language`` dialling ``host`` (default: the fleet's first host); ``how``:
+        another address to dial (connect="unix:PATH") or a command to run it under (wrap=...)."""
         host = host or self.host
-        agent = _agent(language, host, self.base, str(len(self.agents)))
+        agent = _agent(language, host, self.base, str(len(self.agents)), **how)
         self.agents.append(agent)
         eventually(
             lambda: any(language in line for line in host.log_lines("agent", "connected")),
@@ -99,4 +102,18 @@ def get(host: HostProcess, path: str) -> httpx.Response:
     return httpx.get(host.url + path, timeout=30)
 
 
-__all__ = ["PROJECTS", "Fleet", "get"]
+def workers_of(version: str) -> list[int]:
+    """The pids of processes running ``version`` (a worker's env has STEPHOST_VERSION=version): what
+    an agent still runs of it, seen from outside the agent."""
+    wanted = f"STEPHOST_VERSION={version}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if wanted in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours
+            continue
+    return found
+
+
+__all__ = ["PROJECTS", "Fleet", "get", "workers_of"]

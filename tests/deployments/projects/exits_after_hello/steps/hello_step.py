@@ -1,0 +1,18 @@
+import os
+import sys
+import threading
+
+config = {"type": "api", "name": "deploy-hello", "method": "GET", "path": "/hello"}
+
+
+async def handler(req, ctx):
+    return {"status": 200, "body": {"v": 0, "version": os.environ.get("STEPHOST_VERSION")}}
+
+
+if "--check" not in sys.argv:
+    # The build's check loads this file and passes; a worker dies a moment after its hello.
+    timer = threading.Timer(
+        1.0, lambda: (print("exiting on purpose", file=sys.stderr, flush=True), os._exit(3))
+    )
+    timer.daemon = True
+    timer.start()
