@@ -66,7 +66,7 @@ test: install
 	cd sidecars/node && npm test --silent
 	ruby sidecars/ruby/test/run.rb
 	$(PY) -m pytest -q sidecars/python/tests
-	$(PY) -m pytest -q -n 3 --dist loadfile --durations=15
+	$(PY) -m pytest -q -n 4 --dist loadfile --durations=15
 
 check: lint typecheck protos-check test
 
