@@ -2,7 +2,8 @@
 leave: download, infra, package, migrate and service_deploy, on one real host and agent, one
 deployment paused (test pause points) in each in turn. Each ends with that phase cancelled and
 named, the version before still active and serving, the migrate hook never run, and no worker
-of the cancelled version left."""
+of the cancelled version left; a deployment cancelled after its upload leaves no bundle in
+the object store."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def _ended(fleet: Fleet, number: int) -> dict[str, Any]:
         return r if r["status"] == "cancelled" else {}
 
     return eventually(cancelled, timeout=60, what=f"deployment #{number} to be cancelled")
+
+
+def _collected(fleet: Fleet, number: int, phase: str) -> None:
+    eventually(
+        lambda: _record(fleet, str(number))["bundlesCollected"],
+        timeout=60,
+        what=f"the bundles of #{number}, cancelled in {phase}, to be deleted",
+    )
 
 
 def _no_workers(version: str, what: str) -> None:
@@ -85,4 +94,7 @@ def test_cancel_in_download_infra_package_migrate_and_service_deploy(fleet: Flee
             _no_workers(r["versionId"], f"#{number}, cancelled in {phase}")
         if number == 5:
             assert not marker.exists()  # cancelled at migrate's start: the hook never ran
+        if phase in ("migrate", "service_deploy"):  # uploaded: no orphan objects stay in the store
+            assert r["bundles"], r
+            _collected(fleet, number, phase)
     assert marker.read_text().split() == [r["id"]]  # only #6 ran it (then was cancelled in service_deploy)

@@ -1,7 +1,7 @@
 """Bundle garbage collection: the object store keeps the bundles of the last
 ``deploy_keep_versions`` completed deployments, and of every deployment that is active,
-staged, draining or still running, whatever its age; older bundles are deleted and their
-records say so (``bundlesCollected``), so a rollback to one is refused with a reason instead
+staged, draining or still running, whatever its age; older bundles, and those of failed or
+cancelled deployments, are deleted and their records say so (``bundlesCollected``), so a rollback to one is refused with a reason instead
 of failing half-way. Bundles are content-addressed and shared between deployments of the same
 content: one is deleted only when no kept deployment uses it.
 """
@@ -31,8 +31,11 @@ async def collect(records: Records, bundles: Bundles, keep: int) -> list[str]:
     kept = {r.id for r in completed[:keep]}
     kept |= {r.id for r in built if not r.final or r.is_active or r.activation in KEPT_STATES}
     used = set().union(*(_objects(r) for r in built if r.id in kept))
+    # A failed or cancelled deploy can never be rolled back to: its bundles go at once (a
+    # cancel after upload leaves no orphan objects), unless a kept deployment shares them.
+    ended = [r for r in built if r.final and r.status is not Status.COMPLETED]
     deleted: list[str] = []
-    for record in completed:
+    for record in [*completed, *ended]:
         if record.id in kept or record.bundles_collected:
             continue
         for name in sorted(_objects(record) - used):
@@ -43,5 +46,10 @@ async def collect(records: Records, bundles: Bundles, keep: int) -> list[str]:
             r.bundles_collected = True
 
         await records.change(record.id, collected)
-        log.info("deployment #%d: bundles deleted (older than the last %d deployments)", record.number, keep)
+        why = (
+            f"older than the last {keep} deployments"
+            if record.status is Status.COMPLETED
+            else "it did not complete"
+        )
+        log.info("deployment #%d: bundles deleted (%s)", record.number, why)
     return deleted

@@ -409,8 +409,8 @@ class Deployments:
         run.add_done_callback(lambda _t: self.pipelines.pop(deployment_id, None))
         keeper = asyncio.create_task(self._keep_lock(deployment_id, run))
         try:
-            if (await asyncio.shield(run)).status is Status.COMPLETED:
-                await self._collect()  # still holding the lock: no rollback runs meanwhile
+            await asyncio.shield(run)
+            await self._collect()  # still holding the lock: no rollback runs meanwhile
         except asyncio.CancelledError:
             if not run.done():  # this host is stopping: the pipeline ends itself as cancelled
                 run.cancel()
