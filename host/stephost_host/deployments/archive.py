@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from stephost_host.config import STATE_DIR_NAME
@@ -36,24 +38,28 @@ def pack(root: Path, max_bytes: int) -> bytes:
     return packed
 
 
-def names(archive: bytes) -> dict[str, int]:
-    """File name -> size inside an archive (which languages a version needs, step file sizes)."""
+@contextmanager
+def _opened(archive: bytes) -> Iterator[tarfile.TarFile]:
+    """The archive open for reading; a broken one (at open or while read) is an ArchiveError."""
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            return {m.name: m.size for m in tar.getmembers() if m.isfile()}
+            yield tar
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ArchiveError(f"the source is not a tar.gz archive: {exc}") from None
+
+
+def names(archive: bytes) -> dict[str, int]:
+    """File name -> size inside an archive (which languages a version needs, step file sizes)."""
+    with _opened(archive) as tar:
+        return {m.name: m.size for m in tar.getmembers() if m.isfile()}
 
 
 def read(archive: bytes, name: str) -> bytes | None:
     """One file of an archive (None: not there), e.g. the version's own stephost.toml."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            try:
-                member = tar.getmember(name)
-            except KeyError:
-                return None
-            found = tar.extractfile(member) if member.isfile() else None
-            return found.read() if found is not None else None
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ArchiveError(f"the source is not a tar.gz archive: {exc}") from None
+    with _opened(archive) as tar:
+        try:
+            member = tar.getmember(name)
+        except KeyError:
+            return None
+        found = tar.extractfile(member) if member.isfile() else None
+        return found.read() if found is not None else None
