@@ -24,7 +24,7 @@ FAST_WATCHDOG = {"STEPHOST_BLOCK_WARN_MS": "300"}
 def test_a_blocked_async_handler_does_not_drop_the_sidecar_and_is_named(start_host: Any) -> None:
     """An async handler that time.sleep()s stops its event loop: the other async steps of that
     sidecar wait (inherent to one blocked asyncio loop) but are not failed, the heartbeats go on
-    (they run on the link's own thread), and the watchdog names the step in the host log."""
+    (a thread calls the host's Beat while the loop is blocked), and the watchdog names the step in the host log."""
     host = start_host(PROJECTS / "blocking", live_steps=2, env=FAST_WATCHDOG)
     assert httpx.get(f"{host.url}/ping", timeout=10).status_code == 200
 

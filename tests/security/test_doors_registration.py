@@ -156,3 +156,22 @@ def test_registry_rules_for_replicas_and_routes() -> None:
     assert registry.register(session("g"), [("w", "steps/w_step.py", api("w", "/people/:pid"))]) == []
     route, _ = RouteTable.build(registry).match("GET", "/people/1") or (None, None)
     assert route is not None and route.step == "w"
+
+
+def test_the_beat_door_needs_the_secret_and_names_only_open_streams(start_host: Any) -> None:
+    """``Beat`` (a sidecar's heartbeat from beside a blocked loop) is a door like the hello: a
+    wrong secret is refused, and it keeps alive only a sidecar whose stream is open."""
+    host = start_host(PROJECTS / "clash", live_steps=2)
+    sidecar_id = host.steps()["ok"]["sidecars"][0]
+    with grpc.insecure_channel(host.sidecar_address) as channel:
+        stub = pb_grpc.SidecarHostStub(channel)
+        for secret in ("", "wrong"):
+            try:
+                stub.Beat(pb.BeatRequest(sidecar_id=sidecar_id, secret=secret), timeout=10)
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert "secret" in (exc.details() or "")
+            else:
+                raise AssertionError(f"a Beat with secret {secret!r} was answered")
+        assert stub.Beat(pb.BeatRequest(sidecar_id=sidecar_id, secret=host.secret), timeout=10).known
+        assert not stub.Beat(pb.BeatRequest(sidecar_id="nobody", secret=host.secret), timeout=10).known

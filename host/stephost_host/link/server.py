@@ -158,6 +158,18 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 self.registry.unregister(session)
             log.info("%s %s %s disconnected", session.language, _kind(hello), session.sidecar_id)
 
+    async def Beat(self, request: pb.BeatRequest, context: grpc.aio.ServicerContext) -> pb.BeatReply:
+        """A heartbeat from outside the stream (a sidecar whose loop a handler blocks): it
+        counts for that sidecar's open streams, as an in-band heartbeat would."""
+        if self.secret and not hmac.compare_digest(request.secret.encode(), self.secret.encode()):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong or missing secret")
+        known = False
+        for session in self.sessions:
+            if session.sidecar_id == request.sidecar_id and not session.closed:
+                session.last_seen = time.monotonic()
+                known = True
+        return pb.BeatReply(known=known)
+
     def _register(self, session: Session, hello: pb.Hello, peer: str) -> None:
         """An ordinary sidecar: its steps, streams and hooks join the registry in its version."""
         for err in hello.load_errors:

@@ -1,4 +1,4 @@
-"""The link to the host: dial, hello, heartbeats, reconnect, on a thread of its own.
+"""The link to the host: dial, hello, heartbeats, reconnect.
 
 One long-lived bidirectional stream carries everything. Invocations, cancels and chunk acks go to
 the dispatcher (the runner), answers to the handlers' calls go to ``HostCalls``. When the
@@ -14,7 +14,6 @@ import platform
 import random
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 import grpc
 
 from stephost_sidecar.calls import HostCalls
+from stephost_sidecar.liveness import Liveness
 from stephost_sidecar.loader import Project
 from stephost_sidecar.proto import codec, pb, pb_grpc
 
@@ -88,89 +88,60 @@ def build_hello(options: Options, project: Project, hooks: list[str]) -> pb.Hell
 class Connection:
     """The sidecar end of the wire. ``calls`` is the Channel every Context talks through.
 
-    The link (the gRPC stream, its reader, writer and heartbeats) runs on a thread of its
-    own with its own event loop; handlers run on the loop that created the Connection.
-    So a handler that blocks its loop (``time.sleep`` in an ``async def``) delays other
-    handlers but not the heartbeats: the host keeps the sidecar, and the watchdog names
-    the step. Everything crossing between the two loops goes through ``_to_home`` and
-    ``send``, each one ``call_soon_threadsafe`` hop.
+    The stream and the handlers share the event loop that created the Connection, so a
+    message crosses no thread between the wire and a handler. A handler that blocks that
+    loop (``time.sleep`` in an ``async def``) delays the other handlers and the stream; the
+    host still keeps the sidecar, because ``Liveness`` beats from a thread meanwhile, and
+    the watchdog names the step.
     """
 
     def __init__(self, options: Options, hello: pb.Hello) -> None:
         self.options = options
         self.hello = hello
-        self._home = asyncio.get_running_loop()  # the handlers' loop
-        self._link: asyncio.AbstractEventLoop | None = None  # the link's loop, while it runs
+        self._loop = asyncio.get_running_loop()
         self._out: asyncio.Queue[pb.SidecarMessage | None] | None = None  # the current stream's
-        self.calls = HostCalls(self._home, self.send)
-        self._stopping = threading.Event()
-        self._wake: asyncio.Event | None = None  # on the link's loop: cuts a reconnect pause short
+        self.calls = HostCalls(self._loop, self.send)
+        self._stopping = False
+        self._wake = asyncio.Event()  # cuts a reconnect pause short
         self._dispatcher: Dispatcher | None = None
+        self.liveness = Liveness(options.target, options.secret, options.sidecar_id, self._in_flight)
         # An agent's commands (build, start, stop versions) go here, on the handlers' loop.
         self.on_agent: Callable[[pb.AgentCommand, Reply], None] | None = None
 
     def send(self, msg: pb.SidecarMessage) -> None:
         """Queue a message on the current stream (lost with it if the stream dies); any thread."""
-        self._to_link(self._enqueue, msg)
+        self._on_loop(self._enqueue, msg)
 
     def _enqueue(self, msg: pb.SidecarMessage | None) -> None:
         if self._out is not None:
             self._out.put_nowait(msg)
 
-    def _to_link(self, fn: Callable[..., None], *args: Any) -> None:
-        link = self._link
-        if link is None:
-            return  # no link running: like a message on a dead stream
-        if _running_loop() is link:
+    def _on_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn`` now when called on the loop, else soon on it (a plain ``def`` handler's
+        worker thread)."""
+        if _running_loop() is self._loop:
             fn(*args)
             return
         try:
-            link.call_soon_threadsafe(fn, *args)
+            self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:
-            pass  # the link's loop closed meanwhile
+            pass  # the loop closed meanwhile: the sidecar is exiting
 
-    def _to_home(self, fn: Callable[..., None], *args: Any) -> None:
-        try:
-            self._home.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass  # the handlers' loop is gone: the sidecar is exiting
+    def _in_flight(self) -> int:
+        return self._dispatcher.in_flight if self._dispatcher else 0
 
     async def run(self, dispatcher: Dispatcher) -> None:
         """Serve until stop(); raises Rejected when the host refuses us."""
         self._dispatcher = dispatcher
-        done: asyncio.Future[None] = self._home.create_future()
-
-        def settle(error: BaseException | None) -> None:
-            if done.done():
-                return
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
-
-        def link_thread() -> None:
-            loop = _new_loop()
-            self._link = loop
-            error: BaseException | None = None
-            try:
-                loop.run_until_complete(self._serve(dispatcher))
-            except BaseException as exc:  # Rejected, or a bug: either way run() raises it
-                error = exc
-            finally:
-                self._link = None
-                loop.close()
-            self._to_home(settle, error)
-
-        threading.Thread(target=link_thread, name="stephost-link", daemon=True).start()
         try:
-            await done
+            await self._serve(dispatcher)
         finally:
-            self._stopping.set()
+            self._stopping = True
+            self.liveness.stop()
 
     async def _serve(self, dispatcher: Dispatcher) -> None:
-        self._wake = asyncio.Event()
         backoff = 0.1
-        while not self._stopping.is_set():
+        while not self._stopping:
             welcomed = False
             try:
                 welcomed = await self._session(dispatcher)
@@ -180,7 +151,7 @@ class Connection:
                 log.warning("stream to %s ended: %s", self.options.target, exc.details() or exc.code().name)
             except Exception:
                 log.exception("stream to %s failed", self.options.target)
-            if self._stopping.is_set():
+            if self._stopping:
                 break
             backoff = 0.1 if welcomed else min(backoff * 2, 5.0)
             delay = backoff * (0.5 + random.random())
@@ -192,15 +163,11 @@ class Connection:
 
     async def stop(self) -> None:
         """Stop taking work, let in-flight invocations finish (bounded), close the stream."""
-        self._stopping.set()
-        self._to_link(self._wake_up)
+        self._stopping = True
+        self._wake.set()
         if self._dispatcher:
             await self._dispatcher.drain(self.options.drain_seconds)
-        self._to_link(self._enqueue, None)
-
-    def _wake_up(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        self._enqueue(None)
 
     async def _session(self, dispatcher: Dispatcher) -> bool:
         out: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
@@ -211,8 +178,8 @@ class Connection:
         last_seen = time.monotonic()
 
         def reply(msg: pb.SidecarMessage) -> None:
-            # The result goes back on the stream the invocation came from, from the handlers' loop.
-            self._to_link(out.put_nowait, msg)
+            # The result goes back on the stream the invocation came from.
+            self._on_loop(out.put_nowait, msg)
 
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             call = pb_grpc.SidecarHostStub(channel).Connect(
@@ -233,13 +200,14 @@ class Connection:
                         return
                     beat = pb.Heartbeat(sent_unix_ms=int(time.time() * 1000), in_flight=dispatcher.in_flight)
                     out.put_nowait(pb.SidecarMessage(heartbeat=beat))
+                    self.liveness.beat_sent()
 
             beats: asyncio.Task[None] | None = None
             dropped = asyncio.Event()  # set when the heartbeat cancels the call: dial again
             try:
                 async for batch in call:
                     last_seen = time.monotonic()
-                    work: list[pb.HostMessage] = []  # handed to the handlers' loop in one hop
+                    work: list[pb.HostMessage] = []
                     for msg in batch.messages:
                         kind = msg.WhichOneof("kind")
                         if kind in ("invocation", "call_result", "cancel", "chunk_ack", "agent"):
@@ -249,10 +217,11 @@ class Connection:
                             interval = (msg.welcome.heartbeat_interval_ms or 5000) / 1000
                             self._welcomed(msg.welcome)
                             beats = asyncio.create_task(heartbeat())
+                            self.liveness.connected(interval)
                         elif kind == "rejection":
                             raise Rejected(f"{msg.rejection.code}: {msg.rejection.message}")
                     if work:
-                        self._to_home(self._deliver, dispatcher, work, reply)
+                        self._deliver(dispatcher, work, reply)
             except asyncio.CancelledError:
                 if not dropped.is_set():
                     raise  # we are being stopped, not the stream
@@ -260,12 +229,13 @@ class Connection:
                 if beats:
                     beats.cancel()
                 self._out = None
-                self._to_home(self._lost, dispatcher)
+                self.liveness.disconnected()
+                self._lost(dispatcher)
         return welcomed
 
     def _deliver(self, dispatcher: Dispatcher, work: list[pb.HostMessage], reply: Reply) -> None:
-        """On the handlers' loop: start invocations, settle host calls, cancel, acknowledge chunks,
-        hand agent commands to the agent."""
+        """Start invocations, settle host calls, cancel, acknowledge chunks, hand agent commands
+        to the agent."""
         for msg in work:
             kind = msg.WhichOneof("kind")
             if kind == "invocation":
@@ -281,7 +251,7 @@ class Connection:
                 dispatcher.cancel(msg.cancel.invocation_id)
 
     def _lost(self, dispatcher: Dispatcher) -> None:
-        """On the handlers' loop: the stream died, nothing in flight can be answered."""
+        """The stream died: nothing in flight can be answered."""
         self.calls.abandon()
         dispatcher.abandon()
 
@@ -297,7 +267,7 @@ class Connection:
             )
         if kind == "call":  # the handler's emit/state/stream call raises it, on the handlers' loop
             error.message = f"the call is {exc}"
-            self._to_home(self.calls.answer, pb.CallResult(call_id=msg.call.call_id, error=error))
+            self.calls.answer(pb.CallResult(call_id=msg.call.call_id, error=error))
             return None
         log.warning("a %s message was not sent to the host: %s", kind, exc)
         return None
@@ -332,12 +302,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    except ImportError:
-        return asyncio.new_event_loop()

@@ -1,8 +1,8 @@
 """Names the step that blocks the handlers' event loop.
 
 An ``async def`` handler that calls ``time.sleep`` (or loops without awaiting) stops every
-other async handler in this sidecar. The link has its own thread, so the host keeps the
-sidecar, but the author needs to know which step did it. A task on the handlers' loop
+other async handler in this sidecar and its stream to the host. ``liveness.py`` keeps the
+host from dropping the sidecar meanwhile, but the author needs to know which step did it. A task on the handlers' loop
 touches a timestamp every ``interval``; a thread checks it, and when the loop has not
 ticked for ``threshold`` it reads the loop thread's stack to find the step file running
 there, and logs one warning (mirrored into the host log). When the loop runs again it logs

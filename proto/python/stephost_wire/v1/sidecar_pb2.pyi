@@ -7,6 +7,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BeatRequest(_message.Message):
+    __slots__ = ("sidecar_id", "secret", "in_flight")
+    SIDECAR_ID_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    sidecar_id: str
+    secret: str
+    in_flight: int
+    def __init__(self, sidecar_id: _Optional[str] = ..., secret: _Optional[str] = ..., in_flight: _Optional[int] = ...) -> None: ...
+
+class BeatReply(_message.Message):
+    __slots__ = ("known",)
+    KNOWN_FIELD_NUMBER: _ClassVar[int]
+    known: bool
+    def __init__(self, known: _Optional[bool] = ...) -> None: ...
+
 class SidecarBatch(_message.Message):
     __slots__ = ("messages",)
     MESSAGES_FIELD_NUMBER: _ClassVar[int]

@@ -39,6 +39,11 @@ class SidecarHostStub:
                 request_serializer=stephost_dot_v1_dot_sidecar__pb2.SidecarBatch.SerializeToString,
                 response_deserializer=stephost_dot_v1_dot_sidecar__pb2.HostBatch.FromString,
                 _registered_method=True)
+        self.Beat = channel.unary_unary(
+                '/stephost.v1.SidecarHost/Beat',
+                request_serializer=stephost_dot_v1_dot_sidecar__pb2.BeatRequest.SerializeToString,
+                response_deserializer=stephost_dot_v1_dot_sidecar__pb2.BeatReply.FromString,
+                _registered_method=True)
 
 
 class SidecarHostServicer:
@@ -50,6 +55,17 @@ class SidecarHostServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Beat(self, request, context):
+        """Liveness from outside the stream, for a sidecar whose one event loop runs both its
+        stream and its handlers: while a handler blocks that loop (the stream neither read nor
+        written), a thread of the sidecar calls Beat at the heartbeat interval, and the host
+        counts it as a heartbeat of that sidecar's stream. Optional: a sidecar whose stream
+        never waits for user code need not call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SidecarHostServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +73,11 @@ def add_SidecarHostServicer_to_server(servicer, server):
                     servicer.Connect,
                     request_deserializer=stephost_dot_v1_dot_sidecar__pb2.SidecarBatch.FromString,
                     response_serializer=stephost_dot_v1_dot_sidecar__pb2.HostBatch.SerializeToString,
+            ),
+            'Beat': grpc.unary_unary_rpc_method_handler(
+                    servicer.Beat,
+                    request_deserializer=stephost_dot_v1_dot_sidecar__pb2.BeatRequest.FromString,
+                    response_serializer=stephost_dot_v1_dot_sidecar__pb2.BeatReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +107,33 @@ class SidecarHost:
             '/stephost.v1.SidecarHost/Connect',
             stephost_dot_v1_dot_sidecar__pb2.SidecarBatch.SerializeToString,
             stephost_dot_v1_dot_sidecar__pb2.HostBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Beat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stephost.v1.SidecarHost/Beat',
+            stephost_dot_v1_dot_sidecar__pb2.BeatRequest.SerializeToString,
+            stephost_dot_v1_dot_sidecar__pb2.BeatReply.FromString,
             options,
             channel_credentials,
             insecure,

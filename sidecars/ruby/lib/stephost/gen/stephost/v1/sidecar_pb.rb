@@ -5,6 +5,14 @@ require 'google/protobuf'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
   add_file("stephost/v1/sidecar.proto", :syntax => :proto3) do
+    add_message "stephost.v1.BeatRequest" do
+      optional :sidecar_id, :string, 1
+      optional :secret, :string, 2
+      optional :in_flight, :uint32, 3
+    end
+    add_message "stephost.v1.BeatReply" do
+      optional :known, :bool, 1
+    end
     add_message "stephost.v1.SidecarBatch" do
       repeated :messages, :message, 1, "stephost.v1.SidecarMessage"
     end
@@ -254,6 +262,8 @@ end
 
 module Stephost
   module V1
+    BeatRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.BeatRequest").msgclass
+    BeatReply = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.BeatReply").msgclass
     SidecarBatch = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.SidecarBatch").msgclass
     HostBatch = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.HostBatch").msgclass
     SidecarMessage = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.SidecarMessage").msgclass

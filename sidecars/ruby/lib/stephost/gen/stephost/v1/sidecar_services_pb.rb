@@ -32,6 +32,12 @@ module Stephost
         self.service_name = 'stephost.v1.SidecarHost'
 
         rpc :Connect, stream(::Stephost::V1::SidecarBatch), stream(::Stephost::V1::HostBatch)
+        # Liveness from outside the stream, for a sidecar whose one event loop runs both its
+        # stream and its handlers: while a handler blocks that loop (the stream neither read nor
+        # written), a thread of the sidecar calls Beat at the heartbeat interval, and the host
+        # counts it as a heartbeat of that sidecar's stream. Optional: a sidecar whose stream
+        # never waits for user code need not call it.
+        rpc :Beat, ::Stephost::V1::BeatRequest, ::Stephost::V1::BeatReply
       end
 
       Stub = Service.rpc_stub_class
