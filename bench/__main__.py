@@ -156,11 +156,15 @@ def bench_streams(tmp: Path, nats_url: str, codes: list[Code], clients: int, upd
 def bench_ingress_all(tmp: Path, codes: list[Code], n: int) -> None:
     def run(code: Code, _part: str) -> dict[str, float]:
         out: dict[str, float] = {}
-        for label, (raw, unary, batched) in bench_ingress(PROJECTS / "ingress", tmp, n, code).items():
+        for label, (raw, single, unary, batched) in bench_ingress(PROJECTS / "ingress", tmp, n, code).items():
             out[f"{label}: raw publish, events/s"] = raw.per_second
-            out[f"{label}: ingress Emit (unary), events/s"] = unary.per_second
+            out[f"{label}: client emit(), one event per call, events/s"] = single.per_second
+            out[f"{label}: ingress Emit, a unary gRPC call per event, events/s"] = unary.per_second
             out[f"{label}: ingress EmitBatch, events/s"] = batched.per_second
-            out[f"{label}: unary Emit, % of raw publish"] = 100 * unary.per_second / raw.per_second
+            out[f"{label}: client emit(), % of raw publish (target >= 30)"] = (
+                100 * single.per_second / raw.per_second
+            )
+            out[f"{label}: unary Emit call, % of raw publish"] = 100 * unary.per_second / raw.per_second
         return out
 
     table("ingress emits", figures(measure(codes, run), _digits), codes)

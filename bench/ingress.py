@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 
+import grpc
 import nats
 
 from bench.events import WINDOW, Rate
@@ -20,6 +21,8 @@ from bench.procs import Code, start_host, state_dir
 from stephost import AsyncClient
 from stephost_host import names
 from stephost_host.natsio.embedded import EmbeddedNats
+from stephost_wire.v1 import ingress_pb2 as pb
+from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
 TOPIC = "bench.sink"
 STEP = "sink"
@@ -46,13 +49,30 @@ async def raw_publish(url: str, n: int) -> Rate:
     return Rate("raw nats-py JetStream publish", n, elapsed)
 
 
-async def unary(address: str, n: int) -> Rate:
-    """One Emit per event, WINDOW calls in flight (the same window as the raw publishes)."""
+async def one_by_one(address: str, n: int) -> Rate:
+    """The client's emit(), one event per call, WINDOW calls in flight (the raw publishes'
+    window). They share one EmitStream call (a host without it: a unary Emit each)."""
     async with AsyncClient(address) as client:
         await client.emit(TOPIC, BODY)  # connect before the clock starts
         started = time.perf_counter()
         for start in range(0, n, WINDOW):
             await asyncio.gather(*(client.emit(TOPIC, BODY) for _ in range(min(WINDOW, n - start))))
+        elapsed = time.perf_counter() - started
+    return Rate("ingress emit()", n, elapsed)
+
+
+async def unary(address: str, n: int) -> Rate:
+    """A unary Emit gRPC call per event, WINDOW in flight: what a client in another language
+    that calls Emit directly gets."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        emit = pb_grpc.IngressStub(channel).Emit
+        data = json.dumps(BODY, separators=(",", ":"))
+        await emit(pb.EmitRequest(topic=TOPIC, data_json=data))
+        started = time.perf_counter()
+        for start in range(0, n, WINDOW):
+            await asyncio.gather(
+                *(emit(pb.EmitRequest(topic=TOPIC, data_json=data)) for _ in range(min(WINDOW, n - start)))
+            )
         elapsed = time.perf_counter() - started
     return Rate("ingress Emit (unary)", n, elapsed)
 
@@ -89,13 +109,13 @@ async def drained(url: str, timeout: float = 300.0) -> None:
 
 
 def _one_server(project: Path, tmp: Path, url: str, n: int, code: Code) -> list[Rate]:
-    """[raw baseline, unary, batched] with one host and its subscriber on the server at ``url``."""
+    """[raw baseline, emit(), unary, batched] with one host and its subscriber on the server at ``url``."""
     host, _ = start_host(project, tmp, url, live=1, code=code)
     loop = asyncio.new_event_loop()
     try:
         address = json.loads((state_dir(tmp, project, code) / "runtime.json").read_text())["ingress"]
         rows = []
-        for run in (raw_publish(url, n), unary(address, n), batched(address, n)):
+        for run in (raw_publish(url, n), one_by_one(address, n), unary(address, n), batched(address, n)):
             loop.run_until_complete(drained(url))
             rows.append(loop.run_until_complete(run))
         loop.run_until_complete(drained(url))
@@ -108,7 +128,7 @@ def _one_server(project: Path, tmp: Path, url: str, n: int, code: Code) -> list[
 def bench_ingress(project: Path, tmp: Path, n: int, code: Code) -> dict[str, list[Rate]]:
     """On a server with sync_interval: always (the host's default: every emit waits for a disk
     flush, whoever sends it) and on one with JetStream's default fsync (where CPU decides):
-    [raw, unary, batched] per setting."""
+    [raw, emit(), unary, batched] per setting."""
     out: dict[str, list[Rate]] = {}
     for sync in (True, False):
         label = "fsync always" if sync else "NATS default fsync"

@@ -258,6 +258,52 @@ def test_bad_input_is_invalid_argument_and_writes_nothing(
     assert env.client.get_state("ingress-bad", "k") == "before"
 
 
+def test_emit_stream_answers_each_event_on_its_own(env: Env) -> None:
+    """EmitStream (what the Python client's emit() rides on): every event gets its own
+    receipt by id (a topic no step hears, so nothing else writes); a bad one gets Emit's status and stores nothing, the call goes on."""
+    before = env.stored()
+    good = [
+        pb.StreamedEmit(id=i, event=pb.EmitRequest(topic="ingress.unheard", data_json=str(i)))
+        for i in range(1, 6)
+    ]
+    bad = pb.StreamedEmit(id=99, event=pb.EmitRequest(topic="", data_json="1"))
+    requests = [pb.EmitStreamRequest(emits=[*good[:2], bad]), pb.EmitStreamRequest(emits=good[2:])]
+    answered = {
+        r.id: r
+        for response in env.stub.EmitStream(iter(requests), metadata=AUTH, timeout=30)
+        for r in response.receipts
+    }
+    assert sorted(answered) == [1, 2, 3, 4, 5, 99]
+    assert answered[99].error_code == "INVALID_ARGUMENT" and "topic" in answered[99].error_message
+    assert not answered[99].HasField("receipt")
+    stored = [answered[i].receipt for i in range(1, 6)]
+    assert all(not answered[i].error_code for i in range(1, 6))
+    assert len({r.sequence for r in stored}) == 5 and all(r.stream for r in stored)
+    assert env.stored() == before + 5
+
+
+def test_concurrent_client_emits_share_one_stream_and_fail_alone(env: Env) -> None:
+    """The SDK's emit(): 300 at once each get their own receipt; a refused one raises
+    Emit's error while its neighbours are stored."""
+    from stephost import AsyncClient, IngressError
+
+    async def burst() -> tuple[list[Any], list[Any]]:
+        async with AsyncClient(env.address, token=TOKEN) as client:
+            results = await asyncio.gather(
+                *(client.emit("ingress.unheard", {"n": i}) for i in range(300)),
+                client.emit("", {"n": -1}),
+                return_exceptions=True,
+            )
+        return list(results[:300]), list(results[300:])
+
+    before = env.stored()
+    ok, refused = asyncio.run(burst())
+    assert not [r for r in ok if isinstance(r, BaseException)], ok
+    assert len({r.sequence for r in ok}) == 300
+    assert isinstance(refused[0], IngressError) and refused[0].code == "INVALID_ARGUMENT"
+    assert env.stored() == before + 300
+
+
 def test_a_batch_with_one_bad_event_stores_none_of_it(env: Env) -> None:
     before = env.stored()
     good = pb.EmitRequest(topic="ingress.grouped", data_json="1")
@@ -329,6 +375,7 @@ def test_every_call_needs_the_token(env: Env, metadata: Any, fragment: str) -> N
     calls = [
         lambda: env.stub.Emit(pb.EmitRequest(topic="ingress.hit", data_json="1"), metadata=metadata),
         lambda: list(env.stub.EmitBatch(iter([pb.EmitBatchRequest()]), metadata=metadata)),
+        lambda: list(env.stub.EmitStream(iter([pb.EmitStreamRequest()]), metadata=metadata)),
         lambda: env.stub.SetState(pb.SetStateRequest(group="g", key="k", value_json="1"), metadata=metadata),
         lambda: env.stub.GetGroup(pb.GetGroupRequest(group="g"), metadata=metadata),
         lambda: env.stub.ListSteps(pb.ListStepsRequest(), metadata=metadata),

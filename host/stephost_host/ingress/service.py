@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
 
 from stephost_host import names
+from stephost_host.ingress import emit_stream
 from stephost_host.ingress.auth import Refused, TokenCheck
 from stephost_host.observe.spans import parse_traceparent
 from stephost_host.operations import Event, Fields, OperationError, Operations, Receipt, ids
@@ -27,6 +29,7 @@ from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 
 R = TypeVar("R")
+log = logging.getLogger("stephost.ingress")
 # Batches of one EmitBatch stream being stored at once (answers still go out in order).
 BATCHES_IN_FLIGHT = 4
 # Initial metadata a SubscribeStream call sends once its subscription is in place.
@@ -144,6 +147,30 @@ class IngressService(pb_grpc.IngressServicer):
             return _receipt(await self.ops.emits.publish(self._event(request, outside=outside)))
 
         return await self._answer(context, work)
+
+    async def EmitStream(
+        self, request_iterator: AsyncIterator[pb.EmitStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.EmitStreamResponse]:
+        try:
+            self._authenticate(context)
+        except Refused as exc:
+            await context.abort(exc.code, exc.message)
+        await context.send_initial_metadata(emit_stream.OPEN)
+        async for response in emit_stream.answers(request_iterator, self._streamed):
+            yield response
+
+    async def _streamed(self, emit: pb.StreamedEmit) -> pb.StreamedReceipt:
+        """One event of an EmitStream call: stored, or refused with the status Emit would end with."""
+        try:
+            event = self._event(emit.event, outside=parse_traceparent(emit.traceparent))
+            stored = await self.ops.emits.publish(event)
+        except OperationError as exc:
+            refused = refusal(exc)
+            return pb.StreamedReceipt(id=emit.id, error_code=refused.code.name, error_message=refused.message)
+        except Exception as exc:  # what a unary call would end with as UNKNOWN
+            log.exception("an EmitStream event failed")
+            return pb.StreamedReceipt(id=emit.id, error_code="UNKNOWN", error_message=str(exc))
+        return pb.StreamedReceipt(id=emit.id, receipt=_receipt(stored))
 
     async def EmitBatch(
         self, request_iterator: AsyncIterator[pb.EmitBatchRequest], context: grpc.aio.ServicerContext

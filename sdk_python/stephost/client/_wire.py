@@ -14,6 +14,8 @@ from stephost_wire.v1 import ingress_pb2 as pb
 
 # Initial metadata the host sends once a SubscribeStream call is subscribed.
 SUBSCRIBED = "stephost-subscribed"
+# Initial metadata the host sends once an EmitStream call is open.
+EMIT_STREAM_OPEN = "stephost-emit-stream"
 
 
 def channel(

@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 
 from stephost.client import _wire as wire
+from stephost.client.emit_stream import EmitStream, Unsupported
 from stephost.client.values import Event, IngressError, Receipt, StepInfo, StreamChange
 from stephost_wire.codec import dumps, loads
 from stephost_wire.v1 import ingress_pb2 as pb
@@ -76,6 +77,7 @@ class AsyncClient:
         )
         self._channel = wire.channel(target, tls, root_certificates, tls_server_name)
         self._stub = pb_grpc.IngressStub(self._channel)
+        self._emits = EmitStream(self._stub, self._metadata)
 
     async def _call(self, method: Any, request: Any) -> Any:
         try:
@@ -92,8 +94,14 @@ class AsyncClient:
         idempotency_key: str | None = None,
         trace_id: str | None = None,
     ) -> Receipt:
-        """Store one event durably; returns once JetStream has it."""
+        """Store one event durably; returns once JetStream has it. Concurrent emits share one
+        ``EmitStream`` call (a unary ``Emit`` on a host without it)."""
         req = wire.emit_request(topic, data, message_group_id, idempotency_key, trace_id)
+        if self._emits.supported:
+            try:
+                return wire.receipt(await self._emits.emit(req, self._timeout))
+            except Unsupported:
+                pass
         return wire.receipt(await self._call(self._stub.Emit, req))
 
     async def emit_batch(
@@ -192,6 +200,7 @@ class AsyncClient:
         return [wire.step_info(s) for s in resp.steps]
 
     async def close(self) -> None:
+        await self._emits.close()
         await self._channel.close()
 
     async def __aenter__(self) -> AsyncClient:

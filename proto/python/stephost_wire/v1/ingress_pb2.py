@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stephost/v1/ingress.proto\x12\x0bstephost.v1\"t\n\x0b\x45mitRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\t\x12\x18\n\x10message_group_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"T\n\x0b\x45mitReceipt\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x11\n\tduplicate\x18\x04 \x01(\x08\"N\n\x10\x45mitBatchRequest\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.stephost.v1.EmitRequest\x12\x10\n\x08\x62\x61tch_id\x18\x02 \x01(\t\"?\n\x11\x45mitBatchResponse\x12*\n\x08receipts\x18\x01 \x03(\x0b\x32\x18.stephost.v1.EmitReceipt\"-\n\x0fGetStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"w\n\x0fSetStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x12\n\nvalue_json\x18\x03 \x01(\t\x12\x1e\n\x11\x65xpected_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"0\n\x12\x44\x65leteStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"A\n\nStateValue\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\" \n\x0fGetGroupRequest\x12\r\n\x05group\x18\x01 \x01(\t\"!\n\nStateGroup\x12\x13\n\x0bvalues_json\x18\x01 \x03(\t\"D\n\x14GetStreamItemRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\".\n\nStreamItem\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x11\n\titem_json\x18\x02 \x01(\t\"9\n\x15GetStreamGroupRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\"!\n\x0bStreamGroup\x12\x12\n\nitems_json\x18\x01 \x03(\t\"F\n\x16SubscribeStreamRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\"O\n\x0cStreamChange\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x11\n\tdata_json\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\"\x12\n\x10ListStepsRequest\"9\n\x11ListStepsResponse\x12$\n\x05steps\x18\x01 \x03(\x0b\x32\x15.stephost.v1.StepInfo\"\xc7\x01\n\x08StepInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x0c\n\x04\x66ile\x18\x04 \x01(\t\x12\x0c\n\x04live\x18\x05 \x01(\x08\x12\r\n\x05\x66lows\x18\x06 \x03(\t\x12\x12\n\nsubscribes\x18\x07 \x03(\t\x12\r\n\x05\x65mits\x18\x08 \x03(\t\x12\x0e\n\x06method\x18\t \x01(\t\x12\x0c\n\x04path\x18\n \x01(\t\x12\x0c\n\x04\x63ron\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t2\xe5\x05\n\x07Ingress\x12:\n\x04\x45mit\x12\x18.stephost.v1.EmitRequest\x1a\x18.stephost.v1.EmitReceipt\x12N\n\tEmitBatch\x12\x1d.stephost.v1.EmitBatchRequest\x1a\x1e.stephost.v1.EmitBatchResponse(\x01\x30\x01\x12\x41\n\x08GetState\x12\x1c.stephost.v1.GetStateRequest\x1a\x17.stephost.v1.StateValue\x12\x41\n\x08SetState\x12\x1c.stephost.v1.SetStateRequest\x1a\x17.stephost.v1.StateValue\x12G\n\x0b\x44\x65leteState\x12\x1f.stephost.v1.DeleteStateRequest\x1a\x17.stephost.v1.StateValue\x12\x41\n\x08GetGroup\x12\x1c.stephost.v1.GetGroupRequest\x1a\x17.stephost.v1.StateGroup\x12K\n\rGetStreamItem\x12!.stephost.v1.GetStreamItemRequest\x1a\x17.stephost.v1.StreamItem\x12N\n\x0eGetStreamGroup\x12\".stephost.v1.GetStreamGroupRequest\x1a\x18.stephost.v1.StreamGroup\x12S\n\x0fSubscribeStream\x12#.stephost.v1.SubscribeStreamRequest\x1a\x19.stephost.v1.StreamChange0\x01\x12J\n\tListSteps\x12\x1d.stephost.v1.ListStepsRequest\x1a\x1e.stephost.v1.ListStepsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stephost/v1/ingress.proto\x12\x0bstephost.v1\"t\n\x0b\x45mitRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\t\x12\x18\n\x10message_group_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"T\n\x0b\x45mitReceipt\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x11\n\tduplicate\x18\x04 \x01(\x08\"N\n\x10\x45mitBatchRequest\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.stephost.v1.EmitRequest\x12\x10\n\x08\x62\x61tch_id\x18\x02 \x01(\t\"?\n\x11\x45mitBatchResponse\x12*\n\x08receipts\x18\x01 \x03(\x0b\x32\x18.stephost.v1.EmitReceipt\"=\n\x11\x45mitStreamRequest\x12(\n\x05\x65mits\x18\x01 \x03(\x0b\x32\x19.stephost.v1.StreamedEmit\"X\n\x0cStreamedEmit\x12\n\n\x02id\x18\x01 \x01(\x04\x12\'\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x18.stephost.v1.EmitRequest\x12\x13\n\x0btraceparent\x18\x03 \x01(\t\"D\n\x12\x45mitStreamResponse\x12.\n\x08receipts\x18\x01 \x03(\x0b\x32\x1c.stephost.v1.StreamedReceipt\"s\n\x0fStreamedReceipt\x12\n\n\x02id\x18\x01 \x01(\x04\x12)\n\x07receipt\x18\x02 \x01(\x0b\x32\x18.stephost.v1.EmitReceipt\x12\x12\n\nerror_code\x18\x03 \x01(\t\x12\x15\n\rerror_message\x18\x04 \x01(\t\"-\n\x0fGetStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"w\n\x0fSetStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x12\n\nvalue_json\x18\x03 \x01(\t\x12\x1e\n\x11\x65xpected_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"0\n\x12\x44\x65leteStateRequest\x12\r\n\x05group\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"A\n\nStateValue\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x12\n\nvalue_json\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\" \n\x0fGetGroupRequest\x12\r\n\x05group\x18\x01 \x01(\t\"!\n\nStateGroup\x12\x13\n\x0bvalues_json\x18\x01 \x03(\t\"D\n\x14GetStreamItemRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\".\n\nStreamItem\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x11\n\titem_json\x18\x02 \x01(\t\"9\n\x15GetStreamGroupRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\"!\n\x0bStreamGroup\x12\x12\n\nitems_json\x18\x01 \x03(\t\"F\n\x16SubscribeStreamRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\"O\n\x0cStreamChange\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x11\n\tdata_json\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\"\x12\n\x10ListStepsRequest\"9\n\x11ListStepsResponse\x12$\n\x05steps\x18\x01 \x03(\x0b\x32\x15.stephost.v1.StepInfo\"\xc7\x01\n\x08StepInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x0c\n\x04\x66ile\x18\x04 \x01(\t\x12\x0c\n\x04live\x18\x05 \x01(\x08\x12\r\n\x05\x66lows\x18\x06 \x03(\t\x12\x12\n\nsubscribes\x18\x07 \x03(\t\x12\r\n\x05\x65mits\x18\x08 \x03(\t\x12\x0e\n\x06method\x18\t \x01(\t\x12\x0c\n\x04path\x18\n \x01(\t\x12\x0c\n\x04\x63ron\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t2\xb8\x06\n\x07Ingress\x12:\n\x04\x45mit\x12\x18.stephost.v1.EmitRequest\x1a\x18.stephost.v1.EmitReceipt\x12N\n\tEmitBatch\x12\x1d.stephost.v1.EmitBatchRequest\x1a\x1e.stephost.v1.EmitBatchResponse(\x01\x30\x01\x12Q\n\nEmitStream\x12\x1e.stephost.v1.EmitStreamRequest\x1a\x1f.stephost.v1.EmitStreamResponse(\x01\x30\x01\x12\x41\n\x08GetState\x12\x1c.stephost.v1.GetStateRequest\x1a\x17.stephost.v1.StateValue\x12\x41\n\x08SetState\x12\x1c.stephost.v1.SetStateRequest\x1a\x17.stephost.v1.StateValue\x12G\n\x0b\x44\x65leteState\x12\x1f.stephost.v1.DeleteStateRequest\x1a\x17.stephost.v1.StateValue\x12\x41\n\x08GetGroup\x12\x1c.stephost.v1.GetGroupRequest\x1a\x17.stephost.v1.StateGroup\x12K\n\rGetStreamItem\x12!.stephost.v1.GetStreamItemRequest\x1a\x17.stephost.v1.StreamItem\x12N\n\x0eGetStreamGroup\x12\".stephost.v1.GetStreamGroupRequest\x1a\x18.stephost.v1.StreamGroup\x12S\n\x0fSubscribeStream\x12#.stephost.v1.SubscribeStreamRequest\x1a\x19.stephost.v1.StreamChange0\x01\x12J\n\tListSteps\x12\x1d.stephost.v1.ListStepsRequest\x1a\x1e.stephost.v1.ListStepsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,36 +39,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMITBATCHREQUEST']._serialized_end=324
   _globals['_EMITBATCHRESPONSE']._serialized_start=326
   _globals['_EMITBATCHRESPONSE']._serialized_end=389
-  _globals['_GETSTATEREQUEST']._serialized_start=391
-  _globals['_GETSTATEREQUEST']._serialized_end=436
-  _globals['_SETSTATEREQUEST']._serialized_start=438
-  _globals['_SETSTATEREQUEST']._serialized_end=557
-  _globals['_DELETESTATEREQUEST']._serialized_start=559
-  _globals['_DELETESTATEREQUEST']._serialized_end=607
-  _globals['_STATEVALUE']._serialized_start=609
-  _globals['_STATEVALUE']._serialized_end=674
-  _globals['_GETGROUPREQUEST']._serialized_start=676
-  _globals['_GETGROUPREQUEST']._serialized_end=708
-  _globals['_STATEGROUP']._serialized_start=710
-  _globals['_STATEGROUP']._serialized_end=743
-  _globals['_GETSTREAMITEMREQUEST']._serialized_start=745
-  _globals['_GETSTREAMITEMREQUEST']._serialized_end=813
-  _globals['_STREAMITEM']._serialized_start=815
-  _globals['_STREAMITEM']._serialized_end=861
-  _globals['_GETSTREAMGROUPREQUEST']._serialized_start=863
-  _globals['_GETSTREAMGROUPREQUEST']._serialized_end=920
-  _globals['_STREAMGROUP']._serialized_start=922
-  _globals['_STREAMGROUP']._serialized_end=955
-  _globals['_SUBSCRIBESTREAMREQUEST']._serialized_start=957
-  _globals['_SUBSCRIBESTREAMREQUEST']._serialized_end=1027
-  _globals['_STREAMCHANGE']._serialized_start=1029
-  _globals['_STREAMCHANGE']._serialized_end=1108
-  _globals['_LISTSTEPSREQUEST']._serialized_start=1110
-  _globals['_LISTSTEPSREQUEST']._serialized_end=1128
-  _globals['_LISTSTEPSRESPONSE']._serialized_start=1130
-  _globals['_LISTSTEPSRESPONSE']._serialized_end=1187
-  _globals['_STEPINFO']._serialized_start=1190
-  _globals['_STEPINFO']._serialized_end=1389
-  _globals['_INGRESS']._serialized_start=1392
-  _globals['_INGRESS']._serialized_end=2133
+  _globals['_EMITSTREAMREQUEST']._serialized_start=391
+  _globals['_EMITSTREAMREQUEST']._serialized_end=452
+  _globals['_STREAMEDEMIT']._serialized_start=454
+  _globals['_STREAMEDEMIT']._serialized_end=542
+  _globals['_EMITSTREAMRESPONSE']._serialized_start=544
+  _globals['_EMITSTREAMRESPONSE']._serialized_end=612
+  _globals['_STREAMEDRECEIPT']._serialized_start=614
+  _globals['_STREAMEDRECEIPT']._serialized_end=729
+  _globals['_GETSTATEREQUEST']._serialized_start=731
+  _globals['_GETSTATEREQUEST']._serialized_end=776
+  _globals['_SETSTATEREQUEST']._serialized_start=778
+  _globals['_SETSTATEREQUEST']._serialized_end=897
+  _globals['_DELETESTATEREQUEST']._serialized_start=899
+  _globals['_DELETESTATEREQUEST']._serialized_end=947
+  _globals['_STATEVALUE']._serialized_start=949
+  _globals['_STATEVALUE']._serialized_end=1014
+  _globals['_GETGROUPREQUEST']._serialized_start=1016
+  _globals['_GETGROUPREQUEST']._serialized_end=1048
+  _globals['_STATEGROUP']._serialized_start=1050
+  _globals['_STATEGROUP']._serialized_end=1083
+  _globals['_GETSTREAMITEMREQUEST']._serialized_start=1085
+  _globals['_GETSTREAMITEMREQUEST']._serialized_end=1153
+  _globals['_STREAMITEM']._serialized_start=1155
+  _globals['_STREAMITEM']._serialized_end=1201
+  _globals['_GETSTREAMGROUPREQUEST']._serialized_start=1203
+  _globals['_GETSTREAMGROUPREQUEST']._serialized_end=1260
+  _globals['_STREAMGROUP']._serialized_start=1262
+  _globals['_STREAMGROUP']._serialized_end=1295
+  _globals['_SUBSCRIBESTREAMREQUEST']._serialized_start=1297
+  _globals['_SUBSCRIBESTREAMREQUEST']._serialized_end=1367
+  _globals['_STREAMCHANGE']._serialized_start=1369
+  _globals['_STREAMCHANGE']._serialized_end=1448
+  _globals['_LISTSTEPSREQUEST']._serialized_start=1450
+  _globals['_LISTSTEPSREQUEST']._serialized_end=1468
+  _globals['_LISTSTEPSRESPONSE']._serialized_start=1470
+  _globals['_LISTSTEPSRESPONSE']._serialized_end=1527
+  _globals['_STEPINFO']._serialized_start=1530
+  _globals['_STEPINFO']._serialized_end=1729
+  _globals['_INGRESS']._serialized_start=1732
+  _globals['_INGRESS']._serialized_end=2556
 # @@protoc_insertion_point(module_scope)

@@ -46,6 +46,40 @@ class EmitBatchResponse(_message.Message):
     receipts: _containers.RepeatedCompositeFieldContainer[EmitReceipt]
     def __init__(self, receipts: _Optional[_Iterable[_Union[EmitReceipt, _Mapping]]] = ...) -> None: ...
 
+class EmitStreamRequest(_message.Message):
+    __slots__ = ("emits",)
+    EMITS_FIELD_NUMBER: _ClassVar[int]
+    emits: _containers.RepeatedCompositeFieldContainer[StreamedEmit]
+    def __init__(self, emits: _Optional[_Iterable[_Union[StreamedEmit, _Mapping]]] = ...) -> None: ...
+
+class StreamedEmit(_message.Message):
+    __slots__ = ("id", "event", "traceparent")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    event: EmitRequest
+    traceparent: str
+    def __init__(self, id: _Optional[int] = ..., event: _Optional[_Union[EmitRequest, _Mapping]] = ..., traceparent: _Optional[str] = ...) -> None: ...
+
+class EmitStreamResponse(_message.Message):
+    __slots__ = ("receipts",)
+    RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    receipts: _containers.RepeatedCompositeFieldContainer[StreamedReceipt]
+    def __init__(self, receipts: _Optional[_Iterable[_Union[StreamedReceipt, _Mapping]]] = ...) -> None: ...
+
+class StreamedReceipt(_message.Message):
+    __slots__ = ("id", "receipt", "error_code", "error_message")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    receipt: EmitReceipt
+    error_code: str
+    error_message: str
+    def __init__(self, id: _Optional[int] = ..., receipt: _Optional[_Union[EmitReceipt, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
 class GetStateRequest(_message.Message):
     __slots__ = ("group", "key")
     GROUP_FIELD_NUMBER: _ClassVar[int]

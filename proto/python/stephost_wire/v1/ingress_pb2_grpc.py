@@ -44,6 +44,11 @@ class IngressStub:
                 request_serializer=stephost_dot_v1_dot_ingress__pb2.EmitBatchRequest.SerializeToString,
                 response_deserializer=stephost_dot_v1_dot_ingress__pb2.EmitBatchResponse.FromString,
                 _registered_method=True)
+        self.EmitStream = channel.stream_stream(
+                '/stephost.v1.Ingress/EmitStream',
+                request_serializer=stephost_dot_v1_dot_ingress__pb2.EmitStreamRequest.SerializeToString,
+                response_deserializer=stephost_dot_v1_dot_ingress__pb2.EmitStreamResponse.FromString,
+                _registered_method=True)
         self.GetState = channel.unary_unary(
                 '/stephost.v1.Ingress/GetState',
                 request_serializer=stephost_dot_v1_dot_ingress__pb2.GetStateRequest.SerializeToString,
@@ -114,6 +119,22 @@ class IngressServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EmitStream(self, request_iterator, context):
+        """Emit's rules for many independent events on one long-lived call, for a client that
+        emits one event at a time with many in flight (the Python client's emit() uses it):
+        no per-call cost per event. Every StreamedEmit gets one StreamedReceipt with its id,
+        in completion order, not request order (the events are independent, as concurrent
+        Emit calls are). A refused event gets the status Emit would fail with, as
+        error_code/error_message, and the call goes on; nothing of a refused event is stored.
+        Authentication is the call's metadata, once. When the client ends its side, the
+        remaining receipts follow, then the end. Once the call is open (authenticated) the
+        host sends the initial metadata `stephost-emit-stream: 1`; a client that writes only
+        after it sees a refusal's or an older host's status (UNIMPLEMENTED: use Emit) intact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetState(self, request, context):
         """The state store steps use as ctx.state.
         """
@@ -179,6 +200,11 @@ def add_IngressServicer_to_server(servicer, server):
                     servicer.EmitBatch,
                     request_deserializer=stephost_dot_v1_dot_ingress__pb2.EmitBatchRequest.FromString,
                     response_serializer=stephost_dot_v1_dot_ingress__pb2.EmitBatchResponse.SerializeToString,
+            ),
+            'EmitStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.EmitStream,
+                    request_deserializer=stephost_dot_v1_dot_ingress__pb2.EmitStreamRequest.FromString,
+                    response_serializer=stephost_dot_v1_dot_ingress__pb2.EmitStreamResponse.SerializeToString,
             ),
             'GetState': grpc.unary_unary_rpc_method_handler(
                     servicer.GetState,
@@ -275,6 +301,33 @@ class Ingress:
             '/stephost.v1.Ingress/EmitBatch',
             stephost_dot_v1_dot_ingress__pb2.EmitBatchRequest.SerializeToString,
             stephost_dot_v1_dot_ingress__pb2.EmitBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EmitStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/stephost.v1.Ingress/EmitStream',
+            stephost_dot_v1_dot_ingress__pb2.EmitStreamRequest.SerializeToString,
+            stephost_dot_v1_dot_ingress__pb2.EmitStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

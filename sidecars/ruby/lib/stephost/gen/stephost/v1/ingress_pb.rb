@@ -25,6 +25,23 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "stephost.v1.EmitBatchResponse" do
       repeated :receipts, :message, 1, "stephost.v1.EmitReceipt"
     end
+    add_message "stephost.v1.EmitStreamRequest" do
+      repeated :emits, :message, 1, "stephost.v1.StreamedEmit"
+    end
+    add_message "stephost.v1.StreamedEmit" do
+      optional :id, :uint64, 1
+      optional :event, :message, 2, "stephost.v1.EmitRequest"
+      optional :traceparent, :string, 3
+    end
+    add_message "stephost.v1.EmitStreamResponse" do
+      repeated :receipts, :message, 1, "stephost.v1.StreamedReceipt"
+    end
+    add_message "stephost.v1.StreamedReceipt" do
+      optional :id, :uint64, 1
+      optional :receipt, :message, 2, "stephost.v1.EmitReceipt"
+      optional :error_code, :string, 3
+      optional :error_message, :string, 4
+    end
     add_message "stephost.v1.GetStateRequest" do
       optional :group, :string, 1
       optional :key, :string, 2
@@ -105,6 +122,10 @@ module Stephost
     EmitReceipt = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitReceipt").msgclass
     EmitBatchRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitBatchRequest").msgclass
     EmitBatchResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitBatchResponse").msgclass
+    EmitStreamRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitStreamRequest").msgclass
+    StreamedEmit = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StreamedEmit").msgclass
+    EmitStreamResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.EmitStreamResponse").msgclass
+    StreamedReceipt = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StreamedReceipt").msgclass
     GetStateRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.GetStateRequest").msgclass
     SetStateRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.SetStateRequest").msgclass
     DeleteStateRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.DeleteStateRequest").msgclass

@@ -55,6 +55,17 @@ module Stephost
         # first event not stored) and stephost-batch-id. Sending the same batch again
         # with that batch_id (within the 120 s dedupe window) stores only the rest.
         rpc :EmitBatch, stream(::Stephost::V1::EmitBatchRequest), stream(::Stephost::V1::EmitBatchResponse)
+        # Emit's rules for many independent events on one long-lived call, for a client that
+        # emits one event at a time with many in flight (the Python client's emit() uses it):
+        # no per-call cost per event. Every StreamedEmit gets one StreamedReceipt with its id,
+        # in completion order, not request order (the events are independent, as concurrent
+        # Emit calls are). A refused event gets the status Emit would fail with, as
+        # error_code/error_message, and the call goes on; nothing of a refused event is stored.
+        # Authentication is the call's metadata, once. When the client ends its side, the
+        # remaining receipts follow, then the end. Once the call is open (authenticated) the
+        # host sends the initial metadata `stephost-emit-stream: 1`; a client that writes only
+        # after it sees a refusal's or an older host's status (UNIMPLEMENTED: use Emit) intact.
+        rpc :EmitStream, stream(::Stephost::V1::EmitStreamRequest), stream(::Stephost::V1::EmitStreamResponse)
         # The state store steps use as ctx.state.
         rpc :GetState, ::Stephost::V1::GetStateRequest, ::Stephost::V1::StateValue
         rpc :SetState, ::Stephost::V1::SetStateRequest, ::Stephost::V1::StateValue
