@@ -143,18 +143,25 @@ class IngressService(pb_grpc.IngressServicer):
 
     async def Emit(self, request: pb.EmitRequest, context: grpc.aio.ServicerContext) -> pb.EmitReceipt:
         async def work() -> pb.EmitReceipt:
-            outside = parse_traceparent(_metadata(context, names.HEADER_TRACEPARENT))
-            return _receipt(await self.ops.emits.publish(self._event(request, outside=outside)))
+            return _receipt(await self._emit(request, _metadata(context, names.HEADER_TRACEPARENT)))
 
         return await self._answer(context, work)
 
-    async def EmitStream(
-        self, request_iterator: AsyncIterator[pb.EmitStreamRequest], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.EmitStreamResponse]:
+    async def _emit(self, request: pb.EmitRequest, traceparent: str | None) -> Receipt:
+        """One event, checked and stored: an Emit call's, or one of an EmitStream call."""
+        return await self.ops.emits.publish(self._event(request, outside=parse_traceparent(traceparent)))
+
+    async def _open_stream(self, context: grpc.aio.ServicerContext) -> None:
+        """A streaming emit call starts here: authenticated, or ended with the refusal."""
         try:
             self._authenticate(context)
         except Refused as exc:
             await context.abort(exc.code, exc.message)
+
+    async def EmitStream(
+        self, request_iterator: AsyncIterator[pb.EmitStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.EmitStreamResponse]:
+        await self._open_stream(context)
         await context.send_initial_metadata(emit_stream.OPEN)
         async for response in emit_stream.answers(request_iterator, self._streamed):
             yield response
@@ -162,8 +169,7 @@ class IngressService(pb_grpc.IngressServicer):
     async def _streamed(self, emit: pb.StreamedEmit) -> pb.StreamedReceipt:
         """One event of an EmitStream call: stored, or refused with the status Emit would end with."""
         try:
-            event = self._event(emit.event, outside=parse_traceparent(emit.traceparent))
-            stored = await self.ops.emits.publish(event)
+            stored = await self._emit(emit.event, emit.traceparent)
         except OperationError as exc:
             refused = refusal(exc)
             return pb.StreamedReceipt(id=emit.id, error_code=refused.code.name, error_message=refused.message)
@@ -175,10 +181,7 @@ class IngressService(pb_grpc.IngressServicer):
     async def EmitBatch(
         self, request_iterator: AsyncIterator[pb.EmitBatchRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.EmitBatchResponse]:
-        try:
-            self._authenticate(context)
-        except Refused as exc:
-            await context.abort(exc.code, exc.message)
+        await self._open_stream(context)
         # The reader checks each batch and starts storing it at once; the answers go out
         # in request order. A refused batch ends the call after the ones before it.
         pending: asyncio.Queue[asyncio.Future[list[Receipt]] | OperationError | None] = asyncio.Queue(
