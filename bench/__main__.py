@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from bench.compare import figures, measure, table
+from bench.cpu import sidecars_cpu
 from bench.deploys import bench_deploys
 from bench.emit_latency import emit_figures
 from bench.events import chain, raw_publish, raw_round_trip
@@ -50,7 +51,9 @@ def bench_http(
         host, url = start_host(PROJECTS / lang, tmp, nats_url, live=1, code=code)
         try:
             wrk("warm-up", url + "/hello", 2, connections)
+            before = sidecars_cpu(host.p.pid)
             r = wrk(lang, url + "/hello", seconds, connections)
+            sidecar_ms = (sidecars_cpu(host.p.pid) - before) * 1000 / max(r.requests, 1)
         finally:
             host.stop()
         return {
@@ -58,6 +61,7 @@ def bench_http(
             f"{lang} api step, p50 ms": r.p50_ms,
             f"{lang} api step, p99 ms": r.p99_ms,
             f"{lang} api step, errors": r.errors,
+            f"{lang} api step, sidecar CPU ms/req": sidecar_ms,
             f"{lang} api step, % of bare FastAPI req/s": 100 * r.rps / base.rps,
         }
 
