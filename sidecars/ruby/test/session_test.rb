@@ -148,10 +148,13 @@ class SessionTest < Minitest::Test
     refute session.push(log_msg("late"))
   end
 
+  # The host also stopped reading: the heartbeat's send never completes,
+  # and the watchdog must not be the thread stuck in it.
   def test_a_silent_host_kills_the_stream
     session = Stephost::Session.new
     killed = Queue.new
-    session.attach(FakeLink.new.tap { |link| link.define_singleton_method(:cancel) { killed << true } })
+    stuck = FakeLink.new(gate: Queue.new)
+    session.attach(stuck.tap { |link| link.define_singleton_method(:cancel) { killed << true } })
     session.welcome(20) # ms
     session.start_watchdog
     assert killed.pop

@@ -111,8 +111,8 @@ module Stephost
     rescue StandardError => e
       session.kill_reason || "#{e.class}: #{e.message}"
     ensure
-      session.close("stream ended")
       link&.cancel # a no-op once the host ended the call; else no send stays stuck on it
+      session.close("stream ended")
       session.detach
       @runner.abandon(session)
       channel&.close

@@ -102,7 +102,11 @@ module Stephost
 
     # Waits for a send in progress to finish, then frees the link.
     def detach
-      @sending.synchronize { @link&.close }
+      @sending.synchronize do
+        @half_closed = true # anything still queued is dropped
+        @link&.close
+        @link = nil
+      end
     end
 
     # A handler's call into the host: blocks this (worker) thread until the
@@ -161,10 +165,10 @@ module Stephost
             break
           end
 
-          if @welcomed
-            push(V1::SidecarMessage.new(heartbeat: V1::Heartbeat.new(
-              sent_unix_ms: (Time.now.to_f * 1000).to_i, in_flight: @in_flight.call
-            )))
+          if @welcomed && queue(V1::SidecarMessage.new(heartbeat: V1::Heartbeat.new(
+            sent_unix_ms: (Time.now.to_f * 1000).to_i, in_flight: @in_flight.call
+          )))
+            flush_aside
           end
         end
       end
@@ -187,7 +191,7 @@ module Stephost
         @pending.values.tap { @pending.clear }
       end
       @out.push(CLOSE)
-      flush
+      flush_aside
       waiters.each { |w| w.push(ConnectionLostError.new("stream to the host closed: #{reason}")) }
       @watchdog&.wakeup
     rescue ThreadError
@@ -195,6 +199,14 @@ module Stephost
     end
 
     private
+
+    # #flush on a thread of its own, for callers that must never wait for a
+    # send: the watchdog (a send stuck behind a host that stopped reading
+    # must not stop it from noticing the silence) and #close (shutdown).
+    # Both are rare, so the thread costs nothing that matters.
+    def flush_aside
+      Thread.new { flush }.name = "stephost-flush"
+    end
 
     # Caller holds @sending. Batches of what is queued now: up to
     # MAX_BATCH messages and BATCH_BYTES (one message alone: up to
