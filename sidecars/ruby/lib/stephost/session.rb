@@ -75,12 +75,14 @@ module Stephost
     # tries again). No writer thread waits to be woken per batch, and a
     # batch holds whatever piled up during the previous send.
     #
-    # Interrupts (a handler's Cancelled, Timeout) wait until the send is
-    # done: one cut midway would leave gRPC's send half made.
+    # Exceptions raised into the thread (a handler's Cancelled, Timeout's)
+    # wait until the sending is done: one landing midway would lose the
+    # messages taken for a batch, other handlers' results among them.
+    # Thread#kill (process exit) is not held back.
     def flush
       return unless @link
 
-      Thread.handle_interrupt(Object => :never) do
+      Thread.handle_interrupt(Exception => :never) do
         until @out.empty? && @carried.nil?
           return unless @sending.try_lock
 
