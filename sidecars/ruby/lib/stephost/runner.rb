@@ -11,11 +11,10 @@ require_relative "worker_pool"
 module Stephost
   # The runner layer: runs invocations (a step's handler with its middleware,
   # see Step#run, or a project hook) on a pool of up to `capacity` threads
-  # (WorkerPool),
-  # and is the one place where errors cross the wire: whatever a handler
-  # raises becomes a StepError here (Runner.step_error), and a StepError the
-  # host answers a call with becomes the HostError the handler sees
-  # (Runner.host_error).
+  # (WorkerPool), and is the one place where errors cross the wire:
+  # whatever a handler raises becomes a StepError here (Runner.step_error),
+  # and a StepError the host answers a call with becomes the HostError the
+  # handler sees (Runner.host_error).
   #
   # The host never sends more than `capacity` at once, but if it does the
   # extra jobs wait in the queue rather than crash anything. Threads suit

@@ -8,8 +8,8 @@ require_relative "runner"
 
 module Stephost
   # One Connect stream's worth of state: the outbound queue (sent in
-  # batches by whichever thread queues, see #flush), the host calls waiting for an answer, and the liveness
-  # clock. A reconnect makes a new Session; anything still holding the old
+  # batches by whichever thread queues, see #flush), the host calls
+  # waiting for an answer, and the liveness clock. A reconnect makes a new Session; anything still holding the old
   # one (a handler finishing late) finds it closed and its output dropped,
   # which is what the protocol asks: results for a dead stream cannot be
   # delivered, and the host has already failed those invocations.
