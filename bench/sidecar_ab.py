@@ -73,6 +73,11 @@ def main() -> None:
         rps = statistics.median(r for r, _ in runs)
         cpu = statistics.median(c for _, c in runs)
         print(f"{label:>8} {lang:>6}: {rps:7.0f} req/s {cpu:6.3f} sidecar CPU ms/req")
+    if {"python", "ruby"} <= set(langs):  # issue 16's target: Ruby >= 80% of Python in every run
+        for code in codes:
+            ruby, python = results[(code.label, "ruby")], results[(code.label, "python")]
+            ratios = " ".join(f"{100 * r[0] / p[0]:.0f}%" for r, p in zip(ruby, python, strict=True))
+            print(f"{code.label:>8}: ruby req/s as % of python's, round by round: {ratios}")
 
 
 if __name__ == "__main__":
