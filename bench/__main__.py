@@ -17,7 +17,6 @@ from functools import partial
 from pathlib import Path
 
 from bench.compare import figures, measure, table
-from bench.cpu import sidecars_cpu
 from bench.deploys import bench_deploys
 from bench.emit_latency import emit_figures
 from bench.events import chain, raw_publish, raw_round_trip
@@ -26,6 +25,7 @@ from bench.ingress import bench_ingress
 from bench.observe import bench_observe
 from bench.orders import LANGUAGES, run_flow
 from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
+from bench.sidecar_ab import api_step
 from bench.streams import fan_out, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
@@ -48,14 +48,7 @@ def bench_http(
         bare.stop()
 
     def run(code: Code, lang: str) -> dict[str, float]:
-        host, url = start_host(PROJECTS / lang, tmp, nats_url, live=1, code=code)
-        try:
-            wrk("warm-up", url + "/hello", 2, connections)
-            before = sidecars_cpu(host.p.pid)
-            r = wrk(lang, url + "/hello", seconds, connections)
-            sidecar_ms = (sidecars_cpu(host.p.pid) - before) * 1000 / max(r.requests, 1)
-        finally:
-            host.stop()
+        r, sidecar_ms = api_step(tmp, nats_url, code, lang, seconds, connections)
         return {
             f"{lang} api step, req/s": r.rps,
             f"{lang} api step, p50 ms": r.p50_ms,

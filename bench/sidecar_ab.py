@@ -18,23 +18,23 @@ import tempfile
 from pathlib import Path
 
 from bench.cpu import sidecars_cpu
-from bench.http_load import wrk
+from bench.http_load import HttpResult, wrk
 from bench.procs import HERE, ROOT, Code, start_host
 from stephost_host.natsio.embedded import EmbeddedNats
 
 
-def one(
+def api_step(
     tmp: Path, nats_url: str, code: Code, lang: str, seconds: int, connections: int
-) -> tuple[float, float]:
+) -> tuple[HttpResult, float]:
+    """GET /hello of bench/projects/<lang> under wrk, and its sidecar's CPU ms per request."""
     host, url = start_host(ROOT / "bench" / "projects" / lang, tmp, nats_url, live=1, code=code)
     try:
         wrk("warm-up", url + "/hello", 2, connections)
         before = sidecars_cpu(host.p.pid)
         r = wrk(lang, url + "/hello", seconds, connections)
-        cpu_ms = (sidecars_cpu(host.p.pid) - before) * 1000 / max(r.requests, 1)
+        return r, (sidecars_cpu(host.p.pid) - before) * 1000 / max(r.requests, 1)
     finally:
         host.stop()
-    return r.rps, cpu_ms
 
 
 def main() -> None:
@@ -57,7 +57,8 @@ def main() -> None:
             for i in range(args.rounds):
                 for code in codes[::-1] if i % 2 else codes:
                     for lang in langs:
-                        rps, cpu = one(tmp, url, code, lang, args.seconds, args.connections)
+                        r, cpu = api_step(tmp, url, code, lang, args.seconds, args.connections)
+                        rps = r.rps
                         results.setdefault((code.label, lang), []).append((rps, cpu))
                         load = os.getloadavg()[0]
                         print(
