@@ -46,7 +46,7 @@ def test_sidecar_ab_prints_each_run_with_its_load_and_ruby_as_a_share_of_python(
         ("baseline", "ruby"),
         ("this", "python"),
         ("this", "ruby"),
-    ]
+    ], text
     # Every run answered requests, and its sidecar spent CPU on them (2 s: many clock ticks).
     assert all(float(rps) > 0 and float(cpu) > 0 for _, _, rps, cpu in runs), text
     for code in ("this", "baseline"):
