@@ -16,9 +16,15 @@ module Stephost
   #
   # #defer: output a job left queued (a result) is flushed by the first
   # thread that finds nothing to run, so the results of a burst leave in
-  # one batch, not one send each. Until then a spare stays awake, so a
-  # later job that blocks never holds earlier results back.
+  # one batch, not one send each; under steady load, when the queue never
+  # runs dry, by the first thread to take a job FLUSH_AFTER after the oldest
+  # deferral. Until then a spare stays awake, so a later job that blocks
+  # never holds earlier results back.
   class WorkerPool
+    # Long enough to gather a burst's results (a quick handler takes
+    # ~0.1 ms), short against a request's own latency.
+    FLUSH_AFTER = 0.001 # seconds
+
     # A parked thread's wake-up call.
     Slot = Struct.new(:ready, :woken)
 
@@ -48,7 +54,10 @@ module Stephost
 
     # `flushable.flush` runs once a thread has nothing to do.
     def defer(flushable)
-      @mutex.synchronize { @deferred[flushable] = true }
+      @mutex.synchronize do
+        @deferred_since = now if @deferred.empty?
+        @deferred[flushable] = true
+      end
     end
 
     private
@@ -72,33 +81,35 @@ module Stephost
       Thread.handle_interrupt(@mask) do
         spare = true # started as one
         loop do
-          job = take(spare)
+          job, owed = take(spare)
           spare = false
+          owed&.each(&:flush)
           next @run.call(job) if job
 
-          flush_deferred
           park(slot)
           spare = true
         end
       end
     end
 
-    # The next job, or nil (then the deferred flushes are this thread's).
+    # [the next job or nil, what this thread must flush first or nil].
     def take(spare)
       @mutex.synchronize do
         @spares -= 1 if spare
         job = @jobs.shift
+        owed = nil
+        if !@deferred.empty? && (job.nil? || now - @deferred_since >= FLUSH_AFTER)
+          owed = @deferred.keys
+          @deferred.clear
+        end
         # Someone must be ready to run if this job blocks: for the jobs
         # behind it, and to flush what was deferred before it.
         wake_spare if job && @spares.zero? && !(@jobs.empty? && @deferred.empty?)
-        job
+        [job, owed]
       end
     end
 
-    def flush_deferred
-      owed = @mutex.synchronize { @deferred.keys.tap { @deferred.clear } }
-      owed.each(&:flush)
-    end
+    def now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 
     # Sleeps until woken as a spare (wake_spare counts it); returns at once,
     # as a spare, if work arrived meanwhile.
