@@ -22,9 +22,10 @@ module Stephost
   # never holds earlier results back.
   class WorkerPool
     # A bound, rarely reached: the queue runs dry after every burst, as the
-    # reader needs the GVL to queue more. Sending earlier costs CPU (1 ms
-    # made the sidecar's CPU per request ~30% higher than never, 5 ms ~15%,
-    # in interleaved runs), as smaller batches cost gRPC and the host more.
+    # reader needs the GVL to queue more. Sending earlier costs CPU, as
+    # smaller batches cost gRPC and the host more: against no bound, 1 ms
+    # made the sidecar's CPU per request ~40% higher and 5 ms ~20% (each
+    # beside the baseline in the same interleaved run).
     FLUSH_AFTER = 0.02 # seconds
 
     # A parked thread's wake-up call.
