@@ -25,6 +25,7 @@ from bench.ingress import bench_ingress
 from bench.observe import bench_observe
 from bench.orders import LANGUAGES, run_flow
 from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
+from bench.sidecar_ab import api_step
 from bench.streams import fan_out, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
@@ -47,17 +48,13 @@ def bench_http(
         bare.stop()
 
     def run(code: Code, lang: str) -> dict[str, float]:
-        host, url = start_host(PROJECTS / lang, tmp, nats_url, live=1, code=code)
-        try:
-            wrk("warm-up", url + "/hello", 2, connections)
-            r = wrk(lang, url + "/hello", seconds, connections)
-        finally:
-            host.stop()
+        r, sidecar_ms = api_step(tmp, nats_url, code, lang, seconds, connections)
         return {
             f"{lang} api step, req/s": r.rps,
             f"{lang} api step, p50 ms": r.p50_ms,
             f"{lang} api step, p99 ms": r.p99_ms,
             f"{lang} api step, errors": r.errors,
+            f"{lang} api step, sidecar CPU ms/req": sidecar_ms,
             f"{lang} api step, % of bare FastAPI req/s": 100 * r.rps / base.rps,
         }
 

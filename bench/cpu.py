@@ -42,6 +42,11 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def sidecars_cpu(host_pid: int) -> float:
+    """CPU seconds so far of a host's sidecars (they live as long as the host)."""
+    return sum(cpu_seconds(p) for p in descendants(host_pid))
+
+
 @dataclass(frozen=True)
 class CpuSample:
     host: float
@@ -62,5 +67,5 @@ def sample(host_pid: int, nats_pid: int) -> CpuSample:
     return CpuSample(
         host=cpu_seconds(host_pid),
         nats=cpu_seconds(nats_pid),
-        sidecars=sum(cpu_seconds(p) for p in descendants(host_pid)),
+        sidecars=sidecars_cpu(host_pid),
     )

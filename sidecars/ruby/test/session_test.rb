@@ -9,22 +9,62 @@ class SessionTest < Minitest::Test
 
   def quiet_thread(&block) = Thread.new(&block).tap { |t| t.report_on_exception = false }
 
-  # The next batch the writer yields, marshalled as the gRPC stub does
-  # (`request.class.encode(request)`) and read back as the host reads it.
-  def next_batch(out)
-    batch = out.next
-    V1::SidecarBatch.decode(batch.class.encode(batch))
+  # A Link stand-in: keeps each batch written, read back as the host reads
+  # it, and :half_closed. With a gate, every write first waits for a token.
+  class FakeLink
+    attr_reader :sent
+
+    def initialize(gate: nil)
+      @sent = Queue.new
+      @gate = gate
+    end
+
+    def write(bytes)
+      @gate&.pop
+      @sent << V1::SidecarBatch.decode(bytes)
+    end
+
+    def half_close = @sent << :half_closed
+    def cancel = nil
+    def close = nil
   end
 
-  def test_writer_drains_everything_queued_into_one_batch
+  def attached(session, link = FakeLink.new)
+    session.attach(link)
+    link
+  end
+
+  def next_batch(link) = link.sent.pop
+
+  def texts(batch) = batch.messages.map { |m| m.log.message }
+
+  def test_what_was_queued_before_the_link_goes_in_one_batch_then_each_push_sends
     session = Stephost::Session.new
-    out = session.outbound
     3.times { |i| session.push(log_msg("m#{i}")) }
-    assert_equal %w[m0 m1 m2], next_batch(out).messages.map { |m| m.log.message }
+    link = attached(session)
+    assert_equal %w[m0 m1 m2], texts(next_batch(link))
     session.push(log_msg("m3"))
-    assert_equal %w[m3], next_batch(out).messages.map { |m| m.log.message }
+    assert_equal 1, link.sent.size # sent by the pushing thread, before push returned
+    assert_equal %w[m3], texts(next_batch(link))
     session.close("done")
-    assert_raises(StopIteration) { out.next }
+    assert_equal :half_closed, next_batch(link)
+  end
+
+  # Flat combining: while one thread sends, others only queue (they never
+  # wait for the send), and the sending thread takes what piled up.
+  def test_messages_queued_during_a_send_go_together_in_the_next_one
+    session = Stephost::Session.new
+    gate = Queue.new
+    link = attached(session, FakeLink.new(gate: gate))
+    sender = quiet_thread { session.push(log_msg("first")) }
+    sleep 0.01 until gate.num_waiting == 1
+    assert session.push(log_msg("second"))
+    assert session.push(log_msg("third"))
+    2.times { gate << :go }
+    assert_equal %w[first], texts(next_batch(link))
+    assert_equal %w[second third], texts(next_batch(link))
+    assert sender.value
+    assert_equal 0, link.sent.size
   end
 
   # Lengths of 1, 2 and 3 varint bytes: the hand-framed batch is byte for
@@ -33,27 +73,29 @@ class SessionTest < Minitest::Test
     messages = [log_msg(""), log_msg("x" * 200),
                 V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "i", result_json: "y" * 70_000))]
     batch = Stephost::EncodedBatch.new(messages.map { |m| Stephost::EncodedBatch.item(m.to_proto) })
-    assert_equal V1::SidecarBatch.encode(V1::SidecarBatch.new(messages: messages)), Stephost::EncodedBatch.encode(batch)
+    assert_equal V1::SidecarBatch.encode(V1::SidecarBatch.new(messages: messages)), batch.bytes
     assert_equal 3, batch.size
   end
 
   def test_batches_are_bounded
     session = Stephost::Session.new
-    out = session.outbound
     (Stephost::Session::MAX_BATCH + 5).times { |i| session.push(log_msg(i.to_s)) }
-    assert_equal Stephost::Session::MAX_BATCH, next_batch(out).messages.size
-    assert_equal 5, next_batch(out).messages.size
+    link = attached(session)
+    assert_equal Stephost::Session::MAX_BATCH, next_batch(link).messages.size
+    assert_equal 5, next_batch(link).messages.size
   end
 
   def test_batches_stay_under_the_message_limit_in_order
     session = Stephost::Session.new
-    out = session.outbound
     big = "x" * (25 * 1024 * 1024)
     %w[a b c d].each { |id| session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: id, result_json: big))) }
     session.push(log_msg("after"))
     session.close("done")
+    link = attached(session)
     batches = []
-    loop { batches << next_batch(out) }
+    while (batch = next_batch(link)) != :half_closed
+      batches << batch
+    end
     assert_operator batches.size, :>=, 2
     batches.each { |b| assert_operator b.to_proto.bytesize, :<=, Stephost::Session::MAX_MESSAGE_BYTES }
     sent = batches.flat_map(&:messages).map { |m| m.result ? m.result.invocation_id : m.log.message }
@@ -62,14 +104,14 @@ class SessionTest < Minitest::Test
 
   def test_a_message_over_the_limit_alone_fails_by_itself
     session = Stephost::Session.new
-    out = session.outbound
+    link = attached(session)
     huge = "x" * Stephost::Session::MAX_MESSAGE_BYTES
     session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "big", result_json: huge)))
     call = quiet_thread { session.call("big", emit: V1::EmitCall.new(topic: "t", data_json: huge)) }
     sleep 0.01 until session.instance_variable_get(:@pending).any?
     session.push(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "small", result_json: "1")))
     sent = []
-    sent.concat(next_batch(out).messages) until sent.size == 2 # the writer meets the call and answers it
+    sent.concat(next_batch(link).messages) until sent.size == 2 # the sender meets the call and answers it
     err = assert_raises(Stephost::HostError) { call.value }
     assert_equal "PayloadTooLarge", err.type
     assert_match(/the call is \d+ bytes encoded, over the sidecar link's limit of 67108864 bytes/, err.message)
@@ -80,11 +122,11 @@ class SessionTest < Minitest::Test
 
   def test_call_results_are_matched_by_call_id
     session = Stephost::Session.new
-    out = session.outbound
+    link = attached(session)
     get = quiet_thread { session.call("inv-1", state: V1::StateCall.new(op: :GET, group: "g", key: "k")) }
     emit = quiet_thread { session.call("inv-2", emit: V1::EmitCall.new(topic: "t", data_json: "1")) }
     calls = []
-    calls.concat(next_batch(out).messages.map(&:call)) while calls.size < 2
+    calls.concat(next_batch(link).messages.map(&:call)) while calls.size < 2
     assert_equal 2, calls.map(&:call_id).uniq.size
     by_op = calls.to_h { |c| [c.op, c] }
     assert_equal "inv-1", by_op[:state].invocation_id
@@ -106,10 +148,13 @@ class SessionTest < Minitest::Test
     refute session.push(log_msg("late"))
   end
 
+  # The host also stopped reading: the heartbeat's send never completes,
+  # and the watchdog must not be the thread stuck in it.
   def test_a_silent_host_kills_the_stream
     session = Stephost::Session.new
     killed = Queue.new
-    session.attach(Object.new.tap { |op| op.define_singleton_method(:cancel) { killed << true } })
+    stuck = FakeLink.new(gate: Queue.new)
+    session.attach(stuck.tap { |link| link.define_singleton_method(:cancel) { killed << true } })
     session.welcome(20) # ms
     session.start_watchdog
     assert killed.pop
@@ -119,11 +164,11 @@ class SessionTest < Minitest::Test
 
   def test_heartbeats_carry_in_flight
     session = Stephost::Session.new(in_flight: -> { 3 })
-    out = session.outbound
+    link = attached(session)
     session.welcome(20)
     session.start_watchdog
     beat = nil
-    beat = next_batch(out).messages.find(&:heartbeat) until beat
+    beat = next_batch(link).messages.find(&:heartbeat) until beat
     assert_equal 3, beat.heartbeat.in_flight
     assert_operator beat.heartbeat.sent_unix_ms, :>, 0
     session.close("test over")

@@ -24,6 +24,9 @@ module StephostTest
       @pushed << message
       true
     end
+    alias queue push
+
+    def flush = nil
 
     def call(invocation_id, **op)
       @mutex.synchronize { @calls << [invocation_id, op] }

@@ -4,6 +4,7 @@ require "grpc"
 require_relative "proto"
 require_relative "hooks"
 require_relative "session"
+require_relative "link"
 
 module Stephost
   # The connection layer: dials the host and keeps one Connect stream alive:
@@ -96,12 +97,11 @@ module Stephost
 
     def stream(session)
       channel = GRPC::Core::Channel.new(@address, CHANNEL_ARGS, :this_channel_is_insecure)
-      stub = V1::SidecarHost::Stub.new(@address, :this_channel_is_insecure, channel_override: channel)
       session.push(V1::SidecarMessage.new(hello: @hello))
-      operation = stub.connect(session.outbound, return_op: true)
-      session.attach(operation)
+      link = Link.new(channel)
+      session.attach(link)
       session.start_watchdog
-      operation.execute.each do |batch|
+      link.read do |batch|
         session.touch
         batch.messages.each { |message| dispatch(session, message) }
       end
@@ -111,7 +111,9 @@ module Stephost
     rescue StandardError => e
       session.kill_reason || "#{e.class}: #{e.message}"
     ensure
+      link&.cancel # a no-op once the host ended the call; else no send stays stuck on it
       session.close("stream ended")
+      session.detach
       @runner.abandon(session)
       channel&.close
     end

@@ -7,11 +7,8 @@ module Stephost
   # message is encoded exactly once: the writer has to encode it anyway to
   # know its size (Session's batch limits), and encoding the batch again
   # would do that work a second time for every message on the link.
-  #
-  # gRPC's stub marshals a request with `request.class.encode(request)`
-  # (the generated service's marshal_class_method), so an EncodedBatch
-  # travels in place of a V1::SidecarBatch and arrives as exactly the bytes
-  # V1::SidecarBatch.encode would have produced.
+  # #bytes are exactly what V1::SidecarBatch.encode would have produced
+  # (Link#write sends them as they are).
   class EncodedBatch
     # SidecarBatch.messages is field 1, length-delimited: tag (1 << 3) | 2.
     TAG = "\x0A".b.freeze
@@ -19,8 +16,6 @@ module Stephost
     # A message's encoding (`message.to_proto`) with its tag and length in
     # front: what it adds to a batch.
     def self.item(encoded) = (+"").b << TAG << varint(encoded.bytesize) << encoded
-
-    def self.encode(batch) = batch.bytes
 
     def self.varint(value)
       out = (+"").b

@@ -6,14 +6,15 @@ require_relative "context"
 require_relative "hooks"
 require_relative "http"
 require_relative "response_stream"
+require_relative "worker_pool"
 
 module Stephost
   # The runner layer: runs invocations (a step's handler with its middleware,
-  # see Step#run, or a project hook) on a fixed pool of `capacity` threads,
-  # and is the one place where errors cross the wire: whatever a handler
-  # raises becomes a StepError here (Runner.step_error), and a StepError the
-  # host answers a call with becomes the HostError the handler sees
-  # (Runner.host_error).
+  # see Step#run, or a project hook) on a pool of up to `capacity` threads
+  # (WorkerPool), and is the one place where errors cross the wire:
+  # whatever a handler raises becomes a StepError here (Runner.step_error),
+  # and a StepError the host answers a call with becomes the HostError the
+  # handler sees (Runner.host_error).
   #
   # The host never sends more than `capacity` at once, but if it does the
   # extra jobs wait in the queue rather than crash anything. Threads suit
@@ -84,7 +85,6 @@ module Stephost
       @steps = steps.to_h { |s| [s.name, s] }
       @hooks = hooks.to_h { |h| [h.key, h] }
       @log = log
-      @jobs = Queue.new
       @mutex = Mutex.new
       @idle = ConditionVariable.new
       # Keyed by [session, invocation_id]: ids are unique per host, and after
@@ -92,7 +92,7 @@ module Stephost
       # invocation may still be unwinding under an id the new host reuses.
       @queued = {}  # key => Job, not started yet
       @running = {} # key => [Job, Thread]
-      @threads = Array.new(capacity) { |i| Thread.new { work(i) } }
+      @pool = WorkerPool.new(capacity, name: "stephost-worker", mask: { Cancelled => :never }) { |job| run(job) }
     end
 
     # Invocations running now (Heartbeat.in_flight).
@@ -101,7 +101,7 @@ module Stephost
     def submit(session, invocation)
       job = Job.new(session, invocation)
       @mutex.synchronize { @queued[[session, invocation.invocation_id]] = job }
-      @jobs.push(job)
+      @pool.push(job)
     end
 
     # Best effort: a queued job is dropped, a running one gets Cancelled.
@@ -153,15 +153,6 @@ module Stephost
 
     private
 
-    def work(index)
-      Thread.current.name = "stephost-worker-#{index}"
-      Thread.handle_interrupt(Cancelled => :never) do
-        while (job = @jobs.pop)
-          run(job)
-        end
-      end
-    end
-
     def run(job)
       inv = job.invocation
       id = inv.invocation_id
@@ -180,8 +171,9 @@ module Stephost
       end
       # Queue the result before leaving the running set: shutdown waits for
       # that set to empty and then closes the stream, which must not
-      # overtake this result.
-      job.session.push(V1::SidecarMessage.new(result: result)) if result
+      # overtake this result. It is sent with the others of its burst, by
+      # the first worker that finds nothing more to run (WorkerPool#defer).
+      @pool.defer(job.session) if result && job.session.queue(V1::SidecarMessage.new(result: result))
       finish(key)
       trace(inv, started, result) if result && @log.debug?
     end

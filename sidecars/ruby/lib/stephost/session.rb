@@ -7,14 +7,14 @@ require_relative "encoded_batch"
 require_relative "runner"
 
 module Stephost
-  # One Connect stream's worth of state: the outbound queue the batching
-  # writer drains, the host calls waiting for an answer, and the liveness
-  # clock. A reconnect makes a new Session; anything still holding the old
+  # One Connect stream's worth of state: the outbound queue (sent in
+  # batches by whichever thread queues, see #flush), the host calls
+  # waiting for an answer, and the liveness clock. A reconnect makes a new Session; anything still holding the old
   # one (a handler finishing late) finds it closed and its output dropped,
   # which is what the protocol asks: results for a dead stream cannot be
   # delivered, and the host has already failed those invocations.
   class Session
-    # Ends the request enumerator, which half-closes the gRPC stream.
+    # Queued last: half-closes the gRPC stream after what came before it.
     CLOSE = Object.new.freeze
     # Bounds one gRPC message under a burst; the rest goes in the next one.
     MAX_BATCH = 1024
@@ -41,50 +41,73 @@ module Stephost
       @heartbeat_ms = DEFAULT_HEARTBEAT_MS
       @last_seen = now
       @in_flight = in_flight
+      @sending = Mutex.new
+      @carried = nil # the encoded message that did not fit the last batch
+      @half_closed = false
     end
 
     def closed? = @closed
     def welcomed? = @welcomed
 
-    # Queues a SidecarMessage for the writer. Never blocks; false when the
-    # stream is gone (the message is dropped).
+    # Queues a SidecarMessage and sends what is queued (#flush). Never
+    # waits for another thread's send; false when the stream is gone (the
+    # message is dropped).
     def push(message)
+      return false unless queue(message)
+
+      flush
+      true
+    end
+
+    # Queues a message without sending it: the caller promises a #flush
+    # soon (the runner's results, sent a burst at a time).
+    def queue(message)
       return false if @closed
 
       @out.push(message)
       true
     end
 
-    # The request side handed to the gRPC stub. grpc-ruby consumes it on
-    # its own writer thread; each value we yield is one gRPC message, so we
-    # block for the first queued message and then take whatever else is
-    # already waiting (one consumer, so `empty?` then `pop` cannot race), up
-    # to MAX_BATCH messages and BATCH_BYTES (one message alone: up to
-    # MAX_MESSAGE_BYTES): the message that would go over opens the next batch.
-    # Each message is encoded once, here (EncodedBatch).
-    def outbound
-      out = @out
-      Enumerator.new do |y|
-        carried = nil # the encoded item that did not fit the last batch
-        loop do
-          carried = measured(out.pop) while carried.nil?
-          break if CLOSE.equal?(carried)
+    # Flat combining: the thread that queued a message sends everything
+    # queued, in batches, unless another thread is sending already, which
+    # then takes this message too (it looks at the queue again before it
+    # lets go, and after letting go whoever finds the queue not empty
+    # tries again). No writer thread waits to be woken per batch, and a
+    # batch holds whatever piled up during the previous send.
+    #
+    # Exceptions raised into the thread (a handler's Cancelled, Timeout's)
+    # wait until the sending is done: one landing midway would lose the
+    # messages taken for a batch, other handlers' results among them.
+    # Thread#kill (process exit) is not held back.
+    def flush
+      return unless @link
 
-          items = [carried]
-          total = carried.bytesize
-          carried = nil
-          until out.empty? || items.size >= MAX_BATCH
-            item = measured(out.pop)
-            next if item.nil?
-            if CLOSE.equal?(item) || total + item.bytesize > BATCH_BYTES
-              carried = item
-              break
-            end
-            items << item
-            total += item.bytesize
+      Thread.handle_interrupt(Exception => :never) do
+        until @out.empty? && @carried.nil?
+          return unless @sending.try_lock
+
+          begin
+            send_queued
+          ensure
+            @sending.unlock
           end
-          y << EncodedBatch.new(items)
         end
+      end
+    end
+
+    # Takes the link this session's messages go out on (Link) and sends
+    # what was queued before it existed (the Hello).
+    def attach(link)
+      @link = link
+      flush
+    end
+
+    # Waits for a send in progress to finish, then frees the link.
+    def detach
+      @sending.synchronize do
+        @half_closed = true # anything still queued is dropped
+        @link&.close
+        @link = nil
       end
     end
 
@@ -98,7 +121,7 @@ module Stephost
         @pending[(@next_call += 1).to_s] = waiter
         @next_call.to_s
       end
-      @out.push(V1::SidecarMessage.new(call: V1::HostCall.new(call_id: id, invocation_id: invocation_id, **op)))
+      push(V1::SidecarMessage.new(call: V1::HostCall.new(call_id: id, invocation_id: invocation_id, **op)))
       result = waiter.pop
       raise result if result.is_a?(Exception)
 
@@ -114,10 +137,6 @@ module Stephost
 
       err = call_result.error
       waiter.push(err ? Runner.host_error(err) : call_result.result_json)
-    end
-
-    def attach(operation)
-      @operation = operation
     end
 
     def touch
@@ -148,10 +167,10 @@ module Stephost
             break
           end
 
-          if @welcomed
-            push(V1::SidecarMessage.new(heartbeat: V1::Heartbeat.new(
-              sent_unix_ms: (Time.now.to_f * 1000).to_i, in_flight: @in_flight.call
-            )))
+          if @welcomed && queue(V1::SidecarMessage.new(heartbeat: V1::Heartbeat.new(
+            sent_unix_ms: (Time.now.to_f * 1000).to_i, in_flight: @in_flight.call
+          )))
+            flush_aside
           end
         end
       end
@@ -161,7 +180,7 @@ module Stephost
     # call cancelled and the connection reconnects.
     def kill(reason)
       @kill_reason ||= reason
-      @operation&.cancel
+      @link&.cancel
     end
 
     # The stream is over (or being ended by us). Idempotent. Handlers
@@ -174,6 +193,7 @@ module Stephost
         @pending.values.tap { @pending.clear }
       end
       @out.push(CLOSE)
+      flush_aside
       waiters.each { |w| w.push(ConnectionLostError.new("stream to the host closed: #{reason}")) }
       @watchdog&.wakeup
     rescue ThreadError
@@ -181,6 +201,67 @@ module Stephost
     end
 
     private
+
+    # #flush on a thread of its own, for callers that must never wait for a
+    # send: the watchdog (a send stuck behind a host that stopped reading
+    # must not stop it from noticing the silence) and #close (shutdown).
+    # Both are rare, so the thread costs nothing that matters.
+    def flush_aside
+      Thread.new { flush }.name = "stephost-flush"
+    end
+
+    # Caller holds @sending. Batches of what is queued now: up to
+    # MAX_BATCH messages and BATCH_BYTES (one message alone: up to
+    # MAX_MESSAGE_BYTES); the message that would go over opens the next
+    # batch. CLOSE half-closes the stream after what came before it.
+    def send_queued
+      until @half_closed
+        @carried ||= take
+        break if @carried.nil?
+
+        items = []
+        total = 0
+        until @carried.nil? || CLOSE.equal?(@carried)
+          break if !items.empty? && (items.size >= MAX_BATCH || total + @carried.bytesize > BATCH_BYTES)
+
+          items << @carried
+          total += @carried.bytesize
+          @carried = take
+        end
+        write { @link.write(EncodedBatch.new(items).bytes) } unless items.empty?
+        next unless CLOSE.equal?(@carried)
+
+        @carried = nil
+        @half_closed = true
+        write { @link.half_close }
+      end
+      return unless @half_closed
+
+      # The stream is ending: nothing more goes out.
+      @out.clear
+      @carried = nil
+    end
+
+    # The next queued message, encoded (or CLOSE); nil when nothing is
+    # queued. One taker at a time (@sending), so `empty?` then `pop` cannot race.
+    def take
+      until @out.empty?
+        item = measured(@out.pop)
+        return item unless item.nil?
+      end
+      nil
+    end
+
+    # A send fails once the call is over (its status arrives on the reading
+    # side, which then ends the stream); anything else is ours to report.
+    def write
+      yield
+    rescue GRPC::Core::CallError
+      @half_closed = true
+    rescue StandardError => e
+      @half_closed = true
+      kill("sending to the host failed: #{e.class}: #{e.message}")
+    end
 
     # CLOSE, the message encoded as a batch item (EncodedBatch.item), or nil
     # for a message too big to send that was answered here instead.

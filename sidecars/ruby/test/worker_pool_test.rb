@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+class WorkerPoolTest < Minitest::Test
+  # Counts its flushes, and what had been deferred when each ran.
+  class Flushable
+    attr_reader :flushes
+
+    def initialize = @flushes = Queue.new
+    def flush = @flushes << Thread.current
+  end
+
+  def wait_for(what, timeout: 5)
+    deadline = Time.now + timeout
+    sleep 0.005 until (value = yield) || Time.now > deadline
+    value || flunk("timed out waiting for #{what}")
+  end
+
+  # The point of the lazy wake: quick jobs of a burst run back to back on
+  # one thread (plus the spare), not one thread each, and leave in one flush.
+  def test_a_burst_of_quick_jobs_needs_few_threads_and_one_flush
+    out = Flushable.new
+    done = Queue.new
+    pool = Stephost::WorkerPool.new(64, name: "test") do |job|
+      done << job
+      pool.defer(out)
+    end
+    50.times { |i| pool.push(i) }
+    assert_equal (0...50).to_a, Array.new(50) { done.pop }.sort
+    wait_for("a flush") { !out.flushes.empty? }
+    # Typically 2 threads and 1 flush; a loaded machine may preempt the
+    # running thread mid-burst, and then its spare joins in.
+    assert_operator pool.size, :<=, 4
+    assert_operator out.flushes.size, :<=, 5
+  end
+
+  # A job that blocks must neither stop the jobs behind it nor hold back
+  # the output deferred before it.
+  def test_a_blocked_job_delays_neither_later_jobs_nor_earlier_output
+    out = Flushable.new
+    gate = Queue.new
+    done = Queue.new
+    pool = Stephost::WorkerPool.new(4, name: "test") do |job|
+      gate.pop if job == :block
+      pool.defer(out) if job == :quick
+      done << job
+    end
+    pool.push(:quick)
+    pool.push(:block)
+    pool.push(:after)
+    assert_equal %i[after quick], [done.pop, done.pop].sort
+    wait_for("the quick job's output to be flushed") { !out.flushes.empty? }
+    gate << :go
+    assert_equal :block, done.pop
+  end
+
+  def test_never_more_threads_than_capacity_and_every_job_runs
+    running = 0
+    peak = 0
+    lock = Mutex.new
+    done = Queue.new
+    pool = Stephost::WorkerPool.new(3, name: "test") do |job|
+      lock.synchronize { peak = [peak, running += 1].max }
+      sleep 0.05
+      lock.synchronize { running -= 1 }
+      done << job
+    end
+    9.times { |i| pool.push(i) }
+    assert_equal (0...9).to_a, Array.new(9) { done.pop }.sort
+    assert_equal 3, peak
+    assert_equal 3, pool.size
+  end
+end
