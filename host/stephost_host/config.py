@@ -142,6 +142,9 @@ class Settings(BaseModel):
     deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
     deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
     deploy_keep_versions: int = Field(10, ge=1)  # bundles of the last N completed deploys stay stored
+    # A deploy whose host died is ended (or, queued, taken over) this long after its lease was
+    # last renewed; a dead host's heartbeat expires after a third of it. Renewed every second.
+    deploy_lease_seconds: float = Field(30.0, ge=3)
     # The deployment APIs users already call (docs/deployment-apis.md): motia, phased, mist
     # (comma-separated in env; empty: none), and the name of the host's deployment-status stream.
     deploy_apis: tuple[str, ...] = ("motia", "phased", "mist")
