@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,8 @@ from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
+
+_install_log = logging.getLogger("stephost.install")
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -131,8 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run_host(args: argparse.Namespace, dev: bool) -> int:
     import asyncio
-    import logging
-    import signal
 
     from stephost_host import logs
     from stephost_host.app import Host
@@ -169,10 +171,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         # The project's venv / Ruby bundle, when out of date, before any sidecar starts in it.
         try:
             project_deps.prepare(
-                settings.project,
-                settings.runtime_dir,
-                logging.getLogger("stephost.install").info,
-                settings.languages,
+                settings.project, settings.runtime_dir, _install_log.info, settings.languages
             )
         except InstallError as exc:
             print(f"stephost: {exc}", file=sys.stderr)
