@@ -4,9 +4,11 @@ subprocess, with its supervisor starting real sidecars), and polling with a dead
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -15,12 +17,31 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import httpx._transports.default
 
 from stephost_host.natsio.credentials import ServerAuth
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.supervisor.children import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def _shared_tls(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+    """httpx's TLS context for a client with the default ``verify``, made once per process and
+    shared (the same CA bundle, the same checks). httpx builds one per client, loading the CA
+    bundle each time (~50 ms of CPU), and the tests make a client on nearly every poll:
+    `httpx.get`, ``host.client()``. Any other ``verify`` or ``cert`` gets its own, as before."""
+    if verify is True and cert is None and trust_env:
+        return _default_tls()
+    return httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+httpx._transports.default.create_ssl_context = _shared_tls  # type: ignore[assignment]
 STEPHOST = [sys.executable, "-m", "stephost_host"]
 T = TypeVar("T")
 

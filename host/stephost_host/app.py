@@ -228,6 +228,7 @@ class Host:
                 drain_seconds=s.drain_seconds,
                 keep_warm_seconds=s.deploy_keep_warm_seconds,
                 keep_versions=s.deploy_keep_versions,
+                lease_seconds=s.deploy_lease_seconds,
             ),
             max_bundle_bytes=s.deploy_max_bundle_bytes,
             replicas=s.replicas,

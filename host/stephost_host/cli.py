@@ -1,25 +1,28 @@
-"""The ``stephost`` command: dev, start, sidecar, emit."""
+"""The ``stephost`` command: dev, start, sidecar, emit.
+
+Building the parser imports no command's implementation: the suite and every sidecar start
+this process many times, so each command imports what it needs when it runs (tests/
+test_cli_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.metadata
 import json
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stephost_host import dlq_cli, envfile, logs
+from stephost_host import dlq_cli
 from stephost_host.commands import COMMANDS
-from stephost_host.config import ConfigError, default_state_dir, load_settings
+from stephost_host.errors import ConfigError
 from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
-from stephost_host.runtime import find_secret
-from stephost_host.supervisor import project_deps
-from stephost_host.supervisor.installing import InstallError
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
 
 _install_log = logging.getLogger("stephost.install")
 
@@ -73,17 +76,27 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _version() -> str:
-    """The installed package's version (the one pip and the wheel name show)."""
-    try:
-        return importlib.metadata.version("stephost")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed as a package)"
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (the one pip and the wheel name show),
+    looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        import importlib.metadata
+
+        try:
+            version = importlib.metadata.version("stephost")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown (not installed as a package)"
+        print(f"stephost {version}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stephost", description="A polyglot step host.")
-    parser.add_argument("--version", action="version", version=f"stephost {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run a project for development (embedded NATS, sidecars, reload)")
     _serve_args(dev)
@@ -121,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run_host(args: argparse.Namespace, dev: bool) -> int:
+    import asyncio
+
+    from stephost_host import logs
     from stephost_host.app import Host
+    from stephost_host.config import load_settings
+    from stephost_host.supervisor import project_deps
+    from stephost_host.supervisor.installing import InstallError
 
     settings = load_settings(
         args.project,
@@ -180,6 +199,10 @@ def _sidecar_args(rest: list[str]) -> list[str]:
     process's environment (under the real one); with no secret given (flag or
     STEPHOST_SECRET), the one a host on this machine generated for the project goes into
     STEPHOST_SECRET, which every language's sidecar reads."""
+    from stephost_host import envfile
+    from stephost_host.runtime import find_secret
+    from stephost_host.state_dir import default_state_dir
+
     p = argparse.ArgumentParser(add_help=False)
     for flag in ("--connect", "--secret", "--sidecar-id", "--capacity", "--work-dir"):  # take a value
         p.add_argument(flag)
@@ -317,10 +340,12 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _run_async(coro: Any) -> int:
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
 
         return int(uvloop.run(coro))
     except ImportError:
+        import asyncio
+
         return int(asyncio.run(coro))

@@ -8,7 +8,6 @@ the key, where it came from and the bad value.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import tomllib
@@ -26,15 +25,13 @@ from pydantic import (
 )
 
 from stephost_host import envfile
+from stephost_host.errors import ConfigError
 from stephost_host.http import cors
+from stephost_host.state_dir import default_state_dir, writable
 
 PROJECT_FILE = "stephost.toml"
 # The sidecar languages (supervisor/languages.py has how to start each).
 LANGUAGES = ("python", "node", "ruby")
-
-
-class ConfigError(ValueError):
-    """A setting has a bad value; the message names the key and the value."""
 
 
 class Settings(BaseModel):
@@ -142,6 +139,9 @@ class Settings(BaseModel):
     deploy_phase_timeout: float = Field(120.0, gt=0)  # every other phase
     deploy_keep_warm_seconds: float = Field(300.0, ge=0)  # a replaced version stays up (fast rollback)
     deploy_keep_versions: int = Field(10, ge=1)  # bundles of the last N completed deploys stay stored
+    # A deploy whose host died is ended (or, queued, taken over) this long after its lease was
+    # last renewed; a dead host's heartbeat expires after a third of it. Renewed every second.
+    deploy_lease_seconds: float = Field(30.0, ge=3)
     # The deployment APIs users already call (docs/deployment-apis.md): motia, phased, mist
     # (comma-separated in env; empty: none), and the name of the host's deployment-status stream.
     deploy_apis: tuple[str, ...] = ("motia", "phased", "mist")
@@ -238,56 +238,17 @@ class Settings(BaseModel):
         return self.state_dir or default_state_dir(self.project)
 
 
-STATE_DIR_NAME = ".stephost"
-
-
-def _writable(path: Path) -> bool:
-    """``path`` is a folder this process can write into, or one it could create (mkdir -p)."""
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent  # the nearest existing ancestor decides whether mkdir would work
-    # os.access also answers EROFS: a read-only mount is not writable, even for root.
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
-
-
-def user_state_dir(project: Path) -> Path | None:
-    """``$XDG_STATE_HOME/stephost/<name>-<hash>`` (``~/.local/state/...``): one folder per project path.
-
-    None when this user has no home to put it in (a bare container user without HOME).
-    """
-    project = project.resolve()
-    xdg = os.environ.get("XDG_STATE_HOME")
-    try:
-        base = Path(xdg) if xdg else Path.home() / ".local" / "state"
-    except RuntimeError:  # no HOME and no passwd entry
-        return None
-    digest = hashlib.sha256(str(project).encode()).hexdigest()[:12]
-    return base / "stephost" / f"{project.name or 'root'}-{digest}"
-
-
-def default_state_dir(project: Path) -> Path:
-    """Where a host keeps its state when no state_dir is set (and where `stephost emit` looks).
-
-    ``<project>/.stephost`` when the project can be written to; for a read-only project (a
-    container mounting it ``:ro``) the per-user folder of ``user_state_dir``.
-    """
-    inside = project.resolve() / STATE_DIR_NAME
-    if _writable(inside):
-        return inside
-    return user_state_dir(project) or inside
-
-
 def _check_state_dir(settings: Settings, origin: str | None) -> Settings:
     """Settle state_dir on a folder the host can write, or say which setting to change."""
     if settings.state_dir is not None:
-        if not _writable(settings.state_dir):
+        if not writable(settings.state_dir):
             raise ConfigError(
                 f"setting 'state_dir' (from {origin}) = {str(settings.state_dir)!r}: not a writable "
                 "directory; point STEPHOST_STATE_DIR (or --state-dir) at one this user can write"
             )
         return settings
     chosen = default_state_dir(settings.project)
-    if not _writable(chosen):
+    if not writable(chosen):
         raise ConfigError(
             f"setting 'state_dir' is not set and no default is writable: the project "
             f"{settings.project} is read-only and {chosen} cannot be written either; set "

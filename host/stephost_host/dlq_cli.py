@@ -7,15 +7,13 @@ import json
 import os
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from stephost_host.config import default_state_dir
 from stephost_host.running import NOT_FOUND, OK, REFUSED, NoRunningHost, running_host
 from stephost_host.runtime import find_secret
+from stephost_host.state_dir import default_state_dir
 
 
 def add_parser(sub: Any) -> None:
@@ -48,6 +46,9 @@ def _host(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _call(url: str, secret: str | None, path: str, body: dict[str, Any] | None = None) -> Any:
+    import urllib.error
+    import urllib.request  # here: slow to import, and every `stephost` start builds this parser
+
     req = urllib.request.Request(
         url + "/__stephost/dlq" + path,
         method="POST" if body is not None else "GET",

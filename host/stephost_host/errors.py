@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the key and the value. (Here rather than in
+    config.py, so the CLI can catch it without loading the settings model.)"""
+
+
 class HostError(Exception):
     """Base of every error the host raises on purpose."""
 

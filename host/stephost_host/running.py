@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stephost_host.config import default_state_dir
+from stephost_host.state_dir import default_state_dir
 
 # Exit codes every client command shares.
 OK = 0

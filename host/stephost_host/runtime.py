@@ -10,10 +10,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stephost_host.config import ConfigError, Settings
+from stephost_host.errors import ConfigError
 from stephost_host.secret_files import kept_secret
+
+if TYPE_CHECKING:  # local tools read the secret without loading the settings model
+    from stephost_host.config import Settings
 
 SECRET_FILE = "secret"
 

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from stephost_host.config import ConfigError
+from stephost_host.errors import ConfigError
 
 
 def kept_secret(path: Path, what: str = "secret") -> str:

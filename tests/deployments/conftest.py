@@ -16,6 +16,11 @@ from tests.agents.conftest import AgentProcess
 from tests.harness import STEPHOST, HostProcess, eventually
 
 PROJECTS = Path(__file__).parent / "projects"
+# For the tests that kill a host: the surviving host acts once the dead one's deploy lease
+# (and the heartbeat TTL and recovery poll that follow from it) runs out, 30 s by default; a
+# short lease proves the same takeover sooner (8 s, not less: a live host on a busy CI machine
+# must still renew its lease and heartbeat in time).
+SHORT_LEASE = {"STEPHOST_DEPLOY_LEASE_SECONDS": "8"}
 
 
 def _agent(language: str, host: HostProcess, base: Path, name: str, **how: Any) -> AgentProcess:

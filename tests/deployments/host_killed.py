@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.deployments.conftest import PROJECTS, Fleet, get
+from tests.deployments.conftest import PROJECTS, SHORT_LEASE, Fleet, get
 from tests.harness import eventually
 
 PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
@@ -19,7 +19,7 @@ PAUSE_ENV = "STEPHOST_TEST_DEPLOY_PAUSE"
 @pytest.fixture
 def fleet_env(phase: str) -> dict[str, str]:
     """Every host pauses deployment #2 in ``phase`` (a test file's parametrised fixture)."""
-    return {PAUSE_ENV: f"{phase}@2"}
+    return {PAUSE_ENV: f"{phase}@2", **SHORT_LEASE}
 
 
 def kill_runner_in(fleet: Fleet, phase: str) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.deployments.conftest import PROJECTS, Fleet, get
+from tests.deployments.conftest import PROJECTS, SHORT_LEASE, Fleet, get
 from tests.harness import eventually
 
 
 @pytest.fixture
 def fleet_env() -> dict[str, str]:
-    return {"STEPHOST_TEST_DEPLOY_PAUSE": "orchestrate@2,build@3,upload@4,build@8"}
+    return {"STEPHOST_TEST_DEPLOY_PAUSE": "orchestrate@2,build@3,upload@4,build@8", **SHORT_LEASE}
 
 
 def _record(fleet: Fleet, ref: str) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from stephost_host.config import ConfigError, load_settings
 from stephost_host.deployments.archive import ArchiveError, digest, names, pack
 from stephost_host.deployments.bundles import BundleError, Bundles
 from stephost_host.deployments.models import Deployment, Status
+from stephost_host.deployments.pipeline import Limits
 from stephost_host.deployments.records import Conflict, Records
 from stephost_host.natsio import jetstream
 from tests.harness import NatsServer
@@ -61,6 +63,29 @@ async def test_lock_is_one_at_a_time(store: tuple[Records, Bundles]) -> None:
     assert await records.holder() == "a"
     await records.release("a")
     assert await records.acquire("b", "host2")
+
+
+async def test_a_lock_nobody_renews_expires_after_the_lease(store: tuple[Records, Bundles]) -> None:
+    records, _ = store
+    short = Records(records.nc, records.js, records.kv, records.env_kv, lease_seconds=1.0)
+    assert await short.acquire("a", "host1")  # host1 then dies: it never renews
+    assert not await records.acquire("b", "host2")
+    assert await records.holder() == "a"
+    deadline = asyncio.get_running_loop().time() + 30
+    while await records.holder():  # poll: "a" is held for about the lease's second
+        assert asyncio.get_running_loop().time() < deadline, "the lock never expired"
+        await asyncio.sleep(0.1)
+    assert await records.acquire("b", "host2")
+    assert await records.holder() == "b"
+
+
+def test_the_fleet_timings_follow_the_lease(tmp_path: Path) -> None:
+    default, short = Limits(), Limits(lease_seconds=6.0)
+    assert (default.recover_every, default.host_ttl, default.heartbeat) == (5.0, 10.0, 3.0)
+    assert (short.recover_every, short.host_ttl, short.heartbeat) == (1.0, 2.0, 0.6)
+    assert load_settings(tmp_path, environ={"STEPHOST_DEPLOY_LEASE_SECONDS": "8"}).deploy_lease_seconds == 8.0
+    with pytest.raises(ConfigError, match="deploy_lease_seconds"):
+        load_settings(tmp_path, environ={"STEPHOST_DEPLOY_LEASE_SECONDS": "1"})
 
 
 async def test_pointer_flips_only_by_cas_and_is_followed(store: tuple[Records, Bundles]) -> None:

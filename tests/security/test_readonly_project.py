@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stephost_host.config import user_state_dir
+from stephost_host.state_dir import user_state_dir
 from tests import harness
 from tests.harness import ROOT, HostProcess
 

@@ -9,18 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stephost_host.deployments.archive import ArchiveError, pack
-from stephost_host.deployments.client import (
-    COMPLETED,
-    EXIT,
-    FAILED,
-    ClientError,
-    DeployClient,
-    add_connection_args,
-)
-from stephost_host.deployments.display import Display
+from stephost_host.deployments.client import COMPLETED, EXIT, FAILED, ClientError, add_connection_args
+
+if TYPE_CHECKING:
+    from stephost_host.deployments.client import DeployClient
 
 # The client checks nothing the host does not check again; this only fails early on a huge folder.
 CLIENT_MAX_BYTES = 1 << 30
@@ -64,6 +58,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def follow(client: DeployClient, ref: str, verbose: bool) -> int:
     """Show the deploy until it ends; its exit code. Ctrl-C detaches."""
+    from stephost_host.deployments.display import Display  # rich: only to show a deploy
+
     record: dict[str, Any] | None = None
     try:
         with Display(verbose) as display:
@@ -85,6 +81,9 @@ def follow(client: DeployClient, ref: str, verbose: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stephost_host.deployments.archive import ArchiveError, pack
+    from stephost_host.deployments.client import DeployClient
+
     try:
         env = read_env_file(args.env_file) if args.env_file else {}
         source = pack(Path(args.dir), CLIENT_MAX_BYTES)

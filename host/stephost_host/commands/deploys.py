@@ -16,7 +16,6 @@ from typing import Any
 
 from stephost_host.commands.deploy import follow
 from stephost_host.deployments.client import COMPLETED, FAILED, ClientError, DeployClient, add_connection_args
-from stephost_host.deployments.display import panel, plan_text
 
 ACTIONS = ("list", "show", "logs", "cancel", "promote", "rollback")
 
@@ -83,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2))
     else:
         from rich.console import Console
+
+        from stephost_host.deployments.display import panel, plan_text
 
         Console().print(panel(record))
         if record.get("plan"):

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stephost_host.config import ConfigError, load_settings
-from stephost_host.supervisor import project_deps
-from stephost_host.supervisor.installing import InstallError
+from stephost_host.errors import ConfigError
 
 
 def add_parser(sub: Any) -> None:
@@ -30,6 +28,10 @@ def _say(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stephost_host.config import load_settings
+    from stephost_host.supervisor import project_deps
+    from stephost_host.supervisor.installing import InstallError
+
     try:
         settings = load_settings(args.project, state_dir=args.state_dir)
     except ConfigError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from stephost_host.config import STATE_DIR_NAME
+from stephost_host.state_dir import STATE_DIR_NAME
 from stephost_wire import bundle
 
 SKIP_DIRS = frozenset({*bundle.SKIPPED, "node_modules", ".venv", "venv", ".deps", STATE_DIR_NAME})

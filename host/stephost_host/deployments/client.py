@@ -12,11 +12,12 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from stephost_host.running import NoRunningHost, running_host
+
+if TYPE_CHECKING:
+    import httpx
 
 COMPLETED, FAILED, CANCELLED, UNAUTHORISED = 0, 1, 2, 3
 EXIT = {"completed": COMPLETED, "failed": FAILED, "cancelled": CANCELLED}
@@ -49,6 +50,8 @@ def add_connection_args(p: argparse.ArgumentParser) -> None:
 
 class DeployClient:
     def __init__(self, url: str, token: str, timeout: float = 60.0) -> None:
+        import httpx  # here: building the CLI's parser (add_connection_args) must stay quick
+
         self.url = url.rstrip("/")
         self.http = httpx.Client(
             base_url=self.url, headers={"authorization": f"Bearer {token}"} if token else {}, timeout=timeout
@@ -71,6 +74,8 @@ class DeployClient:
         return cls(url, token or "")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             response = self.http.request(method, PREFIX + path, **kwargs)
         except httpx.HTTPError as exc:
@@ -110,6 +115,8 @@ class DeployClient:
 
     def watch(self, ref: str) -> Iterator[dict[str, Any]]:
         """{"type": "snapshot", "deployment"} / {"type": "log", "line"} until the deploy ends."""
+        import httpx
+
         try:
             with self.http.stream("GET", f"{PREFIX}/{ref}/watch", timeout=httpx.Timeout(60, read=None)) as r:
                 if r.status_code >= 400:

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from stephost_host.agents import AgentPool as Pool
 
 log = logging.getLogger("stephost.deploy")
-HEARTBEAT = 3.0  # seconds between a host's heartbeats
-HOST_TTL = 10.0  # a host silent this long is no longer waited for
 RECONCILE = 1.0
 RETRY = 30.0  # a version that could not start here is tried again after this long
 
@@ -62,6 +60,8 @@ class Fleet:
         host_id: str,
         ready_seconds: float,
         drain_seconds: float,
+        heartbeat: float,
+        host_ttl: float,
     ) -> None:
         self.records = records
         self.kv = records.kv
@@ -72,6 +72,8 @@ class Fleet:
         self.host_id = host_id
         self.ready_seconds = ready_seconds
         self.drain_seconds = drain_seconds
+        self.heartbeat = heartbeat  # seconds between this host's heartbeats
+        self.host_ttl = host_ttl  # a host silent this long is no longer waited for
         self.active: dict[str, Any] = {}  # the pointer as last seen
         self.running: dict[str, list[str]] = {}  # version -> languages this host started
         self.failed: dict[str, float] = {}  # version -> when it last failed to start here
@@ -81,7 +83,7 @@ class Fleet:
     async def open(self) -> None:
         await self._beat()
         self._tasks = [
-            asyncio.create_task(self._every(HEARTBEAT, self._beat), name="deploy:heartbeat"),
+            asyncio.create_task(self._every(self.heartbeat, self._beat), name="deploy:heartbeat"),
             asyncio.create_task(self._every(RECONCILE, self.reconcile), name="deploy:reconcile"),
         ]
 
@@ -102,7 +104,7 @@ class Fleet:
 
     async def _beat(self) -> None:
         langs = sorted(self.pool.languages()) if self.pool is not None else []
-        value = {"host": self.host_id, "until": time.time() + HOST_TTL, "agents": langs}
+        value = {"host": self.host_id, "until": time.time() + self.host_ttl, "agents": langs}
         await self.kv.put(f"host.{names.token(self.host_id)}", codec.dumps(value).encode())
 
     async def live_hosts(self) -> set[str]:

@@ -63,6 +63,25 @@ class Limits:
     drain_seconds: float = 10.0
     keep_warm_seconds: float = 300.0  # a replaced version's workers stay up this long (fast rollback)
     keep_versions: int = 10  # bundles of the last N completed deployments stay in the store
+    # A runner that stops renewing its deploy lock (its host died) loses it after this long;
+    # how fast the fleet notices a dead host follows from it (the ratios below), so a test
+    # can shorten them all at once.
+    lease_seconds: float = 30.0
+
+    @property
+    def recover_every(self) -> float:
+        """How often a host looks for deploys whose runner's lease expired."""
+        return self.lease_seconds / 6
+
+    @property
+    def host_ttl(self) -> float:
+        """A host whose heartbeat is this old is no longer waited for (its queue is adopted)."""
+        return self.lease_seconds / 3
+
+    @property
+    def heartbeat(self) -> float:
+        """Seconds between a host's heartbeats: several fit in one ``host_ttl``."""
+        return self.lease_seconds / 10
 
 
 class PhaseFailed(Exception):

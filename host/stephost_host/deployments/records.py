@@ -27,7 +27,6 @@ from stephost_host.natsio.kv import get_json, values
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.deploy")
-LOCK_SECONDS = 30.0  # a runner that stops refreshing its lock (a dead host) loses it after this
 
 
 class Conflict(Exception):
@@ -35,14 +34,19 @@ class Conflict(Exception):
 
 
 class Records:
-    def __init__(self, nc: NATS, js: JetStreamContext, kv: KeyValue, env: KeyValue) -> None:
+    def __init__(
+        self, nc: NATS, js: JetStreamContext, kv: KeyValue, env: KeyValue, *, lease_seconds: float = 30.0
+    ) -> None:
         self.nc = nc
         self.js = js
         self.kv = kv
         self.env_kv = env
+        self.lease_seconds = lease_seconds  # a runner that stops renewing its lock loses it after this
 
     @classmethod
-    async def open(cls, nc: NATS, js: JetStreamContext, *, replicas: int) -> Records:
+    async def open(
+        cls, nc: NATS, js: JetStreamContext, *, replicas: int, lease_seconds: float = 30.0
+    ) -> Records:
         def config(bucket: str) -> KeyValueConfig:
             return KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=replicas)
 
@@ -60,7 +64,7 @@ class Records:
                 max_age=30 * DAY,
             ),
         )
-        return cls(nc, js, kv, env)
+        return cls(nc, js, kv, env, lease_seconds=lease_seconds)
 
     # -- numbers ----------------------------------------------------------------
 
@@ -176,7 +180,9 @@ class Records:
     async def acquire(self, deployment_id: str, runner: str) -> bool:
         """Take the project's deploy lock for this deployment (or renew it); False when another
         live deployment holds it."""
-        value = codec.dumps({"id": deployment_id, "runner": runner, "until": time.time() + LOCK_SECONDS})
+        value = codec.dumps(
+            {"id": deployment_id, "runner": runner, "until": time.time() + self.lease_seconds}
+        )
         found = await get_json(self.kv, names.DEPLOY_LOCK_KEY)
         try:
             if found is None:

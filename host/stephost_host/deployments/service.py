@@ -35,7 +35,7 @@ from stephost_host.deployments.models import (
     Status,
 )
 from stephost_host.deployments.pipeline import Limits, Pipeline, Pool
-from stephost_host.deployments.records import LOCK_SECONDS, Records
+from stephost_host.deployments.records import Records
 from stephost_host.router.registry import Registry
 from stephost_host.router.versions import FS
 
@@ -44,7 +44,6 @@ ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 WAIT_POLL = 0.5  # how often a queued deploy looks at the lock
 CANCEL_POLL = 1.0  # how often a running deploy looks for a cancel made on another host
 WATCH_POLL = 0.2
-RECOVER_EVERY = 5.0  # how often a host looks for deploys whose runner died (after its lease expired)
 
 
 class Refusal(Exception):
@@ -98,7 +97,9 @@ class Deployments:
     async def open(self) -> None:
         """Open the stores, follow the active pointer (so this host serves the active
         deployment), and fail what a host that died mid-deploy left behind."""
-        self.records = await Records.open(self.nc, self.js, replicas=self.replicas)
+        self.records = await Records.open(
+            self.nc, self.js, replicas=self.replicas, lease_seconds=self.limits.lease_seconds
+        )
         self.bundles = await Bundles.open(self.js, replicas=self.replicas, max_bytes=self.max_bundle_bytes)
         self.fleet = Fleet(
             self.records,
@@ -109,6 +110,8 @@ class Deployments:
             host_id=self.host_id,
             ready_seconds=self.limits.ready_seconds,
             drain_seconds=self.limits.drain_seconds,
+            heartbeat=self.limits.heartbeat,
+            host_ttl=self.limits.host_ttl,
         )
         self.pipeline = Pipeline(
             self.records,
@@ -208,7 +211,7 @@ class Deployments:
 
     async def _recovering(self) -> None:
         while True:
-            await asyncio.sleep(RECOVER_EVERY)
+            await asyncio.sleep(self.limits.recover_every)
             try:
                 await self._recover()
             except Exception as exc:
@@ -442,7 +445,7 @@ class Deployments:
     async def _keep_lock(self, deployment_id: str, run: asyncio.Task[Deployment]) -> None:
         """Renew the lease while the pipeline runs; pass on a cancel asked for on any host."""
         while not run.done():
-            await asyncio.sleep(min(CANCEL_POLL, LOCK_SECONDS / 3))
+            await asyncio.sleep(min(CANCEL_POLL, self.limits.lease_seconds / 3))
             with contextlib.suppress(Exception):
                 await self.records.acquire(deployment_id, self.host_id)
                 stored = await self.records.get(deployment_id)

@@ -14,17 +14,17 @@ too slow) are documented with the host's error shape.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stephost_host.generate.project import add_project_args, load_project, project_of, report
-from stephost_host.router.routes import split_path
-from stephost_host.steps.models import ApiStep, StepDef
+
+if TYPE_CHECKING:  # imported where used: the CLI's parser is built from this module
+    from stephost_host.steps.models import ApiStep, StepDef
 
 OPENAPI = "3.1.0"
 ERROR = "StephostError"
@@ -44,6 +44,8 @@ def build_spec(
 ) -> dict[str, Any]:
     """The document for these steps (the api steps among them, by path and method).
     ``validated``: the host checks bodies against ``bodySchema`` (validate_schemas)."""
+    from stephost_host.steps.models import ApiStep
+
     components: dict[str, Any] = {ERROR: _error_schema()}
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, None] = {}
@@ -65,6 +67,8 @@ def build_spec(
 
 def openapi_path(path: str) -> tuple[str, list[str]]:
     """``/orders/:id`` -> (``/orders/{id}``, [``id``])."""
+    from stephost_host.router.routes import split_path
+
     names: list[str] = []
     parts = []
     for segment in split_path(path):
@@ -188,7 +192,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = project_of(args)
-    loaded = asyncio.run(load_project(project))
+    loaded = load_project(project)
     if not report(loaded):
         return 1
     spec = build_spec(

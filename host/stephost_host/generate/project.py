@@ -13,11 +13,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stephost_host.config import Settings, load_settings
-from stephost_host.router.registry import LoadFailure
-from stephost_host.steps.models import StepDef
+if TYPE_CHECKING:  # the CLI builds its parser from these modules: nothing heavy at import
+    from stephost_host.config import Settings
+    from stephost_host.router.registry import LoadFailure
+    from stephost_host.steps.models import StepDef
 
 log = logging.getLogger("stephost.generate")
 
@@ -29,9 +30,16 @@ class Loaded:
     load_errors: list[LoadFailure]
 
 
-async def load_project(project: Path | str) -> Loaded:
+def load_project(project: Path | str) -> Loaded:
     """The project's steps as its sidecars load them, and the files they could not load."""
+    import asyncio
+
+    return asyncio.run(_load(project))
+
+
+async def _load(project: Path | str) -> Loaded:
     from stephost_host.app import Host  # the whole host: imported only when a command needs it
+    from stephost_host.config import load_settings
 
     with tempfile.TemporaryDirectory(prefix="stephost-generate-") as tmp:
         settings = load_settings(project, **_brief(Path(tmp)))
