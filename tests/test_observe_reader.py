@@ -14,7 +14,7 @@ from pathlib import Path
 from stephost_host import names
 from stephost_host.natsio import jetstream
 from stephost_host.observe import Recorder, Span
-from stephost_host.observe.reader import RECENT_MESSAGES, RECENT_RECORDS, Observed
+from stephost_host.observe.reader import CLOCK_SKEW, RECENT_MESSAGES, RECENT_RECORDS, TRACE_MESSAGES, Observed
 from stephost_host.observe.recorder import PER_MESSAGE
 from tests.harness import NatsServer
 
@@ -134,5 +134,57 @@ async def tail_among_spans(url: str) -> None:
         assert [r["msg"] for r in await reader.logs(10) if r["msg"] != "probe"] == lines
         await reader.close()
         await asyncio.wait_for(tailing, 10)  # closing ends the tail
+    finally:
+        await nc.close()
+
+
+def test_a_recent_trace_is_read_from_the_last_messages_only(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path / "nats")
+    try:
+        asyncio.run(recent_trace(server.url))
+    finally:
+        server.stop()
+
+
+async def recent_trace(url: str) -> None:
+    """A page showing (and polling) a trace of a busy host: a trace whose origin is in the
+    last 64 messages, stored after the oldest of them, is read from those 64; one whose
+    origin is not kept (its caller's span is elsewhere) is looked for further back."""
+    nc = await jetstream.connect(url)
+    try:
+        js = nc.jetstream()
+
+        async def record(spans: list[Span]) -> None:
+            recorder = Recorder(nc, js, max_messages=10_000, max_age_hours=1, queue_size=len(spans) + 1)
+            await recorder.start()
+            for span in spans:
+                recorder.ended(span, 1.0, None)
+            await recorder.stop()
+            await nc.flush()
+
+        busy = [Span(f"{i:032x}", "hello", "python") for i in range(100 * PER_MESSAGE)]
+        await record(busy)
+        # Started after the filler above was stored: set ahead rather than waited for.
+        origin = Span("0a" * 16, "place-order", "python", cause="http", start=time.time() + CLOCK_SKEW + 1)
+        child = Span(
+            "0a" * 16, "ship-order", "ruby", parent=origin.span_id, cause="event", start=origin.start + 0.01
+        )
+        orphan = Span("0b" * 16, "ship-order", "ruby", parent="c" * 16, cause="event")
+        await record([origin, child, orphan])
+        await record(busy[: 30 * PER_MESSAGE])
+        deadline = time.monotonic() + 30
+        while (await js.stream_info(names.OBSERVE_STREAM)).state.messages < 131:
+            assert time.monotonic() < deadline, "the recorder's messages did not all reach the stream"
+            await asyncio.sleep(0.05)
+
+        reader = Counting(nc, js)
+        reader.asked = []
+        found = await reader.trace("0a" * 16)
+        assert found is not None and [s["step"] for s in found["items"]] == ["place-order", "ship-order"]
+        assert reader.asked == [TRACE_MESSAGES[0]]
+        reader.asked = []
+        found = await reader.trace("0b" * 16)
+        assert found is not None and [s["step"] for s in found["items"]] == ["ship-order"]
+        assert reader.asked == list(TRACE_MESSAGES[:2])  # looked further: 512 hold the whole stream
     finally:
         await nc.close()

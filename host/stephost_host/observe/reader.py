@@ -33,7 +33,12 @@ RECENT_MESSAGES = (2, 16, 64, 256)  # read further back only while too little wa
 # page polling the trace list of a long trace (one trace id on every event) must not make
 # the host fetch and decode 256 full messages every few seconds.
 RECENT_RECORDS = 1024
-TRACE_MESSAGES = 5_000
+# A trace is looked for in the last 64 messages, then 512, then 5,000: a page showing a
+# recent trace of a busy host (and polling it) reads a few messages, not 100 MB.
+TRACE_MESSAGES = (64, 512, 5_000)
+# Seconds by which hosts' clocks may disagree: a span's start (its host's clock) is compared
+# with the time NATS stored a message.
+CLOCK_SKEW = 2.0
 LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
 
@@ -64,6 +69,15 @@ def summary(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
         "steps": sorted({s["step"] for s in spans}),
         "languages": sorted({s["language"] for s in spans}),
     }
+
+
+def _all_within(spans: list[dict[str, Any]], msgs: list[Msg]) -> bool:
+    """Whether these messages hold every record of the trace these spans were found in: its
+    origin (a span that continues nothing: an HTTP request, a cron tick, an ingress emit) is
+    among them, and the oldest message was stored before the origin started. Every other
+    span and log of the trace came after the origin started, so was stored after it."""
+    origin = min((s["start"] for s in spans if not s.get("parent")), default=None)
+    return origin is not None and bool(msgs) and msgs[0].metadata.timestamp.timestamp() < origin - CLOCK_SKEW
 
 
 class Observed:
@@ -115,8 +129,12 @@ class Observed:
     async def trace(self, trace_id: str) -> dict[str, Any] | None:
         """Every span of the trace, oldest first, with its logs; None when none is kept."""
         needle = json.dumps(trace_id).encode()  # as it appears in a record: "trace": "<id>"
-        found = [m for m in (await self._last(TRACE_MESSAGES))[0] if needle in m.data]
-        spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
+        for count in TRACE_MESSAGES:
+            msgs, whole = await self._last(count)
+            found = [m for m in msgs if needle in m.data]
+            spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
+            if whole or _all_within(spans, msgs):
+                break
         if not spans:
             return None
         logs = [r for r in _unpack(found, "logs") if r.get("trace") == trace_id]
