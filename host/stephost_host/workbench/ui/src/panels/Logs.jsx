@@ -5,9 +5,18 @@ import { useVisible } from '../visible.js'
 import { Lang, clock, ErrorNote, Empty } from '../util.jsx'
 
 const KEEP = 2000 // records the page keeps (the filters search them all)
-const SHOW = 200 // rows drawn, newest first; "older" draws SHOW more: a busy tail redraws few
+// Rows drawn while following the tail, newest first: what fills the table (a line is ~27 px),
+// not all that is kept; scrolled down, nothing more is drawn as lines arrive, and "older"
+// draws OLDER more. A busy tail redraws a screenful, not hundreds of rows.
+const SHOW = Math.ceil(window.innerHeight / 27) + 8
+const OLDER = 100
 const LEVELS = ['debug', 'info', 'warning', 'error']
-const FLUSH_MS = 200 // records arriving together are drawn once: a busy host's tail stays cheap
+// Records arriving together are drawn once, 150 ms after the first; once more than BUSY came
+// in one draw, the next waits a second: a host logging every request (thousands of lines a
+// second, more than anyone reads live) costs the page a draw a second, not one a line.
+const FLUSH_MS = 150
+const BUSY_FLUSH_MS = 1000
+const BUSY = 30
 let seq = 0
 const keyed = (doc) => ({ ...doc, key: ++seq }) // rows keep their DOM node as new ones arrive
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`
@@ -45,17 +54,19 @@ function useTail(visible) {
     let closed = false
     let pending = []
     let timer = null
+    let busy = false
     const flush = () => {
       const arrived = pending
       pending = []
       timer = null
+      busy = arrived.length > BUSY
       setRecords((r) => [...r, ...arrived].slice(-KEEP))
     }
     // Each event is a batch of records, as the host's recorder published them.
     const arrive = ({ logs }) => {
       if (!Array.isArray(logs) || !logs.length) return
       for (const doc of logs) pending.push(keyed(doc))
-      if (timer === null) timer = setTimeout(flush, FLUSH_MS)
+      if (timer === null) timer = setTimeout(flush, busy ? BUSY_FLUSH_MS : FLUSH_MS)
     }
     setState('connecting')
     api('/logs?limit=500')
@@ -143,8 +154,8 @@ export function Logs() {
           <LogRow key={r.key} r={r} />
         ))}
         {older > 0 && (
-          <button class="log-older ghost" onClick={() => setShow(show + SHOW)} data-older>
-            {plural(older, 'older line')} kept: show {Math.min(SHOW, older)} more
+          <button class="log-older ghost" onClick={() => setShow(show + OLDER)} data-older>
+            {plural(older, 'older line')} kept: show {Math.min(OLDER, older)} more
           </button>
         )}
         {!shown.length && (
