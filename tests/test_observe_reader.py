@@ -9,7 +9,9 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from stephost_host import names
 from stephost_host.natsio import jetstream
@@ -19,6 +21,15 @@ from stephost_host.observe.recorder import PER_MESSAGE
 from tests.harness import NatsServer
 
 MESSAGES = 300  # more than the deepest look-back (256)
+
+
+def on_nats(tmp_path: Path, scenario: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    """Runs ``scenario`` against a real nats-server (which runs on a loop of its own)."""
+    server = NatsServer(tmp_path / "nats")
+    try:
+        asyncio.run(scenario(server.url))
+    finally:
+        server.stop()
 
 
 class Counting(Observed):
@@ -32,11 +43,7 @@ class Counting(Observed):
 
 
 def test_the_trace_list_of_a_busy_host_reads_only_its_last_messages(tmp_path: Path) -> None:
-    server = NatsServer(tmp_path / "nats")  # runs on a loop of its own
-    try:
-        asyncio.run(busy_host_trace_list(server.url))
-    finally:
-        server.stop()
+    on_nats(tmp_path, busy_host_trace_list)
 
 
 async def busy_host_trace_list(url: str) -> None:
@@ -82,11 +89,7 @@ async def busy_host_trace_list(url: str) -> None:
 
 
 def test_the_live_tail_gets_log_batches_and_never_a_span(tmp_path: Path) -> None:
-    server = NatsServer(tmp_path / "nats")
-    try:
-        asyncio.run(tail_among_spans(server.url))
-    finally:
-        server.stop()
+    on_nats(tmp_path, tail_among_spans)
 
 
 async def tail_among_spans(url: str) -> None:
@@ -139,11 +142,7 @@ async def tail_among_spans(url: str) -> None:
 
 
 def test_a_recent_trace_is_read_from_the_last_messages_only(tmp_path: Path) -> None:
-    server = NatsServer(tmp_path / "nats")
-    try:
-        asyncio.run(recent_trace(server.url))
-    finally:
-        server.stop()
+    on_nats(tmp_path, recent_trace)
 
 
 async def recent_trace(url: str) -> None:
