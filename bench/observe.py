@@ -100,7 +100,7 @@ class Traffic:
     def line(self, what: str) -> str:
         per = max(self.seconds, 1e-9)
         asked = ", ".join(f"{path} {n / per * 60:.0f}/min" for path, n in self.requests.most_common())
-        return f"the page, {what}: {self.bytes / per / 1024:.1f} KiB/s from the host; requests: {asked or 'none'}"
+        return f"the page, {what}: {self.bytes / per / 1024:.2f} KiB/s from the host; requests: {asked or 'none'}"
 
 
 def _turn(
