@@ -123,7 +123,10 @@ class Observed:
             found = [summary(t, spans) for t, spans in by_trace.items()]
             return [t for t in found if step in t["steps"]] if step else found
 
-        found = listed(await self._recent("spans", lambda spans: len(listed(spans)) > limit))
+        def enough(spans: list[dict[str, Any]]) -> bool:  # counted, not summarised: a poll summarises once
+            return len({s["trace"] for s in spans if not step or s["step"] == step}) > limit
+
+        found = listed(await self._recent("spans", enough))
         return sorted(found, key=lambda t: t["start"], reverse=True)[:limit]
 
     async def trace(self, trace_id: str) -> dict[str, Any] | None:
