@@ -10,7 +10,9 @@ import json
 import os
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -68,20 +70,53 @@ class Page:
             if (self.cpu() - before) / (time.monotonic() - wall) < quiet:
                 return
 
-    def close(self) -> None:
-        self.proc.communicate("", timeout=30)
+    def mark(self) -> None:
+        """From now on the page counts what the host sends it (see ``close``)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("mark\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> Traffic:
+        """Closes the page; what the host sent it since ``mark``."""
+        out, _ = self.proc.communicate("", timeout=30)
+        seen = json.loads(out.strip().splitlines()[-1])
+        return Traffic(seen["seconds"], Counter(seen["requests"]), seen["bytes"])
 
 
-def _turn(host_pid: int, page: Page | None, work: Callable[[], T]) -> tuple[T, float, float]:
+@dataclass
+class Traffic:
+    """What the host sent an open page: requests by path, and bytes (answers and events)."""
+
+    seconds: float = 0.0
+    requests: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+
+    def __iadd__(self, other: Traffic) -> Traffic:
+        self.seconds += other.seconds
+        self.requests.update(other.requests)
+        self.bytes += other.bytes
+        return self
+
+    def line(self, what: str) -> str:
+        per = max(self.seconds, 1e-9)
+        asked = ", ".join(f"{path} {n / per * 60:.0f}/min" for path, n in self.requests.most_common())
+        return f"the page, {what}: {self.bytes / per / 1024:.2f} KiB/s from the host; requests: {asked or 'none'}"
+
+
+def _turn(
+    host_pid: int, page: Page | None, work: Callable[[], T], traffic: Traffic
+) -> tuple[T, float, float]:
     """One measured turn: (what ``work`` returned, the host's CPU seconds, the page's); the
-    page, if any, is closed after it."""
+    page, if any, is closed after it, and what the host sent it added to ``traffic``."""
     before, page_before = cpu_seconds(host_pid), page.cpu() if page else 0.0
+    if page is not None:
+        page.mark()
     try:
         result = work()
         return result, cpu_seconds(host_pid) - before, page.cpu() - page_before if page else 0.0
     finally:
         if page is not None:
-            page.close()
+            traffic += page.close()
 
 
 def _chain_turn(nats_url: str, label: str) -> Rate:
@@ -159,6 +194,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
         # host CPU seconds, requests, the page's CPU seconds (node + chromium)
         cpu: dict[str, list[float]] = {name: [0.0, 0.0, 0.0] for name, _, _ in RUNS}
         turn = max(TURN, seconds // 2)
+        traffic = Traffic()
         for _ in range(ROUNDS):
             for i, ((name, _, with_page), (_, url)) in enumerate(zip(RUNS, hosts, strict=True)):
                 page = None
@@ -171,6 +207,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                     hosts[i][0].p.pid,
                     page,
                     partial(wrk, f"api step, {name}", url + "/hello", turn, connections),
+                    traffic,
                 )
                 cpu[name][0] += host_cpu
                 cpu[name][1] += r.requests
@@ -195,6 +232,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
             f"{r.name:<46} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
             f" {per * 1e6:>16.0f} {per / base_cpu:>7.0%} {_figure(page_per * 1e6):>16}"
         )
+    print(traffic.line("api step"))
     chain_rows = bench_chain(tmp, nats_url, projects)
     verdicts = [("api step", rows[2].rps / rows[1].rps), *chain_rows]
     for what, ratio in verdicts:
@@ -217,6 +255,7 @@ def bench_chain(tmp: Path, nats_url: str, projects: Path) -> list[tuple[str, flo
     secret = json.loads((state_dir(tmp, project, label=label) / "runtime.json").read_text())["secret"]
     best: dict[bool, Rate] = {}
     cpu: dict[bool, list[float]] = {False: [0.0, 0.0], True: [0.0, 0.0]}  # host, page (seconds)
+    traffic = Traffic()
     try:
         asyncio.run(chain(nats_url, 1_000, "warm-up"))
         for _ in range(CHAIN_ROUNDS):
@@ -226,6 +265,7 @@ def bench_chain(tmp: Path, nats_url: str, projects: Path) -> list[tuple[str, flo
                     host.p.pid,
                     Page(url, secret, tmp) if with_page else None,
                     partial(_chain_turn, nats_url, label),
+                    traffic,
                 )
                 cpu[with_page][0] += host_cpu
                 cpu[with_page][1] += page_cpu
@@ -242,4 +282,5 @@ def bench_chain(tmp: Path, nats_url: str, projects: Path) -> list[tuple[str, flo
             f"{r.name:<46} {r.per_second:>9.0f} {r.per_second / best[False].per_second:>8.0%}"
             f" {per:>18.0f} {_figure(page_per):>18}"
         )
+    print(traffic.line("2-hop chain"))
     return [("2-hop chain", best[True].per_second / best[False].per_second)]

@@ -124,8 +124,11 @@ def test_logs_are_kept_and_tailed_live(host: HostProcess) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             line = next(lines)
-            if line.startswith("data: ") and json.loads(line[6:]).get("fields") == {"orderId": "tail-9"}:
-                record = json.loads(line[6:])
+            # An event is a batch of records, as the recorder published it.
+            batch = json.loads(line[6:])["logs"] if line.startswith("data: ") else []
+            mine = [r for r in batch if r.get("fields") == {"orderId": "tail-9"}]
+            if mine:
+                record = mine[0]
                 break
         else:
             pytest.fail("the handler's log line never came through the live tail")

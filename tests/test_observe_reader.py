@@ -6,17 +6,30 @@ of fetching and decoding further and further back on every poll."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from stephost_host import names
 from stephost_host.natsio import jetstream
 from stephost_host.observe import Recorder, Span
-from stephost_host.observe.reader import RECENT_MESSAGES, RECENT_RECORDS, Observed
-from stephost_host.observe.recorder import NO_LOGS, PER_MESSAGE, encode
+from stephost_host.observe.reader import CLOCK_SKEW, RECENT_MESSAGES, RECENT_RECORDS, TRACE_MESSAGES, Observed
+from stephost_host.observe.recorder import PER_MESSAGE
 from tests.harness import NatsServer
 
 MESSAGES = 300  # more than the deepest look-back (256)
+
+
+def on_nats(tmp_path: Path, scenario: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    """Runs ``scenario`` against a real nats-server (which runs on a loop of its own)."""
+    server = NatsServer(tmp_path / "nats")
+    try:
+        asyncio.run(scenario(server.url))
+    finally:
+        server.stop()
 
 
 class Counting(Observed):
@@ -24,17 +37,13 @@ class Counting(Observed):
 
     asked: list[int]
 
-    async def _last(self, count: int) -> list:  # type: ignore[type-arg]
+    async def _last(self, count: int, subject: str = names.OBSERVE_SUBJECTS) -> tuple[list, bool]:  # type: ignore[type-arg]
         self.asked.append(count)
-        return await super()._last(count)
+        return await super()._last(count, subject)
 
 
 def test_the_trace_list_of_a_busy_host_reads_only_its_last_messages(tmp_path: Path) -> None:
-    server = NatsServer(tmp_path / "nats")  # runs on a loop of its own
-    try:
-        asyncio.run(busy_host_trace_list(server.url))
-    finally:
-        server.stop()
+    on_nats(tmp_path, busy_host_trace_list)
 
 
 async def busy_host_trace_list(url: str) -> None:
@@ -79,9 +88,102 @@ async def busy_host_trace_list(url: str) -> None:
         await nc.close()
 
 
-def test_a_message_without_log_records_ends_the_way_the_live_tail_skips() -> None:
-    """The live tail skips span-only messages by their last bytes, undecoded; a message with
-    a log record, even one whose text is that ending, is decoded."""
-    assert encode({"spans": [{"step": "a"}], "logs": []}).endswith(NO_LOGS)
-    tricky = encode({"spans": [], "logs": [{"msg": '"logs": []}'}]})
-    assert not tricky.endswith(NO_LOGS)
+def test_the_live_tail_gets_log_batches_and_never_a_span(tmp_path: Path) -> None:
+    on_nats(tmp_path, tail_among_spans)
+
+
+async def tail_among_spans(url: str) -> None:
+    """A busy host's spans and a few log lines: the tail is handed only the log messages, as
+    the recorder encoded them (one line, a batch to an event), and the recent logs are found
+    past the span messages."""
+    nc = await jetstream.connect(url)
+    try:
+        js = nc.jetstream()
+        recorder = Recorder(nc, js, max_messages=1000, max_age_hours=1)
+        await recorder.start()
+        reader = Observed(nc, js)
+        batches: list[bytes] = []
+
+        async def tail() -> None:
+            async for batch in reader.tail():
+                batches.append(batch)
+
+        tailing = asyncio.create_task(tail())
+        deadline = time.monotonic() + 30
+        while not batches:  # the tail is listening once a probe line comes through
+            assert time.monotonic() < deadline, "the tail never started"
+            recorder.log_record(
+                logging.LogRecord("stephost.step", logging.INFO, __file__, 1, "probe", (), None)
+            )
+            await asyncio.sleep(0.2)
+        lines = []
+        for i in range(3 * PER_MESSAGE):
+            recorder.ended(Span(f"{i:032x}", "hello", "python"), 1.0, None)
+            if i % PER_MESSAGE == 0:
+                record = logging.LogRecord("stephost.step", logging.INFO, __file__, 1, "line %d", (i,), None)
+                recorder.log_record(record)
+                lines.append(f"line {i}")
+        await recorder.stop()
+        await nc.flush()
+
+        def tailed() -> list[str]:
+            return [r["msg"] for b in batches for r in json.loads(b)["logs"] if r["msg"] != "probe"]
+
+        while len(tailed()) < len(lines):
+            assert time.monotonic() < deadline, ("the tail missed log lines", batches)
+            await asyncio.sleep(0.05)
+        assert tailed() == lines
+        assert all(set(json.loads(b)) == {"logs"} and b"\n" not in b for b in batches)
+        assert [r["msg"] for r in await reader.logs(10) if r["msg"] != "probe"] == lines
+        await reader.close()
+        await asyncio.wait_for(tailing, 10)  # closing ends the tail
+    finally:
+        await nc.close()
+
+
+def test_a_recent_trace_is_read_from_the_last_messages_only(tmp_path: Path) -> None:
+    on_nats(tmp_path, recent_trace)
+
+
+async def recent_trace(url: str) -> None:
+    """A page showing (and polling) a trace of a busy host: a trace whose origin is in the
+    last 64 messages, stored after the oldest of them, is read from those 64; one whose
+    origin is not kept (its caller's span is elsewhere) is looked for further back."""
+    nc = await jetstream.connect(url)
+    try:
+        js = nc.jetstream()
+
+        async def record(spans: list[Span]) -> None:
+            recorder = Recorder(nc, js, max_messages=10_000, max_age_hours=1, queue_size=len(spans) + 1)
+            await recorder.start()
+            for span in spans:
+                recorder.ended(span, 1.0, None)
+            await recorder.stop()
+            await nc.flush()
+
+        busy = [Span(f"{i:032x}", "hello", "python") for i in range(100 * PER_MESSAGE)]
+        await record(busy)
+        # Started after the filler above was stored: set ahead rather than waited for.
+        origin = Span("0a" * 16, "place-order", "python", cause="http", start=time.time() + CLOCK_SKEW + 1)
+        child = Span(
+            "0a" * 16, "ship-order", "ruby", parent=origin.span_id, cause="event", start=origin.start + 0.01
+        )
+        orphan = Span("0b" * 16, "ship-order", "ruby", parent="c" * 16, cause="event")
+        await record([origin, child, orphan])
+        await record(busy[: 30 * PER_MESSAGE])
+        deadline = time.monotonic() + 30
+        while (await js.stream_info(names.OBSERVE_STREAM)).state.messages < 131:
+            assert time.monotonic() < deadline, "the recorder's messages did not all reach the stream"
+            await asyncio.sleep(0.05)
+
+        reader = Counting(nc, js)
+        reader.asked = []
+        found = await reader.trace("0a" * 16)
+        assert found is not None and [s["step"] for s in found["items"]] == ["place-order", "ship-order"]
+        assert reader.asked == [TRACE_MESSAGES[0]]
+        reader.asked = []
+        found = await reader.trace("0b" * 16)
+        assert found is not None and [s["step"] for s in found["items"]] == ["ship-order"]
+        assert reader.asked == list(TRACE_MESSAGES[:2])  # looked further: 512 hold the whole stream
+    finally:
+        await nc.close()

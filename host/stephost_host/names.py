@@ -128,9 +128,11 @@ def bundle_object(language: str, digest: str) -> str:
 
 
 # observe/: spans and log records, kept for the Workbench in one bounded stream. Published in
-# batches with core NATS (no ack awaited) on one subject the stream keeps, so every host reads
-# every host's.
+# batches with core NATS (no ack awaited) on subjects the stream keeps, so every host reads
+# every host's: spans and logs apart, so a live log tail receives no span, and a read of one
+# kind is not handed the other.
 OBSERVE_STREAM = "STEPHOST_OBSERVE"
 OBSERVE_SUBJECTS = "stephost.observe.>"
-OBSERVE_RECORDS = "stephost.observe.records"
+OBSERVE_SPANS = "stephost.observe.spans"
+OBSERVE_LOGS = "stephost.observe.logs"
 HEADER_TRACEPARENT = "traceparent"  # W3C trace context: the emitting invocation is the parent

@@ -87,6 +87,10 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
     assert len(traces["bars"]) == len(traces["spans"]) and all(w > 0 for w in traces["bars"])
     assert any("shop.order.placed → check-stock" in e for e in traces["emits"]), traces["emits"]
 
+    # A hidden tab asked the host for nothing, and asked at once when shown again.
+    hidden = seen["hidden"]
+    assert hidden["askedWhileHidden"] == [] and hidden["askedAgainMs"] < 2000, hidden
+
     # The state edit is what a handler reads back; the deleted key is gone.
     greeting = httpx.get(host.url + "/shop/greeting").json()
     assert greeting == {"greeting": {"text": "edited in the workbench"}}

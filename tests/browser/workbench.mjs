@@ -94,6 +94,37 @@ try {
     return { hash: await page.evaluate(() => location.hash), spans, bars, emits }
   })
 
+  // A hidden tab asks the host for nothing (its polls pause, the live tail closes) and
+  // catches up at once when shown again. Chromium keeps a headless page visible, so the
+  // page is told it is hidden the way a browser tells it (visibilityState + the event).
+  await step('hidden', async () => {
+    const show = (state) =>
+      page.evaluate((state) => {
+        Object.defineProperty(document, 'visibilityState', { value: state, configurable: true })
+        document.dispatchEvent(new Event('visibilitychange'))
+      }, state)
+    const asked = []
+    const traces = (r) => r.url().includes('/__stephost/traces')
+    const note = (r) => traces(r) && asked.push(r.url())
+    page.on('request', note)
+    await show('hidden')
+    // Asserting that nothing is asked takes a window: longer than the trace poll (3 s).
+    await page.waitForTimeout(4000)
+    page.off('request', note)
+    const shownAt = Date.now()
+    const again = page.waitForRequest(traces, { timeout: WAIT })
+    await show('visible')
+    await again
+    const askedAgainMs = Date.now() - shownAt
+    await panel('logs')
+    await page.waitForSelector('[data-tail="live"]', { timeout: WAIT })
+    await show('hidden')
+    await page.waitForSelector('[data-tail="paused"]', { timeout: WAIT })
+    await show('visible')
+    await page.waitForSelector('[data-tail="live"]', { timeout: WAIT })
+    return { askedWhileHidden: asked, askedAgainMs }
+  })
+
   await step('state', async () => {
     await panel('state')
     await page.click('[data-group="settings"]', { timeout: WAIT })

@@ -19,7 +19,7 @@ from nats.js.api import DeliverPolicy
 
 from stephost_host import names
 from stephost_host.natsio.kv import messages
-from stephost_host.observe.recorder import NO_LOGS  # log reads skip span-only messages undecoded
+from stephost_host.observe.recorder import SUBJECTS
 
 # The most recent records a "recent" read looks through: enough for the 100 traces the page
 # lists, small enough that a page polling it costs a busy host little.
@@ -33,16 +33,19 @@ RECENT_MESSAGES = (2, 16, 64, 256)  # read further back only while too little wa
 # page polling the trace list of a long trace (one trace id on every event) must not make
 # the host fetch and decode 256 full messages every few seconds.
 RECENT_RECORDS = 1024
-TRACE_MESSAGES = 5_000
+# A trace is looked for in the last 64 messages, then 512, then 5,000: a page showing a
+# recent trace of a busy host (and polling it) reads a few messages, not 100 MB.
+TRACE_MESSAGES = (64, 512, 5_000)
+# Seconds by which hosts' clocks may disagree: a span's start (its host's clock) is compared
+# with the time NATS stored a message.
+CLOCK_SKEW = 2.0
 LIVE_BUFFER = 1000  # messages a slow live reader may fall behind before it misses some
 
 
-def _unpack(found: list[Msg], kind: str, needle: bytes = b"") -> list[dict[str, Any]]:
+def _unpack(found: list[Msg], kind: str) -> list[dict[str, Any]]:
     """The records of one kind ("spans", "logs") in these messages, oldest first."""
     out: list[dict[str, Any]] = []
     for msg in found:
-        if (needle and needle not in msg.data) or (kind == "logs" and msg.data.endswith(NO_LOGS)):
-            continue
         with contextlib.suppress(ValueError, AttributeError):
             out.extend(json.loads(msg.data).get(kind, ()))
     return out
@@ -68,6 +71,15 @@ def summary(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _all_within(spans: list[dict[str, Any]], msgs: list[Msg]) -> bool:
+    """Whether these messages hold every record of the trace these spans were found in: its
+    origin (a span that continues nothing: an HTTP request, a cron tick, an ingress emit) is
+    among them, and the oldest message was stored before the origin started. Every other
+    span and log of the trace came after the origin started, so was stored after it."""
+    origin = min((s["start"] for s in spans if not s.get("parent")), default=None)
+    return origin is not None and bool(msgs) and msgs[0].metadata.timestamp.timestamp() < origin - CLOCK_SKEW
+
+
 class Observed:
     def __init__(self, nc: NATS, js: JetStreamContext) -> None:
         self.nc = nc
@@ -78,20 +90,17 @@ class Observed:
     async def close(self) -> None:
         self.closing.set()
 
-    async def _last(self, count: int) -> list[Msg]:
-        """The stream's last ``count`` messages, oldest first."""
+    async def _last(self, count: int, subject: str = names.OBSERVE_SUBJECTS) -> tuple[list[Msg], bool]:
+        """Those of the stream's last ``count`` messages that are on ``subject``, oldest
+        first, and whether they reach back to the stream's first message."""
         info = await self.js.stream_info(names.OBSERVE_STREAM)
         if not info.state.messages:
-            return []
+            return [], True
         start = max(info.state.first_seq, info.state.last_seq - count + 1, 1)
-        return await messages(
-            self.nc,
-            self.js,
-            names.OBSERVE_STREAM,
-            names.OBSERVE_RECORDS,
-            DeliverPolicy.BY_START_SEQUENCE,
-            start_seq=start,
+        found = await messages(
+            self.nc, self.js, names.OBSERVE_STREAM, subject, DeliverPolicy.BY_START_SEQUENCE, start_seq=start
         )
+        return found, start <= info.state.first_seq
 
     async def _recent(
         self, kind: str, enough: Callable[[list[dict[str, Any]]], bool]
@@ -100,9 +109,9 @@ class Observed:
         further back when they hold too little (a quiet dev host sends small ones)."""
         found: list[dict[str, Any]] = []
         for count in RECENT_MESSAGES:
-            msgs = await self._last(count)
+            msgs, whole = await self._last(count, SUBJECTS[kind])
             found = _unpack(msgs, kind)
-            if enough(found) or len(msgs) < count or len(found) >= RECENT_RECORDS:
+            if enough(found) or whole or len(found) >= RECENT_RECORDS:
                 break
         return found
 
@@ -114,14 +123,21 @@ class Observed:
             found = [summary(t, spans) for t, spans in by_trace.items()]
             return [t for t in found if step in t["steps"]] if step else found
 
-        found = listed(await self._recent("spans", lambda spans: len(listed(spans)) > limit))
+        def enough(spans: list[dict[str, Any]]) -> bool:  # counted, not summarised: a poll summarises once
+            return len({s["trace"] for s in spans if not step or s["step"] == step}) > limit
+
+        found = listed(await self._recent("spans", enough))
         return sorted(found, key=lambda t: t["start"], reverse=True)[:limit]
 
     async def trace(self, trace_id: str) -> dict[str, Any] | None:
         """Every span of the trace, oldest first, with its logs; None when none is kept."""
         needle = json.dumps(trace_id).encode()  # as it appears in a record: "trace": "<id>"
-        found = [m for m in await self._last(TRACE_MESSAGES) if needle in m.data]
-        spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
+        for count in TRACE_MESSAGES:
+            msgs, whole = await self._last(count)
+            found = [m for m in msgs if needle in m.data]
+            spans = [s for s in _unpack(found, "spans") if s["trace"] == trace_id]
+            if whole or _all_within(spans, msgs):
+                break
         if not spans:
             return None
         logs = [r for r in _unpack(found, "logs") if r.get("trace") == trace_id]
@@ -131,15 +147,20 @@ class Observed:
     async def logs(self, limit: int = 500) -> list[dict[str, Any]]:
         return (await self._recent("logs", lambda logs: len(logs) >= limit))[-limit:]
 
-    async def tail(self) -> AsyncIterator[dict[str, Any]]:
-        """Log records as any host records them, from now on (core NATS: the stream's input)."""
-        queue: asyncio.Queue[Msg] = asyncio.Queue(LIVE_BUFFER)
+    async def tail(self) -> AsyncIterator[bytes]:
+        """Log records as any host records them, from now on (core NATS: the stream's input),
+        a message at a time as the recorder encoded it: ``{"logs": [...]}`` on one line. A
+        page's live tail is handed those bytes as they are: nothing is decoded or encoded
+        again per page, and a busy host's logs come a batch to an event."""
+        queue: asyncio.Queue[bytes] = asyncio.Queue(LIVE_BUFFER)
 
         async def received(msg: Msg) -> None:
+            if b"\n" in msg.data:  # not the recorder's one line (an event is a line)
+                return
             with contextlib.suppress(asyncio.QueueFull):  # a reader this far behind skips some
-                queue.put_nowait(msg)
+                queue.put_nowait(msg.data)
 
-        sub = await self.nc.subscribe(names.OBSERVE_RECORDS, cb=received)
+        sub = await self.nc.subscribe(names.OBSERVE_LOGS, cb=received)
         closing = asyncio.ensure_future(self.closing.wait())
         try:
             while not self.closing.is_set():
@@ -148,8 +169,7 @@ class Observed:
                 if not got.done():
                     got.cancel()
                     return
-                for doc in _unpack([got.result()], "logs"):
-                    yield doc
+                yield got.result()
         finally:
             closing.cancel()
             with contextlib.suppress(Exception):

@@ -2,8 +2,9 @@
 
 An invocation that ends, or a log record, is put on a bounded asyncio queue without waiting
 (``put_nowait``); a background task takes what is there in one go, turns it into documents
-and publishes them, up to ``PER_MESSAGE`` to a message, on a core NATS subject that the
-observe stream keeps (limits: max messages, bytes and age). Nothing a
+and publishes them, up to ``PER_MESSAGE`` of one kind to a message, on core NATS subjects
+(one for spans, one for logs) that the observe stream keeps (limits: max messages, bytes and
+age). Nothing a
 step does ever waits on recording: when the queue is full the record is dropped and counted
 (``stephost_observe_dropped_total``), and when NATS is away the batch is dropped the same way.
 """
@@ -35,9 +36,7 @@ QUEUE_SIZE = 10_000  # records waiting to be published; past it new ones are dro
 BATCH = 2048  # records published per turn of the drain task (so at most BATCH / LINGER a second)
 LINGER = 0.05  # seconds the drain task lets records gather before publishing them
 PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
-# How a message without log records ends (encode's separators): the reader's live tail skips
-# those undecoded. Inside a JSON string the quotes are escaped, so no record's text ends so.
-NO_LOGS = b'"logs": []}'
+SUBJECTS = {"spans": names.OBSERVE_SPANS, "logs": names.OBSERVE_LOGS}
 HOUR = 3600.0
 MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_messages says
 # What the hot path queues: a finished span (span, duration ms, exception or None), or a log
@@ -179,22 +178,25 @@ class Recorder:
         return batch
 
     async def _publish(self, batch: list[Item]) -> None:
-        records = [_record(item) for item in batch]
-        spans = [doc for kind, doc in records if kind == "spans"]
+        records: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}
+        for item in batch:
+            kind, doc = _record(item)
+            records[kind].append(doc)
+        spans = records["spans"]
         for doc in spans:
             self.metrics.span(doc)
         # A few records per message: far fewer messages for NATS to carry and keep under load.
-        for start in range(0, len(records), PER_MESSAGE):
-            chunk = records[start : start + PER_MESSAGE]
-            message: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}
-            for kind, doc in chunk:
-                message[kind].append(doc)
-            try:
-                await self.nc.publish(names.OBSERVE_RECORDS, encode(message))
-            except Exception as exc:  # NATS away or closing: these records are lost, and counted
-                self.metrics.dropped.inc(len(records) - start)
-                log.debug("observe records dropped: %s", exc)
-                break
+        # Each kind on its subject: the live log tail never receives (or skips) the spans.
+        left = len(batch)
+        try:
+            for kind, docs in records.items():
+                for start in range(0, len(docs), PER_MESSAGE):
+                    chunk = docs[start : start + PER_MESSAGE]
+                    await self.nc.publish(SUBJECTS[kind], encode(kind, chunk))
+                    left -= len(chunk)
+        except Exception as exc:  # NATS away or closing: these records are lost, and counted
+            self.metrics.dropped.inc(left)
+            log.debug("observe records dropped: %s", exc)
         if self.otlp is not None and spans:
             try:
                 exported = await self.otlp.export(spans)
@@ -205,9 +207,10 @@ class Recorder:
                 self.metrics.unexported.inc(len(spans))
 
 
-def encode(message: dict[str, list[dict[str, Any]]]) -> bytes:
-    """One message of records: {"spans": [...], "logs": [...]}, in that order."""
-    return json.dumps(message, default=str).encode()
+def encode(kind: str, docs: list[dict[str, Any]]) -> bytes:
+    """One message of records of one kind: {"spans": [...]} or {"logs": [...]}, on one line
+    (JSON escapes every newline), so the live tail hands it to a page as one event."""
+    return json.dumps({kind: docs}, default=str).encode()
 
 
 def _record(item: Item) -> tuple[str, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,12 +23,13 @@ def router(observed: Observed) -> APIRouter:
 
     @api.get("/live")
     async def live() -> StreamingResponse:
-        """Each log record as any host records it, as a server-sent event (``data: {json}``)."""
+        """The log records any host records, from now on, as server-sent events: each event a
+        batch of them as the recorder published it (``data: {"logs": [...]}``)."""
 
         async def events() -> AsyncIterator[bytes]:
             yield HEARTBEAT  # the client knows at once that the tail is open
-            async for doc in observed.tail():
-                yield b"data: " + json.dumps(doc, default=str).encode() + b"\n\n"
+            async for batch in observed.tail():
+                yield b"data: " + batch + b"\n\n"
 
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"cache-control": "no-store"}

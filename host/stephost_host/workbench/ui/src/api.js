@@ -42,7 +42,8 @@ export async function api(path, { method = 'GET', body, raw } = {}) {
   return data
 }
 
-// Server-sent events read with fetch (EventSource cannot send the Authorization header).
+// Server-sent events read with fetch (EventSource cannot send the Authorization header);
+// `onEvent` gets each event's data, parsed.
 export function tail(path, onEvent, onState) {
   const ctrl = new AbortController()
   ;(async () => {
@@ -66,7 +67,14 @@ export function tail(path, onEvent, onState) {
             const chunk = buf.slice(0, cut)
             buf = buf.slice(cut + 2)
             for (const line of chunk.split('\n')) {
-              if (line.startsWith('data: ')) onEvent(JSON.parse(line.slice(6)))
+              if (!line.startsWith('data: ')) continue
+              let data
+              try {
+                data = JSON.parse(line.slice(6))
+              } catch {
+                continue // not JSON: not an event of this page's
+              }
+              onEvent(data)
             }
           }
         }

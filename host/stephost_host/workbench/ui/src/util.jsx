@@ -1,36 +1,55 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api } from './api.js'
+import { useVisible } from './visible.js'
 
-// Polls an admin path; returns [data, error, reload].
-export function usePoll(path, ms = 2000) {
+// Polls an admin path every `ms` (0: once); returns [data, error, reload]. With `slowest`,
+// each answer that changed nothing doubles the wait up to it (a finished trace is not asked
+// for every few seconds), and a change brings it back to `ms`. A hidden tab does not poll: it
+// asks at once when shown again.
+export function usePoll(path, ms = 2000, slowest = ms) {
   const [data, setData] = useState(null)
   const [error, setError] = useState(null)
+  const visible = useVisible()
   const tick = useRef(0)
   const last = useRef('')
   const load = async () => {
-    if (!path) return
+    if (!path) return false
     const mine = ++tick.current
     try {
       const d = await api(path)
       const text = JSON.stringify(d)
-      if (mine !== tick.current) return
+      if (mine !== tick.current) return false
       setError(null)
-      if (text !== last.current) {
-        last.current = text // unchanged data: no re-render (the page stays light on a busy host)
-        setData(d)
-      }
+      if (text === last.current) return false // unchanged data: no re-render
+      last.current = text
+      setData(d)
+      return true
     } catch (e) {
       if (mine === tick.current) setError(e)
+      return true // asked again soon: an error is news
     }
   }
   useEffect(() => {
     setData(null)
     last.current = ''
-    load()
-    if (!ms) return undefined
-    const t = setInterval(load, ms)
-    return () => clearInterval(t)
-  }, [path, ms])
+  }, [path])
+  useEffect(() => {
+    if (!path || !visible) return undefined
+    let wait = ms
+    let timer = null
+    let stopped = false
+    const next = async () => {
+      const changed = await load()
+      if (stopped || !ms) return
+      wait = changed ? ms : Math.min(wait * 2, slowest)
+      timer = setTimeout(next, wait)
+    }
+    next()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
+  }, [path, ms, slowest, visible])
   return [data, error, load]
 }
 

@@ -1,4 +1,33 @@
+import { memo } from 'preact/compat'
 import { usePoll, Lang, ms, clock, Empty, ErrorNote, go } from '../util.jsx'
+import { Windowed } from '../windowed.jsx'
+
+const LIST_MS = 3000 // the trace list's poll
+const TRACE_SLOWEST = 30_000 // an open trace that stopped changing is asked for ever less often
+const ROW = 58 // px: a trace's line in the list (the list draws only those in view)
+
+// One trace of the list; drawn again only when its summary or its being picked changes.
+const TraceItem = memo(
+  function TraceItem({ t, active }) {
+    return (
+      <button class={`item trace-item ${active ? 'active' : ''}`} onClick={() => go('traces', t.trace)} data-trace={t.trace}>
+        <div class="trace-top">
+          <span class="trace-root">{t.root}</span>
+          <span class={t.errors ? 'bad' : 'muted'}>{t.errors ? `${t.errors} failed` : ms(t.ms)}</span>
+        </div>
+        <div class="trace-bottom muted">
+          {clock(t.start)} · {t.cause || 'event'} · {t.spans} span{t.spans === 1 ? '' : 's'}
+          <span class="langs">
+            {t.languages.map((l) => (
+              <Lang language={l} />
+            ))}
+          </span>
+        </div>
+      </button>
+    )
+  },
+  (a, b) => a.active === b.active && a.t.trace === b.t.trace && a.t.spans === b.t.spans && a.t.ms === b.t.ms && a.t.errors === b.t.errors,
+)
 
 
 function Timeline({ trace }) {
@@ -78,8 +107,8 @@ function Timeline({ trace }) {
 }
 
 export function Traces({ arg }) {
-  const [list, error] = usePoll('/traces?limit=100', 3000)
-  const [trace, traceError] = usePoll(arg ? `/traces/${encodeURIComponent(arg)}` : '', 3000)
+  const [list, error] = usePoll('/traces?limit=100', LIST_MS)
+  const [trace, traceError] = usePoll(arg ? `/traces/${encodeURIComponent(arg)}` : '', LIST_MS, TRACE_SLOWEST)
   return (
     <section class="panel traces">
       <header>
@@ -87,25 +116,15 @@ export function Traces({ arg }) {
       </header>
       <ErrorNote error={error} />
       <div class="split left">
-        <aside class="list">
-          {(list || []).map((t) => (
-            <button class={`item trace-item ${t.trace === arg ? 'active' : ''}`} onClick={() => go('traces', t.trace)} data-trace={t.trace}>
-              <div class="trace-top">
-                <span class="trace-root">{t.root}</span>
-                <span class={t.errors ? 'bad' : 'muted'}>{t.errors ? `${t.errors} failed` : ms(t.ms)}</span>
-              </div>
-              <div class="trace-bottom muted">
-                {clock(t.start)} · {t.cause || 'event'} · {t.spans} span{t.spans === 1 ? '' : 's'}
-                <span class="langs">
-                  {t.languages.map((l) => (
-                    <Lang language={l} />
-                  ))}
-                </span>
-              </div>
-            </button>
-          ))}
+        <Windowed
+          class="list"
+          items={list || []}
+          rowHeight={ROW}
+          keyOf={(t) => t.trace}
+          row={(t) => <TraceItem t={t} active={t.trace === arg} />}
+        >
           {list && !list.length && <Empty>No traces yet: call an endpoint.</Empty>}
-        </aside>
+        </Windowed>
         <div class="main">
           <ErrorNote error={traceError} />
           {!arg && <Empty>Pick a trace to see one bar per step invocation.</Empty>}
