@@ -57,6 +57,10 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.outages: dict[str, str] = {}
         self.accepting = True
 
+    def _secret_ok(self, given: str) -> bool:
+        """The one secret check of the sidecar port: a hello's and a Beat's."""
+        return not self.secret or hmac.compare_digest(given.encode(), self.secret.encode())
+
     def _check(self, hello: pb.Hello) -> pb.Rejection | None:
         if hello.protocol_version != codec.PROTOCOL_VERSION:
             return pb.Rejection(
@@ -66,7 +70,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                     f"{hello.protocol_version}; upgrade the older side"
                 ),
             )
-        if self.secret and not hmac.compare_digest(hello.secret.encode(), self.secret.encode()):
+        if not self._secret_ok(hello.secret):
             return pb.Rejection(
                 code="unauthenticated",
                 message=(
@@ -161,7 +165,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
     async def Beat(self, request: pb.BeatRequest, context: grpc.aio.ServicerContext) -> pb.BeatReply:
         """A heartbeat from outside the stream (a sidecar whose loop a handler blocks): it
         counts for that sidecar's open streams, as an in-band heartbeat would."""
-        if self.secret and not hmac.compare_digest(request.secret.encode(), self.secret.encode()):
+        if not self._secret_ok(request.secret):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong or missing secret")
         known = False
         for session in self.sessions:

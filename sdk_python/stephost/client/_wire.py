@@ -18,6 +18,12 @@ SUBSCRIBED = "stephost-subscribed"
 EMIT_STREAM_OPEN = "stephost-emit-stream"
 
 
+def says(metadata: Any, key: str) -> bool:
+    """Whether a call's initial metadata carries ``key`` (how the host says a streaming call is
+    in place: SUBSCRIBED, EMIT_STREAM_OPEN)."""
+    return any(k == key for k, _ in metadata or ())
+
+
 def channel(
     target: str, tls: bool, root_certificates: bytes | str | Path | None, tls_server_name: str | None
 ) -> grpc.aio.Channel:

@@ -188,7 +188,7 @@ class AsyncClient:
         call = self._stub.SubscribeStream(req, metadata=self._metadata)
         try:
             metadata = await call.initial_metadata()
-            if not any(k == wire.SUBSCRIBED for k, _ in metadata or ()):
+            if not wire.says(metadata, wire.SUBSCRIBED):
                 code = await call.code()
                 raise IngressError(code.name, await call.details() or "the subscription ended early")
         except grpc.RpcError as exc:

@@ -118,7 +118,7 @@ async def _write(call: _Call, stream: Any) -> None:
     host's UNIMPLEMENTED, a refused token's UNAUTHENTICATED), which the reader reports."""
     try:
         metadata = await stream.initial_metadata()
-        if not any(key == wire.EMIT_STREAM_OPEN for key, _ in metadata or ()):
+        if not wire.says(metadata, wire.EMIT_STREAM_OPEN):
             return
         async for request in codec.batches(call.outgoing, _request, lambda e, exc: _too_big(call, e, exc)):
             await stream.write(request)
