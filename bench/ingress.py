@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -30,23 +31,28 @@ BODY = {"n": 1, "payload": "0123456789abcdef"}  # the same body the raw publishe
 BATCH = 500
 
 
+async def windowed(what: str, n: int, one: Callable[[], Awaitable[object]]) -> Rate:
+    """``n`` calls of ``one``, WINDOW in flight at a time: every one-event-per-call row."""
+    started = time.perf_counter()
+    for start in range(0, n, WINDOW):
+        await asyncio.gather(*(one() for _ in range(min(WINDOW, n - start))))
+    return Rate(what, n, time.perf_counter() - started)
+
+
 async def raw_publish(url: str, n: int) -> Rate:
     """nats-py publishes straight into the events stream, each awaiting its PubAck."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     subject = names.topic_subject(TOPIC)
     body = json.dumps(BODY, separators=(",", ":")).encode()
-    started = time.perf_counter()
-    for start in range(0, n, WINDOW):
-        await asyncio.gather(
-            *(
-                js.publish(subject, body, headers={names.HEADER_TRACE: "bench"}, stream=names.EVENTS_STREAM)
-                for _ in range(min(WINDOW, n - start))
-            )
-        )
-    elapsed = time.perf_counter() - started
+    headers = {names.HEADER_TRACE: "bench"}
+    rate = await windowed(
+        "raw nats-py JetStream publish",
+        n,
+        lambda: js.publish(subject, body, headers=headers, stream=names.EVENTS_STREAM),
+    )
     await nc.close()
-    return Rate("raw nats-py JetStream publish", n, elapsed)
+    return rate
 
 
 async def one_by_one(address: str, n: int) -> Rate:
@@ -54,11 +60,7 @@ async def one_by_one(address: str, n: int) -> Rate:
     window). They share one EmitStream call (a host without it: a unary Emit each)."""
     async with AsyncClient(address) as client:
         await client.emit(TOPIC, BODY)  # connect before the clock starts
-        started = time.perf_counter()
-        for start in range(0, n, WINDOW):
-            await asyncio.gather(*(client.emit(TOPIC, BODY) for _ in range(min(WINDOW, n - start))))
-        elapsed = time.perf_counter() - started
-    return Rate("ingress emit()", n, elapsed)
+        return await windowed("ingress emit()", n, lambda: client.emit(TOPIC, BODY))
 
 
 async def unary(address: str, n: int) -> Rate:
@@ -68,13 +70,9 @@ async def unary(address: str, n: int) -> Rate:
         emit = pb_grpc.IngressStub(channel).Emit
         data = json.dumps(BODY, separators=(",", ":"))
         await emit(pb.EmitRequest(topic=TOPIC, data_json=data))
-        started = time.perf_counter()
-        for start in range(0, n, WINDOW):
-            await asyncio.gather(
-                *(emit(pb.EmitRequest(topic=TOPIC, data_json=data)) for _ in range(min(WINDOW, n - start)))
-            )
-        elapsed = time.perf_counter() - started
-    return Rate("ingress Emit (unary)", n, elapsed)
+        return await windowed(
+            "ingress Emit (unary)", n, lambda: emit(pb.EmitRequest(topic=TOPIC, data_json=data))
+        )
 
 
 async def batched(address: str, n: int) -> Rate:
