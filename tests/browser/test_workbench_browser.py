@@ -102,6 +102,7 @@ def test_every_workbench_panel_does_its_job(start_host: Any, tmp_path: Path) -> 
         f"stream item created {streams['createdMs']} ms, updated {streams['updatedMs']} ms after the request"
     )
     assert streams["createdMs"] < 2000, streams  # the issue: a changed item shows within 2 s
+    assert "chair-4" in streams["event"] and '{"carrier":"post"}' in streams["event"], streams
     dead = seen["deadLetters"]
     assert dead["before"] == 1 and "cannot be paid yet" in dead["shown"]
     # The replayed event ran again, now healed, and left no dead letter behind.

@@ -159,8 +159,11 @@ try {
     // Ruby's ship-order sets the same item again (status shipped): the card changes in place.
     await page.waitForSelector('[data-item="chair-4"]:has-text("shipped")', { timeout: WAIT })
     const updatedMs = Date.now() - started
+    // The custom event Ruby's ship-order sends is listed under the items.
+    const sent = await page.waitForSelector('[data-stream-event="shipped"]', { timeout: WAIT })
+    const event = (await sent.textContent()).replace(/\s+/g, ' ')
     await shot('streams')
-    return { status, createdMs, updatedMs, polled }
+    return { status, createdMs, updatedMs, polled, event }
   })
 
   await step('deadLetters', async () => {

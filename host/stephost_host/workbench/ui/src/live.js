@@ -3,11 +3,13 @@
 // create / update / delete as it happens; the socket reconnects and joins again after a drop.
 // The page presents the host's secret; when the project's stream auth refuses it (a stream
 // auth hook: the secret opens only the host's own streams there), the group is read through
-// the admin API each second instead ('polled').
+// the admin API each second instead ('polled'). Custom events (a step's `streams.x.send`) are
+// not items: the last EVENTS_KEPT of them are kept beside the items, newest first.
 import { useEffect, useState } from 'preact/hooks'
 import { api, token } from './api.js'
 
 const POLL_MS = 1000
+const EVENTS_KEPT = 50
 const SOCKET = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/`
 
 function apply(items, event, id) {
@@ -25,13 +27,15 @@ function apply(items, event, id) {
     case 'delete':
       return items.filter((it) => it.id !== id)
     default:
-      return items // custom events (`type: 'event'`) change no item
+      return items
   }
 }
 
-// [items or null until the first sync, 'connecting' | 'live' | 'reconnecting' | 'polled', error or null]
+// [items or null until the first sync, 'connecting' | 'live' | 'reconnecting' | 'polled', error or
+// null, custom events newest first: {type, data, id, at}]
 export function useStreamGroup(stream, group) {
   const [items, setItems] = useState(null)
+  const [events, setEvents] = useState([])
   const [state, setState] = useState('connecting')
   const [error, setError] = useState(null)
   useEffect(() => {
@@ -54,6 +58,7 @@ export function useStreamGroup(stream, group) {
     }
     setItems(null)
     setError(null)
+    setEvents([])
     const open = () => {
       setState('connecting')
       ws = new WebSocket(SOCKET, ['Authorization', token()])
@@ -67,6 +72,10 @@ export function useStreamGroup(stream, group) {
         if (event.type === 'event' && event.event && event.event.type === 'error') {
           if (event.event.data.code === 'forbidden') return fallBack()
           return setError(new Error(event.event.data.message))
+        }
+        if (event.type === 'event') {
+          const got = { ...event.event, id: frame.id || null, at: frame.timestamp || Date.now() }
+          return setEvents((old) => [got, ...old].slice(0, EVENTS_KEPT))
         }
         if (event.type === 'sync') setState('live')
         setItems((old) => apply(old || [], event, frame.id))
@@ -85,5 +94,5 @@ export function useStreamGroup(stream, group) {
       if (ws) ws.close()
     }
   }, [stream, group])
-  return [items, state, error]
+  return [items, state, error, events]
 }

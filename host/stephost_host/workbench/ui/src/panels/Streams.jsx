@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks'
-import { usePoll, Json, Empty, ErrorNote } from '../util.jsx'
+import { usePoll, Json, Empty, ErrorNote, clock } from '../util.jsx'
 import { useStreamGroup } from '../live.js'
 
 // Streams: the defined streams and their groups (a new group shows within seconds), and the
-// picked group's items live over the stream WebSocket.
+// picked group's items live over the stream WebSocket, with the custom events its steps send
+// (`streams.<name>.send`), newest first.
 const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', polled: 'read every second' }
 
 export function Streams() {
@@ -12,7 +13,7 @@ export function Streams() {
   const names = Object.entries(streams || {})
   const first = names.find(([, groups]) => groups.length)
   const pick = chosen || (first ? [first[0], first[1][0]] : null)
-  const [items, state, itemsError] = useStreamGroup(pick && pick[0], pick && pick[1])
+  const [items, state, itemsError, events] = useStreamGroup(pick && pick[0], pick && pick[1])
   return (
     <section class="panel streams">
       <header>
@@ -69,6 +70,7 @@ export function Streams() {
                 ))}
               </div>
               {items && !items.length && <Empty>This group has no items now.</Empty>}
+              {events.length > 0 && <StreamEvents events={events} />}
             </>
           ) : (
             <Empty>{streams && names.length ? 'No stream holds items yet: they show here as they are set.' : ''}</Empty>
@@ -76,5 +78,24 @@ export function Streams() {
         </div>
       </div>
     </section>
+  )
+}
+
+// What the group's steps sent (not stored: only what arrived while the page was open).
+function StreamEvents({ events }) {
+  return (
+    <div class="stream-events">
+      <h3>
+        Events <span class="muted count-note">sent while this page was open, newest first</span>
+      </h3>
+      {events.map((e, i) => (
+        <div class="stream-event" data-stream-event={e.type} key={`${e.at}-${i}`}>
+          <span class="muted">{clock(e.at / 1000)}</span>
+          <span class="emit">{e.type}</span>
+          {e.id && <span class="muted ellipsis">item {e.id}</span>}
+          <code class="ellipsis">{JSON.stringify(e.data)}</code>
+        </div>
+      ))}
+    </div>
   )
 }
