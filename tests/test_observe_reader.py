@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stephost_host import names
+from stephost_host.http.admin.live import until
 from stephost_host.natsio import jetstream
 from stephost_host.observe import Recorder, Span
 from stephost_host.observe.reader import CLOCK_SKEW, RECENT_MESSAGES, RECENT_RECORDS, TRACE_MESSAGES, Observed
@@ -104,8 +105,10 @@ async def tail_among_spans(url: str) -> None:
         reader = Observed(nc, js)
         batches: list[bytes] = []
 
+        closing = asyncio.Event()  # what the host sets when it stops (http/admin/live.py)
+
         async def tail() -> None:
-            async for batch in reader.tail():
+            async for batch in until(closing, reader.tail()):
                 batches.append(batch)
 
         tailing = asyncio.create_task(tail())
@@ -135,8 +138,8 @@ async def tail_among_spans(url: str) -> None:
         assert tailed() == lines
         assert all(set(json.loads(b)) == {"logs"} and b"\n" not in b for b in batches)
         assert [r["msg"] for r in await reader.logs(10) if r["msg"] != "probe"] == lines
-        await reader.close()
-        await asyncio.wait_for(tailing, 10)  # closing ends the tail
+        closing.set()
+        await asyncio.wait_for(tailing, 10)  # the host stopping ends the tail
     finally:
         await nc.close()
 

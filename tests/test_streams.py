@@ -268,3 +268,45 @@ def _until(proc: subprocess.Popen[str], done: Any) -> dict[str, Any] | None:
     line = proc.stdout.readline()
     doc = json.loads(line) if line else None
     return doc if doc and done(doc) else None
+
+
+def test_the_workbench_group_list_is_live(host: Any) -> None:
+    """`/__stephost/stream-groups/live` (the Workbench's Streams panel) sends the groups now,
+    then again when a group gets its first item and when its last one is deleted; items
+    changing in a known group and custom events send nothing."""
+    group, other = uid(), uid()
+    admin = httpx.Client(base_url=host.url, headers={"authorization": f"Bearer {host.secret}"}, timeout=30)
+    assert httpx.get(f"{host.url}/__stephost/stream-groups/live").status_code == 401  # no door open
+    with admin.stream("GET", "/__stephost/stream-groups/live") as live:
+        assert live.headers["content-type"].startswith("text/event-stream")
+        events = (json.loads(line[6:]) for line in live.iter_lines() if line.startswith("data: "))
+        assert group not in next(events)["todo"]
+        put(host, group, "a", {"title": "first"})
+        assert group in next(events)["todo"]
+        put(host, group, "a", {"title": "again"})  # known group: nothing new to send...
+        httpx.post(f"{host.url}/ping/todo/{group}", json={"n": 1})
+        put(host, other, "b", {"title": "elsewhere"})  # ...so the next event is this group's
+        listed = next(events)["todo"]
+        assert group in listed and other in listed
+        httpx.delete(f"{host.url}/todo/todo/{group}/a")
+        listed = next(events)["todo"]
+        assert group not in listed and other in listed
+
+
+def test_open_live_views_end_when_the_host_stops(start_host: Any) -> None:
+    """An open Workbench page (its log tail and its group list) never holds up the drain: with a
+    drain period longer than the harness waits, the host still stops at once, cleanly, and both
+    views end as complete responses."""
+    host = start_host(PROJECT, live_steps=STEPS, env={"STEPHOST_DRAIN_SECONDS": "120"})
+    admin = httpx.Client(base_url=host.url, headers={"authorization": f"Bearer {host.secret}"}, timeout=60)
+    views = {}
+    for path in ("/__stephost/logs/live", "/__stephost/stream-groups/live"):
+        view = admin.send(admin.build_request("GET", path), stream=True)
+        views[path] = (view, view.iter_lines())
+        assert next(views[path][1]).startswith(": keep-alive")
+    host.signal(15)
+    for path, (view, lines) in views.items():
+        rest = list(lines)  # a cut connection would raise here instead
+        assert all(not line or line.startswith("data: ") for line in rest), (path, rest)
+        view.close()
+    assert host.proc.wait(60) == 0  # well before the drain period would have run out

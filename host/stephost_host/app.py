@@ -47,6 +47,7 @@ from stephost_host.deployments.service import Deployments
 from stephost_host.deployments_compat.wiring import compat_surfaces
 from stephost_host.http.admin import WORKBENCH, build_admin
 from stephost_host.http.admin.deployments import DeployGate
+from stephost_host.http.admin.live import LiveViews
 from stephost_host.http.admin.testing import Testing
 from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits
@@ -162,6 +163,7 @@ class Host:
         )
         invoker = Invoker(registry, recorder)
         observed = Observed(nc, js) if recorder else None  # what the Workbench reads
+        views = LiveViews()  # the Workbench's live views, ended before the HTTP drain
         publisher = Publisher(js)
         state = StateStore(nc, js, buckets.state)
         dlq = DeadLetters(js, buckets.failures)
@@ -256,6 +258,7 @@ class Host:
             observed=observed,
             serve_workbench=self.dev or s.workbench,
             deployments=(self.deployments, DeployGate(deploy_auth)),
+            views=views,
         )
         sockets = StreamSocket(
             streams, stream_auth, s.stream_max_subscriptions, host_streams=(status_stream,)
@@ -319,8 +322,8 @@ class Host:
             Hooks("deployments", start=self.deployments.open, stop=self.deployments.close, stop_timeout=10.0),
             Hooks("deployment-status stream", start=status_stream.start, stop=status_stream.stop),
             Together(*work_sources),
-            # Stopped before HTTP: live log tails end, so an open page never holds up the drain.
-            *([Hooks("live tails", stop=observed.close, stop_timeout=1.0)] if observed else []),
+            # Stopped before HTTP: a page's live views end, so it never holds up the drain.
+            views,
             *(
                 [Reloader(s.project, sidecars.processes, sidecars.add if s.supervise else None)]
                 if s.reload

@@ -147,9 +147,10 @@ try {
   await step('streams', async () => {
     // Items arrive over the stream WebSocket: the page never asks for the group again.
     const polled = []
-    page.on('request', (r) => r.url().includes('/stream-groups/') && polled.push(r.url()))
+    // The group list is live too (one server-sent events request), never polled.
+    page.on('request', (r) => /\/stream-groups(\/(?!live)|$)/.test(new URL(r.url()).pathname) && polled.push(r.url()))
     await panel('streams')
-    await page.waitForSelector('[data-stream-group="board/orders"]', { timeout: WAIT })
+    await page.waitForSelector('[data-groups="live"] [data-stream-group="board/orders"]', { timeout: WAIT })
     await page.click('[data-stream-group="board/orders"]')
     await page.waitForSelector('[data-socket="live"]', { timeout: WAIT })
     const started = Date.now()

@@ -84,11 +84,6 @@ class Observed:
     def __init__(self, nc: NATS, js: JetStreamContext) -> None:
         self.nc = nc
         self.js = js
-        # Set when the host stops: live tails end, so an open page never holds up the drain.
-        self.closing = asyncio.Event()
-
-    async def close(self) -> None:
-        self.closing.set()
 
     async def _last(self, count: int, subject: str = names.OBSERVE_SUBJECTS) -> tuple[list[Msg], bool]:
         """Those of the stream's last ``count`` messages that are on ``subject``, oldest
@@ -151,7 +146,8 @@ class Observed:
         """Log records as any host records them, from now on (core NATS: the stream's input),
         a message at a time as the recorder encoded it: ``{"logs": [...]}`` on one line. A
         page's live tail is handed those bytes as they are: nothing is decoded or encoded
-        again per page, and a busy host's logs come a batch to an event."""
+        again per page, and a busy host's logs come a batch to an event. It ends when the
+        caller stops iterating (http/admin/live.py ends it when the host stops)."""
         queue: asyncio.Queue[bytes] = asyncio.Queue(LIVE_BUFFER)
 
         async def received(msg: Msg) -> None:
@@ -161,16 +157,9 @@ class Observed:
                 queue.put_nowait(msg.data)
 
         sub = await self.nc.subscribe(names.OBSERVE_LOGS, cb=received)
-        closing = asyncio.ensure_future(self.closing.wait())
         try:
-            while not self.closing.is_set():
-                got = asyncio.ensure_future(queue.get())
-                await asyncio.wait((got, closing), return_when=asyncio.FIRST_COMPLETED)
-                if not got.done():
-                    got.cancel()
-                    return
-                yield got.result()
+            while True:
+                yield await queue.get()
         finally:
-            closing.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

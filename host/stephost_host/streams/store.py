@@ -78,6 +78,7 @@ class Subscribers:
 
     def __init__(self) -> None:
         self._subs: dict[tuple[str, str], list[Subscription]] = {}
+        self._everywhere: list[Callable[[Change], None]] = []  # handed every change (watch_all)
 
     def watch(
         self, stream: str, group: str, item: str | None, deliver: Callable[[Change], None]
@@ -87,7 +88,14 @@ class Subscribers:
         self._subs.setdefault((stream, group), []).append(sub)
         return sub
 
+    def watch_all(self, deliver: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``deliver`` with every change to any group from now on; returns the undo."""
+        self._everywhere.append(deliver)
+        return lambda: self._everywhere.remove(deliver)
+
     def deliver(self, change: Change) -> None:
+        for every in self._everywhere:
+            every(change)
         for sub in list(self._subs.get((change.stream, change.group), ())):
             if sub.matches(change):
                 try:

@@ -36,6 +36,7 @@ from stephost_host.http.admin import (
 )
 from stephost_host.http.admin import deployments as deploy_api
 from stephost_host.http.admin.auth import AdminGuard, ASGIApp, Gate
+from stephost_host.http.admin.live import LiveViews
 from stephost_host.observe import Recorder
 from stephost_host.observe.reader import Observed
 from stephost_host.operations import StoreProblem, no_problem
@@ -65,7 +66,9 @@ def build_admin(
     observed: Observed | None = None,
     serve_workbench: bool = False,
     deployments: tuple[Deployments, deploy_api.DeployGate] | None = None,
+    views: LiveViews | None = None,
 ) -> ASGIApp:
+    views = views or LiveViews()  # the host passes its own, to end the views before its drain
     app = FastAPI(
         title="stephost", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json", redoc_url=None
     )
@@ -79,13 +82,13 @@ def build_admin(
     app.include_router(api_spec.router(registry, validated=validated), prefix=PREFIX)
     app.include_router(dead_letters.router(dlq), prefix=PREFIX)
     app.include_router(streams.router(stream_ops), prefix=PREFIX)
-    app.include_router(stream_items.router(stream_ops), prefix=PREFIX)
+    app.include_router(stream_items.router(stream_ops, views), prefix=PREFIX)
     if state_ops is not None:
         app.include_router(state.router(state_ops), prefix=PREFIX)
     if recorder is not None and observed is not None:
         app.include_router(flows.router(registry, recorder.metrics.counters), prefix=PREFIX)
         app.include_router(traces.router(observed), prefix=PREFIX)
-        app.include_router(logs.router(observed), prefix=PREFIX)
+        app.include_router(logs.router(observed, views), prefix=PREFIX)
         app.include_router(metrics.router(recorder.metrics, dlq.js, registry), prefix=PREFIX)
     else:  # the flow graph without counters
         app.include_router(flows.router(registry, dict), prefix=PREFIX)

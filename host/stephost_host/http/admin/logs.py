@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from stephost_host.http.admin.live import LiveViews
 from stephost_host.observe.reader import Observed
 
-HEARTBEAT = b": keep-alive\n\n"
 
-
-def router(observed: Observed) -> APIRouter:
+def router(observed: Observed, views: LiveViews) -> APIRouter:
     api = APIRouter(prefix="/logs")
 
     @api.get("")
@@ -25,14 +23,6 @@ def router(observed: Observed) -> APIRouter:
     async def live() -> StreamingResponse:
         """The log records any host records, from now on, as server-sent events: each event a
         batch of them as the recorder published it (``data: {"logs": [...]}``)."""
-
-        async def events() -> AsyncIterator[bytes]:
-            yield HEARTBEAT  # the client knows at once that the tail is open
-            async for batch in observed.tail():
-                yield b"data: " + batch + b"\n\n"
-
-        return StreamingResponse(
-            events(), media_type="text/event-stream", headers={"cache-control": "no-store"}
-        )
+        return views.response(observed.tail())
 
     return api

@@ -3,21 +3,37 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
 
+from stephost_host.http.admin.live import LiveViews
 from stephost_host.operations.streams import StreamOps
+from stephost_host.streams.group_lists import group_lists
 from stephost_host.streams.store import UnknownStream
 
 
-def router(ops: StreamOps) -> APIRouter:
+def router(ops: StreamOps, views: LiveViews) -> APIRouter:
     api = APIRouter(prefix="/stream-groups")
 
     @api.get("")
     async def groups() -> dict[str, list[str]]:
         """Every defined stream and its groups that hold items."""
         return await ops.streams.groups()
+
+    @api.get("/live")
+    async def live() -> StreamingResponse:
+        """The same, as server-sent events: now, then again each time a group gets its first
+        item or its last one is deleted (``data: {"<stream>": ["<group>", ...], ...}``)."""
+
+        async def encoded() -> AsyncIterator[bytes]:
+            async for listed in group_lists(ops.streams):
+                yield json.dumps(listed).encode()
+
+        return views.response(encoded())
 
     @api.get("/{stream}/{group}")
     async def items(stream: str, group: str) -> list[Any]:

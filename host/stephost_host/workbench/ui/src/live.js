@@ -6,7 +6,8 @@
 // the admin API each second instead ('polled'). Custom events (a step's `streams.x.send`) are
 // not items: the last EVENTS_KEPT of them are kept beside the items, newest first.
 import { useEffect, useState } from 'preact/hooks'
-import { api, token } from './api.js'
+import { api, tail, token } from './api.js'
+import { useVisible } from './visible.js'
 
 const POLL_MS = 1000
 const EVENTS_KEPT = 50
@@ -95,4 +96,14 @@ export function useStreamGroup(stream, group) {
     }
   }, [stream, group])
   return [items, state, error, events]
+}
+
+// The streams and their groups that hold items: sent once, then again each time a group gets
+// its first item or loses its last (server-sent events), while the tab is shown.
+export function useStreamGroups() {
+  const visible = useVisible()
+  const [groups, setGroups] = useState(null)
+  const [state, setState] = useState('connecting')
+  useEffect(() => (visible ? tail('/stream-groups/live', setGroups, setState) : undefined), [visible])
+  return [groups, state]
 }

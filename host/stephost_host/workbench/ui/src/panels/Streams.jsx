@@ -1,14 +1,14 @@
 import { useState } from 'preact/hooks'
-import { usePoll, Json, Empty, ErrorNote, clock } from '../util.jsx'
-import { useStreamGroup } from '../live.js'
+import { Json, Empty, ErrorNote, clock } from '../util.jsx'
+import { useStreamGroup, useStreamGroups } from '../live.js'
 
-// Streams: the defined streams and their groups (a new group shows within seconds), and the
+// Streams: the defined streams and their groups (live: a new group shows at once), and the
 // picked group's items live over the stream WebSocket, with the custom events its steps send
 // (`streams.<name>.send`), newest first.
 const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', polled: 'read every second' }
 
 export function Streams() {
-  const [streams, error] = usePoll('/stream-groups', 5000)
+  const [streams, groupsState] = useStreamGroups()
   const [chosen, setChosen] = useState(null)
   const names = Object.entries(streams || {})
   const first = names.find(([, groups]) => groups.length)
@@ -28,9 +28,9 @@ export function Streams() {
           </span>
         )}
       </header>
-      <ErrorNote error={error || itemsError} />
+      <ErrorNote error={itemsError} />
       <div class="split left">
-        <aside class="list">
+        <aside class="list" data-groups={groupsState}>
           {names.map(([stream, groups]) => (
             <div key={stream}>
               <div class="group-title" title={stream}>
