@@ -310,3 +310,24 @@ def test_open_live_views_end_when_the_host_stops(start_host: Any) -> None:
         assert all(not line or line.startswith("data: ") for line in rest), (path, rest)
         view.close()
     assert host.proc.wait(60) == 0  # well before the drain period would have run out
+
+
+def test_the_admin_event_stream_of_a_group(host: Any) -> None:
+    """`/__stephost/stream-groups/{stream}/{group}/live`: a sync, then every change and custom
+    event, shaped like the WebSocket's frames (read as the operator: no stream auth)."""
+    group = uid()
+    put(host, group, "a", {"title": "first"})
+    admin = httpx.Client(base_url=host.url, headers={"authorization": f"Bearer {host.secret}"}, timeout=30)
+    missing = admin.get("/__stephost/stream-groups/nope/x/live")
+    assert missing.status_code == 404 and "no stream named 'nope'" in missing.text
+    with admin.stream("GET", f"/__stephost/stream-groups/todo/{group}/live") as live:
+        frames = (json.loads(line[6:]) for line in live.iter_lines() if line.startswith("data: "))
+        assert next(frames)["event"] == {"type": "sync", "data": [{"title": "first", "id": "a"}]}
+        put(host, group, "b", {"title": "second"})
+        frame = next(frames)
+        assert frame["id"] == "b" and frame["event"] == {
+            "type": "create",
+            "data": {"title": "second", "id": "b"},
+        }
+        httpx.post(f"{host.url}/ping/todo/{group}", json={"n": 2})
+        assert next(frames)["event"] == {"type": "event", "event": {"type": "ping", "data": {"n": 2}}}

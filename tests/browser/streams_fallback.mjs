@@ -1,6 +1,7 @@
 // The Streams panel on a project with a stream auth hook (tests/projects/streams): the socket
-// admits the host's secret only to the host's own streams, so the panel reads the group
-// through the admin API instead. Prints what it saw as JSON; saves streams-hooked.png.
+// admits the host's secret only to the host's own streams, so the panel follows the group
+// over the admin API's event stream instead (never polling it). Prints what it saw as JSON;
+// saves streams-hooked.png.
 // Usage: node streams_fallback.mjs '<json>' with {base, token, out, userDataDir}.
 import { launch } from './browser.mjs'
 
@@ -8,8 +9,9 @@ const input = JSON.parse(process.argv[2])
 const WAIT = 30_000
 const context = await launch(input.userDataDir, { width: 1440, height: 900 })
 const page = await context.newPage()
-const seen = { console: [] }
+const seen = { console: [], polled: [] }
 page.on('console', (msg) => seen.console.push(msg.text()))
+page.on('request', (r) => r.url().endsWith('/stream-groups/private/alice') && seen.polled.push(r.url()))
 const put = (id) =>
   page.evaluate(
     (id) =>
@@ -24,7 +26,7 @@ try {
   await page.goto(`${input.base}/__stephost/workbench/#token=${input.token}`)
   await page.click('[data-panel="streams"]')
   await page.click('[data-stream-group="private/alice"]', { timeout: WAIT })
-  await page.waitForSelector('[data-socket="polled"]', { timeout: WAIT })
+  await page.waitForSelector('[data-socket="admin"]', { timeout: WAIT })
   await page.waitForSelector('[data-item="note"]', { timeout: WAIT })
   const started = Date.now()
   seen.status = await put('later')

@@ -260,14 +260,19 @@ class Streams:
         return self.subscribers.watch(stream, group, item, deliver)
 
     async def subscribe(
-        self, stream: str, group: str, item: str | None = None
+        self, stream: str, group: str, item: str | None = None, *, sync: bool = False
     ) -> AsyncIterator[dict[str, Any]]:
         """Changes as dicts until the caller stops iterating: ``{"type", "id", "timestamp"}`` plus
-        ``"data"`` (create/update/delete: the item) or ``"event"`` (event: ``{type, data}``)."""
+        ``"data"`` (create/update/delete: the item) or ``"event"`` (event: ``{type, data}``).
+        With ``sync``, first ``{"type": "sync", "data": [the group's items]}``, read after the
+        subscription started (so no change falls in between)."""
         self.definition(stream)
         queue: asyncio.Queue[Change] = asyncio.Queue()
         sub = self.watch(stream, group, item, queue.put_nowait)
         try:
+            if sync:
+                items = await self.get_group(stream, group)
+                yield {"type": "sync", "data": items, "timestamp": self._timestamp()}
             while True:
                 change = await queue.get()
                 yield {**change.event(), "id": change.id, "timestamp": change.timestamp}

@@ -42,4 +42,23 @@ def router(ops: StreamOps, views: LiveViews) -> APIRouter:
         except UnknownStream as exc:
             raise HTTPException(404, str(exc)) from None
 
+    @api.get("/{stream}/{group}/live")
+    async def items_live(stream: str, group: str) -> StreamingResponse:
+        """The group's items, then every change, as server-sent events shaped like the stream
+        WebSocket's frames: ``data: {"event": {"type": "sync", "data": [...]}, ...}``, then
+        ``{"id", "timestamp", "event": {"type": "create" | "update" | "delete", "data"} or
+        {"type": "event", "event": {type, data}}}``. For the Workbench on a project whose
+        stream auth keeps the socket to its users."""
+        try:
+            ops.streams.definition(stream)
+        except UnknownStream as exc:
+            raise HTTPException(404, str(exc)) from None
+
+        async def encoded() -> AsyncIterator[bytes]:
+            async for change in ops.streams.subscribe(stream, group, sync=True):
+                frame = {"id": change.pop("id", None), "timestamp": change.pop("timestamp"), "event": change}
+                yield json.dumps(frame, default=str).encode()
+
+        return views.response(encoded())
+
     return api

@@ -2,14 +2,14 @@
 // socket a project's browsers use. A join answers with a `sync` of the group, then every
 // create / update / delete as it happens; the socket reconnects and joins again after a drop.
 // The page presents the host's secret; when the project's stream auth refuses it (a stream
-// auth hook: the secret opens only the host's own streams there), the group is read through
-// the admin API each second instead ('polled'). Custom events (a step's `streams.x.send`) are
-// not items: the last EVENTS_KEPT of them are kept beside the items, newest first.
+// auth hook: the secret opens only the host's own streams there), the page follows the group
+// over the admin API's event stream instead ('admin'), which reads as the operator. Custom
+// events (a step's `streams.x.send`) are not items: the last EVENTS_KEPT of them are kept
+// beside the items, newest first.
 import { useEffect, useState } from 'preact/hooks'
-import { api, tail, token } from './api.js'
+import { tail, token } from './api.js'
 import { useVisible } from './visible.js'
 
-const POLL_MS = 1000
 const EVENTS_KEPT = 50
 const SOCKET = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/`
 
@@ -32,7 +32,7 @@ function apply(items, event, id) {
   }
 }
 
-// [items or null until the first sync, 'connecting' | 'live' | 'reconnecting' | 'polled', error or
+// [items or null until the first sync, 'connecting' | 'live' | 'reconnecting' | 'admin', error or
 // null, custom events newest first: {type, data, id, at}]
 export function useStreamGroup(stream, group) {
   const [items, setItems] = useState(null)
@@ -43,19 +43,23 @@ export function useStreamGroup(stream, group) {
     if (!stream || !group) return undefined
     let ws = null
     let retry = null
-    let poll = null
+    let stopTail = null
     let closed = false // unmounted, or another group picked
     let refused = false // the socket will not admit this page to this stream
-    const read = () =>
-      api(`/stream-groups/${encodeURIComponent(stream)}/${encodeURIComponent(group)}`)
-        .then((data) => !closed && setItems(data))
-        .catch((e) => !closed && setError(e))
+    // A frame's event, from the socket or the admin API's event stream (the same shape).
+    const receive = (frame) => {
+      const event = frame.event
+      if (event.type === 'event') {
+        const got = { ...event.event, id: frame.id || null, at: frame.timestamp || Date.now() }
+        return setEvents((old) => [got, ...old].slice(0, EVENTS_KEPT))
+      }
+      setItems((old) => apply(old || [], event, frame.id))
+    }
     const fallBack = () => {
       refused = true
       ws.close()
-      setState('polled')
-      read()
-      poll = setInterval(read, POLL_MS)
+      const path = `/stream-groups/${encodeURIComponent(stream)}/${encodeURIComponent(group)}/live`
+      stopTail = tail(path, receive, (s) => setState(s === 'live' ? 'admin' : s))
     }
     setItems(null)
     setError(null)
@@ -74,12 +78,8 @@ export function useStreamGroup(stream, group) {
           if (event.event.data.code === 'forbidden') return fallBack()
           return setError(new Error(event.event.data.message))
         }
-        if (event.type === 'event') {
-          const got = { ...event.event, id: frame.id || null, at: frame.timestamp || Date.now() }
-          return setEvents((old) => [got, ...old].slice(0, EVENTS_KEPT))
-        }
         if (event.type === 'sync') setState('live')
-        setItems((old) => apply(old || [], event, frame.id))
+        receive(frame)
       }
       ws.onclose = () => {
         if (closed || refused) return
@@ -91,7 +91,7 @@ export function useStreamGroup(stream, group) {
     return () => {
       closed = true
       clearTimeout(retry)
-      clearInterval(poll)
+      if (stopTail) stopTail()
       if (ws) ws.close()
     }
   }, [stream, group])

@@ -5,7 +5,7 @@ import { useStreamGroup, useStreamGroups } from '../live.js'
 // Streams: the defined streams and their groups (live: a new group shows at once), and the
 // picked group's items live over the stream WebSocket, with the custom events its steps send
 // (`streams.<name>.send`), newest first.
-const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', polled: 'read every second' }
+const LIVE = { live: 'live', connecting: 'connecting…', reconnecting: 'reconnecting…', admin: 'live (admin API)' }
 
 export function Streams() {
   const [streams, groupsState] = useStreamGroups()
@@ -20,9 +20,9 @@ export function Streams() {
         <h2>Streams</h2>
         {pick && (
           <span
-            class={`live-dot ${state === 'live' || state === 'polled' ? 'live' : ''}`}
+            class={`live-dot ${state === 'live' || state === 'admin' ? 'live' : ''}`}
             data-socket={state}
-            title={state === 'polled' ? "the project's stream auth keeps the socket to its users" : undefined}
+            title={state === 'admin' ? "the project's stream auth keeps the socket to its users" : undefined}
           >
             {LIVE[state]}
           </span>
