@@ -15,16 +15,15 @@ HEARTBEAT = b": keep-alive\n\n"  # sent first: the page knows at once that the v
 
 
 async def until(closing: asyncio.Event, source: AsyncIterator[T]) -> AsyncIterator[T]:
-    """``source``'s items until it ends or ``closing`` is set (then ``source`` is closed)."""
+    """``source``'s items until it ends or ``closing`` is set; then, or when the reader goes
+    away (a page closed), ``source`` is closed, so it lets go of what it holds."""
     closed = asyncio.ensure_future(closing.wait())
+    got: asyncio.Future[T] | None = None
     try:
         while not closing.is_set():
             got = asyncio.ensure_future(anext(source))
             await asyncio.wait((got, closed), return_when=asyncio.FIRST_COMPLETED)
             if not got.done():
-                got.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await got  # the source has run its own clean-up
                 return
             try:
                 item = got.result()
@@ -33,6 +32,10 @@ async def until(closing: asyncio.Event, source: AsyncIterator[T]) -> AsyncIterat
             yield item
     finally:
         closed.cancel()
+        if got is not None and not got.done():
+            got.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await got  # the source has run its own clean-up
         await source.aclose()  # type: ignore[attr-defined]
 
 
