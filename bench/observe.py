@@ -110,15 +110,22 @@ class Traffic:
 
 def _turn(
     host_pid: int, page: Page | None, work: Callable[[], T], traffic: Traffic
-) -> tuple[T, float, float]:
-    """One measured turn: (what ``work`` returned, the host's CPU seconds, the page's); the
-    page, if any, is closed after it, and what the host sent it added to ``traffic``."""
+) -> tuple[T, float, float, float]:
+    """One measured turn: (what ``work`` returned, the host's CPU seconds, the page's, the whole
+    machine's); the page, if any, is closed after it, and what the host sent it added to
+    ``traffic``."""
     before, page_before = cpu_seconds(host_pid), page.cpu() if page else 0.0
+    machine_before = machine_busy_seconds()
     if page is not None:
         page.mark()
     try:
         result = work()
-        return result, cpu_seconds(host_pid) - before, page.cpu() - page_before if page else 0.0
+        return (
+            result,
+            cpu_seconds(host_pid) - before,
+            page.cpu() - page_before if page else 0.0,
+            machine_busy_seconds() - machine_before,
+        )
     finally:
         if page is not None:
             traffic += page.close()
@@ -137,6 +144,13 @@ def cpu_seconds(pid: int) -> float:
     host's CPU per request is steadier than its throughput."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core spent not idle so far (Linux /proc/stat): what a turn cost the whole
+    machine (host, sidecar, NATS, wrk, the page, and anything else running)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -204,8 +218,8 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
         for _, url in hosts:
             wrk("warm-up", url + "/hello", 2, connections)
         turns: dict[str, list[HttpResult]] = {name: [] for name, _, _ in RUNS}
-        # host CPU seconds, requests, the page's CPU seconds (node + chromium)
-        cpu: dict[str, list[float]] = {name: [0.0, 0.0, 0.0] for name, _, _ in RUNS}
+        # host CPU seconds, requests, the page's CPU seconds (node + chromium), the machine's
+        cpu: dict[str, list[float]] = {name: [0.0, 0.0, 0.0, 0.0] for name, _, _ in RUNS}
         turn = max(TURN, seconds // 2)
         traffic = Traffic()
         for round_ in range(ROUNDS):
@@ -219,7 +233,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                         (state_dir(tmp, project, label=f"-observe{which[i]}") / "runtime.json").read_text()
                     )
                     page = Page(url, secret["secret"], tmp)
-                r, host_cpu, page_cpu = _turn(
+                r, host_cpu, page_cpu, machine_cpu = _turn(
                     hosts[i][0].p.pid,
                     page,
                     partial(wrk, f"api step, {name}", url + "/hello", turn, connections),
@@ -228,6 +242,7 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
                 cpu[name][0] += host_cpu
                 cpu[name][1] += r.requests
                 cpu[name][2] += page_cpu
+                cpu[name][3] += machine_cpu
                 turns[name].append(r)
     finally:
         for proc, _ in {id(h): h for h in hosts}.values():
@@ -238,16 +253,24 @@ def bench_observe(tmp: Path, nats_url: str, seconds: int, connections: int, proj
     title = f"Recording (wrk, python api step, median of {ROUNDS})"
     print(
         f"\n{title:<46} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs off':>7}"
-        f" {'host CPU µs/req':>16} {'vs off':>7} {'page CPU µs/req':>16}"
+        f" {'host CPU µs/req':>16} {'vs off':>7} {'page CPU µs/req':>16} {'machine µs/req':>15}"
     )
     for r, (name, _, _) in zip(rows, RUNS, strict=True):
         per = cpu[name][0] / max(cpu[name][1], 1)
         page_per = cpu[name][2] / max(cpu[name][1], 1)
+        machine_per = cpu[name][3] / max(cpu[name][1], 1)
         print(
             f"{r.name:<46} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {r.rps / base.rps:>7.0%}"
-            f" {per * 1e6:>16.0f} {per / base_cpu:>7.0%} {_figure(page_per * 1e6):>16}"
+            f" {per * 1e6:>16.0f} {per / base_cpu:>7.0%} {_figure(page_per * 1e6):>16} {machine_per * 1e6:>15.0f}"
         )
     print(traffic.line("api step"))
+    (_, np_cpu), (_, p_cpu) = ((name, cpu[name]) for name, _, _ in RUNS[-2:])
+    machine_without, machine_with = (c[3] / max(c[1], 1) for c in (np_cpu, p_cpu))
+    print(
+        f"the page's CPU (chromium + node): {p_cpu[2] / max(p_cpu[1], 1) * 1e6:.0f} µs per request; the whole "
+        f"machine's: {machine_with * 1e6:.0f} µs per request with the page open, {machine_without * 1e6:.0f} without "
+        f"({machine_with / max(machine_without, 1e-12) - 1:+.0%}; on a saturated machine throughput falls by that share)"
+    )
     without, paged = (turns[name] for name, _, _ in RUNS[-2:])
     verdicts = [("api step", [w.rps / n.rps for n, w in zip(without, paged, strict=True)])]
     verdicts += bench_chain(tmp, nats_url, projects)
@@ -287,7 +310,7 @@ def bench_chain(tmp: Path, nats_url: str, projects: Path) -> list[tuple[str, lis
         for round_ in range(CHAIN_ROUNDS):
             for with_page in (True, False) if round_ % 2 else (False, True):
                 label = "page open" if with_page else "no page"
-                r, host_cpu, page_cpu = _turn(
+                r, host_cpu, page_cpu, _ = _turn(
                     host.p.pid,
                     Page(url, secret, tmp) if with_page else None,
                     partial(_chain_turn, nats_url, label),
