@@ -74,7 +74,8 @@ def test_two_hosts_and_two_replicas_share_the_work_and_cron_fires_once(start_hos
     a, b = start_host(PROJECT, live_steps=LIVE), start_host(PROJECT, live_steps=LIVE)
     extra = replica(a)
     try:
-        eventually(lambda: sidecars_of(a) == 2, what="the second replica on host A")
+        # A process start: on a loaded CI machine it can take longer than a state change.
+        eventually(lambda: sidecars_of(a) == 2, timeout=60, what="the second replica on host A")
         jobs = submit([a, b], 60, seconds=0.2)
         assert len(jobs) == 60
         finished = all_processed(a, jobs)
