@@ -25,7 +25,7 @@ from bench.ingress import bench_ingress
 from bench.observe import bench_observe
 from bench.orders import LANGUAGES, run_flow
 from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
-from bench.sidecar_ab import api_step
+from bench.sidecar_ab import api_turns, medians
 from bench.streams import fan_out, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
@@ -47,22 +47,24 @@ def bench_http(
     finally:
         bare.stop()
 
-    def run(code: Code, lang: str) -> dict[str, float]:
-        r, sidecar_ms = api_step(tmp, nats_url, code, lang, seconds, connections)
-        return {
-            f"{lang} api step, req/s": r.rps,
-            f"{lang} api step, p50 ms": r.p50_ms,
-            f"{lang} api step, p99 ms": r.p99_ms,
-            f"{lang} api step, errors": r.errors,
-            f"{lang} api step, sidecar CPU ms/req": sidecar_ms,
-            f"{lang} api step, % of bare FastAPI req/s": 100 * r.rps / base.rps,
+    # Turns of half --seconds, three rounds: Ruby against Python from alternating turns.
+    turns = api_turns(
+        tmp,
+        nats_url,
+        codes,
+        langs,
+        rounds=3,
+        seconds=-(-seconds // 2),
+        connections=connections,
+        report=lambda t: print(t.line(), flush=True),
+    )
+    measured = medians(turns)
+    for lang in langs:
+        rps = measured[f"{lang} api step, req/s"]
+        measured[f"{lang} api step, % of bare FastAPI req/s"] = {
+            c: 100 * v / base.rps for c, v in rps.items()
         }
-
-    measured = measure(codes, run, langs)
-    if {"ruby", "python"} <= set(langs):  # Ruby against Python in the same run (target: >= 80%)
-        ruby, python = measured["ruby api step, req/s"], measured["python api step, req/s"]
-        measured["ruby api step, % of the python one"] = {c: 100 * ruby[c] / python[c] for c in ruby}
-    title = f"HTTP GET small JSON (wrk, {connections} connections; bare FastAPI {base.rps:.0f} req/s)"
+    title = f"HTTP GET small JSON (wrk, {connections} connections, medians of 3 rounds; bare FastAPI {base.rps:.0f} req/s)"
     table(title, figures(measured, _digits), codes)
 
 

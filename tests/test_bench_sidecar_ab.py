@@ -51,10 +51,34 @@ def test_sidecar_ab_prints_each_run_with_its_load_and_ruby_as_a_share_of_python(
     assert all(float(rps) > 0 and float(cpu) > 0 for _, _, rps, cpu in runs), text
     for code in ("this", "baseline"):
         assert re.search(rf"^ *{code}: ruby req/s as % of python's, round by round: \d+%$", text, re.M), text
+    median = rf"^ruby api step, % of the python one, median +this: +{NUMBER} baseline: +{NUMBER}$"
+    assert re.search(median, text, re.M), text
 
 
 @pytest.mark.timeout(600)
-def test_the_http_section_prints_the_sidecars_cpu_per_request() -> None:
-    text = bench("bench", "--only", "http", "--languages", "ruby", "--seconds", "1", "--connections", "4")
-    m = re.search(rf"^ruby api step, sidecar CPU ms/req +({NUMBER})$", text, re.M)
-    assert m and float(m.group(1)) > 0, text
+def test_the_http_section_sets_ruby_against_python_in_alternating_turns() -> None:
+    """Three rounds of one turn per language, Python and Ruby side by side in each round and
+    neither always first; the table has the medians, the sidecar's CPU per request, and Ruby's
+    share of Python's req/s as its median with the lowest and highest round."""
+    text = bench(
+        "bench", "--only", "http", "--languages", "python,ruby", "--seconds", "2", "--connections", "4"
+    )
+    turns = re.findall(rf"^round (\d) +this +(python|ruby): +({NUMBER}) req/s", text, re.M)
+    assert [(r, lang) for r, lang, _ in turns] == [
+        ("1", "python"),
+        ("1", "ruby"),
+        ("2", "ruby"),
+        ("2", "python"),
+        ("3", "python"),
+        ("3", "ruby"),
+    ], text
+    rps = {(r, lang): float(v) for r, lang, v in turns}
+    shares = sorted(100 * rps[r, "ruby"] / rps[r, "python"] for r in "123")
+    for lang in ("python", "ruby"):
+        m = re.search(rf"^{lang} api step, sidecar CPU ms/req +({NUMBER})$", text, re.M)
+        assert m and float(m.group(1)) > 0, text
+        m = re.search(rf"^{lang} api step, req/s +({NUMBER})$", text, re.M)
+        assert m and float(m.group(1)) == pytest.approx(sorted(rps[r, lang] for r in "123")[1], abs=1), text
+    for row, want in (("median", shares[1]), ("lowest round", shares[0]), ("highest round", shares[2])):
+        m = re.search(rf"^ruby api step, % of the python one, {row} +({NUMBER})$", text, re.M)
+        assert m and float(m.group(1)) == pytest.approx(want, abs=1), (row, text)

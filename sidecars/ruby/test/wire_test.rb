@@ -27,4 +27,18 @@ class WireTest < Minitest::Test
     assert_equal 1, value["a"]
     assert_equal json, Stephost::Wire.dump(Stephost::Wire.parse(json))
   end
+
+  # Wire.dump reuses one generator State per thread: a value that cannot
+  # become JSON must fail alone, leaving the next dump (on this thread or
+  # another) exactly what JSON.generate gives.
+  def test_a_failed_dump_leaves_the_next_ones_intact
+    value = { "a" => [1, { b: "x" }], "n" => nil, "s" => "é" }
+    assert_equal JSON.generate(value), Stephost::Wire.dump(value)
+    assert_raises(JSON::GeneratorError) { Stephost::Wire.dump({ "deep" => [{ "bad" => Float::NAN }] }) }
+    assert_equal JSON.generate(value), Stephost::Wire.dump(value)
+    assert_equal nested(DEPTH), Stephost::Wire.dump(Stephost::Wire.parse(nested(DEPTH)))
+    other = Thread.new { [Stephost::Wire.dump(value), Thread.current[:stephost_json]] }.value
+    assert_equal JSON.generate(value), other[0]
+    refute_same Thread.current[:stephost_json], other[1]
+  end
 end

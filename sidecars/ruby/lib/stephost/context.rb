@@ -26,11 +26,12 @@ module Stephost
     # the invocation does not carry them. The invocation's own fields are read
     # when a handler asks for them: most handlers never do, and every
     # protobuf field read costs a lookup and a new String.
-    def initialize(session, invocation, flows = [])
+    # invocation_id: when the caller has read it already.
+    def initialize(session, invocation, flows = [], invocation_id = invocation.invocation_id)
       @session = session
       @flows = flows
       @invocation = invocation
-      @invocation_id = invocation.invocation_id
+      @invocation_id = invocation_id
     end
 
     def trace_id = @invocation.trace_id

@@ -15,15 +15,15 @@ module Stephost
 
     # A message's encoding (`message.to_proto`) with its tag and length in
     # front: what it adds to a batch.
-    def self.item(encoded) = (+"").b << TAG << varint(encoded.bytesize) << encoded
-
-    def self.varint(value)
-      out = (+"").b
-      while value > 0x7F
-        out << ((value & 0x7F) | 0x80)
-        value >>= 7
+    # Built in one String: one of these per message on the link.
+    def self.item(encoded)
+      out = TAG.dup
+      size = encoded.bytesize
+      while size > 0x7F
+        out << ((size & 0x7F) | 0x80) # a binary String appends an Integer as that byte
+        size >>= 7
       end
-      out << value
+      out << size << encoded
     end
 
     attr_reader :bytes, :size

@@ -19,9 +19,15 @@ module Stephost
   # Values assigned later are stored as given (no deep conversion): a plain
   # Hash you put in stays a plain Hash.
   class IndifferentHash < Hash
+    # Hash's own update, for a Hash whose keys are converted already.
+    HASH_UPDATE = Hash.instance_method(:update)
+
     # Builds one from any Hash (one level; nested Hashes stay as they are).
+    # (Not through #update: its splat costs two Arrays, and every request
+    # and response is built here.)
     def self.[](hash = nil)
-      new.update(hash || {})
+      out = new
+      hash ? HASH_UPDATE.bind_call(out, out.__send__(:stringify, hash)) : out
     end
 
     def [](key) = super(convert_key(key))
@@ -43,7 +49,7 @@ module Stephost
     def except(*keys) = self.class[super(*keys.map { |k| convert_key(k) })]
 
     def update(*others, &block)
-      super(*others.map { |h| stringify(h) }, &block)
+      super(*others.map! { |h| stringify(h) }, &block)
     end
     alias merge! update
 
@@ -60,7 +66,8 @@ module Stephost
     def convert_key(key) = key.is_a?(Symbol) ? key.name : key
 
     def stringify(hash)
-      return hash if hash.is_a?(IndifferentHash) || hash.each_key.none?(Symbol)
+      # Hash#any? (unlike none?) yields key and value without an Array per pair.
+      return hash if hash.is_a?(IndifferentHash) || !hash.any? { |k, _| k.is_a?(Symbol) }
 
       hash.to_h { |k, v| [convert_key(k), v] }
     end

@@ -78,8 +78,13 @@ module Stephost
       text
     end
 
-    # `stream`: the ResponseStream once an api handler returned a streamed body.
-    Job = Struct.new(:session, :invocation, :stream)
+    # key: [session, invocation id], read from the invocation once (every
+    # protobuf field read makes a new String). thread: set while it runs.
+    # stream: the ResponseStream once an api handler returned a streamed body.
+    Job = Struct.new(:session, :invocation, :key, :thread, :stream)
+
+    # Where Cancelled may land (see above); one Hash for every invocation.
+    CANCELLABLE = { Cancelled => :immediate }.freeze
 
     def initialize(steps, capacity:, log:, hooks: [])
       @steps = steps.to_h { |s| [s.name, s] }
@@ -91,7 +96,7 @@ module Stephost
       # a reconnect to another (or a restarted) host an abandoned
       # invocation may still be unwinding under an id the new host reuses.
       @queued = {}  # key => Job, not started yet
-      @running = {} # key => [Job, Thread]
+      @running = {} # key => Job
       @pool = WorkerPool.new(capacity, name: "stephost-worker", mask: { Cancelled => :never }) { |job| run(job) }
     end
 
@@ -99,8 +104,8 @@ module Stephost
     def in_flight = @mutex.synchronize { @running.size }
 
     def submit(session, invocation)
-      job = Job.new(session, invocation)
-      @mutex.synchronize { @queued[[session, invocation.invocation_id]] = job }
+      job = Job.new(session, invocation, [session, invocation.invocation_id])
+      @mutex.synchronize { @queued[job.key] = job }
       @pool.push(job)
     end
 
@@ -111,8 +116,7 @@ module Stephost
         if @queued.delete(key)
           signal_if_idle
         else
-          _job, thread = @running[key]
-          thread&.raise(Cancelled, reason)
+          @running[key]&.thread&.raise(Cancelled, reason)
         end
       end
     end
@@ -123,8 +127,8 @@ module Stephost
     def abandon(session)
       @mutex.synchronize do
         @queued.delete_if { |_, job| job.session.equal?(session) }
-        @running.each_value do |job, thread|
-          thread.raise(Cancelled, "stream to the host lost") if job.session.equal?(session)
+        @running.each_value do |job|
+          job.thread.raise(Cancelled, "stream to the host lost") if job.session.equal?(session)
         end
         signal_if_idle
       end
@@ -132,7 +136,7 @@ module Stephost
 
     # ChunkAck for a streamed response (the connection's thread).
     def ack(session, invocation_id, seq)
-      job, _thread = @mutex.synchronize { @running[[session, invocation_id]] }
+      job = @mutex.synchronize { @running[[session, invocation_id]] }
       job&.stream&.ack(seq)
     end
 
@@ -154,20 +158,19 @@ module Stephost
     private
 
     def run(job)
-      inv = job.invocation
-      id = inv.invocation_id
-      key = [job.session, id]
+      key = job.key
       @mutex.synchronize do
         return unless @queued.delete(key) # cancelled or abandoned before it started
 
-        @running[key] = [job, Thread.current]
+        job.thread = Thread.current
+        @running[key] = job
       end
-      started = now
+      started = now if @log.debug?
       result = begin
-        Thread.handle_interrupt(Cancelled => :immediate) { execute(job) }
+        Thread.handle_interrupt(CANCELLABLE) { execute(job) }
       rescue Cancelled => e
         # A cancelled stream sends nothing more: the client is gone.
-        job.stream ? nil : error_result(id, e)
+        job.stream ? nil : error_result(key[1], e)
       end
       # Queue the result before leaving the running set: shutdown waits for
       # that set to empty and then closes the stream, which must not
@@ -175,17 +178,18 @@ module Stephost
       # the first worker that finds nothing more to run (WorkerPool#defer).
       @pool.defer(job.session) if result && job.session.queue(V1::SidecarMessage.new(result: result))
       finish(key)
-      trace(inv, started, result) if result && @log.debug?
+      trace(job.invocation, started, result) if result && started
     end
 
     def execute(job)
       inv = job.invocation
-      return json_result(inv, hook(inv).run(Wire.parse(inv.payload_json))) unless inv.hook.empty?
+      id = job.key[1]
+      return json_result(id, hook(inv).run(Wire.parse(inv.payload_json))) unless inv.hook.empty?
 
       step = @steps[inv.step] ||
              raise(NonRetryableError, "no step named #{inv.step.inspect} is loaded in this sidecar")
-      ctx = Context.new(job.session, inv, step.flows)
-      return json_result(inv, step.run(Wire.parse(inv.payload_json), ctx)) unless step.type == "api"
+      ctx = Context.new(job.session, inv, step.flows, id)
+      return json_result(id, step.run(Wire.parse(inv.payload_json), ctx)) unless step.type == "api"
 
       api_result(job, step.respond(Http.request(Wire.parse(inv.payload_json), inv), ctx))
     rescue Cancelled
@@ -194,15 +198,15 @@ module Stephost
       # Everything a handler can throw, `exit` and stack overflows
       # included, is that invocation's failure, never the sidecar's; for a
       # streamed response that failed midway the host ends it early.
-      error_result(inv.invocation_id, e)
+      error_result(id, e)
     end
 
-    def json_result(inv, json) = V1::InvocationResult.new(invocation_id: inv.invocation_id, result_json: json)
+    def json_result(id, json) = V1::InvocationResult.new(invocation_id: id, result_json: json)
 
     # JSON and bytes bodies answer in one result; a stream body is sent in
     # chunks from this thread, then `streamed` ends it.
     def api_result(job, response)
-      id = job.invocation.invocation_id
+      id = job.key[1]
       body = response["body"]
       return Http.result(id, response) unless Http.stream?(body)
 
@@ -228,7 +232,7 @@ module Stephost
       end
       # A cancel that raced the handler's return is still pending on this
       # thread: swallow it here, or it would fire in the next invocation.
-      Thread.handle_interrupt(Cancelled => :immediate) {} if Thread.pending_interrupt?
+      Thread.handle_interrupt(CANCELLABLE) {} if Thread.pending_interrupt?
     rescue Cancelled
       nil
     end

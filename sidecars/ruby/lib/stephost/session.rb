@@ -268,7 +268,7 @@ module Stephost
     def measured(message)
       return CLOSE if CLOSE.equal?(message)
 
-      encoded = message.to_proto
+      encoded = message.class.encode(message) # to_proto would allocate an options Hash
       item = EncodedBatch.item(encoded)
       return item if item.bytesize <= MAX_MESSAGE_BYTES
 

@@ -58,6 +58,7 @@ module Stephost
     end
 
     RESPONSE_KEYS = ["status", "body", "headers", :status, :body, :headers].freeze
+    NO_HEADERS = {}.freeze
 
     # The same rule in every language: a Hash with any of status/body/headers
     # (Symbol or String keys) is a response, status defaulting to 200;
@@ -75,7 +76,7 @@ module Stephost
         raise TypeError, "api step #{name}: response status must be an Integer from 100 to 599, got #{status.inspect}"
       end
 
-      headers = fetch(res, "headers") || {}
+      headers = fetch(res, "headers") || NO_HEADERS
       raise TypeError, "api step #{name}: response headers must be a Hash, got #{headers.class}" unless headers.is_a?(Hash)
 
       out_headers = IndifferentHash.new
@@ -105,7 +106,7 @@ module Stephost
       end
 
       def call(*args)
-        @target.call(*(@arity ? args.first(@arity) : args))
+        @target.call(*(@arity && @arity < args.size ? args.first(@arity) : args))
       end
     end
   end

@@ -8,6 +8,8 @@ module Stephost
   # fields. Each payload is parsed and generated exactly once, here. (Errors
   # cross the wire as StepError; that conversion is the runner's.)
   module Wire
+    PARSING = { object_class: IndifferentHash, max_nesting: false }.freeze
+
     module_function
 
     # Objects come back as IndifferentHash, so `input[:id]` and `input["id"]`
@@ -18,9 +20,11 @@ module Stephost
     def parse(json)
       return nil if json.nil? || json.empty?
 
-      JSON.parse(json, object_class: IndifferentHash, max_nesting: false)
+      JSON.parse(json, PARSING)
     end
 
-    def dump(value) = JSON.generate(value, max_nesting: false)
+    # JSON.generate makes a generator State per call from its options; a
+    # thread (fiber) reuses its own, which only counts the depth it is at.
+    def dump(value) = (Thread.current[:stephost_json] ||= JSON::State.new(max_nesting: false)).generate(value)
   end
 end
