@@ -20,6 +20,7 @@ from nats.js.kv import KeyValue
 from stephost_host import names
 from stephost_host.config import ConfigError
 from stephost_host.natsio.credentials import ClientAccess
+from stephost_host.natsio.direct import subscribe_at_once
 from stephost_host.natsio.integrity import StoreRecord
 from stephost_host.queue.lease import LEASE_SECONDS
 
@@ -110,12 +111,29 @@ class _Client(NATS):
     def _next_turn(self) -> None:
         self._wrote_this_turn = False
 
+    async def _init_request_sub(self) -> None:
+        # nats-py's, with the replies handled as they are read (see natsio/direct.py).
+        self._resp_map = {}
+        prefix = self._inbox_prefix[:]
+        prefix.extend(b".")
+        prefix.extend(self._nuid.next())
+        prefix.extend(b".")
+        self._resp_sub_prefix = prefix
+        await subscribe_at_once(self, (prefix + b"*").decode(), self._reply)
+
+    def _reply(self, msg: Msg) -> None:
+        assert self._resp_sub_prefix
+        future = self._resp_map.get(msg.subject[len(self._resp_sub_prefix) :])
+        if future is not None and not future.done():
+            future.set_result(msg)
+
     async def _request_new_style(
         self, subject: str, payload: bytes, timeout: float = 1, headers: dict[str, Any] | None = None
     ) -> Msg:
         """nats-py's request (every emit and KV write is one) with a plain timer instead of
         ``asyncio.wait_for``: no waiter future, no extra callback hop between the reply's
-        arrival and the caller resuming. Same inbox scheme, same errors."""
+        arrival and the caller resuming (and the reply resolves it as it is read, see
+        ``_init_request_sub``). Same inbox scheme, same errors."""
         if self.is_draining_pubs:
             raise ConnectionDrainingError
         if not self._resp_sub_prefix:

@@ -5,7 +5,8 @@ nats-py's ``fetch`` waits for every message of a batch with its own ``asyncio.wa
 wait ran out. Here one subscription's callback hands each message straight to the
 consumer, and a request stays open (up to ``expires``) while messages flow through it:
 a quiet step receives an event as soon as it is stored instead of one round trip later,
-and a busy one pays no per-message task. The server ends a request by filling it or with
+and a busy one pays no per-message task (the callback runs as the message is read, see
+natsio/direct.py). The server ends a request by filling it or with
 a status message (408 when it expired); a request the server lost (a restart) is ended
 here after its expiry plus a grace period.
 """
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+
+from stephost_host.natsio.direct import subscribe_at_once
 
 # Status headers the server puts on the request's inbox (no payload, no ack subject).
 _STATUS = "Status"
@@ -43,7 +46,7 @@ class PullRequests:
         self._ended: asyncio.Future[str] | None = None
 
     async def start(self) -> None:
-        self._sub = await self._nc.subscribe(self._inbox, cb=self._on_msg)
+        self._sub = await subscribe_at_once(self._nc, self._inbox, self._on_msg)
 
     async def pull(self, batch: int, expires: float) -> str:
         """Ask for up to ``batch`` messages and wait until the request ends. Returns how it
@@ -60,7 +63,7 @@ class PullRequests:
             timer.cancel()
             self._ended = None
 
-    async def _on_msg(self, msg: Msg) -> None:
+    def _on_msg(self, msg: Msg) -> None:
         status = msg.headers.get(_STATUS) if msg.headers else None
         if status is None:
             # Delivered whether or not a request is open: a message never goes unhandled
