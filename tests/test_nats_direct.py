@@ -26,20 +26,21 @@ def test_a_message_is_handled_inside_the_read_and_nothing_stays_pending(nats_ser
         try:
             got: list[bytes] = []
             inside_read: list[bool] = []
+            all_in = asyncio.Event()
 
             def handler(msg: Msg) -> None:
                 got.append(msg.data)
                 # Called by nats-py's reader, not by a subscription task of its own.
                 task = asyncio.current_task()
                 inside_read.append(task is not None and task is nc._reading_task)
+                if len(got) == 200:
+                    all_in.set()
 
             sub = await subscribe_at_once(nc, "direct.test", handler)
             for i in range(200):
                 await nc.publish("direct.test", str(i).encode())
             await nc.flush()
-            deadline = time.monotonic() + 10
-            while len(got) < 200 and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            await asyncio.wait_for(all_in.wait(), 10)
             return got, inside_read, sub._pending_size
         finally:
             await nc.close()
@@ -59,7 +60,9 @@ def test_requests_get_their_replies_and_time_out_on_their_timer(nats_server: Nat
                 await msg.respond(b"re:" + msg.data)
 
             await nc.subscribe("direct.echo", cb=echo)
-            replies = await asyncio.gather(*(nc.request("direct.echo", str(i).encode(), 5) for i in range(50)))
+            replies = await asyncio.gather(
+                *(nc.request("direct.echo", str(i).encode(), 5) for i in range(50))
+            )
             await nc.subscribe("direct.silent")  # someone listens, nobody answers
             started = time.monotonic()
             with pytest.raises(NatsTimeout):
