@@ -126,23 +126,24 @@ class Session:
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.inflight[inv_id] = InFlight(step, trace_id, fut, origin, span=span)
-        self.send(
-            pb.HostMessage(
-                invocation=pb.Invocation(
-                    invocation_id=inv_id,
-                    step=step,
-                    trace_id=trace_id,
-                    attempt=attempt,
-                    deadline_unix_ms=int(deadline * 1000),
-                    payload_json=payload_json,
-                    topic=topic,
-                    hook=hook,
-                    raw_body=raw_body,
-                    files=files,
-                    traceparent=traceparent(trace_id, span.span_id) if span else "",
-                )
-            )
-        )
+        # Filled in place inside the message that carries it: no copy of the invocation
+        # (its payload included), as a submessage passed to a constructor would be.
+        msg = pb.HostMessage()
+        inv = msg.invocation
+        inv.invocation_id = inv_id
+        inv.step = step
+        inv.trace_id = trace_id
+        inv.attempt = attempt
+        inv.deadline_unix_ms = int(deadline * 1000)
+        inv.payload_json = payload_json
+        inv.topic = topic
+        inv.hook = hook
+        inv.raw_body = raw_body
+        if files:
+            inv.files.extend(files)
+        if span:
+            inv.traceparent = traceparent(trace_id, span.span_id)
+        self.send(msg)
         return inv_id, fut
 
     def cancel(self, inv_id: str, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""One durable pull consumer per (topic, step): fetch, invoke, then ack, retry or dead-letter.
+"""One durable pull consumer per (topic, step): pull, invoke, then ack, retry or dead-letter.
 
 A message is acknowledged only after its handler succeeded (or after its dead letter
 is stored), so a host or sidecar dying mid-flight means redelivery, never loss.
@@ -17,7 +17,6 @@ import uuid
 from datetime import UTC, datetime
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -27,11 +26,14 @@ from stephost_host.errors import HostError, InvocationTimeout, StepFailed
 from stephost_host.observe.spans import parse_traceparent
 from stephost_host.queue.backoff import retry_delay
 from stephost_host.queue.dlq import DeadLetters
+from stephost_host.queue.pull import EXPIRED, PullRequests
 from stephost_host.router.invoker import Invoker
 from stephost_host.steps.models import EventStep, StepDef
 
 log = logging.getLogger("stephost.queue")
 MAX_FETCH = 64
+# How long one pull request stays open on a quiet step (a new one follows at once).
+PULL_EXPIRES = 1.0
 # A lost sidecar is retried soon: the work did not fail, its runner disappeared.
 LOST_RETRY_DELAY = 0.5
 
@@ -103,35 +105,39 @@ class StepConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
 
     async def _run(self) -> None:
+        # nats-py keeps the client and the API prefix private; it has no public accessor.
+        pulls = PullRequests(self.js._nc, self.js._prefix, names.EVENTS_STREAM, self.name, self.dispatch)
         while True:
             try:
                 await self.ensure()
-                psub = await self.js.pull_subscribe_bind(durable=self.name, stream=names.EVENTS_STREAM)
+                await pulls.start()
                 break
             except Exception as exc:
                 log.warning(
                     "cannot create consumer for %s on %s (%s); retrying", self.entry.name, self.topic, exc
                 )
                 await asyncio.sleep(1.0)
-        while True:
-            await self.live.wait()
-            await self.turn()
-            await self._room.wait()
-            want = min(MAX_FETCH, self.max_in_flight - self.held)
-            try:
-                msgs = await psub.fetch(want, timeout=1.0)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("fetch for %s failed: %s", self.entry.name, exc)
-                await asyncio.sleep(0.5)
-                continue
-            for msg in msgs:
-                self.dispatch(msg)
-            if self.held >= self.max_in_flight:
-                self._room.clear()
+        try:
+            while True:
+                await self.live.wait()
+                await self.turn()
+                await self._room.wait()
+                want = min(MAX_FETCH, self.max_in_flight - self.held)
+                try:
+                    ended = await pulls.pull(want, expires=PULL_EXPIRES)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("pull for %s failed: %s", self.entry.name, exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                if ended not in ("", EXPIRED):  # e.g. 409 (leader change), 503 (no JetStream)
+                    log.warning("pull for %s ended with status %s", self.entry.name, ended)
+                    await asyncio.sleep(0.5)
+                if self.held >= self.max_in_flight:
+                    self._room.clear()
+        finally:
+            await pulls.stop()
 
     async def turn(self) -> None:
         """Wait until this host may fetch (always, for standard queues)."""
