@@ -28,7 +28,10 @@ module StephostTest
 
     def flush = nil
 
+    # op as the real Session gets it (a Hash or a message per field); tests
+    # see it as the HostCall's message, as the host would.
     def call(invocation_id, **op)
+      op = op.to_h { |field, value| [field, Stephost::V1::HostCall.new(field => value).public_send(field)] }
       @mutex.synchronize { @calls << [invocation_id, op] }
       @answer.call(op)
     end

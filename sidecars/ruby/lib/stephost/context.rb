@@ -54,8 +54,7 @@ module Stephost
       raise ArgumentError, "emit needs a non-empty topic, got #{topic.inspect}" if topic.to_s.empty?
 
       group = pick(event, "messageGroupId") || pick(event, "message_group_id")
-      call(emit: V1::EmitCall.new(topic: topic.to_s, data_json: Wire.dump(pick(event, "data")),
-                                  message_group_id: group.to_s))
+      call(emit: { topic: topic.to_s, data_json: Wire.dump(pick(event, "data")), message_group_id: group.to_s })
       nil
     end
 
@@ -64,6 +63,7 @@ module Stephost
     def streams = @streams ||= Streams.new(self)
 
     # Sends one HostCall for this invocation and returns the parsed result.
+    # op: the call's one field, its message given as a Hash (Session#call).
     def call(**op) = @session.call(@invocation_id, **op)
 
     def inspect = "#<Stephost::Context step=#{step} trace_id=#{trace_id}>"
@@ -128,8 +128,8 @@ module Stephost
     private
 
     def op(kind, group, key = "", value_json = "", expected_revision = 0)
-      @ctx.call(state: V1::StateCall.new(op: kind, group: group.to_s, key: key.to_s, value_json: value_json,
-                                         expected_revision: expected_revision))
+      @ctx.call(state: { op: kind, group: group.to_s, key: key.to_s, value_json: value_json,
+                         expected_revision: expected_revision })
     end
   end
 
@@ -226,8 +226,7 @@ module Stephost
     private
 
     def op(kind, group_id, id = "", data_json = "")
-      @ctx.call(stream: V1::StreamCall.new(op: kind, stream: @name, group_id: group_id.to_s, id: id.to_s,
-                                           data_json: data_json))
+      @ctx.call(stream: { op: kind, stream: @name, group_id: group_id.to_s, id: id.to_s, data_json: data_json })
     end
   end
 end

@@ -15,6 +15,7 @@ module Stephost
   # #half_close. #read runs on the connection's thread only.
   class Link
     ROUTE = "/#{V1::SidecarHost::Service.service_name}/Connect"
+    SEND_MESSAGE = GRPC::Core::CallOps::SEND_MESSAGE
 
     def initialize(channel)
       deadline = GRPC::Core::TimeConsts::INFINITE_FUTURE
@@ -26,8 +27,16 @@ module Stephost
 
     # Sends one encoded SidecarBatch; blocks (without the GVL) until gRPC
     # has taken it. Raises GRPC::Core::CallError once the call is over.
+    # Not ActiveCall#remote_send: that takes a mutex and interpolates the
+    # whole payload into a debug log line (a copy of every batch, up to
+    # 64 MiB) on each send, even with debug logging off; on a host call's
+    # way out (an emit) that is pure latency.
     def write(bytes)
-      @active.remote_send(bytes, true)
+      unless @started # the first send starts the call (Session serialises writes)
+        @active.send_initial_metadata
+        @started = true
+      end
+      @call.run_batch(SEND_MESSAGE => bytes)
     end
 
     # Tells the host we send nothing more (it then ends the stream).

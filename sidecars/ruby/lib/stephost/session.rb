@@ -112,16 +112,18 @@ module Stephost
     end
 
     # A handler's call into the host: blocks this (worker) thread until the
-    # CallResult arrives, and returns its parsed result_json.
+    # CallResult arrives, and returns its parsed result_json. op: the
+    # HostCall's one field (emit:, state:, stream:), best given as a Hash:
+    # the whole message is then built in one go, where each message object
+    # built on its own costs protobuf an arena (~7 µs each, three per call).
     def call(invocation_id, **op)
       waiter = Queue.new
       id = @mutex.synchronize do
         raise ConnectionLostError, "not connected to the host" if @closed
 
-        @pending[(@next_call += 1).to_s] = waiter
-        @next_call.to_s
+        (@next_call += 1).to_s.tap { |key| @pending[key] = waiter }
       end
-      push(V1::SidecarMessage.new(call: V1::HostCall.new(call_id: id, invocation_id: invocation_id, **op)))
+      push(V1::SidecarMessage.new(call: { call_id: id, invocation_id: invocation_id, **op }))
       result = waiter.pop
       raise result if result.is_a?(Exception)
 
