@@ -17,7 +17,7 @@ import pytest
 
 from stephost_host.errors import StepFailed
 from stephost_host.observe import Recorder, Span, parse_traceparent, traceparent
-from stephost_host.observe.recorder import _record
+from stephost_host.observe.recorder import _record, encode
 from stephost_wire.v1 import ingress_pb2 as pb
 from stephost_wire.v1 import ingress_pb2_grpc as pb_grpc
 from tests.harness import ROOT, HostProcess, NatsServer, eventually
@@ -250,3 +250,23 @@ async def test_a_full_recorder_drops_and_counts_instead_of_waiting() -> None:
     assert recorder.queue.qsize() == 2 and recorder.metrics.dropped._value.get() == 3
     _, doc = _record(recorder.queue.get_nowait())
     assert doc["outcome"] == "error" and doc["error"]["message"] == "boom"
+
+
+def test_a_recorded_message_is_one_line_of_json_whatever_a_log_holds() -> None:
+    """encode(): what a log record's fields may hold (a newline, non-ASCII, a non-string key,
+    an integer past 64 bits, an object JSON has no form for) still makes one line of valid
+    JSON, so the live tail hands it on as one event."""
+    fields = {"note": "two\nlines é", 3: "a number key", "big": 2**70, "when": Path("/x")}
+    for kind, docs in (("logs", [{"msg": "m", "fields": fields}]), ("spans", [{"trace": "t", "ms": 1.5}])):
+        line = encode(kind, docs)
+        assert b"\n" not in line
+        decoded = json.loads(line)[kind][0]
+        if kind == "logs":
+            assert decoded["fields"] == {
+                "note": "two\nlines é",
+                "3": "a number key",
+                "big": 2**70,
+                "when": "/x",
+            }
+        else:
+            assert decoded == {"trace": "t", "ms": 1.5}

@@ -91,6 +91,7 @@ class Metrics:
         )
         self.steps: dict[str, StepStats] = {}
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._request_children: dict[tuple[str, str, int], Any] = {}
 
     def gauge(self, name: str, doc: str, read: Callable[[], float]) -> None:
         """A value read when scraped (e.g. connected sidecars)."""
@@ -127,7 +128,11 @@ class Metrics:
     def http(self, method: str, route: str, status: int, seconds: float) -> None:
         """One answered request; labelled by route pattern, never by the raw path (which would
         make a series per id)."""
-        self.requests.labels(method, route, str(status)).observe(seconds)
+        key = (method, route, status)
+        found = self._request_children.get(key)
+        if found is None:  # .labels() is a locked lookup: once per method, route and status
+            found = self._request_children[key] = self.requests.labels(method, route, str(status))
+        found.observe(seconds)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         return {step: stats.describe() for step, stats in self.steps.items()}

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 import nats.errors
+import orjson
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -209,8 +210,12 @@ class Recorder:
 
 def encode(kind: str, docs: list[dict[str, Any]]) -> bytes:
     """One message of records of one kind: {"spans": [...]} or {"logs": [...]}, on one line
-    (JSON escapes every newline), so the live tail hands it to a page as one event."""
-    return json.dumps({kind: docs}, default=str).encode()
+    (JSON escapes every newline), so the live tail hands it to a page as one event. orjson:
+    a tenth of the standard encoder's time per span, the biggest part of recording's cost."""
+    try:
+        return orjson.dumps({kind: docs}, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # what orjson cannot write (an integer past 64 bits in a log's fields)
+        return json.dumps({kind: docs}, default=str).encode()
 
 
 def _record(item: Item) -> tuple[str, dict[str, Any]]:
