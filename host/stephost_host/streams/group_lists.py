@@ -60,5 +60,5 @@ async def group_lists(streams: Streams) -> AsyncIterator[dict[str, list[str]]]:
 
 
 async def _holds_items(streams: Streams, stream: str, group: str) -> bool:
-    pattern = f"{names.token(stream)}.{names.token(group)}.*"
+    pattern = names.stream_group_filter(stream, group)
     return bool(await keys(streams.nc, streams.js, names.STREAMS_BUCKET, pattern))
