@@ -42,6 +42,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds so far of a process and every live process below it (chromium's many)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(p) for p in descendants(pid))
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core spent not idle so far (/proc/stat): what a stretch of time cost the
+    whole machine (the processes measured, and anything else running)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # minus idle and iowait
+
+
 def sidecars_cpu(host_pid: int) -> float:
     """CPU seconds so far of a host's sidecars (they live as long as the host)."""
     return sum(cpu_seconds(p) for p in descendants(host_pid))

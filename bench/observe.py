@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import time
@@ -18,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from bench.cpu import cpu_seconds, machine_busy_seconds, tree_cpu_seconds
 from bench.events import Rate, chain
 from bench.http_load import HttpResult, wrk
 from bench.procs import ROOT, start_host, state_dir
@@ -137,42 +137,6 @@ def _chain_turn(nats_url: str, label: str) -> Rate:
 
 def _figure(value: float) -> str:
     return f"{value:.0f}" if value else "-"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux /proc): on a shared machine, the
-    host's CPU per request is steadier than its throughput."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time every core spent not idle so far (Linux /proc/stat): what a turn cost the whole
-    machine (host, sidecar, NATS, wrk, the page, and anything else running)."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time of a process and all its living descendants (chromium's many processes)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # ended while we looked
-    tree, grew = {root}, True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    total = 0.0
-    for pid in tree:
-        try:
-            total += cpu_seconds(pid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
 
 
 def recorder_cost(nats_url: str, n: int = 20_000) -> tuple[float, float]:
