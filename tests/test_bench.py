@@ -92,6 +92,9 @@ def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
     ):
         this, base = rows[name]
         assert this > 0 and base > 0, name
+    # The emit's cost is taken round by round (each round's own raw publish), every round printed.
+    for label in ("this", "baseline"):
+        assert re.search(rf"^round 4 +{label} +python: /hello [\d.]+ .* emit beyond -?[\d.]+ ms", text, re.M)
     # --languages python: the orders flow runs for Python alone.
     assert not [name for name in rows if name.startswith(("node @", "ruby @"))]
     # Every order finished and cost some CPU in both codes.
