@@ -1,10 +1,14 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
 const { Session } = require('../src/connection')
 const { Runner } = require('../src/runner')
 const { install, STAMPS } = require('../tools/trace-emit')
-const { FakeClient, quietLog, tick } = require('./helpers')
+const { FakeClient, makeProject, quietLog, tick } = require('./helpers')
 
 const hello = { protocolVersion: 1, language: 'node', sidecarId: 'test', capacity: 4, steps: [], loadErrors: [] }
 
@@ -46,4 +50,19 @@ test('trace-emit stamps each stretch of an emitting invocation, in order, and re
     recorder.uninstall()
   }
   for (const [name, fn] of Object.entries(original)) assert.equal(Session.prototype[name], fn, `${name} restored`)
+})
+
+test('preloaded into the sidecar (NODE_OPTIONS), it hooks the Session and writes its summary at exit', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephost-trace-emit-'))
+  const out = path.join(dir, 'emit.txt')
+  const project = makeProject({ 'steps/hello.step.js': "exports.config = { name: 'hello', type: 'event', subscribes: ['x'] }\nexports.handler = async () => null\n" })
+  // --check loads the project and exits: no invocation, so the summary is empty, but it was
+  // installed by the preload (the file exists only if the exit hook ran).
+  const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'src', 'main.js'), '--check', project], {
+    env: { ...process.env, NODE_OPTIONS: `--require ${path.join(__dirname, '..', 'tools', 'trace-emit.js')}`, STEPHOST_TRACE_EMIT: out },
+    encoding: 'utf8',
+  })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(JSON.parse(run.stdout).steps[0].name, 'hello')
+  assert.equal(fs.readFileSync(out, 'utf8'), '\n')
 })
