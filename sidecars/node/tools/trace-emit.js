@@ -7,9 +7,8 @@
 //
 // At exit the sidecar writes the median of each stretch of an invocation's life, in ms:
 // invocation read -> handler's host call queued -> call handed to gRPC -> answer read ->
-// result queued (handler resumed and returned) -> result handed to gRPC. What is left of a
-// request's wall time (call handed to gRPC -> answer read, minus nothing here) is the host's,
-// NATS's and the wire's. Times are process.hrtime, taken where the sidecar's connection layer
+// result queued (handler resumed and returned) -> result handed to gRPC. The stretch from
+// the call handed to gRPC to its answer read is the host's, NATS's and the wire's. Times are process.hrtime, taken where the sidecar's connection layer
 // sees each message (after gRPC decoded it; before gRPC encodes it).
 const fs = require('node:fs')
 const path = require('node:path')
