@@ -41,7 +41,7 @@ def test_store_keeps_the_message_with_its_headers_and_reports_repeats(nats_serve
             again = await store(nc, subject, b'{"n":1}', headers)  # inside the duplicate window
             bare = await store(nc, subject, b'{"n":2}')  # no headers: a plain PUB
             kept = await js.get_msg(names.EVENTS_STREAM, first.seq)
-            return first, again, bare, kept, len(nc._raw_replies)
+            return first, again, bare, kept, len(nc._raw_replies)  # type: ignore[attr-defined]
         finally:
             await nc.close()
 
@@ -117,7 +117,7 @@ def test_store_times_out_on_its_timer_when_nobody_acknowledges(nats_server: Nats
             started = time.monotonic()
             with pytest.raises(NatsTimeout):
                 await store(nc, "publish.silent", b"{}", timeout=0.3)
-            return time.monotonic() - started, len(nc._raw_replies)
+            return time.monotonic() - started, len(nc._raw_replies)  # type: ignore[attr-defined]
         finally:
             await nc.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -125,6 +126,10 @@ class _Client(NATS):
         super().__init__()
         # Requests whose replies are handed over raw (``request_raw``), by inbox token.
         self._raw_replies: dict[bytes, asyncio.Future[RawReply]] = {}
+        # Their tokens: the inbox prefix is random per connection already, so a count is
+        # unique (and shorter than nats-py's 26-character tokens, so never one of theirs),
+        # where nats-py draws 22 random characters in Python (NUID) for every request.
+        self._raw_tokens = itertools.count(1)
 
     def jetstream(self, **opts: Any) -> JetStreamContext:
         return _ElectionTolerantJetStream(self, **opts)
@@ -206,10 +211,8 @@ class _Client(NATS):
         if not self._resp_sub_prefix:
             await self._init_request_sub()
         assert self._resp_sub_prefix
-        token = self._nuid.next()
-        token.extend(token_hex(2).encode())
-        key = bytes(token)
-        reply = self._resp_sub_prefix + token
+        key = b"%x" % next(self._raw_tokens)
+        reply = self._resp_sub_prefix + key
         if headers:
             cmd = b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
                 subject.encode(),
