@@ -12,7 +12,6 @@ import pytest
 from nats.aio.msg import Msg
 from nats.errors import BadSubjectError, MaxPayloadError, NotJSMessageError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import APIError, NoStreamResponseError
 
 from stephost_host import names
@@ -159,16 +158,9 @@ def test_delivery_reads_what_msg_metadata_reads(nats_server: NatsServer) -> None
             publisher = Publisher(js)
             for n in range(3):
                 await publisher.emit("delivery.test", f'{{"n":{n}}}', "t")
-            await js.add_consumer(
-                names.EVENTS_STREAM,
-                ConsumerConfig(
-                    durable_name="delivery-test",
-                    filter_subject=names.topic_subject("delivery.test"),
-                    ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=30,
-                ),
+            sub = await js.pull_subscribe(
+                names.topic_subject("delivery.test"), durable="delivery-test", stream=names.EVENTS_STREAM
             )
-            sub = await js.pull_subscribe_bind("delivery-test", names.EVENTS_STREAM)
             first = await sub.fetch(3, timeout=5)
             await first[1].nak()  # delivered again: attempt 2
             again = await sub.fetch(1, timeout=5)
