@@ -25,6 +25,7 @@ from stephost_host import names
 from stephost_host.errors import HostError, InvocationTimeout, StepFailed
 from stephost_host.observe.spans import parse_traceparent
 from stephost_host.queue.backoff import retry_delay
+from stephost_host.queue.delivery import delivery
 from stephost_host.queue.dlq import DeadLetters
 from stephost_host.queue.pull import EXPIRED, PullRequests
 from stephost_host.router.invoker import Invoker
@@ -165,8 +166,8 @@ class StepConsumer:
 
     def _context(self, msg: Msg, delay_done: bool = False) -> tuple[int, str, dict[str, str]] | None:
         """(attempt, trace id, log fields) for a delivery, or None when it is not an attempt."""
-        meta = msg.metadata
-        attempt = meta.num_delivered
+        meta = delivery(msg)
+        attempt = meta.attempt
         trace_id = (msg.headers or {}).get(names.HEADER_TRACE) or uuid.uuid4().hex
         extra = {"step": self.entry.name, "trace_id": trace_id, "language": self.entry.language}
         q = self.config.infrastructure.queue
@@ -174,7 +175,7 @@ class StepConsumer:
             # delaySeconds postpones the first delivery. The message waits in the stream (so
             # the delay survives restarts) and comes back when due; that early delivery is
             # not an attempt.
-            if time.time() < meta.timestamp.timestamp() + q.delaySeconds - 0.01:
+            if time.time() < meta.stored_at + q.delaySeconds - 0.01:
                 return None
             attempt = max(1, attempt - 1)
         return attempt, trace_id, extra
@@ -183,7 +184,7 @@ class StepConsumer:
         """Standard queues: one attempt per delivery; JetStream redelivers for the retries."""
         found = self._context(msg)
         if found is None:
-            due = msg.metadata.timestamp.timestamp() + self.config.infrastructure.queue.delaySeconds
+            due = delivery(msg).stored_at + self.config.infrastructure.queue.delaySeconds
             await self._nak(msg, due - time.time())
             return
         attempt, trace_id, extra = found
@@ -207,9 +208,9 @@ class StepConsumer:
         """Remember when an event first failed (for its dead letter); forget it once it succeeds."""
         try:
             if outcome in ("retry", "lost"):
-                await self.dlq.note_failure(self.name, msg.metadata.sequence.stream)
+                await self.dlq.note_failure(self.name, delivery(msg).stream_seq)
             elif outcome == "ack" and attempt > 1:
-                await self.dlq.forget_failures(self.name, msg.metadata.sequence.stream)
+                await self.dlq.forget_failures(self.name, delivery(msg).stream_seq)
         except Exception as exc:  # bookkeeping only: never let it decide the event's fate
             log.debug("failure bookkeeping skipped: %s", exc)
 
@@ -226,7 +227,7 @@ class StepConsumer:
                 trace_id,
                 attempt=attempt,
                 topic=self.topic,
-                origin=f"{self.name}:{msg.metadata.sequence.stream}",
+                origin=f"{self.name}:{delivery(msg).stream_seq}",
                 parent=_parent_span(msg),
                 cause="event",
             )

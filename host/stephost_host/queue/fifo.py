@@ -19,6 +19,7 @@ from nats.js.kv import KeyValue
 
 from stephost_host import names
 from stephost_host.queue.consumer import StepConsumer, exhausted
+from stephost_host.queue.delivery import delivery
 from stephost_host.queue.lease import Lease
 
 log = logging.getLogger("stephost.queue")
@@ -85,7 +86,7 @@ class FifoConsumer(StepConsumer):
         """Settle one event before its group moves on: retries happen here, not by redelivery."""
         found = self._context(msg)
         if found is None:  # delaySeconds: hold it (and so its group) until due; no redelivery
-            due = msg.metadata.timestamp.timestamp() + self.config.infrastructure.queue.delaySeconds
+            due = delivery(msg).stored_at + self.config.infrastructure.queue.delaySeconds
             await self._hold(msg, due - time.time())
             found = self._context(msg, delay_done=True)
         assert found is not None

@@ -15,6 +15,7 @@ from nats.js.kv import KeyValue
 
 from stephost_host import names
 from stephost_host.natsio.kv import get_json, keys, values
+from stephost_host.natsio.publish import store
 from stephost_wire import codec
 
 
@@ -29,8 +30,15 @@ class StateStore:
         return found[0] if found else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
-        await self.kv.put(names.state_key(group, key), codec.dumps(value).encode())
+        await self._put(names.state_key(group, key), codec.dumps(value).encode())
         return value
+
+    async def _put(self, name: str, data: bytes) -> int:
+        """``kv.put`` on the host's lean write path (natsio/publish.py): a put is a plain
+        publish to the key's subject. ``state_key`` names are KV-safe by construction."""
+        # nats-py keeps the bucket's subject prefix and the timeout private.
+        stored = await store(self.nc, f"{self.kv._pre}{name}", data, timeout=self.kv._js._timeout)
+        return stored.seq
 
     async def get_revision(self, group: str, key: str) -> tuple[Any, int]:
         """(value, revision); (None, 0) when the key has no value."""
@@ -42,7 +50,7 @@ class StateStore:
         name, data = names.state_key(group, key), codec.dumps(value).encode()
         try:
             if expected is None:
-                return int(await self.kv.put(name, data))
+                return await self._put(name, data)
             if expected == 0:  # create also takes over a deleted key's place
                 return int(await self.kv.create(name, data))
             return int(await self.kv.update(name, data, last=expected))
