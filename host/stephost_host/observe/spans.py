@@ -24,6 +24,12 @@ def new_span_id() -> str:
     return f"{random.getrandbits(64) or 1:016x}"
 
 
+def new_trace_id() -> str:
+    """A W3C trace id for a trace that starts here. Not a secret either: reading a trace
+    needs the host's secret, not its id; uuid4 (a syscall per id) cost more than the rest."""
+    return f"{random.getrandbits(128) or 1:032x}"
+
+
 def parse_traceparent(value: str | None) -> tuple[str, str] | None:
     """(trace id, parent span id) of a valid W3C ``traceparent`` (version 00), else None."""
     if not value:
