@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -104,14 +104,7 @@ class Metrics:
     def spans(self, docs: Sequence[dict[str, Any]]) -> None:
         """A batch of published spans: one increment and one histogram update per step,
         language and outcome in it, not one per span (each takes locks and walks buckets)."""
-        groups: dict[tuple[str, str, str], list[float]] = {}
-        for doc in docs:
-            key = (doc["step"], doc["language"], doc["outcome"])
-            found = groups.get(key)
-            if found is None:
-                groups[key] = [doc["ms"]]
-            else:
-                found.append(doc["ms"])
+        groups = _grouped(((d["step"], d["language"], d["outcome"]), d["ms"]) for d in docs)
         for key, ms in groups.items():
             children = self._children.get(key)
             if children is None:  # .labels() is a locked lookup: once per step, language and outcome
@@ -148,14 +141,7 @@ class Metrics:
 
     def count_requests(self) -> None:
         pending, self._requests = self._requests, []
-        groups: dict[tuple[str, str, int], list[float]] = {}
-        for method, route, status, seconds in pending:
-            key = (method, route, status)
-            found = groups.get(key)
-            if found is None:
-                groups[key] = [seconds]
-            else:
-                found.append(seconds)
+        groups = _grouped(((method, route, status), seconds) for method, route, status, seconds in pending)
         for key, values in groups.items():
             child = self._request_children.get(key)
             if child is None:  # .labels() is a locked lookup: once per method, route and status
@@ -168,6 +154,21 @@ class Metrics:
     def exposition(self) -> bytes:
         self.count_requests()
         return generate_latest(self.registry)
+
+
+K = TypeVar("K")
+
+
+def _grouped(pairs: Iterable[tuple[K, float]]) -> dict[K, list[float]]:
+    """The values by key, in the order they came."""
+    groups: dict[K, list[float]] = {}
+    for key, value in pairs:
+        found = groups.get(key)
+        if found is None:
+            groups[key] = [value]
+        else:
+            found.append(value)
+    return groups
 
 
 def observe_many(child: Any, values: list[float]) -> None:
