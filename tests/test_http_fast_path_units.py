@@ -1,5 +1,5 @@
-"""The api-step path's shortcuts give exactly what the plain way gives: orjson's JSON bytes
-(or the standard encoder's where they would differ), and metrics counted in bulk."""
+"""The HTTP path's shortcuts give exactly what the plain way gives: orjson's JSON bytes
+(or the standard encoder's where they would differ), a response in one write, metrics counted in bulk."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from stephost_host.http import fast_json
 from stephost_host.http.app import BadReply, encode_reply
+from stephost_host.http.limits import HeadWithBody
 from stephost_host.observe.metrics import BUCKETS, Metrics, observe_many
 from stephost_wire import codec
 
@@ -99,3 +100,69 @@ def test_spans_are_counted_per_step_and_outcome_in_a_batch() -> None:
     assert 'stephost_invocations_total{language="python",outcome="error",step="a"} 1.0' in text
     assert 'stephost_invocation_duration_seconds_bucket{language="python",le="0.0025",step="a"} 3.0' in text
     assert metrics.counters()["a"] == {"invocations": 4, "errors": 1, "p50Ms": 2.0}
+
+
+class Transport:
+    """What the wrapper writes to: the writes as they came, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class Cycle:
+    """The request cycle's fields the wrapper reads (uvicorn's RequestResponseCycle has them)."""
+
+    def __init__(self) -> None:
+        self.response_started = False
+        self.chunked_encoding: bool | None = None
+        self.completed = 0
+
+    def on_response(self) -> None:
+        self.completed += 1
+
+
+def test_a_sized_response_goes_out_in_one_write() -> None:
+    transport, cycle = Transport(), Cycle()
+    wrapped = HeadWithBody(transport, cycle)  # type: ignore[arg-type]
+    wrapped.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # before the response: straight through
+    cycle.response_started, cycle.chunked_encoding = True, False
+    wrapped.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    assert transport.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    wrapped.write(b"{}")
+    assert transport.writes[1:] == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    assert not wrapped.is_closing()
+
+
+def test_a_head_no_body_follows_goes_out_when_the_response_completes_or_closes() -> None:
+    for end in ("complete", "close"):
+        transport, cycle = Transport(), Cycle()
+        wrapped = HeadWithBody(transport, cycle)  # type: ignore[arg-type]
+        cycle.response_started, cycle.chunked_encoding = True, False
+        wrapped.write(b"HEAD-REPLY")
+        assert transport.writes == []
+        if end == "complete":
+            cycle.on_response()
+            assert cycle.completed == 1
+        else:
+            wrapped.close()
+            assert transport.closed
+        assert transport.writes == [b"HEAD-REPLY"]
+
+
+def test_a_chunked_response_is_written_as_it_comes() -> None:
+    transport, cycle = Transport(), Cycle()
+    wrapped = HeadWithBody(transport, cycle)  # type: ignore[arg-type]
+    cycle.response_started, cycle.chunked_encoding = True, True
+    wrapped.write(b"head")
+    wrapped.write(b"chunk")
+    assert transport.writes == [b"head", b"chunk"]
