@@ -13,6 +13,7 @@ from stephost_host.http import fast_json
 from stephost_host.http.app import BadReply, encode_reply
 from stephost_host.http.limits import HeadWithBody
 from stephost_host.observe.metrics import BUCKETS, Metrics, observe_many
+from stephost_host.observe.spans import new_trace_id, traceparent
 from stephost_wire import codec
 
 VALUES = [
@@ -166,3 +167,20 @@ def test_a_chunked_response_is_written_as_it_comes() -> None:
     wrapped.write(b"head")
     wrapped.write(b"chunk")
     assert transport.writes == [b"head", b"chunk"]
+
+
+def test_only_a_w3c_trace_id_gets_a_traceparent() -> None:
+    trace, span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    assert traceparent(trace, span) == f"00-{trace}-{span}-01"
+    for bad in (
+        "order-42",
+        trace.upper(),
+        trace[:-1],
+        trace + "0",
+        "",
+        "g" * 32,
+        trace[:10] + "-" + trace[11:],
+    ):
+        assert traceparent(bad, span) == "", bad
+    assert traceparent(trace, "") == ""
+    assert len(new_trace_id()) == 32 and traceparent(new_trace_id(), span)

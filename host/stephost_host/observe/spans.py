@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
-_W3C_TRACE = re.compile(r"[0-9a-f]{32}")
+_HEX = "0123456789abcdef"
 _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 
 
@@ -42,7 +42,8 @@ def parse_traceparent(value: str | None) -> tuple[str, str] | None:
 
 def traceparent(trace_id: str, span_id: str) -> str:
     """The ``traceparent`` naming this span, or "" when the trace id has no W3C form."""
-    if not span_id or not _W3C_TRACE.fullmatch(trace_id):
+    # 32 lower-case hex digits; strip() runs in C, cheaper than a regex once per invocation.
+    if not span_id or len(trace_id) != 32 or trace_id.strip(_HEX):
         return ""
     return f"00-{trace_id}-{span_id}-01"
 
