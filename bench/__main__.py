@@ -23,7 +23,7 @@ from bench.events import chain, raw_publish, raw_round_trip
 from bench.http_load import wrk
 from bench.ingress import bench_ingress
 from bench.observe import bench_observe
-from bench.orders import LANGUAGES, run_flow
+from bench.orders import LANGUAGES, RECORDING_OFF, OrderRun, run_flow
 from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
 from bench.sidecar_ab import api_turns, medians
 from bench.streams import fan_out, set_to_socket_latency
@@ -31,6 +31,9 @@ from stephost_host.natsio.embedded import EmbeddedNats
 
 PROJECTS = ROOT / "bench" / "projects"
 SECTIONS = "http,emit,orders,events,streams,ingress,observe,deploys"
+# The orders rows repeated for this code with recording off, and how they are marked.
+RECORDING_OFF_ROWS = (": orders/s", ": CPU ms/order (host+nats+sidecars)", ": CPU ms/order, host")
+RECORDING_OFF_LABEL = ", recording off"
 
 
 def _digits(name: str) -> int:
@@ -73,11 +76,9 @@ def bench_emit(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ..
     table("one emit in an api step (wrk, 1 connection, fsync always)", figures(measured, _digits), codes)
 
 
-def orders_figures(
-    tmp: Path, code: Code, lang: str, *, sync: bool, seconds: int, connections: tuple[int, ...]
-) -> dict[str, float]:
+def _order_rows(lang: str, runs: dict[int, OrderRun]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for c, r in run_flow(tmp, lang, code, sync, seconds, connections).items():
+    for c, r in runs.items():
         out[f"{lang} @{c}: orders/s"] = r.per_second
         out[f"{lang} @{c}: order latency p50 ms"] = r.p50_ms
         out[f"{lang} @{c}: order latency p99 ms"] = r.p99_ms
@@ -86,6 +87,23 @@ def orders_figures(
         out[f"{lang} @{c}: CPU ms/order, nats-server"] = r.cpu.nats * 1000 / r.orders
         out[f"{lang} @{c}: CPU ms/order, sidecar"] = r.cpu.sidecars * 1000 / r.orders
     return out
+
+
+def orders_figures(
+    tmp: Path, code: Code, lang: str, *, sync: bool, seconds: int, connections: tuple[int, ...]
+) -> dict[str, float]:
+    """The flow's rows; for this checkout also the same flow with recording off, each such
+    row right under the row it repeats (the headline rows record spans, the default)."""
+    out = _order_rows(lang, run_flow(tmp, lang, code, sync, seconds, connections))
+    if code != HERE:
+        return out
+    off = _order_rows(lang, run_flow(tmp, lang, code, sync, seconds, connections, env=RECORDING_OFF))
+    both: dict[str, float] = {}
+    for name, value in out.items():
+        both[name] = value
+        if name.endswith(RECORDING_OFF_ROWS):
+            both[name + RECORDING_OFF_LABEL] = off[name]
+    return both
 
 
 def bench_orders(
@@ -98,6 +116,11 @@ def bench_orders(
         measured = measure(codes, run, langs)
         table(
             f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
+        )
+        print(
+            f"  rows ending '{RECORDING_OFF_LABEL.strip()}': this code with STEPHOST_OBSERVE=false, to show"
+            " what recording costs (the filed code recorded nothing); the other rows record, the default",
+            flush=True,
         )
 
 

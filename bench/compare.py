@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.procs import Code
 
-WIDTH = 52
+WIDTH = 62  # fits the orders rows marked ", recording off"
 
 
 @dataclass(frozen=True)

@@ -117,17 +117,30 @@ async def _one_run(
     )
 
 
+# The host settings of the row beside this code's that shows what recording (spans, on by
+# default) costs the flow: the filed code recorded nothing.
+RECORDING_OFF = {"STEPHOST_OBSERVE": "false"}
+
+
 def run_flow(
-    tmp: Path, lang: str, code: Code, sync: bool, seconds: int, connections: tuple[int, ...]
+    tmp: Path,
+    lang: str,
+    code: Code,
+    sync: bool,
+    seconds: int,
+    connections: tuple[int, ...],
+    env: dict[str, str] | None = None,
 ) -> dict[int, OrderRun]:
-    """One fresh nats-server and host for this language and code; a wrk run per connection count."""
-    server = EmbeddedNats(
-        tmp / f"nats-orders-{lang}-{code.label}-{sync}", sync_always=sync, server_name=f"orders-{lang}"
-    )
+    """One fresh nats-server and host for this language and code (``env``: more host
+    settings); a wrk run per connection count."""
+    label = f"{code.label}-{sync}" + ("-" + "-".join(sorted(env)) if env else "")
+    server = EmbeddedNats(tmp / f"nats-orders-{lang}-{label}", sync_always=sync, server_name=f"orders-{lang}")
     loop = asyncio.new_event_loop()
     url = loop.run_until_complete(server.start())
     assert server.proc is not None
-    host, http_url = start_host(PROJECTS / lang, tmp, url, live=1, code=code)
+    host, http_url = start_host(
+        PROJECTS / lang, tmp, url, live=1, code=code, env=env, label="-".join(sorted(env or ()))
+    )
     orders_url = http_url + "/orders"
     try:
         wrk("warm-up", orders_url, 2, 8, script=SCRIPT)

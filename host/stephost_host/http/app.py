@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -22,22 +21,24 @@ from stephost_host.errors import (
     StepFailed,
     StepUnavailable,
 )
-from stephost_host.http import bodies, cors
+from stephost_host.http import bodies, cors, fast_json
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
 from stephost_host.link.response_stream import ResponseStream
-from stephost_host.observe.spans import parse_traceparent
+from stephost_host.observe.spans import new_trace_id, parse_traceparent
 from stephost_host.operations.schemas import BodyInvalid, StepSchemas
 from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
 from stephost_host.steps.models import ApiStep
-from stephost_wire import codec
 
 log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
 TRACEPARENT = "traceparent"
 VERSION_HEADER = "x-stephost-version"  # the project version that served the request (deployments)
+OWN_HEADERS = (TRACE_HEADER, VERSION_HEADER)  # the host sets these on a step's answer
+TRACE_NAME = TRACE_HEADER.encode()
+JSON_TYPE = (b"content-type", b"application/json")
 _TRACE_OK = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ADMIN_PREFIX = "/__stephost"
 MAX_BODY = 10 * 1024 * 1024  # the default of the max_body_bytes setting
@@ -85,41 +86,56 @@ def encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 
 def encode_reply(
-    status: int, body: Any, headers: dict[str, str] | None = None, raw: str | bytes | None = None
+    status: int,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    raw: str | bytes | None = None,
+    own: list[tuple[bytes, bytes]] | None = None,
 ) -> Reply:
     """Encode a whole response before any of it is sent, so a bad part can still become a 500.
 
-    JSON bodies are strict (no NaN/Infinity); ``raw`` is sent as is (a str as UTF-8).
+    JSON bodies are strict (no NaN/Infinity); ``raw`` is sent as is (a str as UTF-8). ``own``
+    are the host's headers (trace id, version), encoded already and valid by construction:
+    they follow the others and win over a handler's header of the same name.
     """
     if not 200 <= status <= 599:
         raise BadReply(f"status {status} is not a final HTTP status (200-599)")
     try:
         if raw is None:
-            payload = codec.dumps_strict(body).encode()
+            payload = fast_json.reply_body(body)
         else:
             payload = raw.encode() if isinstance(raw, str) else raw
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, lone surrogates, absurd nesting
         raise BadReply(f"the response body cannot be encoded: {exc}") from None
-    extra = {k.lower(): str(v) for k, v in (headers or {}).items() if k.lower() != "content-length"}
-    extra.setdefault("content-type", "application/json")
-    hdrs = [(b"content-length", str(len(payload)).encode()), *encode_headers(extra)]
+    hdrs = [(b"content-length", str(len(payload)).encode())]
+    typed = False
+    if headers:
+        extra = {k.lower(): str(v) for k, v in headers.items()}
+        extra.pop("content-length", None)
+        for name in OWN_HEADERS if own else ():
+            extra.pop(name, None)
+        typed = "content-type" in extra
+        hdrs += encode_headers(extra)
+    if own:
+        hdrs += own
+    if not typed:
+        hdrs.append(JSON_TYPE)
     return {"type": "http.response.start", "status": status, "headers": hdrs}, payload
 
 
-def encode_stream_start(result: dict[str, Any], trace_hdr: dict[str, str]) -> dict[str, Any]:
-    """The http.response.start of a streamed response: no content-length (sent in chunks)."""
+def encode_stream_start(result: dict[str, Any], own: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The http.response.start of a streamed response: no content-length (sent in chunks);
+    ``own`` as in ``encode_reply``."""
     status, headers = result.get("status"), result.get("headers")
     if not isinstance(status, int) or not 200 <= status <= 599 or status in NO_BODY:
         raise BadReply(f"status {status!r} of a streamed response is not a final HTTP status with a body")
     if not isinstance(headers, dict):
         raise BadReply("the headers of a streamed response are not an object")
-    extra = {str(k).lower(): str(v) for k, v in headers.items() if str(k).lower() != "content-length"}
+    extra = {str(k).lower(): str(v) for k, v in headers.items()}
+    for name in ("content-length", *OWN_HEADERS):
+        extra.pop(name, None)
     extra.setdefault("content-type", "application/octet-stream")
-    return {
-        "type": "http.response.start",
-        "status": status,
-        "headers": encode_headers({**extra, **trace_hdr}),
-    }
+    return {"type": "http.response.start", "status": status, "headers": [*encode_headers(extra), *own]}
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
@@ -148,10 +164,17 @@ def _trace_of(headers: dict[str, str | list[str]]) -> tuple[str, str]:
     ``traceparent`` continues its caller's trace; else a new trace starts."""
     incoming = headers.get(TRACE_HEADER)
     w3c = headers.get(TRACEPARENT)
+    if incoming is None and w3c is None:  # most requests: no caller's trace to continue
+        return new_trace_id(), ""
     outside = parse_traceparent(w3c) if isinstance(w3c, str) else None
     if isinstance(incoming, str) and _TRACE_OK.fullmatch(incoming):
         return incoming, outside[1] if outside and outside[0] == incoming else ""
-    return outside or (uuid.uuid4().hex, "")
+    return outside or (new_trace_id(), "")
+
+
+def request_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str | list[str]]:
+    """The request's headers by lower-case name; a repeated one's values as a list."""
+    return multi_dict([(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw])
 
 
 class BodyTooLarge(ValueError):
@@ -167,10 +190,11 @@ class ClientGone(Exception):
     """The client disconnected (or was cut off by a timeout) before sending the whole body."""
 
 
-def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int) -> None:
+def check_declared_length(headers: dict[str, str | list[str]], limit: int) -> None:
     """Refuse on the Content-Length header alone, before reading a byte of the body."""
-    for name, value in headers:
-        if name.lower() == b"content-length" and value.strip().isdigit() and int(value) > limit:
+    declared = headers.get("content-length")
+    for value in declared if isinstance(declared, list) else (declared or "",):
+        if value.strip().isdigit() and int(value) > limit:
             raise BodyTooLarge(limit)
 
 
@@ -235,6 +259,7 @@ class StepHttp:
         # The deployment APIs users already call (deployments_compat): they answer only paths
         # no api step serves, so a project's own routes always win.
         self.surfaces = surfaces
+        self._surfaces_app: ASGIApp = surfaces or fallback  # what serves them (behind_proxies)
         self.max_body = max_body
         # language -> why its supervised sidecar is down (kept by the supervisor). While one
         # is, a path no live step serves may be one of its routes: 503 with the cause, not 404.
@@ -246,7 +271,13 @@ class StepHttp:
         self.unloaded = RouteTable()  # routes of steps whose file no longer loads
         self.cors_policy = cors_policy  # the project's; steps may override it
         self.cors = cors.CorsTable(cors_policy)
+        self._version: tuple[str | None, tuple[bytes, bytes]] = (None, (b"", b""))  # _version_header
         registry.on_change(self.rebuild)
+
+    def behind_proxies(self, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Serve everything but the api steps through ``wrap`` (the proxy-headers middleware)."""
+        self.fallback, self.sockets = wrap(self.fallback), wrap(self.sockets)
+        self._surfaces_app = wrap(self._surfaces_app)
 
     def _outage(self) -> str:
         return "; ".join(self.outages[lang] for lang in sorted(self.outages))
@@ -281,7 +312,7 @@ class StepHttp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             if self.surfaces is not None and self.surfaces.claims_socket(scope["path"]):
-                await self.surfaces(scope, receive, send)
+                await self._surfaces_app(scope, receive, send)
                 return
             await self.sockets(scope, receive, send)
             return
@@ -300,10 +331,10 @@ class StepHttp:
         if cross is not None:  # errors too: the page can read why it failed
             send = cors.with_headers(send, self.cors.policy(found[0].step if found else None), cross.origin)
         if found is None:
-            trace = {TRACE_HEADER: uuid.uuid4().hex}
+            trace = {TRACE_HEADER: new_trace_id()}
             allowed = self.routes.methods_for(path)
             if not allowed and self.surfaces is not None and self.surfaces.claims(path):
-                await self._own(self.surfaces, scope, receive, send)
+                await self._own(self._surfaces_app, scope, receive, send)
                 return
             if "GET" in allowed:
                 allowed.add("HEAD")
@@ -333,9 +364,9 @@ class StepHttp:
         length first, since they read whole bodies."""
         if scope["type"] == "http":
             try:
-                check_declared_length(scope["headers"], self.max_body)
+                check_declared_length(request_headers(scope["headers"]), self.max_body)
             except BodyTooLarge as exc:
-                await send_reply(send, too_large(exc, uuid.uuid4().hex))
+                await send_reply(send, too_large(exc, new_trace_id()))
                 return
         await app(scope, receive, send)
 
@@ -359,35 +390,45 @@ class StepHttp:
         self, scope: Scope, receive: Receive, send: Send, step: str, params: dict[str, str]
     ) -> None:
         started = time.perf_counter()
-        headers = multi_dict(
-            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
+        headers = request_headers(scope["headers"])
         trace_id, parent = _trace_of(headers)
         status = 500  # what the log line reports if not even an error reply could be made
         try:
-            reply = await self._reply(scope, receive, step, params, headers, trace_id, parent)
-            status = reply[0]["status"]
-            if isinstance(reply[1], ResponseStream):
-                await send_streamed(send, receive, reply[0], reply[1], step, trace_id)
+            start, body = await self._reply(scope, receive, step, params, headers, trace_id, parent)
+            status = start["status"]
+            if isinstance(body, ResponseStream):
+                await send_streamed(send, receive, start, body, step, trace_id)
             else:
-                await send_reply(send, (reply[0], reply[1]))
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
         except ClientGone:
             status = 499  # nginx's "client closed request": nothing left to answer
         finally:
             seconds = time.perf_counter() - started
-            log.info(
-                "%s %s -> %d in %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                seconds * 1000,
-                extra={"step": step, "trace_id": trace_id},
-            )
+            if log.isEnabledFor(logging.INFO):  # the arguments cost more than the check
+                log.info(
+                    "%s %s -> %d in %.1fms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    seconds * 1000,
+                    extra={"step": step, "trace_id": trace_id},
+                )
             if self.on_request is not None:
-                entry = self.registry.steps.get(step)
-                api = entry.config if entry is not None else None
-                route = api.path if isinstance(api, ApiStep) else step
-                self.on_request(scope["method"], route, status, seconds)
+                self.on_request(scope["method"], self._route_label(step), status, seconds)
+
+    def _route_label(self, step: str) -> str:
+        """The route pattern /metrics labels a step's requests with (never the raw path)."""
+        entry = self.registry.steps.get(step)
+        api = entry.config if entry is not None else None
+        return api.path if isinstance(api, ApiStep) else step
+
+    def _version_header(self) -> tuple[bytes, bytes]:
+        """The serving version's header, encoded (and checked) once per version."""
+        active = self.registry.active
+        if active != self._version[0]:
+            self._version = (active, encode_headers({VERSION_HEADER: active})[0])
+        return self._version[1]
 
     async def _reply(
         self,
@@ -400,13 +441,15 @@ class StepHttp:
         parent: str,
     ) -> Reply | StreamedReply:
         """Every outcome of one request as a fully encoded response (sent by the caller)."""
-        trace_hdr = {TRACE_HEADER: trace_id}
+        # The host's headers, encoded: the trace id is valid by construction (checked against
+        # _TRACE_OK, or made here); the serving version joins once the step is invoked.
+        own = [(TRACE_NAME, trace_id.encode())]
 
         def error(status: int, exc: Exception) -> Reply:
-            return encode_reply(status, {"error": str(exc), "traceId": trace_id}, trace_hdr)
+            return encode_reply(status, {"error": str(exc), "traceId": trace_id}, own=own)
 
         try:
-            check_declared_length(scope["headers"], self.max_body)
+            check_declared_length(headers, self.max_body)
             raw = await read_body(receive, self.max_body)
             ctype = headers.get("content-type")
             body = bodies.parse(raw, ctype if isinstance(ctype, str) else None)
@@ -418,12 +461,15 @@ class StepHttp:
             return encode_reply(
                 400,
                 {"error": str(exc), "path": exc.path, "reason": exc.reason, "traceId": trace_id},
-                trace_hdr,
+                own=own,
             )
         except ValueError as exc:
             return error(400, exc)
-        query = multi_dict(
-            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query_string = scope.get("query_string")
+        query = (
+            multi_dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+            if query_string
+            else {}
         )
         request = {
             "method": scope["method"],
@@ -436,18 +482,18 @@ class StepHttp:
         }
         # The version that serves: the invoker resolves the step in the active version when it
         # is called, with no await in between, and the call finishes there whatever flips meanwhile.
-        trace_hdr[VERSION_HEADER] = self.registry.active
+        own.append(self._version_header())
         try:
             result = await self.invoker.invoke(
                 step,
-                codec.dumps(request),
+                fast_json.request_text(request),
                 trace_id,
                 raw_body=raw,
                 files=body.files,
                 parent=parent,
                 cause="http",
             )
-            return self._encode_result(result, trace_hdr)
+            return self._encode_result(result, own)
         except PayloadTooLarge as exc:
             return error(413, exc)
         except StepUnavailable as exc:
@@ -472,7 +518,7 @@ class StepHttp:
         step: str, trace_id: str, problem: str, stack: str = "", exc_info: Exception | None = None
     ) -> Reply:
         """A 500 that tells the client only its error id, and the log everything."""
-        error_id = uuid.uuid4().hex[:12]
+        error_id = new_trace_id()[:12]
         log.error(
             "%s (error id %s)",
             problem,
@@ -487,28 +533,30 @@ class StepHttp:
         )
 
     @staticmethod
-    def _encode_result(result: dict[str, Any], trace_hdr: dict[str, str]) -> Reply | StreamedReply:
+    def _encode_result(result: dict[str, Any], own: list[tuple[bytes, bytes]]) -> Reply | StreamedReply:
         body = result.get("body") if isinstance(result, dict) else None
         if isinstance(body, ResponseStream):
             try:
-                return encode_stream_start(result, trace_hdr), body
+                return encode_stream_start(result, own), body
             except BadReply:
                 body.cancel("its response cannot be sent")
                 raise
         try:
             status = int(result["status"])
-            headers = {**(result.get("headers") or {}), **trace_hdr}
+            headers = result.get("headers") or {}
+            if not isinstance(headers, dict):
+                raise TypeError(f"headers are a {type(headers).__name__}, not an object")
         except (KeyError, TypeError, ValueError) as exc:
             raise BadReply(f"status/headers missing or malformed ({type(exc).__name__}: {exc})") from None
-        body = result.get("body")
         if status in NO_BODY:
-            return encode_reply(status, None, headers, raw=b"")
-        ctype = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+            return encode_reply(status, None, headers, raw=b"", own=own)
         if isinstance(body, bytes):  # the handler returned bytes: exactly these, as its type says
             return encode_reply(
-                status, None, {"content-type": "application/octet-stream", **headers}, raw=body
+                status, None, {"content-type": "application/octet-stream", **headers}, raw=body, own=own
             )
-        if ctype and "json" not in ctype and isinstance(body, str):
-            # A handler that set e.g. text/html and returned a string means the text itself.
-            return encode_reply(status, None, headers, raw=body)
-        return encode_reply(status, body, headers)
+        if isinstance(body, str) and headers:
+            ctype = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+            if ctype and "json" not in ctype:
+                # A handler that set e.g. text/html and returned a string means the text itself.
+                return encode_reply(status, None, headers, raw=body, own=own)
+        return encode_reply(status, body, headers, own=own)

@@ -62,9 +62,9 @@ def multi_dict(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 def parse(raw: bytes, content_type: str | None) -> Body:
     """The body of a request with this content-type header (None: the header is absent)."""
-    media, options = _media_type(content_type or "")
-    if not raw:
+    if not raw:  # whatever the type says (most requests: a GET)
         return Body("empty")
+    media, options = _media_type(content_type or "")
     if content_type is None or media == "application/json" or media.endswith("+json"):
         # No content type: read as JSON, as every request was before other types were.
         return Body("json", parse_json(raw))

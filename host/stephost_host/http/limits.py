@@ -13,6 +13,9 @@ body, a request task) forever. This subclass adds per connection:
 - a connection cap: past ``max_connections`` open connections a request is answered 503 in
   JSON naming the setting (uvicorn's own ``limit_concurrency`` check answers plain text; it
   still guards WebSocket upgrades, which leave this protocol).
+
+And one saving: a response with a Content-Length goes out in one write, head and body
+together, not two (``HeadWithBody``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,51 @@ def error_response(status: int, reason: str, message: str, extra: dict[str, Any]
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+class HeadWithBody:
+    """A request cycle's transport that holds the head of a response with a Content-Length
+    until the body's first write, and writes both at once: one send, one TCP segment for a
+    small response instead of two. A head that no write follows (HEAD, an error) goes out
+    when the response completes or the connection closes. Chunked responses (streams, server-
+    sent events) and 100 Continue pass straight through: their client is waiting on them."""
+
+    __slots__ = ("_cycle", "_head_seen", "_held", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._held: bytes | None = None
+        self._head_seen = False
+        done = cycle.on_response
+
+        def on_response() -> None:
+            self.flush()
+            done()
+
+        cycle.on_response = on_response
+
+    def write(self, data: bytes) -> None:
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif not self._head_seen and self._cycle.response_started:
+            self._head_seen = True  # the first write once the response started is its head
+            if self._cycle.chunked_encoding is False:
+                self._held = data
+                return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, ...
+        return getattr(self._transport, name)
 
 
 class LimitedHttpProtocol(HttpToolsProtocol):
@@ -139,8 +187,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             super().on_headers_complete()
         finally:
             self.app = app
-        if self.cycle is not None and self.cycle.scope is self.scope and self.cycle.more_body:
-            self._arm(self.limits.body_timeout, self._body_timed_out)
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            self.cycle.transport = HeadWithBody(self.transport, self.cycle)  # type: ignore[assignment]
+            if self.cycle.more_body:
+                self._arm(self.limits.body_timeout, self._body_timed_out)
 
     def on_body(self, body: bytes) -> None:
         if self._timer is not None:

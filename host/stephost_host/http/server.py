@@ -7,10 +7,13 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import uvicorn
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from stephost_host.http.app import StepHttp
 from stephost_host.http.limits import HttpLimits, LimitedHttpProtocol
 from stephost_host.memory import return_big_blocks
 
@@ -40,20 +43,25 @@ class HttpServer:
         self.sock = sock  # bound and listening already (ports.py)
         self.port: int = sock.getsockname()[1]  # the one asked for may be 0
         self.stop_timeout = drain_seconds + 5.0
-        self.server = _Uvicorn(
-            uvicorn.Config(
-                app,
-                log_config=None,
-                lifespan="off",
-                access_log=False,
-                timeout_graceful_shutdown=int(drain_seconds) or 1,
-                # Header/body timeouts and the connection cap (http/limits.py).
-                http=LimitedHttpProtocol.with_limits(limits),
-                # uvicorn's own cap still guards WebSocket upgrades (it counts this one too).
-                limit_concurrency=limits.max_connections + 1,
-                ws_max_size=limits.max_body_bytes,
-            )
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=int(drain_seconds) or 1,
+            # Header/body timeouts and the connection cap (http/limits.py).
+            http=LimitedHttpProtocol.with_limits(limits),
+            # uvicorn's own cap still guards WebSocket upgrades (it counts this one too).
+            limit_concurrency=limits.max_connections + 1,
+            ws_max_size=limits.max_body_bytes,
+            proxy_headers=not isinstance(app, StepHttp),
         )
+        if isinstance(app, StepHttp):
+            # X-Forwarded-For/-Proto (from FORWARDED_ALLOW_IPS, uvicorn's setting) change only a
+            # request's client and scheme, which a step never sees: the host's own endpoints
+            # still get them, api-step requests skip the work.
+            app.behind_proxies(partial(ProxyHeadersMiddleware, trusted_hosts=config.forwarded_allow_ips))
+        self.server = _Uvicorn(config)
         self._serving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

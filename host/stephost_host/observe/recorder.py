@@ -1,6 +1,6 @@
 """The span and log recorder: off the hot path, bounded, batched, dropped and counted.
 
-An invocation that ends, or a log record, is put on a bounded asyncio queue without waiting
+An invocation that ends, or a log record, is put on a bounded queue without waiting
 (``put_nowait``); a background task takes what is there in one go, turns it into documents
 and publishes them, up to ``PER_MESSAGE`` of one kind to a message, on core NATS subjects
 (one for spans, one for logs) that the observe stream keeps (limits: max messages, bytes and
@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections import deque
 from typing import Any
 
 import nats.errors
@@ -43,6 +44,36 @@ MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_messa
 # What the hot path queues: a finished span (span, duration ms, exception or None), or a log
 # record; both are turned into documents by the background task.
 Item = tuple[Span, float, BaseException | None] | logging.LogRecord
+
+
+class Pending:
+    """The records waiting for the drain task: a bounded FIFO. Nothing ever waits on it (the
+    hot path drops a record when it is full, the drain task is woken by an event), so it
+    needs none of asyncio.Queue's waiter and task bookkeeping on every put and get."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.items: deque[Item] = deque()
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    def put_nowait(self, item: Item) -> bool:
+        """False, and the item not kept, when full."""
+        if len(self.items) >= self.maxsize:
+            return False
+        self.items.append(item)
+        return True
+
+    def get_nowait(self) -> Item:
+        return self.items.popleft()
+
+    def take(self, most: int) -> list[Item]:
+        take = self.items.popleft
+        return [take() for _ in range(min(most, len(self.items)))]
 
 
 def outcome_of(exc: BaseException | None) -> tuple[str, dict[str, str] | None]:
@@ -106,7 +137,7 @@ class Recorder:
             max_age=max_age_hours * HOUR,
             num_replicas=replicas,
         )
-        self.queue: asyncio.Queue[Item] = asyncio.Queue(queue_size)
+        self.queue = Pending(queue_size)
         self.metrics = Metrics(self.queue.qsize)
         self.otlp = otlp
         self._task: asyncio.Task[None] | None = None
@@ -128,9 +159,7 @@ class Recorder:
                 self._loop.call_soon_threadsafe(self._put, record)
 
     def _put(self, item: Item) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if not self.queue.put_nowait(item):
             self.metrics.dropped.inc()
             return
         if not self._ready.is_set():
@@ -158,7 +187,7 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         while not self.queue.empty():  # what was still queued, if NATS takes it
-            await self._publish(self._take([]))
+            await self._publish(self.queue.take(BATCH))
         if self.otlp is not None:
             await asyncio.to_thread(self.otlp.shutdown)
 
@@ -169,14 +198,9 @@ class Recorder:
             # wake-up, an encode and a socket write per invocation.
             await asyncio.sleep(LINGER)
             self._ready.clear()
-            await self._publish(self._take([]))
+            await self._publish(self.queue.take(BATCH))
             if not self.queue.empty():
                 self._ready.set()
-
-    def _take(self, batch: list[Item]) -> list[Item]:
-        while len(batch) < BATCH and not self.queue.empty():
-            batch.append(self.queue.get_nowait())
-        return batch
 
     async def _publish(self, batch: list[Item]) -> None:
         records: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}
@@ -184,8 +208,7 @@ class Recorder:
             kind, doc = _record(item)
             records[kind].append(doc)
         spans = records["spans"]
-        for doc in spans:
-            self.metrics.span(doc)
+        self.metrics.spans(spans)
         # A few records per message: far fewer messages for NATS to carry and keep under load.
         # Each kind on its subject: the live log tail never receives (or skips) the spans.
         left = len(batch)
