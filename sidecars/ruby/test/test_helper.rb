@@ -27,9 +27,6 @@ module StephostTest
     alias queue push
 
     def flush = nil
-    # Not the reading thread: waits are the caller's own (Session#pump_while).
-    def pump_while = false
-    def running_inline = yield
 
     # op as the real Session gets it (a Hash or a message per field); tests
     # see it as the HostCall's message, as the host would.

@@ -101,11 +101,9 @@ module Stephost
       link = Link.new(channel)
       session.attach(link)
       session.start_watchdog
-      session.reading(-> { pump(session, link) })
       link.read do |batch|
         session.touch
-        batch.messages.each { |message| dispatch(session, message, inline: true) }
-        @runner.run_inline
+        batch.messages.each { |message| dispatch(session, message) }
       end
       session.kill_reason || "the host ended the stream"
     rescue GRPC::BadStatus => e
@@ -120,21 +118,10 @@ module Stephost
       channel&.close
     end
 
-    # One batch read and handled while a handler on this thread waits
-    # (Session#pump_while); false once the stream has ended.
-    def pump(session, link)
-      batch = link.next_batch or return false
-      session.touch
-      batch.messages.each { |message| dispatch(session, message) }
-      true
-    end
-
-    # inline: quick steps may wait for Runner#run_inline (never while a
-    # handler on this thread pumps).
-    def dispatch(session, message, inline: false)
+    def dispatch(session, message)
       case message.kind
       when :invocation
-        @runner.submit(session, message.invocation, inline: inline) unless @draining
+        @runner.submit(session, message.invocation) unless @draining
       when :call_result then session.resolve(message.call_result)
       when :cancel then @runner.cancel(session, message.cancel.invocation_id, message.cancel.reason)
       when :chunk_ack then @runner.ack(session, message.chunk_ack.invocation_id, message.chunk_ack.seq)

@@ -59,14 +59,11 @@ module Stephost
     # Frees the call; only once no write can still be running.
     def close = @call.close
 
-    # The next HostBatch, or nil once the stream has ended (#read then
-    # reports how). The connection's thread only.
-    def next_batch
-      return nil if @ended # a handler's pump saw the end first (Session#pump_while)
+    private
 
-      @active.remote_read.tap { |batch| @ended = batch.nil? }
+    def next_batch
+      @active.remote_read
     rescue GRPC::Core::CallError
-      @ended = true
       nil # the call failed under us: its status says why
     end
   end

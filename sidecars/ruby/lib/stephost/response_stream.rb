@@ -57,11 +57,7 @@ module Stephost
       (0...bytes.bytesize).step(MAX_CHUNK).map { |at| bytes.byteslice(at, MAX_CHUNK) }
     end
 
-    # On the connection's thread (a quick step's handler, Runner#run_inline)
-    # the acks are read here; elsewhere they wake this thread.
     def wait_for_room
-      return if @session.pump_while { @seq - @acked >= WINDOW }
-
       @mutex.synchronize { @room.wait(@mutex) while @seq - @acked >= WINDOW }
     end
 

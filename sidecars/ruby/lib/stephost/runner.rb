@@ -7,7 +7,6 @@ require_relative "hooks"
 require_relative "http"
 require_relative "response_stream"
 require_relative "worker_pool"
-require_relative "inline_policy"
 
 module Stephost
   # The runner layer: runs invocations (a step's handler with its middleware,
@@ -31,10 +30,6 @@ module Stephost
   #
   # Hook invocations (Invocation.hook set: stream auth and access checks)
   # share the pool, the capacity, cancel and the error handling with steps.
-  #
-  # Steps that have shown they are quick run on the connection's thread
-  # instead, between two reads (InlinePolicy, #run_inline): same
-  # bookkeeping, cancel and errors, no hand-off.
   class Runner
     # Frames from the sidecar itself (lib/, bin/) are noise in a step
     # author's stack trace.
@@ -86,8 +81,7 @@ module Stephost
     # key: [session, invocation id], read from the invocation once (every
     # protobuf field read makes a new String). thread: set while it runs.
     # stream: the ResponseStream once an api handler returned a streamed body.
-    # step: the step's name, for InlinePolicy (nil for a hook).
-    Job = Struct.new(:session, :invocation, :key, :thread, :stream, :step)
+    Job = Struct.new(:session, :invocation, :key, :thread, :stream)
 
     # Where Cancelled may land (see above); one Hash for every invocation.
     CANCELLABLE = { Cancelled => :immediate }.freeze
@@ -103,44 +97,16 @@ module Stephost
       # invocation may still be unwinding under an id the new host reuses.
       @queued = {}  # key => Job, not started yet
       @running = {} # key => Job
-      @policy = InlinePolicy.new
-      @inline = nil # the Job #run_inline runs (the connection's thread only)
       @pool = WorkerPool.new(capacity, name: "stephost-worker", mask: { Cancelled => :never }) { |job| run(job) }
     end
 
     # Invocations running now (Heartbeat.in_flight).
     def in_flight = @mutex.synchronize { @running.size }
 
-    # inline: the caller (the connection's thread, between two reads) runs
-    # #run_inline next. It may keep the job when nothing else is queued or
-    # running and InlinePolicy calls its step quick: a lone invocation (one
-    # connection, a quiet sidecar) then skips the hand-off to a pool
-    # thread. Under load the pool keeps the work: results that pile up
-    # while it runs leave together (WorkerPool#defer), and bigger batches
-    # cost the host and this process less per invocation than the saved
-    # wake-up (measured: running every quick job here cost ~15% more CPU
-    # per request on both sides at 50 connections).
-    def submit(session, invocation, inline: false)
+    def submit(session, invocation)
       job = Job.new(session, invocation, [session, invocation.invocation_id])
-      job.step = invocation.step if invocation.hook.empty?
-      here = @mutex.synchronize do
-        @queued[job.key] = job
-        inline && job.step && !@inline && @running.empty? && @queued.size == 1 && @policy.inline?(job.step)
-      end
-      here ? @inline = job : @pool.push(job)
-    end
-
-    # Runs the job #submit kept for this thread, if any, and sends its
-    # result. Cancelled is held back as on a pool thread: it may land only
-    # inside a handler.
-    def run_inline
-      return unless (job = @inline)
-
-      @inline = nil
-      Thread.handle_interrupt(Cancelled => :never) do
-        job.session.running_inline { run(job, inline: true) }
-      end
-      job.session.flush
+      @mutex.synchronize { @queued[job.key] = job }
+      @pool.push(job)
     end
 
     # Best effort: a queued job is dropped, a running one gets Cancelled.
@@ -191,7 +157,7 @@ module Stephost
 
     private
 
-    def run(job, inline: false)
+    def run(job)
       key = job.key
       @mutex.synchronize do
         return unless @queued.delete(key) # cancelled or abandoned before it started
@@ -199,7 +165,7 @@ module Stephost
         job.thread = Thread.current
         @running[key] = job
       end
-      started = now
+      started = now if @log.debug?
       result = begin
         Thread.handle_interrupt(CANCELLABLE) { execute(job) }
       rescue Cancelled => e
@@ -210,11 +176,9 @@ module Stephost
       # that set to empty and then closes the stream, which must not
       # overtake this result. It is sent with the others of its burst, by
       # the first worker that finds nothing more to run (WorkerPool#defer).
-      # (#run_inline sends its own.)
-      queued = result && job.session.queue(V1::SidecarMessage.new(result: result))
-      @pool.defer(job.session) if queued && !inline
-      finish(job, now - started, inline)
-      trace(job.invocation, started, result) if result && @log.debug?
+      @pool.defer(job.session) if result && job.session.queue(V1::SidecarMessage.new(result: result))
+      finish(key)
+      trace(job.invocation, started, result) if result && started
     end
 
     def execute(job)
@@ -261,10 +225,9 @@ module Stephost
       V1::InvocationResult.new(invocation_id: id, error: Runner.step_error(exception))
     end
 
-    def finish(job, seconds, inline)
+    def finish(key)
       @mutex.synchronize do
-        @running.delete(job.key)
-        @policy.record(job.step, seconds, inline: inline) if job.step
+        @running.delete(key)
         signal_if_idle
       end
       # A cancel that raced the handler's return is still pending on this

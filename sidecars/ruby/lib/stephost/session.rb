@@ -44,52 +44,10 @@ module Stephost
       @sending = Mutex.new
       @carried = nil # the encoded message that did not fit the last batch
       @half_closed = false
-      @reader = nil # the thread that reads the stream, and its #pump
-      @pump = nil
-      @paused = false # the reader is running a handler, not reading
     end
 
     def closed? = @closed
     def welcomed? = @welcomed
-
-    # The connection's thread reads the stream; `pump` reads one batch and
-    # handles it (false once the stream has ended). A handler that thread
-    # runs (Runner#run_inline) and that waits for the host pumps meanwhile,
-    # as nobody else would read the answer.
-    def reading(pump)
-      @reader = Thread.current
-      @pump = pump
-    end
-
-    # While a handler runs on the reading thread, silence from the host is
-    # ours, not the host's: the watchdog does not count it.
-    def running_inline
-      @paused = true
-      yield
-    ensure
-      @paused = false
-      touch
-    end
-
-    # On the reading thread: reads and handles batches while the block
-    # holds (the answer this thread waits for arrives among them), and
-    # returns true. Elsewhere: false at once, and the caller waits as usual.
-    # No exception lands during a read or its handling (a Cancel for this
-    # very handler raises once the batch is handled): one midway would lose
-    # the rest of the batch, or leave gRPC's read in flight.
-    def pump_while
-      return false unless @reader.equal?(Thread.current)
-
-      Thread.handle_interrupt(Exception => :never) do
-        while yield
-          next if @pump.call
-
-          close("the host ended the stream") # fails this thread's call too
-          break
-        end
-      end
-      true
-    end
 
     # Queues a SidecarMessage and sends what is queued (#flush). Never
     # waits for another thread's send; false when the stream is gone (the
@@ -166,7 +124,6 @@ module Stephost
         (@next_call += 1).to_s.tap { |key| @pending[key] = waiter }
       end
       push(V1::SidecarMessage.new(call: { call_id: id, invocation_id: invocation_id, **op }))
-      pump_while { waiter.empty? }
       result = waiter.pop
       raise result if result.is_a?(Exception)
 
@@ -207,7 +164,7 @@ module Stephost
           break if @closed
 
           silent = now - @last_seen
-          if silent > 3 * @heartbeat_ms / 1000.0 && !@paused
+          if silent > 3 * @heartbeat_ms / 1000.0
             kill("no message from the host for #{silent.round(1)}s")
             break
           end
