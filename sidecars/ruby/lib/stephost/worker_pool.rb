@@ -91,7 +91,11 @@ module Stephost
           # waits for the GVL run (the reader with the next HostBatch, most
           # often, under load), and take what it queues before sending, so
           # results leave in fewer, bigger batches.
-          next passed = Thread.pass || true if owed == :pass
+          if owed == :pass
+            Thread.pass
+            passed = true
+            next
+          end
 
           passed = false
           owed&.each(&:flush)
