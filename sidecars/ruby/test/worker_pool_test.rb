@@ -55,6 +55,28 @@ class WorkerPoolTest < Minitest::Test
     assert_equal :block, done.pop
   end
 
+  # Output is owed and nothing is queued: the worker lets a thread that
+  # waits for the GVL (the reader with the next batch) queue its jobs, and
+  # sends their output with what it owed, in one flush.
+  def test_jobs_queued_by_a_thread_waiting_for_the_gvl_leave_with_the_owed_output
+    out = Flushable.new
+    done = Queue.new
+    pool = Stephost::WorkerPool.new(4, name: "test") do |job|
+      if job == :first
+        Thread.new { pool.push(:second) } # ready to run, it waits for the GVL
+        spin_until = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 0.05
+        nil until Process.clock_gettime(Process::CLOCK_MONOTONIC) > spin_until # holds the GVL
+      end
+      pool.defer(out)
+      done << job
+    end
+    pool.push(:first)
+    assert_equal %i[first second], [done.pop, done.pop]
+    wait_for("a flush") { !out.flushes.empty? }
+    sleep 0.05 # a second flush, if there were one, would come now
+    assert_equal 1, out.flushes.size
+  end
+
   def test_never_more_threads_than_capacity_and_every_job_runs
     running = 0
     peak = 0

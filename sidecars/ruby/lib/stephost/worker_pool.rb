@@ -83,9 +83,21 @@ module Stephost
       slot = Slot.new(ConditionVariable.new, false)
       Thread.handle_interrupt(@mask) do
         spare = true # started as one
+        passed = false
         loop do
-          job, owed = take(spare)
+          job, owed = take(spare, passed)
           spare = false
+          # Output is owed and nothing is queued: first let a thread that
+          # waits for the GVL run (the reader with the next HostBatch, most
+          # often, under load), and take what it queues before sending, so
+          # results leave in fewer, bigger batches.
+          if owed == :pass
+            Thread.pass
+            passed = true
+            next
+          end
+
+          passed = false
           owed&.each(&:flush)
           next @run.call(job) if job
 
@@ -95,13 +107,16 @@ module Stephost
       end
     end
 
-    # [the next job or nil, what this thread must flush first or nil].
-    def take(spare)
+    # [the next job or nil, what this thread must flush first or nil, or
+    # :pass to yield the GVL first (passed: it did already)].
+    def take(spare, passed = true)
       @mutex.synchronize do
         @spares -= 1 if spare
         job = @jobs.shift
         owed = nil
-        if !@deferred.empty? && (job.nil? || now - @deferred_since >= FLUSH_AFTER)
+        if job.nil? && !passed && !@deferred.empty?
+          owed = :pass
+        elsif !@deferred.empty? && (job.nil? || now - @deferred_since >= FLUSH_AFTER)
           owed = @deferred.keys
           @deferred.clear
         end
