@@ -83,8 +83,9 @@ class Session:
     def send(self, msg: pb.HostMessage) -> None:
         self.out.put_nowait(msg)
 
-    def outgoing(self) -> AsyncIterator[pb.HostBatch]:
-        return codec.batches(self.out, lambda items: pb.HostBatch(messages=items), self._refuse)
+    def outgoing(self) -> AsyncIterator[bytes]:
+        """What to write to the sidecar: each an encoded ``pb.HostBatch`` (``codec.frames``)."""
+        return codec.frames(self.out, self._refuse)
 
     def _refuse(self, msg: pb.HostMessage, exc: codec.MessageTooLarge) -> pb.HostMessage | None:
         """A message too big for the link is answered here instead of killing the stream."""

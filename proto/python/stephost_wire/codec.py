@@ -29,6 +29,7 @@ ITEM_OVERHEAD = 6
 MAX_JSON_DEPTH = 256
 M = TypeVar("M", bound=Message)
 B = TypeVar("B")
+P = TypeVar("P")
 
 
 # Built once: json.dumps/json.loads with any non-default option build a new encoder or
@@ -132,6 +133,32 @@ def batch_size(item: Message) -> int:
     return item.ByteSize() + ITEM_OVERHEAD
 
 
+# A batch (SidecarBatch, HostBatch) is one repeated message field numbered 1: on the wire,
+# each item is this tag (field 1, length-delimited), its length as a varint, its encoding.
+_BATCH_ITEM_TAG = b"\x0a"
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _sized(item: M) -> tuple[M, int]:
+    return item, batch_size(item)
+
+
+def _encoded(item: Message) -> tuple[bytes, int]:
+    """The item as it appears inside a batch: each one is encoded once, here. Measuring it
+    (ByteSize), copying it into a batch message and encoding the batch would encode it
+    twice and copy it once more."""
+    data = item.SerializeToString()
+    return _BATCH_ITEM_TAG + _varint(len(data)) + data, len(data) + ITEM_OVERHEAD
+
+
 async def batches(
     queue: asyncio.Queue[M | None],
     make_batch: Callable[[list[M]], B],
@@ -141,24 +168,54 @@ async def batches(
 ) -> AsyncIterator[B]:
     """Drain everything queued into one batch per write; a None in the queue ends the stream.
 
-    One gRPC message per batch instead of per item is what keeps a busy stream cheap. A batch
-    holds at most MAX_BATCH items and ``batch_bytes`` encoded bytes (one item alone: up to
-    ``limit``): the item that would go over starts the next batch, so any number of big items in flight never make one message the
-    peer must refuse (which would tear down the stream and everything in flight on it). An
-    item over the limit on its own is never sent: ``refuse`` gets it and returns a (small)
-    message to send instead, such as an error answer, or None to drop it.
+    One gRPC message per batch instead of per item is what keeps a busy stream cheap. Sized
+    as ``_grouped`` says; ``make_batch`` builds the message from the items."""
+    async for items in _grouped(queue, _sized, refuse, limit, batch_bytes):
+        yield make_batch(items)
+
+
+async def frames(
+    queue: asyncio.Queue[M | None],
+    refuse: Callable[[M, MessageTooLarge], M | None],
+    limit: int = MAX_MESSAGE_BYTES,
+    batch_bytes: int = BATCH_BYTES,
+) -> AsyncIterator[bytes]:
+    """``batches``, already encoded: each frame is the wire form of a batch message whose items
+    are what was queued (the gRPC method passes bytes through, with no serializer). Each item
+    is encoded exactly once; the link's two Python ends write this way."""
+    async for parts in _grouped(queue, _encoded, refuse, limit, batch_bytes):
+        yield parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+async def _grouped(
+    queue: asyncio.Queue[M | None],
+    measure: Callable[[M], tuple[P, int]],
+    refuse: Callable[[M, MessageTooLarge], M | None],
+    limit: int,
+    batch_bytes: int,
+) -> AsyncIterator[list[P]]:
+    """Everything queued, in order, as the groups one write each carries (``measure`` gives an
+    item's form in the group and its size in a batch).
+
+    A group holds at most MAX_BATCH items and ``batch_bytes`` encoded bytes (one item alone:
+    up to ``limit``): the item that would go over starts the next group, so any number of big
+    items in flight never make one message the peer must refuse (which would tear down the
+    stream and everything in flight on it). An item over the limit on its own is never sent:
+    ``refuse`` gets it and returns a (small) message to send instead, such as an error
+    answer, or None to drop it.
     """
-    carried: tuple[M, int] | None = None  # the item that did not fit the last batch
+    carried: tuple[P, int] | None = None  # the item that did not fit the last group
+    cap = min(batch_bytes, limit)
     while True:
         while carried is None:
             first = await queue.get()
             if first is None:
                 return
-            carried = _measured(first, refuse, limit)
-        items, total = [carried[0]], carried[1]
+            carried = _measured(first, measure, refuse, limit)
+        group, total = [carried[0]], carried[1]
         carried = None
         ended = False
-        while len(items) < MAX_BATCH:
+        while len(group) < MAX_BATCH:
             try:
                 item = queue.get_nowait()
             except asyncio.QueueEmpty:
@@ -166,29 +223,35 @@ async def batches(
             if item is None:
                 ended = True
                 break
-            measured = _measured(item, refuse, limit)
+            measured = _measured(item, measure, refuse, limit)
             if measured is None:
                 continue
-            if total + measured[1] > min(batch_bytes, limit):
+            if total + measured[1] > cap:
                 carried = measured
                 break
-            items.append(measured[0])
+            group.append(measured[0])
             total += measured[1]
-        yield make_batch(items)
+        yield group
         if ended:
             return
 
 
-def _measured(item: M, refuse: Callable[[M, MessageTooLarge], M | None], limit: int) -> tuple[M, int] | None:
-    """The item and its size in a batch; an item too big on its own is swapped for what
+def _measured(
+    item: M,
+    measure: Callable[[M], tuple[P, int]],
+    refuse: Callable[[M, MessageTooLarge], M | None],
+    limit: int,
+) -> tuple[P, int] | None:
+    """The item's form and size in a batch; an item too big on its own is swapped for what
     ``refuse`` returns (None: dropped)."""
-    size = batch_size(item)
-    if size <= limit:
-        return item, size
-    replacement = refuse(item, MessageTooLarge(size - ITEM_OVERHEAD, limit - ITEM_OVERHEAD))
-    if replacement is None or batch_size(replacement) > limit:
+    measured = measure(item)
+    if measured[1] <= limit:
+        return measured
+    replacement = refuse(item, MessageTooLarge(measured[1] - ITEM_OVERHEAD, limit - ITEM_OVERHEAD))
+    if replacement is None:
         return None
-    return replacement, batch_size(replacement)
+    measured = measure(replacement)
+    return measured if measured[1] <= limit else None
 
 
 def grpc_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, int]]:

@@ -24,10 +24,12 @@ import grpc
 from stephost_sidecar.calls import HostCalls
 from stephost_sidecar.liveness import Liveness
 from stephost_sidecar.loader import Project
-from stephost_sidecar.proto import codec, pb, pb_grpc
+from stephost_sidecar.proto import codec, pb
 
 log = logging.getLogger("stephost.sidecar")
 
+
+CONNECT = f"/{pb.DESCRIPTOR.services_by_name['SidecarHost'].full_name}/Connect"
 
 # Sends one message on the stream an invocation arrived on.
 Reply = Callable[[pb.SidecarMessage], None]
@@ -182,9 +184,9 @@ class Connection:
             self._on_loop(out.put_nowait, msg)
 
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
-            call = pb_grpc.SidecarHostStub(channel).Connect(
-                codec.batches(out, lambda items: pb.SidecarBatch(messages=items), self._refuse)
-            )
+            # Batches go out already encoded (``codec.frames``): no request serializer.
+            connect = channel.stream_stream(CONNECT, response_deserializer=pb.HostBatch.FromString)
+            call = connect(codec.frames(out, self._refuse))
 
             async def heartbeat() -> None:
                 while True:
