@@ -134,17 +134,23 @@ def batch_size(item: Message) -> int:
 
 
 # A batch (SidecarBatch, HostBatch) is one repeated message field numbered 1: on the wire,
-# each item is this tag (field 1, length-delimited), its length as a varint, its encoding.
-_BATCH_ITEM_TAG = b"\x0a"
+# each item is its tag (field 1, length-delimited: 0x0a), its length as a varint, its encoding.
+_BATCH_ITEM_TAG = 0x0A
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+def _item_head(size: int) -> bytes:
+    """The tag and length before an item of ``size`` bytes in a batch (one or two length
+    bytes cover items under 16 KiB: the usual ones, made without a loop)."""
+    if size < 0x80:
+        return bytes((_BATCH_ITEM_TAG, size))
+    if size < 0x4000:
+        return bytes((_BATCH_ITEM_TAG, size & 0x7F | 0x80, size >> 7))
+    head = bytearray((_BATCH_ITEM_TAG,))
+    while size > 0x7F:
+        head.append(size & 0x7F | 0x80)
+        size >>= 7
+    head.append(size)
+    return bytes(head)
 
 
 def _sized(item: M) -> tuple[M, int]:
@@ -156,7 +162,7 @@ def _encoded(item: Message) -> tuple[bytes, int]:
     (ByteSize), copying it into a batch message and encoding the batch would encode it
     twice and copy it once more."""
     data = item.SerializeToString()
-    return _BATCH_ITEM_TAG + _varint(len(data)) + data, len(data) + ITEM_OVERHEAD
+    return _item_head(len(data)) + data, len(data) + ITEM_OVERHEAD
 
 
 async def batches(

@@ -76,6 +76,27 @@ async def test_big_items_travel_alone_and_small_ones_together() -> None:
     assert sent == [[small, small], [big], [big], [small]]
 
 
+async def test_frames_are_the_same_batches_already_encoded() -> None:
+    """What both ends write: byte for byte the batch message ``batches`` would have built, for
+    items whose lengths take one to four varint bytes, a refused one swapped on the way."""
+    items = [log_msg("a"), log_msg("b" * 300), log_msg("c" * 20_000), log_msg("d" * 3_000_000)]
+    items += [log_msg("x" * 5_000_000), log_msg("e")]
+
+    def refuse(msg: pb.SidecarMessage, exc: codec.MessageTooLarge) -> pb.SidecarMessage:
+        return log_msg("refused")
+
+    limit = 3_010_000  # d does not fit beside a, b and c
+    queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
+    for item in [*items, None]:
+        queue.put_nowait(item)
+    frames = [f async for f in codec.frames(queue, refuse, limit)]
+    batches = await drain(items, limit, refuse)
+    assert len(frames) == len(batches) > 1
+    assert frames == [pb.SidecarBatch(messages=b).SerializeToString() for b in batches]
+    parsed = [m.log.message[:1] for f in frames for m in pb.SidecarBatch.FromString(f).messages]
+    assert parsed == ["a", "b", "c", "d", "r", "e"]
+
+
 def test_grpc_accepts_what_the_writer_may_send() -> None:
     options = dict(codec.grpc_options())
     assert options["grpc.max_receive_message_length"] == codec.MAX_MESSAGE_BYTES
