@@ -230,7 +230,7 @@ class Session:
         try:
             owner = self.inflight.get(call.invocation_id) or self.ending.get(call.invocation_id)
             value = await self._calls(self, owner, call)
-            res.result_json = codec.dumps(value)
+            res.result_json = "null" if value is None else codec.dumps(value)  # None: every emit
         except Exception as exc:
             error = res.error
             error.type, error.message, error.retryable = _error_type(exc), str(exc), True
