@@ -85,7 +85,7 @@ class Session:
 
     def outgoing(self) -> AsyncIterator[bytes]:
         """What to write to the sidecar: each an encoded ``pb.HostBatch`` (``codec.frames``)."""
-        return codec.frames(self.out, self._refuse)
+        return codec.frames(self.out, self._refuse, in_flight=lambda: len(self.inflight))
 
     def _refuse(self, msg: pb.HostMessage, exc: codec.MessageTooLarge) -> pb.HostMessage | None:
         """A message too big for the link is answered here instead of killing the stream."""

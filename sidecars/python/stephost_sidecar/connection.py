@@ -186,7 +186,7 @@ class Connection:
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
             # Batches go out already encoded (``codec.frames``): no request serializer.
             connect = channel.stream_stream(CONNECT, response_deserializer=pb.HostBatch.FromString)
-            call = connect(codec.frames(out, self._refuse))
+            call = connect(codec.frames(out, self._refuse, in_flight=self._in_flight))
 
             async def heartbeat() -> None:
                 while True:
