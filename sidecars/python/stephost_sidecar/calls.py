@@ -75,12 +75,8 @@ class HostCalls:
         self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None, revision: int = 0
     ) -> asyncio.Future[Any]:
         msg = _call_message(invocation_id)
-        call = msg.call.state
-        call.SetInParent()
-        call.op = STATE_OPS[op]
-        call.group = group
-        call.key = key
-        call.expected_revision = revision
+        call = msg.call.state  # its small fields copied in; the value's JSON set in place
+        call.CopyFrom(pb.StateCall(op=STATE_OPS[op], group=group, key=key, expected_revision=revision))
         if op in ("set", "set_if_revision"):
             call.value_json = codec.dumps(value)
         return self._sent(msg)
@@ -89,12 +85,8 @@ class HostCalls:
         self, invocation_id: str, op: str, stream: str, group_id: str, item_id: str = "", data: Any = None
     ) -> asyncio.Future[Any]:
         msg = _call_message(invocation_id)
-        call = msg.call.stream
-        call.SetInParent()
-        call.op = STREAM_OPS[op]
-        call.stream = stream
-        call.group_id = group_id
-        call.id = item_id
+        call = msg.call.stream  # as for state: the data's JSON set in place
+        call.CopyFrom(pb.StreamCall(op=STREAM_OPS[op], stream=stream, group_id=group_id, id=item_id))
         if op in ("set", "send"):
             call.data_json = codec.dumps(data)
         return self._sent(msg)
