@@ -132,7 +132,7 @@ async def test_an_invocation_too_big_for_one_message_fails_alone() -> None:
     _, big = session.invoke("size", "t1", "x" * codec.MAX_MESSAGE_BYTES, 1, deadline)
     small_id, _ = session.invoke("size", "t2", '"ok"', 1, deadline)
     session.out.put_nowait(None)  # end the outgoing stream after what is queued
-    sent = [m async for batch in session.outgoing() for m in batch.messages]
+    sent = [m async for frame in session.outgoing() for m in pb.HostBatch.FromString(frame).messages]
     assert [m.invocation.trace_id for m in sent] == ["t2"]
     with pytest.raises(PayloadTooLarge, match="over the sidecar link's limit"):
         await big

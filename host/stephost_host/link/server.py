@@ -104,29 +104,25 @@ class SidecarService(pb_grpc.SidecarHostServicer):
 
     async def Connect(
         self, request_iterator: AsyncIterator[pb.SidecarBatch], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.HostBatch]:
+    ) -> AsyncIterator[bytes]:
+        """Each batch for the sidecar goes out already encoded (see ``serve``)."""
         try:
             first = await anext(aiter(request_iterator))
         except StopAsyncIteration:
             return
         hello = first.messages[0].hello if first.messages and first.messages[0].HasField("hello") else None
         if hello is None:
-            yield pb.HostBatch(
-                messages=[
-                    pb.HostMessage(
-                        rejection=pb.Rejection(
-                            code="bad_hello", message="the first message on the stream must be a hello"
-                        )
-                    )
-                ]
+            no_hello = pb.Rejection(
+                code="bad_hello", message="the first message on the stream must be a hello"
             )
+            yield _encoded(no_hello)
             return
         rejection = self._check(hello)
         if rejection:
             log.error(
                 "refused sidecar %s from %s: %s", hello.sidecar_id or "?", context.peer(), rejection.message
             )
-            yield pb.HostBatch(messages=[pb.HostMessage(rejection=rejection)])
+            yield _encoded(rejection)
             return
 
         session = Session(hello, context.peer(), self.calls)
@@ -250,6 +246,10 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         self.accepting = False
 
 
+def _encoded(rejection: pb.Rejection) -> bytes:
+    return pb.HostBatch(messages=[pb.HostMessage(rejection=rejection)]).SerializeToString()
+
+
 def _kind(hello: pb.Hello) -> str:
     return "agent" if hello.agent else "sidecar"
 
@@ -264,6 +264,26 @@ def silence_cause(session: Session, silent: float) -> str:
     )
 
 
+SERVICE = pb.DESCRIPTOR.services_by_name["SidecarHost"].full_name
+
+
+def add_to_server(service: SidecarService, server: grpc.aio.Server) -> None:
+    """The generated registration, except that Connect's answers are written as they come:
+    ``Session.outgoing`` yields batches already encoded (no serializer: bytes pass through)."""
+    handlers = {
+        "Connect": grpc.stream_stream_rpc_method_handler(
+            service.Connect, request_deserializer=pb.SidecarBatch.FromString
+        ),
+        "Beat": grpc.unary_unary_rpc_method_handler(
+            service.Beat,
+            request_deserializer=pb.BeatRequest.FromString,
+            response_serializer=pb.BeatReply.SerializeToString,
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    server.add_registered_method_handlers(SERVICE, handlers)
+
+
 async def serve(
     service: SidecarService,
     listener: GrpcListener,
@@ -272,7 +292,7 @@ async def serve(
 ) -> None:
     """Serve sidecars on a port bound earlier (``ports.Ports``); ``also`` adds more services to
     the same server (the gRPC ingress, when it shares the port)."""
-    pb_grpc.add_SidecarHostServicer_to_server(service, listener.server)
+    add_to_server(service, listener.server)
     if also is not None:
         also(listener.server)
     await listener.start()

@@ -83,8 +83,9 @@ class Session:
     def send(self, msg: pb.HostMessage) -> None:
         self.out.put_nowait(msg)
 
-    def outgoing(self) -> AsyncIterator[pb.HostBatch]:
-        return codec.batches(self.out, lambda items: pb.HostBatch(messages=items), self._refuse)
+    def outgoing(self) -> AsyncIterator[bytes]:
+        """What to write to the sidecar: each an encoded ``pb.HostBatch`` (``codec.frames``)."""
+        return codec.frames(self.out, self._refuse, in_flight=lambda: len(self.inflight))
 
     def _refuse(self, msg: pb.HostMessage, exc: codec.MessageTooLarge) -> pb.HostMessage | None:
         """A message too big for the link is answered here instead of killing the stream."""
@@ -229,7 +230,7 @@ class Session:
         try:
             owner = self.inflight.get(call.invocation_id) or self.ending.get(call.invocation_id)
             value = await self._calls(self, owner, call)
-            res.result_json = codec.dumps(value)
+            res.result_json = "null" if value is None else codec.dumps(value)  # None: every emit
         except Exception as exc:
             error = res.error
             error.type, error.message, error.retryable = _error_type(exc), str(exc), True

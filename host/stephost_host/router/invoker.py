@@ -35,6 +35,13 @@ def _load(session: Session) -> int:
     return session.load
 
 
+def _least_loaded(sessions: list[Session], what: str) -> Session:
+    if not sessions:
+        raise StepUnavailable(f"no sidecar serving {what} is connected")
+    # One replica is the usual case: no need to compare loads.
+    return sessions[0] if len(sessions) == 1 else min(sessions, key=_load)
+
+
 def _expire(fut: asyncio.Future[Any], step: str, timeout: float) -> None:
     if not fut.done():
         fut.set_exception(InvocationTimeout(f"step {step!r} timed out after {timeout:g}s"))
@@ -46,12 +53,10 @@ class Invoker:
         self.recorder = recorder  # None: no spans (observe off)
 
     async def _pick(self, sessions: list[Session], what: str, deadline: float) -> Session:
+        """The least-loaded session once it has room (``_run`` takes a free one without this)."""
         loop = asyncio.get_running_loop()
         while True:
-            if not sessions:
-                raise StepUnavailable(f"no sidecar serving {what} is connected")
-            # One replica is the usual case: no need to compare loads.
-            best = sessions[0] if len(sessions) == 1 else min(sessions, key=_load)
+            best = _least_loaded(sessions, what)
             if best.has_room:
                 return best
             remaining = deadline - time.time()
@@ -150,7 +155,9 @@ class Invoker:
         message ids derived from it, so a redelivered event's emits are not published twice.
         """
         deadline = time.time() + timeout
-        session = await self._pick(sessions, what, deadline)
+        session = _least_loaded(sessions, what)
+        if not session.has_room:  # the usual case needs no wait, so no coroutine for it
+            session = await self._pick(sessions, what, deadline)
         inv_id, fut = session.invoke(
             step, trace_id, payload_json, attempt, deadline, topic, hook, origin, raw_body, files, span
         )

@@ -60,34 +60,46 @@ class HostCalls:
                 fut.set_exception(StreamLost("the connection to the host was lost"))
         self._pending.clear()
 
-    def _call(self, invocation_id: str, **op: Any) -> asyncio.Future[Any]:
-        call_id = str(next(self._ids))
-        fut: asyncio.Future[Any] = self.loop.create_future()
-        self._pending[call_id] = fut
-        self._send(pb.SidecarMessage(call=pb.HostCall(call_id=call_id, invocation_id=invocation_id, **op)))
-        return fut
-
     def emit(
         self, invocation_id: str, topic: str, data: Any, message_group_id: str | None
     ) -> asyncio.Future[Any]:
-        emit = pb.EmitCall(topic=topic, data_json=codec.dumps(data), message_group_id=message_group_id or "")
-        return self._call(invocation_id, emit=emit)
+        msg = _call_message(invocation_id)
+        emit = msg.call.emit
+        emit.SetInParent()
+        emit.topic = topic
+        emit.data_json = codec.dumps(data)
+        emit.message_group_id = message_group_id or ""
+        return self._sent(msg)
 
     def state(
         self, invocation_id: str, op: str, group: str, key: str = "", value: Any = None, revision: int = 0
     ) -> asyncio.Future[Any]:
-        call = pb.StateCall(op=STATE_OPS[op], group=group, key=key, expected_revision=revision)
+        msg = _call_message(invocation_id)
+        call = msg.call.state  # its small fields copied in; the value's JSON set in place
+        call.CopyFrom(pb.StateCall(op=STATE_OPS[op], group=group, key=key, expected_revision=revision))
         if op in ("set", "set_if_revision"):
             call.value_json = codec.dumps(value)
-        return self._call(invocation_id, state=call)
+        return self._sent(msg)
 
     def stream(
         self, invocation_id: str, op: str, stream: str, group_id: str, item_id: str = "", data: Any = None
     ) -> asyncio.Future[Any]:
-        call = pb.StreamCall(op=STREAM_OPS[op], stream=stream, group_id=group_id, id=item_id)
+        msg = _call_message(invocation_id)
+        call = msg.call.stream  # as for state: the data's JSON set in place
+        call.CopyFrom(pb.StreamCall(op=STREAM_OPS[op], stream=stream, group_id=group_id, id=item_id))
         if op in ("set", "send"):
             call.data_json = codec.dumps(data)
-        return self._call(invocation_id, stream=call)
+        return self._sent(msg)
+
+    def _sent(self, msg: pb.SidecarMessage) -> asyncio.Future[Any]:
+        """Send a call built whole (nothing is pending for one that failed to build); the
+        future its answer settles."""
+        call_id = str(next(self._ids))
+        msg.call.call_id = call_id
+        fut: asyncio.Future[Any] = self.loop.create_future()
+        self._pending[call_id] = fut
+        self._send(msg)
+        return fut
 
     def log(self, invocation_id: str, level: str, message: str, fields: dict[str, Any] | None) -> None:
         record = pb.LogRecord(
@@ -102,6 +114,14 @@ class HostCalls:
             self._send(msg)
         else:  # a plain `def` handler logging from its worker thread
             self.loop.call_soon_threadsafe(self._send, msg)
+
+
+def _call_message(invocation_id: str) -> pb.SidecarMessage:
+    """A call, built in place inside the message that carries it: a submessage passed to a
+    constructor would be copied (its data's JSON with it), once per level."""
+    msg = pb.SidecarMessage()
+    msg.call.invocation_id = invocation_id
+    return msg
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -24,10 +24,12 @@ import grpc
 from stephost_sidecar.calls import HostCalls
 from stephost_sidecar.liveness import Liveness
 from stephost_sidecar.loader import Project
-from stephost_sidecar.proto import codec, pb, pb_grpc
+from stephost_sidecar.proto import codec, pb
 
 log = logging.getLogger("stephost.sidecar")
 
+
+CONNECT = f"/{pb.DESCRIPTOR.services_by_name['SidecarHost'].full_name}/Connect"
 
 # Sends one message on the stream an invocation arrived on.
 Reply = Callable[[pb.SidecarMessage], None]
@@ -182,9 +184,9 @@ class Connection:
             self._on_loop(out.put_nowait, msg)
 
         async with grpc.aio.insecure_channel(self.options.target, options=codec.grpc_options()) as channel:
-            call = pb_grpc.SidecarHostStub(channel).Connect(
-                codec.batches(out, lambda items: pb.SidecarBatch(messages=items), self._refuse)
-            )
+            # Batches go out already encoded (``codec.frames``): no request serializer.
+            connect = channel.stream_stream(CONNECT, response_deserializer=pb.HostBatch.FromString)
+            call = connect(codec.frames(out, self._refuse, in_flight=self._in_flight))
 
             async def heartbeat() -> None:
                 while True:
@@ -207,12 +209,9 @@ class Connection:
             try:
                 async for batch in call:
                     last_seen = time.monotonic()
-                    work: list[pb.HostMessage] = []
                     for msg in batch.messages:
                         kind = msg.WhichOneof("kind")
-                        if kind in ("invocation", "call_result", "cancel", "chunk_ack", "agent"):
-                            work.append(msg)
-                        elif kind == "welcome":
+                        if kind == "welcome":
                             welcomed = True
                             interval = (msg.welcome.heartbeat_interval_ms or 5000) / 1000
                             self._welcomed(msg.welcome)
@@ -220,8 +219,8 @@ class Connection:
                             self.liveness.connected(interval)
                         elif kind == "rejection":
                             raise Rejected(f"{msg.rejection.code}: {msg.rejection.message}")
-                    if work:
-                        self._deliver(dispatcher, work, reply)
+                        else:
+                            self._deliver(dispatcher, msg, kind, reply)
             except asyncio.CancelledError:
                 if not dropped.is_set():
                     raise  # we are being stopped, not the stream
@@ -233,22 +232,19 @@ class Connection:
                 self._lost(dispatcher)
         return welcomed
 
-    def _deliver(self, dispatcher: Dispatcher, work: list[pb.HostMessage], reply: Reply) -> None:
-        """Start invocations, settle host calls, cancel, acknowledge chunks, hand agent commands
-        to the agent."""
-        for msg in work:
-            kind = msg.WhichOneof("kind")
-            if kind == "invocation":
-                dispatcher.start(msg.invocation, reply)
-            elif kind == "call_result":
-                self.calls.answer(msg.call_result)
-            elif kind == "chunk_ack":
-                dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
-            elif kind == "agent":
-                if self.on_agent is not None:
-                    self.on_agent(msg.agent, reply)
-            else:
-                dispatcher.cancel(msg.cancel.invocation_id)
+    def _deliver(self, dispatcher: Dispatcher, msg: pb.HostMessage, kind: str | None, reply: Reply) -> None:
+        """Start an invocation, settle a host call, cancel, acknowledge chunks, or hand an agent
+        command to the agent: each as it is read, in the batch's order."""
+        if kind == "invocation":
+            dispatcher.start(msg.invocation, reply)
+        elif kind == "call_result":
+            self.calls.answer(msg.call_result)
+        elif kind == "chunk_ack":
+            dispatcher.ack(msg.chunk_ack.invocation_id, msg.chunk_ack.seq)
+        elif kind == "cancel":
+            dispatcher.cancel(msg.cancel.invocation_id)
+        elif kind == "agent" and self.on_agent is not None:
+            self.on_agent(msg.agent, reply)
 
     def _lost(self, dispatcher: Dispatcher) -> None:
         """The stream died: nothing in flight can be answered."""

@@ -91,7 +91,10 @@ class Runner:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def _invoke(self, inv: pb.Invocation, reply: Reply) -> None:
-        result = pb.InvocationResult(invocation_id=inv.invocation_id)
+        # Filled in place inside the message that carries it: no copy of the result.
+        msg = pb.SidecarMessage()
+        result = msg.result
+        result.invocation_id = inv.invocation_id
         started = time.monotonic()
         async with self._slots:
             try:
@@ -105,7 +108,7 @@ class Runner:
             fields = {"step": inv.step, "trace_id": inv.trace_id, "attempt": inv.attempt, "outcome": outcome}
             fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
             log.debug(f"hook {inv.hook}" if inv.hook else "invocation", extra={"fields": fields})
-        reply(pb.SidecarMessage(result=result))
+        reply(msg)
 
     async def _dispatch(self, inv: pb.Invocation) -> Any:
         payload = codec.loads(inv.payload_json)
@@ -145,6 +148,9 @@ class Runner:
         return await self.call(step.handler, payload, ctx)
 
     async def _api(self, step: LoadedStep, req: Any, ctx: Context) -> Any:
+        if not step.middleware:  # the usual case: no chain to build
+            return await self.call(step.handler, req, ctx)
+
         async def chain(index: int) -> Any:
             if index == len(step.middleware):
                 return await self.call(step.handler, req, ctx)

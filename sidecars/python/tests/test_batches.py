@@ -76,6 +76,44 @@ async def test_big_items_travel_alone_and_small_ones_together() -> None:
     assert sent == [[small, small], [big], [big], [small]]
 
 
+async def test_frames_are_the_same_batches_already_encoded() -> None:
+    """What both ends write: byte for byte the batch message ``batches`` would have built, for
+    items whose lengths take one to four varint bytes, a refused one swapped on the way."""
+    items = [log_msg("a"), log_msg("b" * 300), log_msg("c" * 20_000), log_msg("d" * 3_000_000)]
+    items += [log_msg("x" * 5_000_000), log_msg("e")]
+
+    def refuse(msg: pb.SidecarMessage, exc: codec.MessageTooLarge) -> pb.SidecarMessage:
+        return log_msg("refused")
+
+    limit = 3_010_000  # d does not fit beside a, b and c
+    queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
+    for item in [*items, None]:
+        queue.put_nowait(item)
+    frames = [f async for f in codec.frames(queue, refuse, limit)]
+    batches = await drain(items, limit, refuse)
+    assert len(frames) == len(batches) > 1
+    assert frames == [pb.SidecarBatch(messages=b).SerializeToString() for b in batches]
+    parsed = [m.log.message[:1] for f in frames for m in pb.SidecarBatch.FromString(f).messages]
+    assert parsed == ["a", "b", "c", "d", "r", "e"]
+
+
+@pytest.mark.parametrize("busy", [True, False])
+async def test_only_a_busy_writer_waits_for_more_before_writing(busy: bool) -> None:
+    """With more than BUSY_IN_FLIGHT invocations running, what is queued just after the first
+    message goes in the same write; one request at a time is written at once."""
+    queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
+    running = codec.BUSY_IN_FLIGHT + 1 if busy else 1
+    frames = codec.frames(queue, lambda m, exc: None, in_flight=lambda: running)
+    queue.put_nowait(log_msg("a"))
+    first = asyncio.ensure_future(anext(frames))
+    asyncio.get_running_loop().call_soon(queue.put_nowait, log_msg("b"))  # after the writer took "a"
+    written = [await first]
+    if not busy:
+        written.append(await anext(frames))
+    expected = [["a", "b"]] if busy else [["a"], ["b"]]
+    assert [[m.log.message for m in pb.SidecarBatch.FromString(f).messages] for f in written] == expected
+
+
 def test_grpc_accepts_what_the_writer_may_send() -> None:
     options = dict(codec.grpc_options())
     assert options["grpc.max_receive_message_length"] == codec.MAX_MESSAGE_BYTES
