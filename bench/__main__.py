@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.compare import figures, measure, table
 from bench.deploys import bench_deploys
-from bench.emit_latency import emit_figures
+from bench.emit_latency import ROUNDS, emit_figures
 from bench.events import chain, raw_publish, raw_round_trip
 from bench.http_load import wrk
 from bench.ingress import bench_ingress
@@ -73,7 +73,11 @@ def bench_http(
 
 def bench_emit(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ...], seconds: int) -> None:
     measured = measure(codes, partial(emit_figures, tmp, nats_url, seconds=seconds), ("raw", *langs))
-    table("one emit in an api step (wrk, 1 connection, fsync always)", figures(measured, _digits), codes)
+    table(
+        f"one emit in an api step (wrk, 1 connection, fsync always; medians of {ROUNDS} rounds)",
+        figures(measured, _digits),
+        codes,
+    )
 
 
 def _order_rows(lang: str, runs: dict[int, OrderRun]) -> dict[str, float]:
