@@ -28,8 +28,12 @@ BATCH_BYTES = 4 * 1024 * 1024
 # completion-queue thread wakes the loop once per operation): in the orders flow @64 on a
 # loaded machine batches doubled and CPU per order fell ~20% in the sidecar. A 1 ms wait
 # instead cost throughput on a quiet machine (the consumers' events wait for it). An idle
-# link (one request at a time) never waits.
+# link (one request at a time) never waits. Nor does a batch that starts with a big item
+# (BUSY_WAIT_BELOW bytes or more): its bytes cost more than the write, and with many big
+# payloads in flight each extra round can hold a whole body's work, so waiting before every
+# one of them kept heartbeats queued for seconds (the peer then drops the stream).
 BUSY_IN_FLIGHT = 4
+BUSY_WAIT_BELOW = 64 * 1024
 # What one item adds to a batch beyond its own encoding: the repeated field's tag (1 byte)
 # and its length (a varint, at most 5 bytes below 2**35).
 ITEM_OVERHEAD = 6
@@ -231,7 +235,7 @@ async def _grouped(
             if first is None:
                 return
             carried = _measured(first, measure, refuse, limit)
-        if in_flight is not None and in_flight() > BUSY_IN_FLIGHT:
+        if in_flight is not None and carried[1] < BUSY_WAIT_BELOW and in_flight() > BUSY_IN_FLIGHT:
             await asyncio.sleep(0)  # one loop round: see BUSY_IN_FLIGHT
         group, total = [carried[0]], carried[1]
         carried = None

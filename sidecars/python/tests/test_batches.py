@@ -97,21 +97,24 @@ async def test_frames_are_the_same_batches_already_encoded() -> None:
     assert parsed == ["a", "b", "c", "d", "r", "e"]
 
 
-@pytest.mark.parametrize("busy", [True, False])
-async def test_only_a_busy_writer_waits_for_more_before_writing(busy: bool) -> None:
+@pytest.mark.parametrize(("busy", "first_size"), [(True, 1), (False, 1), (True, codec.BUSY_WAIT_BELOW)])
+async def test_only_a_busy_writer_waits_for_more_before_writing(busy: bool, first_size: int) -> None:
     """With more than BUSY_IN_FLIGHT invocations running, what is queued just after the first
-    message goes in the same write; one request at a time is written at once."""
+    message goes in the same write; one request at a time, or a big first message (a body:
+    waiting before each of many kept heartbeats queued for seconds), is written at once."""
     queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
     running = codec.BUSY_IN_FLIGHT + 1 if busy else 1
     frames = codec.frames(queue, lambda m, exc: None, in_flight=lambda: running)
-    queue.put_nowait(log_msg("a"))
+    queue.put_nowait(log_msg("a" * first_size))
     first = asyncio.ensure_future(anext(frames))
     asyncio.get_running_loop().call_soon(queue.put_nowait, log_msg("b"))  # after the writer took "a"
     written = [await first]
-    if not busy:
+    waits = busy and first_size < codec.BUSY_WAIT_BELOW
+    if not waits:
         written.append(await anext(frames))
-    expected = [["a", "b"]] if busy else [["a"], ["b"]]
-    assert [[m.log.message for m in pb.SidecarBatch.FromString(f).messages] for f in written] == expected
+    expected = [["a", "b"]] if waits else [["a"], ["b"]]
+    got = [[m.log.message[:1] for m in pb.SidecarBatch.FromString(f).messages] for f in written]
+    assert got == expected
 
 
 def test_grpc_accepts_what_the_writer_may_send() -> None:
