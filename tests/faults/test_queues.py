@@ -41,7 +41,8 @@ def test_a_delay_survives_a_host_restart(start_host: Any) -> None:
     assert httpx.post(f"{first.url}/emit/q.delayed", json={"id": job}).status_code == 202
     assert first.stop() == 0  # gone before the event is due
     second = start_host(PROJECT, live_steps=LIVE)
-    done = eventually(lambda: ok_json(f"{second.url}/state/delayed/{job}"), timeout=20)
+    # 60 s: on a loaded CI machine the new host's consumer and sidecar can take 20 s to start.
+    done = eventually(lambda: ok_json(f"{second.url}/state/delayed/{job}"), timeout=60)
     assert done["waited"] >= 1.9
 
 
