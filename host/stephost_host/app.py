@@ -55,6 +55,7 @@ from stephost_host.http.server import HttpServer
 from stephost_host.http.ws import StreamSocket
 from stephost_host.ingress import IngressPort, IngressService, check_settings, server_credentials
 from stephost_host.lifecycle import Component, Lifecycle, Together
+from stephost_host.memory import freeze_startup_heap
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
 from stephost_host.natsio import jetstream
@@ -80,6 +81,10 @@ from stephost_host.supervisor.sidecars import Sidecars
 from stephost_wire.v1.deploy_pb2_grpc import add_DeployServicer_to_server
 
 log = logging.getLogger("stephost")
+
+
+async def _freeze_startup_heap() -> None:
+    freeze_startup_heap()
 
 
 class Host:
@@ -329,6 +334,8 @@ class Host:
                 if s.reload
                 else []
             ),
+            # Last but one: everything the host keeps for its life exists by now.
+            Hooks("heap", start=_freeze_startup_heap),
             RuntimeFile(s.runtime_dir, self._where),
         ]
 
