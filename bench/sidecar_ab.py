@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cpu import sidecars_cpu
+from bench.cpu import cpu_seconds, sidecars_cpu
 from bench.http_load import HttpResult, wrk
 from bench.procs import HERE, ROOT, Code, Proc, start_host
 from stephost_host.natsio.embedded import EmbeddedNats
@@ -38,12 +38,13 @@ class Turn:
     round: int  # from 1
     http: HttpResult
     sidecar_ms: float  # the sidecar's CPU ms per request
+    host_ms: float  # the host process's CPU ms per request
     load: float  # the 1-minute load average as the turn ended
 
     def line(self) -> str:
         return (
             f"round {self.round} {self.code:>8} {self.lang:>6}: {self.http.rps:7.0f} req/s "
-            f"{self.sidecar_ms:6.3f} sidecar CPU ms/req  (load {self.load:.1f})"
+            f"{self.sidecar_ms:6.3f} sidecar {self.host_ms:6.3f} host CPU ms/req  (load {self.load:.1f})"
         )
 
 
@@ -72,10 +73,11 @@ def api_turns(
         for i in range(rounds):
             for label, lang in order[::-1] if i % 2 else order:
                 host, url = hosts[label, lang]
-                before = sidecars_cpu(host.p.pid)
+                before = sidecars_cpu(host.p.pid), cpu_seconds(host.p.pid)
                 r = wrk(lang, url + "/hello", seconds, connections)
-                ms = (sidecars_cpu(host.p.pid) - before) * 1000 / max(r.requests, 1)
-                turns.append(Turn(label, lang, i + 1, r, ms, os.getloadavg()[0]))
+                after = sidecars_cpu(host.p.pid), cpu_seconds(host.p.pid)
+                sidecar_ms, host_ms = ((a - b) * 1000 / max(r.requests, 1) for a, b in zip(after, before, strict=True))
+                turns.append(Turn(label, lang, i + 1, r, sidecar_ms, host_ms, os.getloadavg()[0]))
                 report(turns[-1])
     finally:
         for host, _ in hosts.values():
@@ -104,6 +106,7 @@ def medians(turns: Sequence[Turn]) -> dict[str, dict[str, float]]:
             "p99 ms": statistics.median(t.http.p99_ms for t in runs),
             "errors": sum(t.http.errors for t in runs),
             "sidecar CPU ms/req": statistics.median(t.sidecar_ms for t in runs),
+            "host CPU ms/req": statistics.median(t.host_ms for t in runs),
         }
         for name, value in figures.items():
             out.setdefault(f"{lang} api step, {name}", {})[code] = value

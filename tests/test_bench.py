@@ -110,3 +110,17 @@ def test_bench_refuses_an_unknown_language_or_section() -> None:
             [sys.executable, "-m", "bench", flag, value], cwd=ROOT, capture_output=True, text=True, timeout=60
         )
         assert out.returncode == 2 and said in out.stderr
+
+
+def test_link_transport_prints_a_row_per_transport_pair() -> None:
+    """The sidecar link's bare transport, measured for grpc's asyncio API and grpclib (a dev
+    dependency), each pair a real echo server process and a real client process."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.link_transport", "--messages", "40", "--in-flight", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=True,
+    ).stdout
+    for pair in ("grpc / grpc", "grpc / grpclib", "grpclib / grpclib"):
+        row = next((line for line in out.splitlines() if line.startswith(pair)), None)
+        assert row is not None, out
+        figures = row[len(pair) :].split()
+        assert len(figures) == 6 and all(float(f) > 0 for f in figures), row

@@ -36,19 +36,19 @@ def test_sidecar_ab_prints_each_run_with_its_load_and_ruby_as_a_share_of_python(
         "4",
     )
     runs = re.findall(
-        rf"^round 1 +(this|baseline) +(python|ruby): +({NUMBER}) req/s +({NUMBER}) sidecar CPU ms/req"
-        rf" +\(load {NUMBER}\)$",
+        rf"^round 1 +(this|baseline) +(python|ruby): +({NUMBER}) req/s +({NUMBER}) sidecar +({NUMBER}) host"
+        rf" CPU ms/req +\(load {NUMBER}\)$",
         text,
         re.M,
     )
-    assert sorted((code, lang) for code, lang, _, _ in runs) == [
+    assert sorted((code, lang) for code, lang, _, _, _ in runs) == [
         ("baseline", "python"),
         ("baseline", "ruby"),
         ("this", "python"),
         ("this", "ruby"),
     ], text
-    # Every run answered requests, and its sidecar spent CPU on them (2 s: many clock ticks).
-    assert all(float(rps) > 0 and float(cpu) > 0 for _, _, rps, cpu in runs), text
+    # Every run answered requests, and its sidecar and host spent CPU on them (2 s: many ticks).
+    assert all(float(rps) > 0 and float(cpu) > 0 and float(host) > 0 for _, _, rps, cpu, host in runs), text
     for code in ("this", "baseline"):
         assert re.search(rf"^ *{code}: ruby req/s as % of python's, round by round: \d+%$", text, re.M), text
     median = rf"^ruby api step, % of the python one, median +this: +{NUMBER} baseline: +{NUMBER}$"
@@ -75,8 +75,9 @@ def test_the_http_section_sets_ruby_against_python_in_alternating_turns() -> Non
     rps = {(r, lang): float(v) for r, lang, v in turns}
     shares = sorted(100 * rps[r, "ruby"] / rps[r, "python"] for r in "123")
     for lang in ("python", "ruby"):
-        m = re.search(rf"^{lang} api step, sidecar CPU ms/req +({NUMBER})$", text, re.M)
-        assert m and float(m.group(1)) > 0, text
+        for who in ("sidecar", "host"):
+            m = re.search(rf"^{lang} api step, {who} CPU ms/req +({NUMBER})$", text, re.M)
+            assert m and float(m.group(1)) > 0, text
         m = re.search(rf"^{lang} api step, req/s +({NUMBER})$", text, re.M)
         assert m and float(m.group(1)) == pytest.approx(sorted(rps[r, lang] for r in "123")[1], abs=1), text
     for row, want in (("median", shares[1]), ("lowest round", shares[0]), ("highest round", shares[2])):
