@@ -53,7 +53,9 @@ async def _serve_grpc() -> None:
 
     server = grpc.aio.server()
     handler = grpc.stream_stream_rpc_method_handler(echo)  # bytes in, bytes out
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Connect": handler}),))
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("bench.Echo", {"Connect": handler}),)
+    )
     print(server.add_insecure_port("127.0.0.1:0"), flush=True)
     await server.start()
     await server.wait_for_termination()
@@ -167,7 +169,10 @@ def _pair(server: str, client: str, messages: int, in_flight: int) -> list[str]:
         args = ["--client", client, "--port", port, "--server-pid", str(serving.pid)]
         out = subprocess.run(
             [*me, *args, "--messages", str(messages), "--in-flight", str(in_flight)],
-            capture_output=True, text=True, check=True, timeout=300,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
         ).stdout
         return out.split()
     finally:
@@ -177,7 +182,9 @@ def _pair(server: str, client: str, messages: int, in_flight: int) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.link_transport")
-    p.add_argument("--messages", type=int, default=3000, help="round trips one at a time (x5 with many in flight)")
+    p.add_argument(
+        "--messages", type=int, default=3000, help="round trips one at a time (x5 with many in flight)"
+    )
     p.add_argument("--in-flight", type=int, default=32)
     p.add_argument("--serve", choices=("grpc", "grpclib"), help=argparse.SUPPRESS)
     p.add_argument("--client", choices=("grpc", "grpclib"), help=argparse.SUPPRESS)
@@ -195,7 +202,9 @@ def main() -> None:
     try:
         import grpclib  # noqa: F401
     except ImportError:
-        print("grpclib is not installed: only grpc's asyncio API is measured (pip install grpclib to compare)")
+        print(
+            "grpclib is not installed: only grpc's asyncio API is measured (pip install grpclib to compare)"
+        )
     else:
         pairs += [("grpc", "grpclib"), ("grpclib", "grpclib")]
     k = args.in_flight
@@ -205,7 +214,9 @@ def main() -> None:
     )
     for server, client in pairs:
         row = _pair(server, client, args.messages, k)
-        print(f"{server + ' / ' + client:22} {row[0]:>20} {row[1]:>14} {row[2]:>14} {row[3]:>20} {row[4]:>14} {row[5]:>14}")
+        print(
+            f"{server + ' / ' + client:22} {row[0]:>20} {row[1]:>14} {row[2]:>14} {row[3]:>20} {row[4]:>14} {row[5]:>14}"
+        )
     print("  CPU is per message echoed (user+sys of each process); one stream, 300-byte messages")
 
 

@@ -76,7 +76,9 @@ def api_turns(
                 before = sidecars_cpu(host.p.pid), cpu_seconds(host.p.pid)
                 r = wrk(lang, url + "/hello", seconds, connections)
                 after = sidecars_cpu(host.p.pid), cpu_seconds(host.p.pid)
-                sidecar_ms, host_ms = ((a - b) * 1000 / max(r.requests, 1) for a, b in zip(after, before, strict=True))
+                sidecar_ms, host_ms = (
+                    (a - b) * 1000 / max(r.requests, 1) for a, b in zip(after, before, strict=True)
+                )
                 turns.append(Turn(label, lang, i + 1, r, sidecar_ms, host_ms, os.getloadavg()[0]))
                 report(turns[-1])
     finally:

@@ -117,7 +117,11 @@ def test_link_transport_prints_a_row_per_transport_pair() -> None:
     dependency), each pair a real echo server process and a real client process."""
     out = subprocess.run(
         [sys.executable, "-m", "bench.link_transport", "--messages", "40", "--in-flight", "4"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
     ).stdout
     for pair in ("grpc / grpc", "grpc / grpclib", "grpclib / grpclib"):
         row = next((line for line in out.splitlines() if line.startswith(pair)), None)

@@ -55,9 +55,9 @@ from stephost_host.http.server import HttpServer
 from stephost_host.http.ws import StreamSocket
 from stephost_host.ingress import IngressPort, IngressService, check_settings, server_credentials
 from stephost_host.lifecycle import Component, Lifecycle, Together
-from stephost_host.memory import freeze_startup_heap
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
+from stephost_host.memory import freeze_startup_heap
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
