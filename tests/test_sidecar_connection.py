@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,9 +58,12 @@ def test_sidecar_reconnects_and_reregisters_when_the_host_returns(start_host: An
 
 
 @pytest.mark.parametrize("language", ["node", "ruby"])
-def test_node_and_ruby_sidecars_run_standalone_and_dial_in(start_host: Any, language: str) -> None:
+def test_node_and_ruby_sidecars_run_standalone_and_dial_in(
+    start_host: Any, language: str, tmp_path: Path
+) -> None:
     project = ROOT / "tests" / "conformance" / language
     host = start_host(project, live_steps=0, args=["--no-sidecars"])
+    output = tmp_path / "sidecar.log"
     side = subprocess.Popen(
         [
             *STEPHOST,
@@ -71,14 +75,22 @@ def test_node_and_ruby_sidecars_run_standalone_and_dial_in(start_host: Any, lang
             host.secret,
             str(project),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         # A Node sidecar loads tsx before its hello: slow on a loaded 2-core machine.
-        eventually(
-            lambda: host.steps().get("conf-echo", {}).get("live"), timeout=90, what=f"the {language} sidecar"
-        )
+        try:
+            eventually(
+                lambda: host.steps().get("conf-echo", {}).get("live"),
+                timeout=90,
+                what=f"the {language} sidecar",
+            )
+        except AssertionError as exc:  # say what the sidecar and the host said meanwhile
+            said = output.read_text(errors="replace")[-4000:]
+            raise AssertionError(
+                f"{exc}\nsidecar (exit code {side.poll()}):\n{said}\nhost log:\n{host.log()[-4000:]}"
+            ) from None
         r = httpx.post(host.url + "/echo/1", json={})
         assert r.status_code == 200 and r.json()["language"] == language
     finally:
