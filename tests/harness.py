@@ -7,7 +7,9 @@ import asyncio
 import functools
 import json
 import os
+import random
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -44,6 +46,36 @@ def _shared_tls(verify: Any = True, cert: Any = None, trust_env: bool = True) ->
 httpx._transports.default.create_ssl_context = _shared_tls  # type: ignore[assignment]
 STEPHOST = [sys.executable, "-m", "stephost_host"]
 T = TypeVar("T")
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out for bind(0) and outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free loopback ports (held open together so they differ), below the ephemeral
+    range, for a process that must get its port back after a restart: while it is down, any
+    outgoing connection on the machine may be given a port from that range as its own (CI saw a
+    restarted NATS node's monitor port taken that way: "bind: address already in use")."""
+    ceiling = _ephemeral_floor()
+    socks: list[socket.socket] = []
+    try:
+        while len(socks) < n:
+            s = socket.socket()
+            try:  # bind(0) where the ephemeral range leaves no room below it
+                s.bind(("127.0.0.1", random.randrange(10_000, ceiling) if ceiling > 11_000 else 0))
+            except OSError:  # taken: draw again
+                s.close()
+                continue
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:

@@ -13,17 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import ROOT, STEPHOST, eventually
+from tests.harness import ROOT, STEPHOST, eventually, free_ports
 
 PROJECTS = ROOT / "tests" / "projects"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_invocations_run_concurrently_up_to_the_declared_capacity(start_host: Any) -> None:
@@ -34,7 +26,7 @@ def test_invocations_run_concurrently_up_to_the_declared_capacity(start_host: An
 
 
 def test_sidecar_reconnects_and_reregisters_when_the_host_returns(start_host: Any) -> None:
-    port = _free_port()
+    port = free_ports(1)[0]  # the second host must get it back
     # Both hosts serve one deployment, so they share its secret.
     shared = {"STEPHOST_SECRET": "one-secret-for-both-hosts"}
     args = ["--no-sidecars", "--sidecar-port", str(port)]
@@ -64,20 +56,21 @@ def test_node_and_ruby_sidecars_run_standalone_and_dial_in(
     project = ROOT / "tests" / "conformance" / language
     host = start_host(project, live_steps=0, args=["--no-sidecars"])
     output = tmp_path / "sidecar.log"
-    side = subprocess.Popen(
-        [
-            *STEPHOST,
-            "sidecar",
-            language,
-            "--connect",
-            host.sidecar_address,
-            "--secret",
-            host.secret,
-            str(project),
-        ],
-        stdout=output.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with output.open("wb") as out:  # the sidecar keeps its own copy of the descriptor
+        side = subprocess.Popen(
+            [
+                *STEPHOST,
+                "sidecar",
+                language,
+                "--connect",
+                host.sidecar_address,
+                "--secret",
+                host.secret,
+                str(project),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         # A Node sidecar loads tsx before its hello: slow on a loaded 2-core machine.
         try:

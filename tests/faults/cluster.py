@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import socket
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -28,7 +26,7 @@ from nats.aio.client import Client as NATS
 from nats.js.api import StorageType, StreamConfig
 
 from stephost_host.natsio.embedded import EmbeddedNats
-from tests.harness import eventually
+from tests.harness import eventually, free_ports
 
 T = TypeVar("T")
 PROBE_STREAM = "STEPHOST_TEST_PROBE"
@@ -40,37 +38,6 @@ class _QuietRoutes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "Error trying to connect to route" not in record.getMessage()
-
-
-def _ephemeral_floor() -> int:
-    """The lowest port the kernel hands out for bind(0) and outgoing connections."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct free loopback ports (held open together so they differ), below the ephemeral
-    range: a node keeps its ports across a restart, and while it is down any outgoing
-    connection on the machine could be given a port from that range as its own (CI saw a
-    restarted node's monitor port taken that way: "bind: address already in use")."""
-    chooser = random.Random()
-    ceiling = _ephemeral_floor()
-    socks: list[socket.socket] = []
-    try:
-        while len(socks) < n:
-            s = socket.socket()
-            try:  # bind(0) where the ephemeral range leaves no room below it
-                s.bind(("127.0.0.1", chooser.randrange(10_000, ceiling) if ceiling > 11_000 else 0))
-            except OSError:  # taken: draw again
-                s.close()
-                continue
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Node:
