@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 import httpx._transports.default
@@ -280,9 +280,17 @@ def stephost(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[st
     return subprocess.run([*STEPHOST, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def python_sidecar(host: HostProcess, project: Path, version: str | None = None) -> subprocess.Popen[bytes]:
-    """`stephost sidecar python` dialling ``host`` on its own (not supervised), serving
-    ``project`` as ``version`` (None: the project folder's, "fs")."""
+def standalone_sidecar(
+    host: HostProcess,
+    project: Path,
+    version: str | None = None,
+    *,
+    language: str = "python",
+    output: IO[bytes] | int = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """`stephost sidecar LANGUAGE` dialling ``host`` on its own (not supervised), serving
+    ``project`` as ``version`` (None: the project folder's, "fs"); its stdout and stderr go to
+    ``output``."""
     env = {k: v for k, v in os.environ.items() if k != "STEPHOST_VERSION"}
     if version:
         env["STEPHOST_VERSION"] = version
@@ -290,7 +298,7 @@ def python_sidecar(host: HostProcess, project: Path, version: str | None = None)
         [
             *STEPHOST,
             "sidecar",
-            "python",
+            language,
             "--connect",
             host.sidecar_address,
             "--secret",
@@ -298,6 +306,6 @@ def python_sidecar(host: HostProcess, project: Path, version: str | None = None)
             str(project),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output != subprocess.DEVNULL else subprocess.DEVNULL,
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.harness import ROOT, eventually, python_sidecar
+from tests.harness import ROOT, eventually, standalone_sidecar
 
 PROJECT = ROOT / "tests" / "projects" / "versions"  # one Python step
 
@@ -22,7 +22,7 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
     live = httpx.get(host.url + "/__stephost/healthz", timeout=5)
     assert (live.status_code, live.json()) == (200, {"status": "alive"})
 
-    first = python_sidecar(host, PROJECT)
+    first = standalone_sidecar(host, PROJECT)
     try:
         # Ready once the sidecar's step is live (a host that knows no step yet expects nothing).
         eventually(lambda: host.steps().get("which", {}).get("live"), what="the step to be live")
@@ -40,7 +40,7 @@ def test_probes_follow_the_sidecars_without_a_secret(start_host: Any) -> None:
         first.kill()
         first.wait()
 
-    second = python_sidecar(host, PROJECT)
+    second = standalone_sidecar(host, PROJECT)
     try:
         eventually(
             lambda: _ready(host).status_code == 200 and host.steps()["which"]["live"],

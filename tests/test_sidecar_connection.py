@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import ROOT, STEPHOST, eventually, free_ports
+from tests.harness import ROOT, eventually, free_ports, standalone_sidecar
 
 PROJECTS = ROOT / "tests" / "projects"
 
@@ -57,20 +57,7 @@ def test_node_and_ruby_sidecars_run_standalone_and_dial_in(
     host = start_host(project, live_steps=0, args=["--no-sidecars"])
     output = tmp_path / "sidecar.log"
     with output.open("wb") as out:  # the sidecar keeps its own copy of the descriptor
-        side = subprocess.Popen(
-            [
-                *STEPHOST,
-                "sidecar",
-                language,
-                "--connect",
-                host.sidecar_address,
-                "--secret",
-                host.secret,
-                str(project),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        side = standalone_sidecar(host, project, language=language, output=out)
     try:
         # A Node sidecar loads tsx before its hello: slow on a loaded 2-core machine.
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.harness import ROOT, eventually, python_sidecar
+from tests.harness import ROOT, eventually, standalone_sidecar
 
 PROJECT = ROOT / "tests" / "projects" / "versions"
 
@@ -28,8 +28,8 @@ def test_two_versions_of_one_step_register_side_by_side_and_only_the_active_is_r
     start_host: Any,
 ) -> None:
     host = start_host(PROJECT, live_steps=0, args=["--no-sidecars"])
-    current = python_sidecar(host, PROJECT)
-    staged = python_sidecar(host, PROJECT, "v2")
+    current = standalone_sidecar(host, PROJECT)
+    staged = standalone_sidecar(host, PROJECT, "v2")
     try:
         # Two sidecars start at once beside a busy suite: give them a loaded machine's time.
         eventually(lambda: _live(host) == {"fs": 1, "v2": 1}, timeout=90, what="both versions to register")
