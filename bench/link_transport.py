@@ -27,6 +27,7 @@ from bench.cpu import cpu_seconds
 METHOD = "/bench.Echo/Connect"
 PAYLOAD = b"x" * 300  # about an order's emit call on the link
 WARM_UP = 200
+_WRITERS: set[asyncio.Task[None]] = set()  # the grpclib clients' writer tasks
 
 
 def _raw_codec() -> Any:
@@ -112,7 +113,8 @@ async def _dial_grpclib(port: int) -> tuple[Send, Receive]:
         while True:
             await stream.send_message(await queue.get())
 
-    asyncio.get_running_loop().create_task(write())
+    # The loop holds tasks weakly: kept here, the writer cannot be collected mid-run.
+    _WRITERS.add(asyncio.get_running_loop().create_task(write()))
     return queue.put_nowait, stream.recv_message
 
 
