@@ -42,7 +42,8 @@ module Stephost
       def owner(call_id, invocation_id) = @mutex.synchronize { @owners[call_id] = invocation_id }
       def owner_of(call_id) = @mutex.synchronize { @owners.delete(call_id) }
 
-      # Every queued result is handed to gRPC by the flush that follows it.
+      # Every queued result counts as handed to gRPC when a flush ends: exact when that flush
+      # sent it, a little early when another thread was sending and takes it along after.
       def flushed
         t = @clock.call
         @mutex.synchronize do
