@@ -56,6 +56,7 @@ try {
   await step('endpoints', async () => {
     await panel('endpoints')
     await page.click('[data-endpoint="POST /shop/orders"]', { timeout: WAIT })
+    await page.waitForSelector('[data-endpoint="POST /shop/orders"].active', { timeout: WAIT })
     const body = await page.inputValue('[data-body]')
     await page.fill('[data-body]', JSON.stringify({ item: 'lamp', quantity: 2 }, null, 2))
     await page.click('[data-send]')

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
 import { usePoll, Lang, Empty, ErrorNote, example, ms } from '../util.jsx'
 
 const pathParams = (path) => (path.match(/:([A-Za-z0-9_]+)/g) || []).map((p) => p.slice(1))
@@ -28,20 +28,16 @@ function shell(s) {
   return `'${String(s).replace(/'/g, `'\\''`)}'`
 }
 
+// Mounted afresh for each step (keyed by name), so its first render already holds that
+// step's prefilled body: an effect would show the previous step's for a frame.
 function Builder({ step }) {
   const [params, setParams] = useState({})
-  const [query, setQuery] = useState([])
+  const [query, setQuery] = useState(() => (step.queryParams || []).map((q) => ({ name: q.name, value: '' })))
   const [headers, setHeaders] = useState([{ name: 'content-type', value: 'application/json' }])
-  const [body, setBody] = useState('')
+  const [body, setBody] = useState(() => (withBody(step.method) ? JSON.stringify(example(step.bodySchema), null, 2) : ''))
   const [answer, setAnswer] = useState(null)
   const [busy, setBusy] = useState(false)
   const [copied, setCopied] = useState(false)
-  useEffect(() => {
-    setParams({})
-    setQuery((step.queryParams || []).map((q) => ({ name: q.name, value: '' })))
-    setBody(withBody(step.method) ? JSON.stringify(example(step.bodySchema), null, 2) : '')
-    setAnswer(null)
-  }, [step.name])
   const url = useMemo(() => {
     let path = step.path.replace(/:([A-Za-z0-9_]+)/g, (_, p) => encodeURIComponent(params[p] || `:${p}`))
     const qs = query.filter((q) => q.name).map((q) => `${encodeURIComponent(q.name)}=${encodeURIComponent(q.value)}`)
@@ -180,7 +176,7 @@ export function Endpoints() {
           ))}
           {steps && !apis.length && <Empty>No api steps.</Empty>}
         </aside>
-        <div class="main">{step && <Builder step={step} />}</div>
+        <div class="main">{step && <Builder key={step.name} step={step} />}</div>
       </div>
     </section>
   )
