@@ -265,16 +265,24 @@ class Streams:
         """Changes as dicts until the caller stops iterating: ``{"type", "id", "timestamp"}`` plus
         ``"data"`` (create/update/delete: the item) or ``"event"`` (event: ``{type, data}``).
         With ``sync``, first ``{"type": "sync", "data": [the group's items]}``, read after the
-        subscription started (so no change falls in between)."""
+        subscription started (so no change falls in between). A change made before the read
+        can still arrive after it (it travels through NATS); one that only restates an item as
+        the sync has it is not passed on."""
         self.definition(stream)
         queue: asyncio.Queue[Change] = asyncio.Queue()
         sub = self.watch(stream, group, item, queue.put_nowait)
+        synced: dict[Any, Any] = {}  # id -> the item as the sync had it, until it changes
         try:
             if sync:
                 items = await self.get_group(stream, group)
+                synced = {i.get("id"): i for i in items if isinstance(i, dict)}
                 yield {"type": "sync", "data": items, "timestamp": self._timestamp()}
             while True:
                 change = await queue.get()
+                if change.id in synced:
+                    if change.type in ("create", "update") and change.data == synced[change.id]:
+                        continue
+                    del synced[change.id]
                 yield {**change.event(), "id": change.id, "timestamp": change.timestamp}
         finally:
             sub.close()

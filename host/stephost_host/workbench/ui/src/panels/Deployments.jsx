@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { usePoll, Empty, ErrorNote, Confirm, clock, go } from '../util.jsx'
 
@@ -72,7 +72,6 @@ function offers(d) {
 
 function Actions({ d, onStarted }) {
   const [note, setNote] = useState(null)
-  useEffect(() => setNote(null), [d.id])
   const actions = offers(d)
   if (!actions.length && !note) return null
   const run = async (action) => {
@@ -159,7 +158,7 @@ function Detail({ number, onStarted }) {
           </>
         )}
       </dl>
-      <Actions d={d} onStarted={onStarted} />
+      <Actions key={d.id} d={d} onStarted={onStarted} />
       <h4>phases</h4>
       <ol class="phases">
         {d.phases.map((p) => (

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
 import dagre from '@dagrejs/dagre'
 import { usePoll, Lang, ms, Json, Empty, ErrorNote } from '../util.jsx'
 
@@ -155,8 +155,10 @@ export function Flows({ arg }) {
   const [chosen, setChosen] = useState(arg || '')
   const name = chosen || (list && list[0] && list[0].name) || ''
   const [flow, flowError] = usePoll(name ? `/flows/${encodeURIComponent(name)}` : '', 2000)
-  const [selected, setSelected] = useState('')
-  useEffect(() => setSelected(''), [name])
+  // The chosen node belongs to the flow it was chosen in: another flow starts with none.
+  const [pick, setPick] = useState({ flow: '', node: '' })
+  const selected = pick.flow === name ? pick.node : ''
+  const setSelected = (node) => setPick({ flow: name, node })
   const node = flow && flow.nodes.find((n) => n.name === selected)
   return (
     <section class="panel flows">
