@@ -13,9 +13,10 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> list[str] | None:
+def _stat(pid: int, stat: str = "") -> list[str] | None:
+    """The fields of /proc/PID/stat (or of the ``stat`` file given: a thread's)."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        text = Path(stat or f"/proc/{pid}/stat").read_text()
     except OSError:
         return None  # gone meanwhile
     # The command name (field 2) may hold spaces: the fields that follow start after its ")".
@@ -45,6 +46,22 @@ def descendants(pid: int) -> list[int]:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds so far of a process and every live process below it (chromium's many)."""
     return cpu_seconds(pid) + sum(cpu_seconds(p) for p in descendants(pid))
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """Each live thread's user + sys time so far, by thread id: a process whose one thread
+    nears a whole core is bound by that thread, however idle the other cores are. A thread
+    that has ended is no longer listed (its time stays in the process's)."""
+    found: dict[int, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        if (fields := _stat(pid, str(task / "stat"))) is not None:
+            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
+
+
+def busiest_thread_seconds(before: dict[int, float], after: dict[int, float]) -> float:
+    """The most CPU time one thread spent between two ``thread_cpu_seconds`` samples."""
+    return max((spent - before.get(tid, 0.0) for tid, spent in after.items()), default=0.0)
 
 
 def machine_busy_seconds() -> float:

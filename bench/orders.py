@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +43,35 @@ class OrderRun:
     p50_ms: float
     p99_ms: float
     cpu: cpu.CpuSample  # seconds over the run
+    load: Load  # how busy the machine and the host's busiest thread were under wrk
 
     @property
     def cpu_ms_per_order(self) -> float:
         return self.cpu.total * 1000 / max(self.orders, 1)
+
+
+@dataclass(frozen=True)
+class Load:
+    """Shares of the time wrk ran: of every core, the machine's busy time (anything running);
+    of one core, the host's busiest thread's (its event loop). A thread near 100% while the
+    machine has cores to spare is what bounds the rate."""
+
+    machine_busy_pct: float
+    host_thread_pct: float
+
+
+class LoadMeter:
+    def __init__(self, host_pid: int) -> None:
+        self.host_pid = host_pid
+        self.wall = time.monotonic()
+        self.machine = cpu.machine_busy_seconds()
+        self.threads = cpu.thread_cpu_seconds(host_pid)
+
+    def read(self) -> Load:
+        wall = time.monotonic() - self.wall
+        machine = cpu.machine_busy_seconds() - self.machine
+        thread = cpu.busiest_thread_seconds(self.threads, cpu.thread_cpu_seconds(self.host_pid))
+        return Load(100 * machine / (wall * (os.cpu_count() or 1)), 100 * thread / wall)
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -103,7 +129,9 @@ async def _one_run(
     try:
         before = cpu.sample(host_pid, nats_pid)
         started_ms = time.time() * 1000
+        meter = LoadMeter(host_pid)
         http = await asyncio.to_thread(wrk, "orders", orders_url, seconds, connections, script=SCRIPT)
+        load = meter.read()
         await done.wait(http.ok, timeout=max(120.0, http.ok / 20))
         spent = cpu.sample(host_pid, nats_pid) - before
     finally:
@@ -113,7 +141,7 @@ async def _one_run(
     latencies = sorted(stored - t0 for t0, stored in seen)
     span_s = (max(stored for _, stored in seen) - min(t0 for t0, _ in seen)) / 1000
     return OrderRun(
-        len(seen), len(seen) / span_s, _percentile(latencies, 0.5), _percentile(latencies, 0.99), spent
+        len(seen), len(seen) / span_s, _percentile(latencies, 0.5), _percentile(latencies, 0.99), spent, load
     )
 
 

@@ -49,6 +49,33 @@ def test_cpu_sample_counts_a_hosts_descendants_separately() -> None:
             p.wait()
 
 
+def test_the_busiest_thread_is_told_apart_from_the_process() -> None:
+    """Two threads burning 0.4 s and 0.15 s of CPU: the busiest thread's time is the first's,
+    neither the process's sum nor the other's."""
+    burn = textwrap.dedent("""
+        import threading, time
+        def spin(seconds):
+            t = time.thread_time()
+            while time.thread_time() - t < seconds: pass
+            time.sleep(60)  # a thread that ends leaves /proc/PID/task
+        for seconds in (0.4, 0.15):
+            threading.Thread(target=spin, args=(seconds,), daemon=True).start()
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", burn])
+    try:
+
+        def busiest() -> float:
+            return cpu.busiest_thread_seconds({}, cpu.thread_cpu_seconds(proc.pid))
+
+        eventually(lambda: busiest() >= 0.39, timeout=60, what="the first thread's CPU")
+        eventually(lambda: cpu.cpu_seconds(proc.pid) >= 0.54, timeout=60, what="both threads' CPU")
+        assert 0.39 <= busiest() < 0.5, busiest()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.mark.timeout(900)
 def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
     """`python -m bench --only orders,emit --baseline DIR`: every row has both codes and a ratio."""
@@ -99,6 +126,9 @@ def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
     assert not [name for name in rows if name.startswith(("node @", "ruby @"))]
     # Every order finished and cost some CPU in both codes.
     assert all(v > 0 for v in rows["python @2: CPU ms/order, host"])
+    # Under wrk the machine and the host's event loop were busy some of the time, never past full.
+    for name in ("python @2: machine busy, % of all cores", "python @2: host's busiest thread, % of a core"):
+        assert all(0 < v <= 105 for v in rows[name]), (name, rows[name])
 
 
 def test_bench_refuses_an_unknown_language_or_section() -> None:
