@@ -67,6 +67,22 @@ class SessionTest < Minitest::Test
     assert_equal 0, link.sent.size
   end
 
+  # Busy (more than BUSY_IN_FLIGHT invocations running), the sender lets the
+  # threads that are ready run before it takes a batch: what they queue
+  # meanwhile goes out with its own message instead of in batches of their own.
+  def test_a_busy_sender_lets_ready_threads_join_its_batch
+    session = Stephost::Session.new(in_flight: -> { Stephost::Session::BUSY_IN_FLIGHT + 1 })
+    link = attached(session)
+    go = false
+    # Always runnable (they never block), so they are waiting for the GVL when the sender passes it.
+    others = %w[b c].map { |text| Thread.new { Thread.pass until go; session.push(log_msg(text)) } }
+    go = true
+    session.push(log_msg("a"))
+    others.each(&:join)
+    assert_equal %w[a b c], texts(next_batch(link)).sort
+    assert_equal 0, link.sent.size
+  end
+
   # Lengths of 1, 2 and 3 varint bytes: the hand-framed batch is byte for
   # byte what protobuf's own encoder makes of the same messages.
   def test_an_encoded_batch_is_the_sidecar_batch_encoding

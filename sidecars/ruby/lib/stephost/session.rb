@@ -27,6 +27,15 @@ module Stephost
     BATCH_BYTES = 4 * 1024 * 1024
     # Until the Welcome tells us the real interval.
     DEFAULT_HEARTBEAT_MS = 5_000
+    # With more invocations than this running, a sender lets the other threads
+    # run once before it takes a batch (#gather). The Python writer's rule
+    # (stephost_wire.codec.BUSY_IN_FLIGHT), for the same reason.
+    BUSY_IN_FLIGHT = 4
+    # At most this many passes, while the queue keeps growing. In the orders
+    # flow at 64 connections (bench/projects/orders/ruby) batches grew from
+    # ~2 to ~10 messages and orders/s by about a third; more passes than
+    # this left the machine idle waiting.
+    GATHER_PASSES = 3
 
     attr_reader :kill_reason
 
@@ -87,6 +96,7 @@ module Stephost
           return unless @sending.try_lock
 
           begin
+            gather
             send_queued
           ensure
             @sending.unlock
@@ -210,6 +220,23 @@ module Stephost
     # Both are rare, so the thread costs nothing that matters.
     def flush_aside
       Thread.new { flush }.name = "stephost-flush"
+    end
+
+    # Caller holds @sending. Each gRPC message costs the host (and this
+    # process) far more than its bytes: when busy, let the threads that are
+    # ready run first, so the results and calls they queue meanwhile (their
+    # own #flush finds @sending held and leaves them queued) join this batch.
+    # One request at a time never waits.
+    def gather
+      return unless @in_flight.call > BUSY_IN_FLIGHT
+
+      seen = -1
+      GATHER_PASSES.times do
+        break if @out.size == seen # nobody queued anything while we passed
+
+        seen = @out.size
+        Thread.pass
+      end
     end
 
     # Caller holds @sending. Batches of what is queued now: up to
