@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require "minitest/mock"
 
 class SessionTest < Minitest::Test
   V1 = Stephost::V1
@@ -67,20 +68,42 @@ class SessionTest < Minitest::Test
     assert_equal 0, link.sent.size
   end
 
+  # Runs the block with Thread.pass replaced: each pass runs the next of
+  # `during` (what other threads would do while this one lets them run).
+  # Returns how many passes there were.
+  def with_passes(during)
+    passes = 0
+    pass = lambda do
+      passes += 1
+      during.shift&.call
+    end
+    Thread.stub(:pass, pass) { yield }
+    passes
+  end
+
   # Busy (more than BUSY_IN_FLIGHT invocations running), the sender lets the
-  # threads that are ready run before it takes a batch: what they queue
-  # meanwhile goes out with its own message instead of in batches of their own.
-  def test_a_busy_sender_lets_ready_threads_join_its_batch
+  # other threads run before it takes a batch, while they keep queueing: what
+  # they queue meanwhile (their own #flush finds the send taken) goes out
+  # with its message instead of in batches of their own.
+  def test_a_busy_sender_lets_other_threads_join_its_batch
     session = Stephost::Session.new(in_flight: -> { Stephost::Session::BUSY_IN_FLIGHT + 1 })
     link = attached(session)
-    go = false
-    # Always runnable (they never block), so they are waiting for the GVL when the sender passes it.
-    others = %w[b c].map { |text| Thread.new { Thread.pass until go; session.push(log_msg(text)) } }
-    go = true
-    session.push(log_msg("a"))
-    others.each(&:join)
-    assert_equal %w[a b c], texts(next_batch(link)).sort
+    others = %w[b c].map { |text| -> { session.push(log_msg(text)) } }
+    passes = with_passes(others) { session.push(log_msg("a")) }
+    assert_equal %w[a b c], texts(next_batch(link))
     assert_equal 0, link.sent.size
+    assert_equal 3, passes # the third found nothing new queued: no fourth
+  end
+
+  # One request at a time, or a batch that starts with a big message: no pass.
+  def test_a_quiet_sender_or_a_big_message_goes_at_once
+    [[0, "a"], [Stephost::Session::BUSY_IN_FLIGHT + 1, "a" * Stephost::Session::BUSY_WAIT_BELOW]].each do |running, text|
+      session = Stephost::Session.new(in_flight: -> { running })
+      link = attached(session)
+      passes = with_passes([-> { session.push(log_msg("b")) }]) { session.push(log_msg(text)) }
+      assert_equal 0, passes
+      assert_equal [text], texts(next_batch(link))
+    end
   end
 
   # Lengths of 1, 2 and 3 varint bytes: the hand-framed batch is byte for

@@ -28,9 +28,11 @@ module Stephost
     # Until the Welcome tells us the real interval.
     DEFAULT_HEARTBEAT_MS = 5_000
     # With more invocations than this running, a sender lets the other threads
-    # run once before it takes a batch (#gather). The Python writer's rule
-    # (stephost_wire.codec.BUSY_IN_FLIGHT), for the same reason.
+    # run before it takes a batch (#gather), unless the batch starts with a
+    # message of BUSY_WAIT_BELOW bytes or more. The Python writer's rules
+    # (stephost_wire.codec), for the same reasons.
     BUSY_IN_FLIGHT = 4
+    BUSY_WAIT_BELOW = 64 * 1024
     # At most this many passes, while the queue keeps growing. In the orders
     # flow at 64 connections (bench/projects/orders/ruby) batches grew from
     # ~2 to ~10 messages and orders/s by about a third; more passes than
@@ -226,9 +228,14 @@ module Stephost
     # process) far more than its bytes: when busy, let the threads that are
     # ready run first, so the results and calls they queue meanwhile (their
     # own #flush finds @sending held and leaves them queued) join this batch.
-    # One request at a time never waits.
+    # One request at a time never waits, and neither does a big message: its
+    # bytes cost more than a send, and a pass before each of many big ones
+    # would let all their work run first while heartbeats wait behind them.
     def gather
       return unless @in_flight.call > BUSY_IN_FLIGHT
+
+      @carried ||= take # the batch's first message, kept for send_queued
+      return if @carried.nil? || CLOSE.equal?(@carried) || @carried.bytesize >= BUSY_WAIT_BELOW
 
       seen = -1
       GATHER_PASSES.times do
