@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,38 @@ def test_readiness_can_fail_on_load_errors(start_host: Any, tmp_path: Path) -> N
     assert health.status_code == 503
     assert health.json()["status"] == "degraded"
     assert health.json()["loadErrors"] == [{"file": "steps/broken_step.py", "language": "python"}]
+
+
+def test_requests_during_a_reload_are_all_served(start_host: Any, tmp_path: Path) -> None:
+    """Requests keep coming while edits reload the sidecar: the old sidecar takes no new work
+    once its replacement serves, so none of them is lost with its stream (a 502)."""
+    steps = tmp_path / "proj" / "steps"
+    steps.mkdir(parents=True)
+    (steps / "keep_step.py").write_text(KEEP)
+    host = start_host(tmp_path / "proj", live_steps=1, mode="dev")
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(base_url=host.url, timeout=30) as http:
+            while not stop.is_set():
+                statuses.append(http.get("/keep").status_code)
+
+    worker = threading.Thread(target=hammer)
+    worker.start()
+    try:
+        for edit in range(5):
+            before = host.steps()["keep"]["sidecars"]
+            (steps / "keep_step.py").write_text(KEEP + f"\n# edit {edit}\n")
+            eventually(
+                lambda before=before: host.steps()["keep"]["sidecars"] not in ([], before),
+                timeout=60,
+                what=f"reload {edit + 1} to serve",
+            )
+        served = len(statuses)
+        eventually(lambda: len(statuses) > served + 20, what="requests after the last reload")
+    finally:
+        stop.set()
+        worker.join(60)
+    assert len(host.log_lines("reloading the python sidecar")) >= 5
+    assert set(statuses) == {200}, {code: statuses.count(code) for code in set(statuses)}

@@ -158,6 +158,16 @@ class SidecarService(pb_grpc.SidecarHostServicer):
                 self.registry.unregister(session)
             log.info("%s %s %s disconnected", session.language, _kind(hello), session.sidecar_id)
 
+    async def retire(self, sidecar_id: str, within: float) -> None:
+        """No new work for this sidecar, whose supervisor is about to stop it while its
+        replacement serves; returns once every invocation sent to it has its result (or after
+        ``within`` seconds). Stopped at once instead, it would close its stream with work
+        still on the wire to it, lost with the stream (a 502 for an HTTP request)."""
+        retiring = [s for s in self.sessions if s.sidecar_id == sidecar_id]
+        for session in retiring:
+            self.registry.unregister(session)
+        await asyncio.gather(*(session.settled(within) for session in retiring))
+
     async def Beat(self, request: pb.BeatRequest, context: grpc.aio.ServicerContext) -> pb.BeatReply:
         """A heartbeat from outside the stream (a sidecar whose loop a handler blocks): it
         counts for that sidecar's open streams, as an in-band heartbeat would."""

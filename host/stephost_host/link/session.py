@@ -80,6 +80,20 @@ class Session:
     def has_room(self) -> bool:
         return not self.closed and len(self.inflight) < self.capacity
 
+    async def settled(self, within: float) -> None:
+        """Returns once nothing is in flight here (or the stream is gone), or after ``within``
+        seconds: for a sidecar that gets no new work and is about to be stopped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self.inflight and not self.closed:
+            freed: asyncio.Future[None] = loop.create_future()
+            # First in line: an invoker also queued here is queued on the other replicas too.
+            self.waiters.appendleft(freed)
+            try:
+                await asyncio.wait_for(freed, deadline - loop.time())
+            except TimeoutError:
+                return
+
     def send(self, msg: pb.HostMessage) -> None:
         self.out.put_nowait(msg)
 

@@ -36,6 +36,7 @@ log = logging.getLogger("stephost.supervisor")
 HELLO_TIMEOUT = 30.0  # the default of the hello_timeout_seconds setting
 HEALTHY_AFTER = 30.0  # a sidecar up this long has its restart backoff reset
 STOP_GRACE = 12.0  # the sidecar drains in-flight work for up to 10s on SIGTERM
+DRAIN = 10.0  # how long a reload lets the old sidecar finish its work before stopping it
 # Sidecars write nothing into the project (it may be a read-only mount): no __pycache__ next
 # to Python step files. The host's own environment can still override it (an empty value).
 CHILD_DEFAULTS = {"PYTHONDONTWRITEBYTECODE": "1"}
@@ -230,12 +231,13 @@ class SidecarProcess:
     async def reload(self) -> None:
         """Start a fresh sidecar, wait for its hello, then stop the old one: no gap in service."""
         async with self._lock:
-            old = self.proc
+            old, old_id = self.proc, self.sidecar_id
             if self._watch:
                 self._watch.cancel()
             self.proc, self.sidecar_id, ready = await self._spawn()
             await self._await_ready(self.proc, self.sidecar_id, ready)
             if old:
+                await self.service.retire(old_id, within=DRAIN)
                 await _terminate(old)
             self._watch = asyncio.get_running_loop().create_task(self._keep_alive())
 
