@@ -13,20 +13,29 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int, stat: str = "") -> list[str] | None:
-    """The fields of /proc/PID/stat (or of the ``stat`` file given: a thread's)."""
+def _fields(stat: Path) -> list[str] | None:
+    """The fields of a process's or a thread's ``stat`` file after the command name."""
     try:
-        text = Path(stat or f"/proc/{pid}/stat").read_text()
+        text = stat.read_text()
     except OSError:
         return None  # gone meanwhile
     # The command name (field 2) may hold spaces: the fields that follow start after its ")".
     return text[text.rindex(")") + 2 :].split()
 
 
+def _stat(pid: int) -> list[str] | None:
+    return _fields(Path(f"/proc/{pid}/stat"))
+
+
+def _seconds(fields: list[str]) -> float:
+    """User + sys time (fields 14 and 15 of a stat file)."""
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def cpu_seconds(pid: int) -> float:
     """The process's own user + sys time (fields 14 and 15 of /proc/PID/stat)."""
     fields = _stat(pid)
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0 if fields is None else _seconds(fields)
 
 
 def descendants(pid: int) -> list[int]:
@@ -54,8 +63,8 @@ def thread_cpu_seconds(pid: int) -> dict[int, float]:
     that has ended is no longer listed (its time stays in the process's)."""
     found: dict[int, float] = {}
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        if (fields := _stat(pid, str(task / "stat"))) is not None:
-            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+        if (fields := _fields(task / "stat")) is not None:
+            found[int(task.name)] = _seconds(fields)
     return found
 
 
