@@ -23,7 +23,7 @@ from bench.events import chain, raw_publish, raw_round_trip
 from bench.http_load import wrk
 from bench.ingress import bench_ingress
 from bench.observe import bench_observe
-from bench.orders import LANGUAGES, RECORDING_OFF, OrderRun, run_flow
+from bench.orders import LANGUAGES, VARIANTS, OrderRun, run_flow
 from bench.procs import HERE, ROOT, Code, start_bare_fastapi, start_host
 from bench.sidecar_ab import api_turns, medians
 from bench.streams import fan_out, set_to_socket_latency
@@ -31,9 +31,6 @@ from stephost_host.natsio.embedded import EmbeddedNats
 
 PROJECTS = ROOT / "bench" / "projects"
 SECTIONS = "http,emit,orders,events,streams,ingress,observe,deploys"
-# The orders rows repeated for this code with recording off, and how they are marked.
-RECORDING_OFF_ROWS = (": orders/s", ": CPU ms/order (host+nats+sidecars)", ": CPU ms/order, host")
-RECORDING_OFF_LABEL = ", recording off"
 
 
 def _digits(name: str) -> int:
@@ -98,18 +95,22 @@ def _order_rows(lang: str, runs: dict[int, OrderRun]) -> dict[str, float]:
 def orders_figures(
     tmp: Path, code: Code, lang: str, *, sync: bool, seconds: int, connections: tuple[int, ...]
 ) -> dict[str, float]:
-    """The flow's rows; for this checkout also the same flow with recording off, each such
-    row right under the row it repeats (the headline rows record spans, the default)."""
+    """The flow's rows; for this checkout also its variants (bench.orders.VARIANTS: recording
+    off, workers), each row of one right under the row it repeats (the headline rows run
+    `stephost start` as it comes)."""
     out = _order_rows(lang, run_flow(tmp, lang, code, sync, seconds, connections))
     if code != HERE:
         return out
-    off = _order_rows(lang, run_flow(tmp, lang, code, sync, seconds, connections, env=RECORDING_OFF))
-    both: dict[str, float] = {}
+    again = [
+        (v, _order_rows(lang, run_flow(tmp, lang, code, sync, seconds, connections, v))) for v in VARIANTS
+    ]
+    every: dict[str, float] = {}
     for name, value in out.items():
-        both[name] = value
-        if name.endswith(RECORDING_OFF_ROWS):
-            both[name + RECORDING_OFF_LABEL] = off[name]
-    return both
+        every[name] = value
+        for v, rows in again:
+            if name.endswith(v.rows):
+                every[name + v.label] = rows[name]
+    return every
 
 
 def bench_orders(
@@ -123,11 +124,8 @@ def bench_orders(
         table(
             f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
         )
-        print(
-            f"  rows ending '{RECORDING_OFF_LABEL.strip()}': this code with STEPHOST_OBSERVE=false, to show"
-            " what recording costs (the filed code recorded nothing); the other rows record, the default",
-            flush=True,
-        )
+        for v in VARIANTS:
+            print(f"  rows ending '{v.label.strip(', ')}': {v.why}", flush=True)
 
 
 def events_figures(tmp: Path, code: Code, _part: str, *, sync: bool, n: int) -> dict[str, float]:

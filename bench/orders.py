@@ -65,12 +65,12 @@ class LoadMeter:
         self.host_pid = host_pid
         self.wall = time.monotonic()
         self.machine = cpu.machine_busy_seconds()
-        self.threads = cpu.thread_cpu_seconds(host_pid)
+        self.threads = cpu.host_threads_cpu_seconds(host_pid)
 
     def read(self) -> Load:
         wall = time.monotonic() - self.wall
         machine = cpu.machine_busy_seconds() - self.machine
-        thread = cpu.busiest_thread_seconds(self.threads, cpu.thread_cpu_seconds(self.host_pid))
+        thread = cpu.busiest_thread_seconds(self.threads, cpu.host_threads_cpu_seconds(self.host_pid))
         return Load(100 * machine / (wall * (os.cpu_count() or 1)), 100 * thread / wall)
 
 
@@ -145,9 +145,43 @@ async def _one_run(
     )
 
 
-# The host settings of the row beside this code's that shows what recording (spans, on by
-# default) costs the flow: the filed code recorded nothing.
-RECORDING_OFF = {"STEPHOST_OBSERVE": "false"}
+@dataclass(frozen=True)
+class Variant:
+    """This code's flow again with other host settings; its rows (those whose names end in
+    one of ``rows``) are printed under the rows they repeat, marked with ``label``."""
+
+    label: str
+    rows: tuple[str, ...]
+    why: str  # printed under the table
+    env: dict[str, str] | None = None
+    args: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Names this variant's state directory and logs."""
+        return "-".join([*sorted(self.env or ()), *self.args]).replace("--", "")
+
+
+RATES = (": orders/s", ": CPU ms/order (host+nats+sidecars)", ": CPU ms/order, host")
+WORKERS = os.cpu_count() or 1
+VARIANTS = (
+    # What recording (spans, on by default) costs the flow: the filed code recorded nothing.
+    Variant(
+        ", recording off",
+        RATES,
+        "this code with STEPHOST_OBSERVE=false, to show what recording costs (the filed code recorded"
+        " nothing); the other rows record, the default",
+        env={"STEPHOST_OBSERVE": "false"},
+    ),
+    # One host is one event loop on one core (its busiest thread row): workers use the others.
+    Variant(
+        f", {WORKERS} workers",
+        (*RATES, ": order latency p99 ms", ": machine busy, % of all cores"),
+        f"this code as `stephost start --workers {WORKERS}` (one per core): {WORKERS} hosts sharing"
+        " the HTTP port, each with its own sidecar",
+        args=("--workers", str(WORKERS)),
+    ),
+)
 
 
 def run_flow(
@@ -157,17 +191,26 @@ def run_flow(
     sync: bool,
     seconds: int,
     connections: tuple[int, ...],
-    env: dict[str, str] | None = None,
+    variant: Variant | None = None,
 ) -> dict[int, OrderRun]:
-    """One fresh nats-server and host for this language and code (``env``: more host
-    settings); a wrk run per connection count."""
-    label = f"{code.label}-{sync}" + ("-" + "-".join(sorted(env)) if env else "")
-    server = EmbeddedNats(tmp / f"nats-orders-{lang}-{label}", sync_always=sync, server_name=f"orders-{lang}")
+    """One fresh nats-server and host for this language and code (``variant``: with other
+    host settings); a wrk run per connection count."""
+    key = variant.key if variant else ""
+    server = EmbeddedNats(
+        tmp / f"nats-orders-{lang}-{code.label}-{sync}-{key}", sync_always=sync, server_name=f"orders-{lang}"
+    )
     loop = asyncio.new_event_loop()
     url = loop.run_until_complete(server.start())
     assert server.proc is not None
     host, http_url = start_host(
-        PROJECTS / lang, tmp, url, live=1, code=code, env=env, label="-".join(sorted(env or ()))
+        PROJECTS / lang,
+        tmp,
+        url,
+        live=1,
+        code=code,
+        env=variant.env if variant else None,
+        args=variant.args if variant else (),
+        label=key,
     )
     orders_url = http_url + "/orders"
     try:

@@ -149,6 +149,9 @@ def start_host(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
+            # runtime.json comes last: with --workers N, once every worker is up.
+            if not (state / "runtime.json").exists():
+                raise FileNotFoundError
             with urllib.request.urlopen(url + "/__stephost/health", timeout=2) as r:
                 if json.load(r)["live"] >= live:
                     return proc, url

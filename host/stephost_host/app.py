@@ -78,6 +78,7 @@ from stephost_host.streams.auth import AUTHENTICATE, StreamAuth
 from stephost_host.streams.store import Streams
 from stephost_host.supervisor.reload import Reloader
 from stephost_host.supervisor.sidecars import Sidecars
+from stephost_host.workers.role import WorkerRole
 from stephost_wire.v1.deploy_pb2_grpc import add_DeployServicer_to_server
 
 log = logging.getLogger("stephost")
@@ -95,16 +96,17 @@ class Host:
     registry: Registry
     agents: AgentPool
 
-    def __init__(self, settings: Settings, *, dev: bool = False) -> None:
+    def __init__(self, settings: Settings, *, dev: bool = False, worker: WorkerRole | None = None) -> None:
         self.settings = settings
         self.dev = dev
+        self.worker = worker  # one of `stephost start --workers N`'s hosts (workers.py)
         self.secret = sidecar_secret(settings)
         # The step list, docs and OpenAPI schema show files, schemas and sidecar ids: open only
         # to `stephost dev` on loopback, otherwise behind the secret like the rest of the admin API.
         self.open_introspection = dev and settings.is_loopback(settings.host)
         # The gRPC ingress: a token beyond loopback, TLS only on its own port.
         self.ingress_off = check_settings(settings)
-        self.ports = Ports(settings, server_credentials(settings))
+        self.ports = Ports(settings, server_credentials(settings), shared_http=worker is not None)
         self.nats = NatsBackbone(
             settings.nats_url,
             settings.runtime_dir / "nats",
@@ -113,6 +115,7 @@ class Host:
             event_max_age_days=settings.event_max_age_days,
             replicas=settings.replicas,
             recreate_missing_store=settings.recreate_missing_store,
+            embedded_by_manager=worker is not None and worker.embedded_nats,
         )
         self.lifecycle = Lifecycle()
         log.info("state directory: %s", settings.runtime_dir)
@@ -336,7 +339,9 @@ class Host:
             ),
             # Last but one: everything the host keeps for its life exists by now.
             Hooks("heap", start=_freeze_startup_heap),
-            RuntimeFile(s.runtime_dir, self._where),
+            self.worker.ready_file(s.runtime_dir, self._where)
+            if self.worker
+            else RuntimeFile(s.runtime_dir, self._where),
         ]
 
     def _doors(self) -> Doors:
@@ -347,6 +352,7 @@ class Host:
             ingress_off=self.ingress_off,
             stream_hook=AUTHENTICATE in self.registry.hooks,
             open_introspection=self.open_introspection,
+            embedded_nats=self.nats.embedded_store,
         )
 
     def _where(self) -> dict[str, Any]:

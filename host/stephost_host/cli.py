@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 _install_log = logging.getLogger("stephost.install")
+log = logging.getLogger("stephost")
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -64,6 +64,11 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
         help="let the gRPC ingress listen beyond loopback without a token",
     )
     p.add_argument("--no-ingress", action="store_true", help="do not serve the gRPC ingress")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="`start`: host processes sharing the HTTP port, each with its own sidecars (default 1)",
+    )
     p.add_argument(
         "--replay-new-subscribers",
         action="store_true",
@@ -134,11 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run_host(args: argparse.Namespace, dev: bool) -> int:
-    import asyncio
-
     from stephost_host import logs
     from stephost_host.app import Host
     from stephost_host.config import load_settings
+    from stephost_host.stop_signals import serve
     from stephost_host.supervisor import project_deps
     from stephost_host.supervisor.installing import InstallError
 
@@ -165,6 +169,7 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         ingress=False if args.no_ingress else None,
         recreate_missing_store=True if args.recreate_missing_store else None,
         replay_new_subscribers=True if args.replay_new_subscribers else None,
+        workers=args.workers,
     )
     logs.setup(settings.log_format, settings.log_level)
     if settings.supervise:
@@ -176,22 +181,15 @@ async def _run_host(args: argparse.Namespace, dev: bool) -> int:
         except InstallError as exc:
             print(f"stephost: {exc}", file=sys.stderr)
             return 1
-    host = Host(settings, dev=dev)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+    if settings.workers > 1:
+        if not dev:
+            from stephost_host.workers.manager import run_workers
 
-    def on_signal() -> None:
-        if stop.is_set():
-            print("stephost: forced exit", file=sys.stderr)
-            os._exit(1)
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    await host.start()  # a failed start stops what did start before it raises
-    await stop.wait()
-    await host.stop()
-    return 0
+            return await run_workers(settings)
+        log.warning(
+            "workers=%d: `stephost dev` runs one host; workers are for `stephost start`", settings.workers
+        )
+    return await serve(Host(settings, dev=dev))
 
 
 def _sidecar_args(rest: list[str]) -> list[str]:
@@ -325,7 +323,7 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         if args.command in ("dev", "start"):
-            code = _run_async(_run_host(args, dev=args.command == "dev"))
+            code = run_async(_run_host(args, dev=args.command == "dev"))
         elif args.command == "sidecar":
             code = _sidecar(args)
         elif args.command == "dlq":
@@ -340,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _run_async(coro: Coroutine[Any, Any, int]) -> int:
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
 

@@ -81,6 +81,10 @@ class Settings(BaseModel):
     # killed (the log names the file it was importing) and restarted with backoff.
     hello_timeout_seconds: float = Field(30.0, gt=0)
     uvloop: bool = True
+    # `stephost start`: host processes on this machine sharing the HTTP port (SO_REUSEPORT),
+    # each with its own event loop, NATS connection, consumers and sidecars (workers.py). One
+    # process runs one event loop, which is what bounds a busy host on one core.
+    workers: int = Field(1, ge=1, le=64)
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)
     # Embedded NATS store and runtime.json. Default: <project>/.stephost when the project is
     # writable, else a per-user folder outside it (see default_state_dir).

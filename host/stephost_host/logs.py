@@ -24,14 +24,26 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-_CONTEXT = ("step", "trace_id", "language")
+_CONTEXT = ("step", "trace_id", "language", "worker")
 # The keys of a JSON line that only the host writes.
 RESERVED = frozenset({"time", "level", "logger", "msg", "exc", "stack", "fields", *_CONTEXT})
 _PLAIN_KEY = re.compile(r"[\w.-]+")
 
 
 def _context(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: getattr(record, k) for k in _CONTEXT if getattr(record, k, None)}
+    return {k: v for k in _CONTEXT if (v := getattr(record, k, None)) not in (None, "")}
+
+
+class _Worker(logging.Filter):
+    """Tags every record with the worker of `stephost start --workers N` that wrote it."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self.index
+        return True
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -72,11 +84,12 @@ class TextFormatter(logging.Formatter):
         else:
             level = f"{level:<5}"
         ctx = _context(record)
+        worker = f"w{ctx['worker']}" if "worker" in ctx else ""
         where = " ".join(f"[{ctx[k]}]" for k in ("step", "trace_id") if k in ctx)
         # A line break in a message continues it indented: it cannot pass for a record of its own.
         message = "\n  ".join(record.getMessage().splitlines())
         extras = " ".join(f"{_key(k)}={json.dumps(v, default=str)}" for k, v in _fields(record).items())
-        line = " ".join(p for p in (stamp, level, where, message, extras) if p)
+        line = " ".join(p for p in (stamp, level, worker, where, message, extras) if p)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         if getattr(record, "stack", None):
@@ -108,8 +121,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
-def setup(log_format: str = "text", level: str = "info") -> None:
+def setup(log_format: str = "text", level: str = "info", worker: int | None = None) -> None:
+    """``worker``: this process is that worker of `stephost start --workers N`; its lines say so."""
     handler = logging.StreamHandler(sys.stderr)
+    if worker is not None:
+        handler.addFilter(_Worker(worker))
     color = log_format == "text" and sys.stderr.isatty()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(color))
     root = logging.getLogger()

@@ -39,18 +39,30 @@ class Door:
         )
 
 
-def bind_tcp(door: Door) -> socket.socket:
+def bind_tcp(door: Door, *, shared: bool = False, listen: bool = True) -> socket.socket:
     """A listening TCP socket. It listens at once: on Linux two sockets with SO_REUSEADDR may
-    both bind one port as long as neither listens yet, so only listening makes it ours."""
+    both bind one port as long as neither listens yet, so only listening makes it ours.
+
+    ``shared``: the workers of one `stephost start --workers N` (workers.py) each listen on the
+    port with SO_REUSEPORT, and the kernel spreads new connections over them. A socket bound
+    without it (another program) still makes the port taken. ``listen=False``: only hold the
+    port (the workers' manager), taking no connections."""
     sock = socket.socket(socket.AF_INET6 if ":" in door.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse TIME_WAIT
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((door.host, door.port))
-        sock.listen(2048)
+        if listen:
+            sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise door.taken(exc.strerror or str(exc)) from None
     return sock
+
+
+def http_door(s: Settings) -> Door:
+    return Door("HTTP", s.host, s.port, "port (--port, STEPHOST_PORT)")
 
 
 class GrpcListener:
@@ -97,8 +109,15 @@ class Ports:
     name = "ports"
     stop_timeout = 5.0
 
-    def __init__(self, s: Settings, ingress_credentials: grpc.ServerCredentials | None = None) -> None:
+    def __init__(
+        self,
+        s: Settings,
+        ingress_credentials: grpc.ServerCredentials | None = None,
+        *,
+        shared_http: bool = False,
+    ) -> None:
         self.settings = s
+        self.shared_http = shared_http  # a worker: its siblings listen on the HTTP port too
         self.ingress_credentials = ingress_credentials
         self.http: socket.socket | None = None
         self.sidecar: GrpcListener | None = None
@@ -107,7 +126,7 @@ class Ports:
     async def start(self) -> None:
         s = self.settings
         try:
-            self.http = bind_tcp(Door("HTTP", s.host, s.port, "port (--port, STEPHOST_PORT)"))
+            self.http = bind_tcp(http_door(s), shared=self.shared_http)
             self.sidecar = GrpcListener(
                 Door("sidecars", s.sidecar_host, s.sidecar_port, "sidecar_port (--sidecar-port)")
             )

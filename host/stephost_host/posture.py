@@ -18,6 +18,7 @@ class Doors:
     ingress_off: str  # why it is off despite `ingress = true` ("" when it is not)
     stream_hook: bool  # a sidecar declared the project's stream auth hook
     open_introspection: bool  # steps, docs and OpenAPI open (`stephost dev` on loopback)
+    embedded_nats: bool = False  # the project's own server, whether this host or its manager runs it
 
 
 def auth_posture(s: Settings, d: Doors) -> list[str]:
@@ -35,7 +36,7 @@ def auth_posture(s: Settings, d: Doors) -> list[str]:
         ),
         f"sidecar port {d.sidecar_address}: secret, {d.secret_origin}",
         f"gRPC ingress: {_ingress(s, d)}",
-        f"NATS: {_nats(s)}",
+        f"NATS: {_nats(s, d)}",
     ]
 
 
@@ -53,8 +54,8 @@ def _ingress(s: Settings, d: Doors) -> str:
     return f"{where}: NO TOKEN beyond loopback (ingress_allow_anonymous)"
 
 
-def _nats(s: Settings) -> str:
-    if not s.nats_url:
+def _nats(s: Settings, d: Doors) -> str:
+    if d.embedded_nats:
         return "embedded, per-project token (state_dir/nats/credentials)"
     held = [
         name

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # local tools read the secret without loading the settings mo
     from stephost_host.config import Settings
 
 SECRET_FILE = "secret"
+RUNTIME_FILE = "runtime.json"
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,10 @@ class RuntimeFile:
     name = "runtime.json"
     stop_timeout = 1.0
 
-    def __init__(self, state_dir: Path, describe: Callable[[], dict[str, Any]]) -> None:
-        self.path = state_dir / "runtime.json"
+    def __init__(
+        self, state_dir: Path, describe: Callable[[], dict[str, Any]], file: str = RUNTIME_FILE
+    ) -> None:
+        self.path = state_dir / file  # a worker's goes where its manager reads it (workers.py)
         self.describe = describe  # read at start, when every port is bound
 
     async def start(self) -> None:

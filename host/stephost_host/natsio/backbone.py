@@ -35,25 +35,25 @@ class NatsBackbone:
         event_max_age_days: float,
         replicas: int,
         recreate_missing_store: bool = False,
+        embedded_by_manager: bool = False,
     ) -> None:
+        """``embedded_by_manager``: ``url`` is the project's embedded server, run by the manager
+        of this host's workers (workers.py); its store is watched and recorded as this host's own."""
         self.url = url
         self.access = access
+        # The project's own server (here or in the manager): its store is on this machine.
+        self.embedded_store = embedded_by_manager or not url
         # What this host created in NATS, so a store lost between runs is noticed (integrity.py).
         self.record = StoreRecord(
-            store_dir / RECORD, server_key(url), recreate_missing=recreate_missing_store
+            store_dir / RECORD,
+            server_key("" if embedded_by_manager else url),
+            recreate_missing=recreate_missing_store,
         )
-        # Never anonymous: the embedded server requires a per-project token, kept in its store.
-        self.embedded = (
-            None
-            if url
-            else EmbeddedNats(
-                store_dir, sync_always=sync_always, auth=project_auth(store_dir / "credentials")
-            )
-        )
+        self.embedded = None if url else embedded_server(store_dir, sync_always=sync_always)
         self.event_max_age_days = event_max_age_days
         self.replicas = replicas
         # Why the store cannot keep writes right now (None: it can); readiness and writes ask.
-        self.problem = StoreWatch(self.embedded.store_dir / "jetstream" if self.embedded else None)
+        self.problem = StoreWatch(store_dir / "jetstream" if self.embedded_store else None)
         self._undo = AsyncExitStack()
 
     async def start(self) -> None:
@@ -72,6 +72,12 @@ class NatsBackbone:
 
     async def stop(self) -> None:
         await self._undo.aclose()  # the connection, then the embedded server
+
+
+def embedded_server(store_dir: Path, *, sync_always: bool) -> EmbeddedNats:
+    """The project's own nats-server. Never anonymous: it requires a per-project token, kept
+    in its store."""
+    return EmbeddedNats(store_dir, sync_always=sync_always, auth=project_auth(store_dir / "credentials"))
 
 
 async def _close(nc: NATS) -> None:

@@ -1,0 +1,173 @@
+"""`stephost start --workers N`: N hosts on one machine behind one HTTP port, with the
+project's embedded nats-server run once by their manager (host/stephost_host/workers/).
+
+Real processes throughout: the manager, its workers, their Python sidecars and the
+embedded nats-server, reached over HTTP like any client would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import STEPHOST, HostProcess, eventually, free_ports
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "tests" / "projects" / "scale"  # submit -> process (records its sidecar) ; a cron tick
+STEPS = 5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie waits for its parent, it is not running
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid``'s live descendants: workers, their sidecars, the embedded nats-server."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [p for c in map(int, out) for p in (c, *_tree(c))]
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Any:
+    host = HostProcess(PROJECT, tmp_path / "state", None, args=["--workers", "2"])
+    yield host.wait_ready(STEPS, timeout=120)
+    host.stop()
+
+
+def test_workers_share_the_port_the_queues_and_the_cron(workers: HostProcess) -> None:
+    info = workers.info
+    assert info["pid"] == workers.proc.pid  # runtime.json names the manager, and lists each worker
+    pids = [w["pid"] for w in info["workers"]]
+    assert len(set(pids)) == 2 and all(_alive(p) for p in pids)
+    assert info["sidecar"] == info["workers"][0]["sidecar"] != info["workers"][1]["sidecar"]
+
+    # Each request on a connection of its own: the kernel spreads connections over both workers.
+    ids = [uuid.uuid4().hex for _ in range(40)]
+    for i in ids:
+        with httpx.Client(base_url=workers.url, timeout=30) as http:
+            assert http.post("/submit", json={"id": i, "seconds": 0.2}).status_code == 202
+
+    def all_done() -> list[dict[str, Any]] | None:
+        done = httpx.get(workers.url + "/state/done", timeout=10).json()
+        return done if len(done) == len(ids) else None
+
+    done = eventually(all_done, timeout=60, what="every job processed")
+    assert done is not None and {job["id"] for job in done} == set(ids)
+    by = Counter(job["by"] for job in done)
+    assert len(by) == 2, by  # both workers' sidecars pulled from the one queue
+
+    served = {w for w in ("w0", "w1") if workers.log_lines(f" {w} ", "POST /submit")}
+    assert served == {"w0", "w1"}, workers.log()[-3000:]
+    # Each worker's posture knows the NATS it uses is the project's own, run by the manager.
+    assert len(workers.log_lines("auth: NATS: embedded")) == 2
+
+    # Both workers run the cron; each second's tick fires once between them (the KV lock).
+    def ticks() -> list[int] | None:
+        seen = list(httpx.get(workers.url + "/state/ticks", timeout=10).json())
+        return seen if len(seen) >= 4 else None
+
+    seen = eventually(ticks, timeout=30, what="four ticks")
+    assert seen is not None and len(seen) == len(set(seen)), sorted(seen)
+
+
+def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: HostProcess) -> None:
+    runtime = workers.state_dir / "runtime.json"
+    first = workers.info["workers"][1]["pid"]
+    tree = _tree(workers.proc.pid)
+    os.kill(first, signal.SIGKILL)
+
+    def replaced() -> int | None:
+        pid = json.loads(runtime.read_text())["workers"][1]["pid"]
+        return pid if pid != first and _alive(pid) else None
+
+    second = eventually(replaced, timeout=90, what="worker 1 started again")
+    assert workers.log_lines("worker 1", "exited with -9")
+    assert workers.log_lines(f"worker 1 is back (pid {second})")
+    # The new worker serves: new connections all get answers (none lands on the dead one).
+    for _ in range(20):
+        with httpx.Client(base_url=workers.url, timeout=30) as http:
+            assert http.get("/state/done").status_code == 200
+
+    tree = _tree(workers.proc.pid)
+    assert workers.stop() == 0
+    eventually(
+        lambda: not [p for p in tree if _alive(p)],
+        timeout=30,
+        what="every worker, sidecar and nats-server gone",
+    )
+    assert not runtime.exists()
+
+
+def test_a_taken_http_port_stops_the_start_before_nats(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [
+                *STEPHOST,
+                "start",
+                str(PROJECT),
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+                "--state-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2, out.stderr
+    assert f"cannot listen for HTTP on 127.0.0.1:{port}" in out.stderr
+    assert not (tmp_path / "nats").exists()  # no nats-server was started
+
+
+def test_a_worker_that_cannot_start_stops_the_rest(tmp_path: Path) -> None:
+    """Worker i listens for sidecars on sidecar_port + i: with that port taken for worker 1,
+    its start fails, and the manager stops worker 0 and exits naming it."""
+    base = free_ports(1)[0]
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("127.0.0.1", base + 1))
+        except OSError:
+            pytest.skip(f"port {base + 1} is in use here")
+        taken.listen()
+        out = subprocess.run(
+            [
+                *STEPHOST,
+                "start",
+                str(PROJECT),
+                "--workers",
+                "2",
+                "--port",
+                "0",
+                "--sidecar-port",
+                str(base),
+                "--state-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert f"worker 1: cannot listen for sidecars on 127.0.0.1:{base + 1}" in out.stderr
+    assert "worker 1 exited with 2 while starting; stopping the workers" in out.stderr
+    assert not (tmp_path / "runtime.json").exists()
