@@ -112,27 +112,22 @@ def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: Hos
     assert not runtime.exists()
 
 
+def _start_workers(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`stephost start --workers 2` of a start expected to fail, run to its end."""
+    return subprocess.run(
+        [*STEPHOST, "start", str(PROJECT), "--workers", "2", "--state-dir", str(state), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 def test_a_taken_http_port_stops_the_start_before_nats(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        out = subprocess.run(
-            [
-                *STEPHOST,
-                "start",
-                str(PROJECT),
-                "--workers",
-                "2",
-                "--port",
-                str(port),
-                "--state-dir",
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        out = _start_workers(tmp_path, "--port", str(port))
     assert out.returncode == 2, out.stderr
     assert f"cannot listen for HTTP on 127.0.0.1:{port}" in out.stderr
     assert not (tmp_path / "nats").exists()  # no nats-server was started
@@ -149,24 +144,7 @@ def test_a_worker_that_cannot_start_stops_the_rest(tmp_path: Path) -> None:
         except OSError:
             pytest.skip(f"port {base + 1} is in use here")
         taken.listen()
-        out = subprocess.run(
-            [
-                *STEPHOST,
-                "start",
-                str(PROJECT),
-                "--workers",
-                "2",
-                "--port",
-                "0",
-                "--sidecar-port",
-                str(base),
-                "--state-dir",
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        out = _start_workers(tmp_path, "--port", "0", "--sidecar-port", str(base))
     assert out.returncode == 1, out.stderr[-3000:]
     assert f"worker 1: cannot listen for sidecars on 127.0.0.1:{base + 1}" in out.stderr
     assert "worker 1 exited with 2 while starting; stopping the workers" in out.stderr
