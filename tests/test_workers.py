@@ -149,3 +149,13 @@ def test_a_worker_that_cannot_start_stops_the_rest(tmp_path: Path) -> None:
     assert f"worker 1: cannot listen for sidecars on 127.0.0.1:{base + 1}" in out.stderr
     assert "worker 1 exited with 2 while starting; stopping the workers" in out.stderr
     assert not (tmp_path / "runtime.json").exists()
+
+
+def test_dev_runs_one_host_and_says_workers_are_for_start(tmp_path: Path) -> None:
+    host = HostProcess(PROJECT, tmp_path / "state", None, mode="dev", args=["--workers", "2"])
+    try:
+        host.wait_ready(STEPS, timeout=120)
+        assert "workers" not in host.info and host.info["pid"] == host.proc.pid
+        assert host.log_lines("workers=2: `stephost dev` runs one host; workers are for `stephost start`")
+    finally:
+        host.stop()

@@ -45,7 +45,8 @@ def bind_tcp(door: Door, *, shared: bool = False, listen: bool = True) -> socket
 
     ``shared``: the workers of one `stephost start --workers N` (workers.py) each listen on the
     port with SO_REUSEPORT, and the kernel spreads new connections over them. A socket bound
-    without it (another program) still makes the port taken. ``listen=False``: only hold the
+    without it (another program) still makes the port taken; one bound with it by a process of
+    the same user could join, which is why a single host never sets it. ``listen=False``: only hold the
     port (the workers' manager), taking no connections."""
     sock = socket.socket(socket.AF_INET6 if ":" in door.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse TIME_WAIT
