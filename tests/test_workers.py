@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
+from stephost_host.config import ConfigError, load_settings
+from stephost_host.workers.role import check_ports
 from tests.harness import STEPHOST, HostProcess, eventually, free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,11 +86,18 @@ def test_workers_share_the_port_the_queues_and_the_cron(workers: HostProcess) ->
     seen = eventually(ticks, timeout=30, what="four ticks")
     assert seen is not None and len(seen) == len(set(seen)), sorted(seen)
 
+    # What holds the secret and the NATS token is the owner's only; the plans went over stdin.
+    state = workers.state_dir
+    held = [state / "runtime.json", *sorted((state / "workers").iterdir())]
+    assert [f.name for f in held] == ["runtime.json", "0.json", "1.json"]
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in held)
+
 
 def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: HostProcess) -> None:
     runtime = workers.state_dir / "runtime.json"
     first = workers.info["workers"][1]["pid"]
-    tree = _tree(workers.proc.pid)
+    orphans = _tree(first)  # its sidecar: dies with it
+    assert orphans
     os.kill(first, signal.SIGKILL)
 
     def replaced() -> int | None:
@@ -97,10 +107,16 @@ def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: Hos
     second = eventually(replaced, timeout=90, what="worker 1 started again")
     assert workers.log_lines("worker 1", "exited with -9")
     assert workers.log_lines(f"worker 1 is back (pid {second})")
-    # The new worker serves: new connections all get answers (none lands on the dead one).
+    eventually(
+        lambda: not [p for p in orphans if _alive(p)], timeout=30, what="the dead worker's sidecar gone"
+    )
+    # The new worker serves: new connections all get answers (none lands on the dead one), and
+    # some of them land on it.
+    served_before = len(workers.log_lines(" w1 ", "GET /state/done"))
     for _ in range(20):
         with httpx.Client(base_url=workers.url, timeout=30) as http:
             assert http.get("/state/done").status_code == 200
+    assert len(workers.log_lines(" w1 ", "GET /state/done")) > served_before
 
     tree = _tree(workers.proc.pid)
     assert workers.stop() == 0
@@ -148,7 +164,37 @@ def test_a_worker_that_cannot_start_stops_the_rest(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr[-3000:]
     assert f"worker 1: cannot listen for sidecars on 127.0.0.1:{base + 1}" in out.stderr
     assert "worker 1 exited with 2 while starting; stopping the workers" in out.stderr
-    assert not (tmp_path / "runtime.json").exists()
+    assert not (tmp_path / "workers" / "0.json").exists()  # worker 0 was up, and stopped in order
+    # Nothing of it is left: workers and nats-server carry the state directory in their command.
+    assert subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True).returncode == 1
+
+
+def test_a_second_server_cannot_join_the_workers_port(workers: HostProcess, tmp_path: Path) -> None:
+    """SO_REUSEPORT would let another server of the same user share the port: the manager
+    takes it alone first, so the second start fails naming it."""
+    port = int(workers.url.rsplit(":", 1)[1])
+    out = _start_workers(tmp_path / "other", "--port", str(port))
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert f"cannot listen for HTTP on 127.0.0.1:{port}" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            {"sidecar_port": 65535},
+            "sidecar_port=65535 with workers=2: worker i listens on sidecar_port + i, past 65535",
+        ),
+        ({"sidecar_port": 7070, "ingress_port": 7071}, "sidecar_port=7070 and ingress_port=7071 overlap"),
+        ({"port": 7071}, "port=7071 is one of the workers' sidecar_ports 7070..7071"),
+    ],
+)
+def test_ports_the_workers_would_take_are_checked_first(
+    flags: dict[str, int], said: str, tmp_path: Path
+) -> None:
+    settings = load_settings(PROJECT, environ={}, workers=2, state_dir=tmp_path, **flags)
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        check_ports(settings)
 
 
 def test_dev_runs_one_host_and_says_workers_are_for_start(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ class Host:
     def __init__(self, settings: Settings, *, dev: bool = False, worker: WorkerRole | None = None) -> None:
         self.settings = settings
         self.dev = dev
-        self.worker = worker  # one of `stephost start --workers N`'s hosts (workers.py)
+        self.worker = worker  # one of `stephost start --workers N`'s hosts (workers/)
         self.secret = sidecar_secret(settings)
         # The step list, docs and OpenAPI schema show files, schemas and sidecar ids: open only
         # to `stephost dev` on loopback, otherwise behind the secret like the rest of the admin API.

@@ -82,7 +82,7 @@ class Settings(BaseModel):
     hello_timeout_seconds: float = Field(30.0, gt=0)
     uvloop: bool = True
     # `stephost start`: host processes on this machine sharing the HTTP port (SO_REUSEPORT),
-    # each with its own event loop, NATS connection, consumers and sidecars (workers.py). One
+    # each with its own event loop, NATS connection, consumers and sidecars (workers/). One
     # process runs one event loop, which is what bounds a busy host on one core.
     workers: int = Field(1, ge=1, le=64)
     replicas: int = Field(1, ge=1, le=5)  # JetStream replicas for streams and buckets (3 on a cluster)

@@ -43,11 +43,12 @@ def bind_tcp(door: Door, *, shared: bool = False, listen: bool = True) -> socket
     """A listening TCP socket. It listens at once: on Linux two sockets with SO_REUSEADDR may
     both bind one port as long as neither listens yet, so only listening makes it ours.
 
-    ``shared``: the workers of one `stephost start --workers N` (workers.py) each listen on the
+    ``shared``: the workers of one `stephost start --workers N` (workers/) each listen on the
     port with SO_REUSEPORT, and the kernel spreads new connections over them. A socket bound
     without it (another program) still makes the port taken; one bound with it by a process of
-    the same user could join, which is why a single host never sets it. ``listen=False``: only hold the
-    port (the workers' manager), taking no connections."""
+    the same user could join, which is why a single host never sets it and the manager first
+    takes the port without it. ``listen=False``: bound, taking no connections yet (the manager
+    holding the port; a worker until it serves)."""
     sock = socket.socket(socket.AF_INET6 if ":" in door.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse TIME_WAIT
     if shared:
@@ -127,7 +128,9 @@ class Ports:
     async def start(self) -> None:
         s = self.settings
         try:
-            self.http = bind_tcp(http_door(s), shared=self.shared_http)
+            # A worker's socket listens once uvicorn serves on it (asyncio listens then): till
+            # then the kernel gives new connections to its siblings, none waits on a starting worker.
+            self.http = bind_tcp(http_door(s), shared=self.shared_http, listen=not self.shared_http)
             self.sidecar = GrpcListener(
                 Door("sidecars", s.sidecar_host, s.sidecar_port, "sidecar_port (--sidecar-port)")
             )

@@ -66,7 +66,7 @@ class RuntimeFile:
     def __init__(
         self, state_dir: Path, describe: Callable[[], dict[str, Any]], file: str = RUNTIME_FILE
     ) -> None:
-        self.path = state_dir / file  # a worker's goes where its manager reads it (workers.py)
+        self.path = state_dir / file  # a worker's goes where its manager reads it (workers/)
         self.describe = describe  # read at start, when every port is bound
 
     async def start(self) -> None:

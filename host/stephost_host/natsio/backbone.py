@@ -38,7 +38,7 @@ class NatsBackbone:
         embedded_by_manager: bool = False,
     ) -> None:
         """``embedded_by_manager``: ``url`` is the project's embedded server, run by the manager
-        of this host's workers (workers.py); its store is watched and recorded as this host's own."""
+        of this host's workers (workers/); its store is watched and recorded as this host's own."""
         self.url = url
         self.access = access
         # The project's own server (here or in the manager): its store is on this machine.

@@ -1,11 +1,12 @@
 """One worker of `stephost start --workers N`, as its manager starts it:
-``python -m stephost_host.workers PLAN`` (PLAN: the JSON file manager.py wrote for it)."""
+``python -m stephost_host.workers STATE_DIR INDEX`` with its plan (role and settings, JSON) on
+standard input, so the secrets the settings carry are never written to a file. The arguments
+only say, in `ps`, which project's worker this is."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from stephost_host import logs
 from stephost_host.app import Host
@@ -16,17 +17,19 @@ from stephost_host.stop_signals import serve
 from stephost_host.workers.role import WorkerRole
 
 
-def main(plan_file: str) -> int:
-    plan = json.loads(Path(plan_file).read_text())
+def main() -> int:
+    plan = json.loads(sys.stdin.read())
     role = WorkerRole(**plan["role"])
     settings = Settings.model_validate(plan["settings"])
     logs.setup(settings.log_format, settings.log_level, worker=role.index)
     try:
-        return run_async(serve(Host(settings, worker=role)))
+        # A repeated SIGTERM (a supervisor signalling the group, then the manager) is not a
+        # "stop now": the manager kills a worker that overruns its drain.
+        return run_async(serve(Host(settings, worker=role), repeat_forces_exit=False))
     except ConfigError as exc:
         print(f"stephost: worker {role.index}: {exc}", file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())
