@@ -40,7 +40,7 @@ class HttpServer:
     def __init__(
         self, app: Any, sock: socket.socket, *, drain_seconds: float, limits: HttpLimits = HttpLimits()
     ) -> None:
-        self.sock = sock  # bound and listening already (ports.py)
+        self.sock = sock  # bound already (ports.py); a worker's listens once uvicorn serves on it
         self.port: int = sock.getsockname()[1]  # the one asked for may be 0
         self.stop_timeout = drain_seconds + 5.0
         config = uvicorn.Config(
