@@ -57,7 +57,7 @@ from stephost_host.ingress import IngressPort, IngressService, check_settings, s
 from stephost_host.lifecycle import Component, Lifecycle, Together
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
-from stephost_host.memory import freeze_startup_heap
+from stephost_host.memory import HeapTrim, freeze_startup_heap
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
@@ -339,6 +339,7 @@ class Host:
             ),
             # Last but one: everything the host keeps for its life exists by now.
             Hooks("heap", start=_freeze_startup_heap),
+            HeapTrim(),
             self.worker.ready_file(s.runtime_dir, self._where)
             if self.worker
             else RuntimeFile(s.runtime_dir, self._where),
