@@ -190,7 +190,10 @@ async def batches(
     One gRPC message per batch instead of per item is what keeps a busy stream cheap. Sized
     as ``_grouped`` says; ``make_batch`` builds the message from the items."""
     async for items in _grouped(queue, _sized, refuse, limit, batch_bytes):
-        yield make_batch(items)
+        batch = make_batch(items)
+        del items
+        yield batch
+        del batch  # sent: not held while the next items are awaited (see _grouped)
 
 
 async def frames(
@@ -206,7 +209,10 @@ async def frames(
     many invocations this side has running) lets a busy writer wait a loop round (see
     BUSY_IN_FLIGHT)."""
     async for parts in _grouped(queue, _encoded, refuse, limit, batch_bytes, in_flight):
-        yield parts[0] if len(parts) == 1 else b"".join(parts)
+        frame = parts[0] if len(parts) == 1 else b"".join(parts)
+        del parts
+        yield frame
+        del frame  # sent: not held while the next items are awaited (see _grouped)
 
 
 async def _grouped(
@@ -226,6 +232,10 @@ async def _grouped(
     stream and everything in flight on it). An item over the limit on its own is never sent:
     ``refuse`` gets it and returns a (small) message to send instead, such as an error
     answer, or None to drop it.
+
+    Nothing of a group is referenced here once it has been yielded and the writer asks for the
+    next: a generator's locals live while it waits, and a link that just carried big bodies
+    would keep the last of them (tens of MB) until its next message, however long that takes.
     """
     carried: tuple[P, int] | None = None  # the item that did not fit the last group
     cap = min(batch_bytes, limit)
@@ -235,30 +245,42 @@ async def _grouped(
             if first is None:
                 return
             carried = _measured(first, measure, refuse, limit)
+            del first
         if in_flight is not None and carried[1] < BUSY_WAIT_BELOW and in_flight() > BUSY_IN_FLIGHT:
             await asyncio.sleep(0)  # one loop round: see BUSY_IN_FLIGHT
-        group, total = [carried[0]], carried[1]
-        carried = None
-        ended = False
-        while len(group) < MAX_BATCH:
-            try:
-                item = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                break
-            if item is None:
-                ended = True
-                break
-            measured = _measured(item, measure, refuse, limit)
-            if measured is None:
-                continue
-            if total + measured[1] > cap:
-                carried = measured
-                break
-            group.append(measured[0])
-            total += measured[1]
+        group, carried, ended = _fill(queue, carried, measure, refuse, limit, cap)
         yield group
+        del group
         if ended:
             return
+
+
+def _fill(
+    queue: asyncio.Queue[M | None],
+    first: tuple[P, int],
+    measure: Callable[[M], tuple[P, int]],
+    refuse: Callable[[M, MessageTooLarge], M | None],
+    limit: int,
+    cap: int,
+) -> tuple[list[P], tuple[P, int] | None, bool]:
+    """One group from ``first`` and what is queued after it: (the group, the item that did not
+    fit it, whether the queue's end was reached)."""
+    group, total = [first[0]], first[1]
+    while len(group) < MAX_BATCH:
+        try:
+            item = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        if item is None:
+            return group, None, True
+        measured = _measured(item, measure, refuse, limit)
+        if measured is None:
+            continue
+        if total + measured[1] > cap:
+            return group, measured, False
+        group.append(measured[0])
+        total += measured[1]
+    return group, None, False
 
 
 def _measured(

@@ -4,6 +4,7 @@ batch over the per-message limit, however much is queued."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -115,6 +116,31 @@ async def test_only_a_busy_writer_waits_for_more_before_writing(busy: bool, firs
     expected = [["a", "b"]] if waits else [["a"], ["b"]]
     got = [[m.log.message[:1] for m in pb.SidecarBatch.FromString(f).messages] for f in written]
     assert got == expected
+
+
+@pytest.mark.parametrize("writer", ["frames", "batches"])
+async def test_the_writer_holds_nothing_it_sent_while_it_waits_for_more(writer: str) -> None:
+    """A link that just carried a big body must not keep it until its next message: nothing
+    but this test refers to what was written once the writer waits again (the host kept the
+    last batch of a burst of 15 MB bodies, tens of MB, for as long as the link stayed quiet)."""
+    queue: asyncio.Queue[pb.SidecarMessage | None] = asyncio.Queue()
+    queued = [log_msg("a" * 2_000_000), log_msg("b" * 3_000_000)]  # a group each
+    for msg in queued:
+        queue.put_nowait(msg)
+    refuse = lambda m, exc: None  # noqa: E731
+    if writer == "frames":
+        out: Any = codec.frames(queue, refuse)
+    else:
+        out = codec.batches(queue, lambda m: pb.SidecarBatch(messages=m), refuse, batch_bytes=2_500_000)
+    written = [await anext(out), await anext(out)]
+    waiting = asyncio.ensure_future(anext(out))
+    await asyncio.sleep(0)  # the writer now waits for the next item
+    for i in range(2):  # by index: a zip's tuples would refer to them too
+        assert [type(r).__name__ for r in gc.get_referrers(written[i]) if r is not written] == []
+        assert [type(r).__name__ for r in gc.get_referrers(queued[i]) if r is not queued] == []
+    queue.put_nowait(None)
+    with pytest.raises(StopAsyncIteration):
+        await waiting
 
 
 def test_grpc_accepts_what_the_writer_may_send() -> None:
