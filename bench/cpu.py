@@ -80,29 +80,30 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # minus idle and iowait
 
 
-def host_pids(pid: int) -> list[int]:
+def _host_and_sidecars(pid: int) -> tuple[list[int], list[int]]:
     """A host's own processes: the host and, under `stephost start --workers N`, its workers
-    (the children running ``stephost_host.workers``). The rest of its descendants are sidecars."""
-    found = [pid]
+    (the children running ``stephost_host.workers``); and the rest of its descendants, its
+    sidecars. One walk of /proc for both."""
+    own, sidecars = [pid], []
     for child in descendants(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue  # gone meanwhile
-        if b"stephost_host.workers" in cmdline:
-            found.append(child)
-    return found
+        (own if b"stephost_host.workers" in cmdline else sidecars).append(child)
+    return own, sidecars
 
 
 def host_threads_cpu_seconds(pid: int) -> dict[int, float]:
     """``thread_cpu_seconds`` of every process of the host (its workers' event loops too)."""
-    return {tid: spent for p in host_pids(pid) for tid, spent in thread_cpu_seconds(p).items()}
+    own, _ = _host_and_sidecars(pid)
+    return {tid: spent for p in own for tid, spent in thread_cpu_seconds(p).items()}
 
 
 def sidecars_cpu(host_pid: int) -> float:
     """CPU seconds so far of a host's sidecars (they live as long as the host)."""
-    own = set(host_pids(host_pid))
-    return sum(cpu_seconds(p) for p in descendants(host_pid) if p not in own)
+    _, sidecars = _host_and_sidecars(host_pid)
+    return sum(cpu_seconds(p) for p in sidecars)
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ class CpuSample:
 def sample(host_pid: int, nats_pid: int) -> CpuSample:
     """CPU seconds so far of the host, the nats-server and the host's sidecars (which live
     as long as the host, so two samples' difference is what a run cost)."""
+    own, sidecars = _host_and_sidecars(host_pid)
     return CpuSample(
-        host=sum(cpu_seconds(p) for p in host_pids(host_pid)),
+        host=sum(cpu_seconds(p) for p in own),
         nats=cpu_seconds(nats_pid),
-        sidecars=sidecars_cpu(host_pid),
+        sidecars=sum(cpu_seconds(p) for p in sidecars),
     )

@@ -164,27 +164,24 @@ class Variant:
 
 RATES = (": orders/s", ": CPU ms/order (host+nats+sidecars)", ": CPU ms/order, host")
 WORKERS = min(len(os.sched_getaffinity(0)), 64)  # one per core this process may use (64: the setting's cap)
-VARIANTS = (
-    # What recording (spans, on by default) costs the flow: the filed code recorded nothing.
-    Variant(
-        ", recording off",
-        RATES,
-        "this code with STEPHOST_OBSERVE=false, to show what recording costs (the filed code recorded"
-        " nothing); the other rows record, the default",
-        env={"STEPHOST_OBSERVE": "false"},
-    ),
-    # One host is one event loop on one core (its busiest thread row): workers use the others.
-    *[
-        Variant(
-            f", {WORKERS} workers",
-            (*RATES, ": order latency p99 ms", ": machine busy, % of all cores"),
-            f"this code as `stephost start --workers {WORKERS}` (one per core): {WORKERS} hosts sharing"
-            " the HTTP port, each with its own sidecar",
-            args=("--workers", str(WORKERS)),
-        )
-    ]
-    * (WORKERS > 1),
+# What recording (spans, on by default) costs the flow: the filed code recorded nothing.
+RECORDING_OFF = Variant(
+    ", recording off",
+    RATES,
+    "this code with STEPHOST_OBSERVE=false, to show what recording costs (the filed code recorded"
+    " nothing); the other rows record, the default",
+    env={"STEPHOST_OBSERVE": "false"},
 )
+# One host is one event loop on one core (its busiest thread row): workers use the others.
+ONE_WORKER_PER_CORE = Variant(
+    f", {WORKERS} workers",
+    (*RATES, ": order latency p99 ms", ": machine busy, % of all cores"),
+    f"this code as `stephost start --workers {WORKERS}` (one per core): {WORKERS} hosts sharing"
+    " the HTTP port, each with its own sidecar",
+    args=("--workers", str(WORKERS)),
+)
+# On one core, workers would only repeat the headline rows.
+VARIANTS = (RECORDING_OFF, ONE_WORKER_PER_CORE) if WORKERS > 1 else (RECORDING_OFF,)
 
 
 def run_flow(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stephost_host.runtime import RUNTIME_FILE
 from stephost_host.state_dir import default_state_dir
 
 # Exit codes every client command shares.
@@ -22,7 +23,7 @@ class NoRunningHost(Exception):
 def running_host(project: str | Path, state_dir: Path | None, override: str) -> dict[str, Any]:
     """The project's runtime.json (written by the running host: its HTTP URL, ingress address,
     secret). ``override`` names the flag that bypasses the file (``--address``, ``--url``)."""
-    runtime = (state_dir or default_state_dir(Path(project))) / "runtime.json"
+    runtime = (state_dir or default_state_dir(Path(project))) / RUNTIME_FILE
     hint = (
         f"start it with `stephost dev {project}`, pass --project DIR for the project whose host "
         f"runs (or --state-dir), or {override}"

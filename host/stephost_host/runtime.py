@@ -60,7 +60,7 @@ def find_secret(state_dir: Path) -> str:
 class RuntimeFile:
     """Writes runtime.json (owner-only) once everything is up; removes it when shutdown begins."""
 
-    name = "runtime.json"
+    name = RUNTIME_FILE
     stop_timeout = 1.0
 
     def __init__(

@@ -29,7 +29,7 @@ from typing import Any
 from stephost_host import envfile
 from stephost_host.link.server import SidecarService
 from stephost_host.logs import LEVELS
-from stephost_host.supervisor.children import die_with_parent
+from stephost_host.supervisor.children import die_with_parent, terminate
 from stephost_host.supervisor.languages import Language
 
 log = logging.getLogger("stephost.supervisor")
@@ -255,17 +255,4 @@ class SidecarProcess:
 
 
 async def _terminate(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), STOP_GRACE)
-    except ProcessLookupError:
-        return
-    except TimeoutError:
-        log.warning("sidecar pid %d ignored SIGTERM; killing it", proc.pid)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        await proc.wait()
+    await terminate(proc, STOP_GRACE, f"sidecar pid {proc.pid}")

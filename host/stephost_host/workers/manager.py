@@ -19,7 +19,6 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ from stephost_host.natsio.backbone import embedded_server
 from stephost_host.ports import bind_tcp, http_door
 from stephost_host.runtime import RuntimeFile, sidecar_secret
 from stephost_host.stop_signals import StopSignals
-from stephost_host.supervisor.children import die_with_parent
+from stephost_host.supervisor.children import die_with_parent, terminate
 from stephost_host.workers.role import READY_DIR, WorkerRole, check_ports
 
 log = logging.getLogger("stephost.workers")
@@ -52,7 +51,7 @@ class Worker:
         self.role = role
         self.state_dir = state_dir
         self.plan = json.dumps({"role": vars(role), "settings": settings.model_dump(mode="json")}).encode()
-        self.ready_path = state_dir / READY_DIR / f"{role.index}.json"
+        self.ready_path = role.ready_path(state_dir)
         self.proc: asyncio.subprocess.Process | None = None
         self.info: dict[str, Any] = {}
         self.started = 0.0
@@ -94,17 +93,8 @@ class Worker:
                 await asyncio.wait_for(self.proc.wait(), 0.05)
 
     async def stop(self, timeout: float) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            log.error("worker %d did not stop within %.0fs: killing it", self.role.index, timeout)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            await self.proc.wait()
+        if self.proc is not None:
+            await terminate(self.proc, timeout, f"worker {self.role.index} (pid {self.proc.pid})")
 
 
 class Workers:

@@ -61,7 +61,11 @@ class WorkerRole:
             }
         )
 
-    def ready_file(self, state_dir: Path, describe: Callable[[], dict[str, Any]]) -> RuntimeFile:
+    def ready_path(self, state_dir: Path) -> Path:
         """Where this worker says it is ready and how it is reached (the manager waits for it,
         then writes the project's runtime.json)."""
-        return RuntimeFile(state_dir / READY_DIR, describe, f"{self.index}.json")
+        return state_dir / READY_DIR / f"{self.index}.json"
+
+    def ready_file(self, state_dir: Path, describe: Callable[[], dict[str, Any]]) -> RuntimeFile:
+        path = self.ready_path(state_dir)
+        return RuntimeFile(path.parent, describe, path.name)
