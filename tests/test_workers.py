@@ -44,6 +44,33 @@ def _tree(pid: int) -> list[int]:
     return [p for c in map(int, out) for p in (c, *_tree(c))]
 
 
+def _scrape(host: HostProcess, series: str) -> float | None:
+    """One series' value in `/metrics`, scraped on a new connection (so from either worker)."""
+    auth = {"authorization": f"Bearer {host.secret}"}
+    text = httpx.get(host.url + "/__stephost/metrics", headers=auth, timeout=10).text
+    found = [line for line in text.splitlines() if line.startswith(series + " ")]
+    return float(found[0].rsplit(" ", 1)[1]) if found else None
+
+
+def _every_scrape_says(host: HostProcess, series: str, value: float) -> None:
+    """Once one scrape says ``value``, ten more on new connections say it too: both workers
+    answer for the whole server, not for their share of it."""
+
+    def says() -> bool:
+        seen = _scrape(host, series)
+        assert seen == value, f"a scrape said {seen}"
+        return True
+
+    eventually(says, timeout=30, what=f"{series} = {value}")
+    seen = [_scrape(host, series) for _ in range(10)]
+    assert seen == [value] * 10, seen
+
+
+SUBMITS = 'stephost_http_request_duration_seconds_count{method="POST",route="/submit",status="202"}'
+READS = 'stephost_http_request_duration_seconds_count{method="GET",route="/state/:group",status="200"}'
+SIDECARS = "stephost_sidecars_connected"
+
+
 @pytest.fixture
 def workers(tmp_path: Path) -> Any:
     host = HostProcess(PROJECT, tmp_path / "state", None, args=["--workers", "2"])
@@ -75,6 +102,12 @@ def test_workers_share_the_port_the_queues_and_the_cron(workers: HostProcess) ->
 
     served = {w for w in ("w0", "w1") if workers.log_lines(f" {w} ", "POST /submit")}
     assert served == {"w0", "w1"}, workers.log()[-3000:]
+    # /metrics sums the workers' counts and gauges, whichever of them takes the scrape.
+    _every_scrape_says(workers, SUBMITS, len(ids))
+    _every_scrape_says(
+        workers, 'stephost_invocations_total{language="python",outcome="ok",step="submit"}', len(ids)
+    )
+    _every_scrape_says(workers, SIDECARS, 2)
     # Each worker's posture knows the NATS it uses is the project's own, run by the manager.
     assert len(workers.log_lines("auth: NATS: embedded")) == 2
 
@@ -88,16 +121,23 @@ def test_workers_share_the_port_the_queues_and_the_cron(workers: HostProcess) ->
 
     # What holds the secret and the NATS token is the owner's only; the plans went over stdin.
     state = workers.state_dir
-    held = [state / "runtime.json", *sorted((state / "workers").iterdir())]
+    held = [state / "runtime.json", *sorted(f for f in (state / "workers").iterdir() if f.is_file())]
     assert [f.name for f in held] == ["runtime.json", "0.json", "1.json"]
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in held)
 
 
 def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: HostProcess) -> None:
     runtime = workers.state_dir / "runtime.json"
+    for _ in range(10):
+        with httpx.Client(base_url=workers.url, timeout=30) as http:
+            assert http.get("/state/done").status_code == 200
+    _every_scrape_says(workers, READS, 10)
     first = workers.info["workers"][1]["pid"]
     orphans = _tree(first)  # its sidecar: dies with it
     assert orphans
+    # The workers' metrics files are theirs: a step's own prometheus_client writes elsewhere.
+    assert b"PROMETHEUS_MULTIPROC_DIR=" in Path(f"/proc/{first}/environ").read_bytes()
+    assert all(b"PROMETHEUS_MULTIPROC_DIR=" not in Path(f"/proc/{p}/environ").read_bytes() for p in orphans)
     os.kill(first, signal.SIGKILL)
 
     def replaced() -> int | None:
@@ -117,6 +157,9 @@ def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: Hos
         with httpx.Client(base_url=workers.url, timeout=30) as http:
             assert http.get("/state/done").status_code == 200
     assert len(workers.log_lines(" w1 ", "GET /state/done")) > served_before
+    # What the dead worker counted stays counted; its gauges are no longer added in.
+    _every_scrape_says(workers, READS, 10 + 20)
+    _every_scrape_says(workers, SIDECARS, 2)
 
     tree = _tree(workers.proc.pid)
     assert workers.stop() == 0
@@ -126,6 +169,7 @@ def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: Hos
         what="every worker, sidecar and nats-server gone",
     )
     assert not runtime.exists()
+    assert not (workers.state_dir / "workers" / "metrics").exists()
 
 
 def _start_workers(state: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,11 +3,15 @@ drain task from the spans it publishes, never by the invocation itself. Answered
 only noted as they end and counted in bulk with the spans (or when /metrics is read).
 
 Each host has its own registry: the numbers are this process's, as Prometheus expects, and
-two hosts in one test process do not collide.
+two hosts in one test process do not collide. The workers of `stephost start --workers N` are
+one server behind one port, so whichever takes a scrape answers for all of them:
+prometheus_client's multiprocess mode (``SHARED_DIR_ENV``, set by their manager) keeps each
+worker's counts in files there, and the scrape adds them up.
 """
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -16,9 +20,15 @@ from statistics import median
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 DURATIONS_KEPT = 256  # the recent durations a step's p50 is taken over
 PENDING_REQUESTS = 4096  # answered requests noted before they are counted even with no drain
+# prometheus_client's multiprocess switch, read when it is imported: set, every process writes
+# its counts into files in that directory.
+SHARED_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -35,6 +45,7 @@ class StepStats:
 
 class Metrics:
     def __init__(self, queue_depth: Callable[[], float]) -> None:
+        self.shared_dir = os.environ.get(SHARED_DIR_ENV) or None  # set: one of several workers
         self.registry = CollectorRegistry()
         labels = ("step", "language")
         self.invocations = Counter(
@@ -60,31 +71,13 @@ class Metrics:
             "Spans the OTLP collector did not take (unreachable, refused, timed out)",
             registry=self.registry,
         )
-        depth = Gauge(
-            "stephost_observe_queue_depth",
-            "Spans and log records waiting to be recorded",
-            registry=self.registry,
+        self._live: list[tuple[Gauge, Callable[[], float]]] = []  # shared mode: set when refreshed
+        self.gauge(
+            "stephost_observe_queue_depth", "Spans and log records waiting to be recorded", queue_depth
         )
-        depth.set_function(queue_depth)
         # Queue gauges are read from JetStream when scraped (``queues``): not on any hot path.
-        self.backlog = Gauge(
-            "stephost_consumer_backlog",
-            "Events stored and not yet delivered to a step's consumer",
-            ("step", "topic"),
-            registry=self.registry,
-        )
-        self.ack_pending = Gauge(
-            "stephost_consumer_ack_pending",
-            "Events delivered to a step and not yet acknowledged (running or awaiting a retry)",
-            ("step", "topic"),
-            registry=self.registry,
-        )
-        self.dead_letters = Gauge(
-            "stephost_dead_letters",
-            "Dead letters waiting to be replayed or discarded",
-            ("step",),
-            registry=self.registry,
-        )
+        self._queues = QueueGauges()
+        self.registry.register(self._queues)
         self.requests = Histogram(
             "stephost_http_request_duration_seconds",
             "HTTP requests to api steps, by method, route (the step's path pattern) and status",
@@ -98,8 +91,22 @@ class Metrics:
         self._requests: list[tuple[str, str, int, float]] = []  # answered, not yet counted
 
     def gauge(self, name: str, doc: str, read: Callable[[], float]) -> None:
-        """A value read when scraped (e.g. connected sidecars)."""
-        Gauge(name, doc, registry=self.registry).set_function(read)
+        """A value read when scraped (e.g. connected sidecars); with workers, the sum of each
+        worker's value as of its last ``refresh``."""
+        if self.shared_dir is None:
+            Gauge(name, doc, registry=self.registry).set_function(read)
+            return
+        gauge = Gauge(name, doc, registry=self.registry, multiprocess_mode="livesum")
+        gauge.set(read())
+        self._live.append((gauge, read))
+
+    def refresh(self) -> None:
+        """With workers: write this worker's counts where a sibling's scrape reads them (the
+        answered requests noted, the values of ``gauge``). Its recorder calls this every
+        REFRESH seconds, and a scrape this worker takes, before it reads."""
+        self.count_requests()
+        for gauge, read in self._live:
+            gauge.set(read())
 
     def spans(self, docs: Sequence[dict[str, Any]]) -> None:
         """A batch of published spans: one increment and one histogram update per step,
@@ -124,13 +131,7 @@ class Metrics:
     def queues(self, consumers: list[tuple[str, str, int, int]], dead: dict[str, int]) -> None:
         """Sets the queue gauges: (step, topic, backlog, ack pending) per consumer, dead
         letters per step. Labels no longer present (a removed step) are dropped."""
-        for gauge in (self.backlog, self.ack_pending, self.dead_letters):
-            gauge.clear()
-        for step, topic, pending, acking in consumers:
-            self.backlog.labels(step, topic).set(pending)
-            self.ack_pending.labels(step, topic).set(acking)
-        for step, count in dead.items():
-            self.dead_letters.labels(step).set(count)
+        self._queues.consumers, self._queues.dead = consumers, dead
 
     def http(self, method: str, route: str, status: int, seconds: float) -> None:
         """One answered request; labelled by route pattern, never by the raw path (which would
@@ -152,8 +153,46 @@ class Metrics:
         return {step: stats.describe() for step, stats in self.steps.items()}
 
     def exposition(self) -> bytes:
-        self.count_requests()
-        return generate_latest(self.registry)
+        if self.shared_dir is None:
+            self.count_requests()
+            return generate_latest(self.registry)
+        self.refresh()
+        # Every worker's files (this one's included) and the queue gauges, which are JetStream's
+        # and the same from any worker; not this process's registry, which would count it twice.
+        shared = CollectorRegistry(auto_describe=True)
+        MultiProcessCollector(shared, self.shared_dir)
+        shared.register(self._queues)
+        return generate_latest(shared)
+
+
+class QueueGauges(Collector):
+    """The queue gauges as last read from JetStream (``Metrics.queues``): one value each, the
+    same whichever worker reads them, so never summed over workers."""
+
+    def __init__(self) -> None:
+        self.consumers: list[tuple[str, str, int, int]] = []
+        self.dead: dict[str, int] = {}
+
+    def collect(self) -> Iterable[Metric]:
+        backlog = GaugeMetricFamily(
+            "stephost_consumer_backlog",
+            "Events stored and not yet delivered to a step's consumer",
+            labels=("step", "topic"),
+        )
+        acking = GaugeMetricFamily(
+            "stephost_consumer_ack_pending",
+            "Events delivered to a step and not yet acknowledged (running or awaiting a retry)",
+            labels=("step", "topic"),
+        )
+        for step, topic, pending, unacked in self.consumers:
+            backlog.add_metric((step, topic), pending)
+            acking.add_metric((step, topic), unacked)
+        dead = GaugeMetricFamily(
+            "stephost_dead_letters", "Dead letters waiting to be replayed or discarded", labels=("step",)
+        )
+        for step, count in self.dead.items():
+            dead.add_metric((step,), count)
+        return [backlog, acking, dead]
 
 
 K = TypeVar("K")

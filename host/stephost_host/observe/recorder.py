@@ -40,6 +40,7 @@ LINGER = 0.05  # seconds the drain task lets records gather before publishing th
 PER_MESSAGE = 64  # records per NATS message (the reader's windows count messages)
 SUBJECTS = {"spans": names.OBSERVE_SPANS, "logs": names.OBSERVE_LOGS}
 HOUR = 3600.0
+REFRESH = 1.0  # with workers: seconds between writes of this worker's metrics for its siblings' scrapes
 MAX_BYTES = 256 * 1024 * 1024  # the observe stream's memory, whatever max_messages says
 # What the hot path queues: a finished span (span, duration ms, exception or None), or a log
 # record; both are turned into documents by the background task.
@@ -141,6 +142,7 @@ class Recorder:
         self.metrics = Metrics(self.queue.qsize)
         self.otlp = otlp
         self._task: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()  # something is queued
         self._tap = _LogTap(self)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -178,14 +180,17 @@ class Recorder:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._task = self._loop.create_task(self._drain())
+        if self.metrics.shared_dir is not None:
+            self._refresher = self._loop.create_task(self._refresh())
         logging.getLogger().addHandler(self._tap)
 
     async def stop(self) -> None:
         logging.getLogger().removeHandler(self._tap)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._refresher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         while not self.queue.empty():  # what was still queued, if NATS takes it
             await self._publish(self.queue.take(BATCH))
         if self.otlp is not None:
@@ -201,6 +206,11 @@ class Recorder:
             await self._publish(self.queue.take(BATCH))
             if not self.queue.empty():
                 self._ready.set()
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH)
+            self.metrics.refresh()
 
     async def _publish(self, batch: list[Item]) -> None:
         records: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}

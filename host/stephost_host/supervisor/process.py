@@ -29,6 +29,7 @@ from typing import Any
 from stephost_host import envfile
 from stephost_host.link.server import SidecarService
 from stephost_host.logs import LEVELS
+from stephost_host.observe.metrics import SHARED_DIR_ENV
 from stephost_host.supervisor.children import die_with_parent, terminate
 from stephost_host.supervisor.languages import Language
 
@@ -40,6 +41,9 @@ DRAIN = 10.0  # how long a reload lets the old sidecar finish its work before st
 # Sidecars write nothing into the project (it may be a read-only mount): no __pycache__ next
 # to Python step files. The host's own environment can still override it (an empty value).
 CHILD_DEFAULTS = {"PYTHONDONTWRITEBYTECODE": "1"}
+# Of the host's environment, what is the host's alone: the directory of its metrics files (set
+# for workers), which a step's own prometheus_client would otherwise write into.
+HOST_ONLY = frozenset({SHARED_DIR_ENV})
 
 
 def child_line(text: str) -> tuple[int, str]:
@@ -97,7 +101,7 @@ class SidecarProcess:
         env = {
             **CHILD_DEFAULTS,
             # Read at every start: a restart after .env changed hands the new values over.
-            **envfile.merged(self.project),
+            **envfile.merged(self.project, {k: v for k, v in os.environ.items() if k not in HOST_ONLY}),
             **self.extra_env,
             "STEPHOST_CONNECT": self.connect,
             "STEPHOST_SECRET": self.secret,

@@ -19,18 +19,22 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.multiprocess import mark_process_dead
+
 from stephost_host.config import Settings
 from stephost_host.natsio.backbone import embedded_server
+from stephost_host.observe.metrics import SHARED_DIR_ENV
 from stephost_host.ports import bind_tcp, http_door
 from stephost_host.runtime import RuntimeFile, sidecar_secret
 from stephost_host.stop_signals import StopSignals
 from stephost_host.supervisor.children import die_with_parent, terminate
-from stephost_host.workers.role import READY_DIR, WorkerRole, check_ports
+from stephost_host.workers.role import READY_DIR, WorkerRole, check_ports, shared_metrics_dir
 
 log = logging.getLogger("stephost.workers")
 # Seconds before starting a dead worker again, by how many times in a row it died early; one
@@ -47,9 +51,10 @@ class WorkerFailed(Exception):
 class Worker:
     """One worker process, started with its plan on stdin, ready once its runtime file exists."""
 
-    def __init__(self, role: WorkerRole, settings: Settings, state_dir: Path) -> None:
+    def __init__(self, role: WorkerRole, settings: Settings, state_dir: Path, env: dict[str, str]) -> None:
         self.role = role
         self.state_dir = state_dir
+        self.env = env
         self.plan = json.dumps({"role": vars(role), "settings": settings.model_dump(mode="json")}).encode()
         self.ready_path = role.ready_path(state_dir)
         self.proc: asyncio.subprocess.Process | None = None
@@ -66,6 +71,7 @@ class Worker:
             str(self.state_dir),
             str(self.role.index),
             stdin=asyncio.subprocess.PIPE,
+            env=self.env,
             start_new_session=True,  # a terminal's Ctrl-C reaches the manager, which stops them in order
             preexec_fn=die_with_parent,  # a SIGKILLed manager leaves no worker behind
         )
@@ -101,8 +107,14 @@ class Workers:
     def __init__(self, s: Settings, http_port: int, nats_url: str, embedded: bool) -> None:
         self.settings = s
         (s.runtime_dir / READY_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Whichever worker takes a scrape answers for all: each writes its counts here. Made
+        # empty: what a previous run counted is not this one's.
+        self.metrics_dir = shared_metrics_dir(s.runtime_dir)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(mode=0o700)
+        env = {**os.environ, SHARED_DIR_ENV: str(self.metrics_dir)}
         self.workers = [
-            Worker(role, role.settings(s, http_port, nats_url), s.runtime_dir)
+            Worker(role, role.settings(s, http_port, nats_url), s.runtime_dir, env)
             for role in (WorkerRole(i, embedded) for i in range(s.workers))
         ]
         self.stopping = asyncio.Event()
@@ -148,6 +160,8 @@ class Workers:
         while not self.stopping.is_set():
             assert w.proc is not None
             code = await w.proc.wait()
+            # Its gauges (sidecars connected, ...) are summed no more; what it counted stays counted.
+            mark_process_dead(w.proc.pid, str(self.metrics_dir))
             if self.stopping.is_set():
                 return
             ran = asyncio.get_running_loop().time() - w.started
@@ -187,6 +201,7 @@ class Workers:
             task.cancel()
         await self.runtime.stop()
         await asyncio.gather(*(w.stop(self.stop_timeout) for w in self.workers), return_exceptions=True)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
 def _hold_http_port(s: Settings) -> tuple[int, socket.socket]:

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from stephost_host.config import Settings
 
 READY_DIR = "workers"  # under the state directory: each worker's runtime file, for the manager
+METRICS_DIR = "metrics"  # under READY_DIR: the workers' metrics files (observe/metrics.py), shared
+
+
+def shared_metrics_dir(state_dir: Path) -> Path:
+    return state_dir / READY_DIR / METRICS_DIR
 
 
 def shifted(port: int | None, index: int) -> int | None:
