@@ -1,10 +1,11 @@
-"""The host's heap tuning: what exists when the host is up leaves the collector's scans, and
-freed heap memory goes back to the OS once the process grew."""
+"""The host's heap tuning: what exists when the host is up leaves the collector's scans, young
+collections run less often, and freed heap memory goes back to the OS once the process grew."""
 
 import asyncio
 import gc
 
-from stephost_host.memory import HeapTrim, freeze_startup_heap, resident_bytes
+from stephost_host.memory import HeapTrim, resident_bytes
+from stephost_wire import gc_pace
 
 MB = 1024 * 1024
 
@@ -20,8 +21,10 @@ def tracked(obj: object) -> bool:
 
 def test_objects_alive_at_startup_are_frozen_and_later_ones_are_still_collected():
     kept = Node()
+    threshold = gc.get_threshold()
     try:
-        freeze_startup_heap()
+        gc_pace.settle()
+        assert gc.get_threshold() == (gc_pace.YOUNG_THRESHOLD, *threshold[1:])
         later = Node()
         assert gc.get_freeze_count() > 0
         assert not tracked(kept)  # in the permanent generation: never scanned again
@@ -30,6 +33,7 @@ def test_objects_alive_at_startup_are_frozen_and_later_ones_are_still_collected(
         assert gc.collect() >= 1  # the new cycle is still found and freed
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 async def test_heap_trim_gives_freed_memory_back_once_the_process_grew() -> None:

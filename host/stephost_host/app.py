@@ -57,7 +57,7 @@ from stephost_host.ingress import IngressPort, IngressService, check_settings, s
 from stephost_host.lifecycle import Component, Lifecycle, Together
 from stephost_host.link.calls import Calls
 from stephost_host.link.server import SidecarService
-from stephost_host.memory import HeapTrim, freeze_startup_heap
+from stephost_host.memory import HeapTrim
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.backbone import NatsBackbone
 from stephost_host.natsio.credentials import ClientAccess
@@ -79,13 +79,14 @@ from stephost_host.streams.store import Streams
 from stephost_host.supervisor.reload import Reloader
 from stephost_host.supervisor.sidecars import Sidecars
 from stephost_host.workers.role import WorkerRole
+from stephost_wire import gc_pace
 from stephost_wire.v1.deploy_pb2_grpc import add_DeployServicer_to_server
 
 log = logging.getLogger("stephost")
 
 
-async def _freeze_startup_heap() -> None:
-    freeze_startup_heap()
+async def _settle_gc() -> None:
+    gc_pace.settle()
 
 
 class Host:
@@ -338,7 +339,7 @@ class Host:
                 else []
             ),
             # Last but one: everything the host keeps for its life exists by now.
-            Hooks("heap", start=_freeze_startup_heap),
+            Hooks("heap", start=_settle_gc),
             HeapTrim(),
             self.worker.ready_file(s.runtime_dir, self._where)
             if self.worker

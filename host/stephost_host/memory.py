@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
-import gc
 import logging
 import os
 from typing import Any
@@ -38,20 +37,6 @@ def return_big_blocks() -> None:
         return
     if mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) != 1:
         log.debug("mallopt(M_MMAP_THRESHOLD) refused; big blocks may stay with the process")
-
-
-def freeze_startup_heap() -> None:
-    """Keep everything alive once the host is up out of the cyclic collector's scans.
-
-    The collector's oldest generation walks every tracked object the process holds: the host's
-    modules, FastAPI's routes, pydantic models, protobuf descriptors and the like, ~100 ms a
-    time on this code, and under load it ran every second or so. Each run stalled every request
-    in flight (the HTTP p99 at 50 connections was that pause). Frozen objects are never scanned
-    again (they are almost all immortal: modules, classes, settings); what later requests make
-    is collected as before.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def resident_bytes() -> int:

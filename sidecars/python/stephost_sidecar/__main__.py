@@ -26,6 +26,7 @@ from stephost_sidecar.loader import load_project
 from stephost_sidecar.proto import pb
 from stephost_sidecar.runner import Runner
 from stephost_sidecar.watchdog import Watchdog, threshold_from_env
+from stephost_wire import gc_pace
 
 log = logging.getLogger("stephost.sidecar")
 
@@ -99,6 +100,7 @@ async def serve(args: argparse.Namespace) -> int:
         threshold_from_env(os.environ),
     )
     watchdog.start()
+    gc_pace.settle()  # the steps are loaded: what lives now lives for good
     try:
         return await serve_until_stopped(conn, runner, "sidecar")
     finally:
