@@ -1,5 +1,5 @@
-"""The HTTP path's shortcuts give exactly what the plain way gives: orjson's JSON bytes
-(or the standard encoder's where they would differ), a response in one write, metrics counted in bulk."""
+"""The HTTP path's shortcuts give exactly what the plain way gives: a response in one write,
+metrics counted in bulk (its JSON: tests/test_json_codec.py)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,17 @@ import random
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from stephost_host.http import fast_json
 from stephost_host.http.app import BadReply, encode_reply
 from stephost_host.http.limits import HeadWithBody
 from stephost_host.observe.metrics import BUCKETS, Metrics, observe_many
 from stephost_host.observe.spans import new_trace_id, traceparent
 from stephost_wire import codec
 
-VALUES = [
-    {"message": "hello", "n": 1, "ok": True, "none": None},
-    {"small": 1e-05, "tiny": 1.2345e-09, "big": 1e16, "neg": -0.0, "plain": 0.1},
-    {"text": 'é ✓ 𝄞 \u2028 \x00 \x1f \x7f "quoted" back\\slash \n\t'},
-    {"huge": 2**70, "list": [1, 2.5, "x", [None]]},
-    {1: "a number key"},
-    "0.00001 looks like a small float, null like NaN",
-    [random.uniform(-1e6, 1e6) * 10 ** random.randint(-12, 20) for _ in range(200)],
-]
-
-
-@pytest.mark.parametrize("value", VALUES)
-def test_fast_json_writes_the_standard_encoders_bytes(value: object) -> None:
-    assert fast_json.reply_body(value) == codec.dumps_strict(value).encode()
-    assert fast_json.request_text(value) == codec.dumps(value)
-
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_a_reply_with_nan_or_infinity_is_refused_not_sent_as_null(bad: float) -> None:
     with pytest.raises(ValueError):
-        fast_json.reply_body({"x": [bad]})
+        codec.dumps_strict_bytes({"x": [bad]})
     with pytest.raises(BadReply, match="cannot be encoded"):
         encode_reply(200, {"x": bad})
 

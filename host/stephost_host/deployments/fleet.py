@@ -105,7 +105,7 @@ class Fleet:
     async def _beat(self) -> None:
         langs = sorted(self.pool.languages()) if self.pool is not None else []
         value = {"host": self.host_id, "until": time.time() + self.host_ttl, "agents": langs}
-        await self.kv.put(f"host.{names.token(self.host_id)}", codec.dumps(value).encode())
+        await self.kv.put(f"host.{names.token(self.host_id)}", codec.dumps_bytes(value))
 
     async def live_hosts(self) -> set[str]:
         """The hosts whose heartbeat has not expired."""
@@ -116,7 +116,7 @@ class Fleet:
 
     async def want(self, target: Deployment) -> None:
         value = {"deploymentId": target.id, "version": target.version_id}
-        await self.kv.put(f"want.{names.token(target.version_id)}", codec.dumps(value).encode())
+        await self.kv.put(f"want.{names.token(target.version_id)}", codec.dumps_bytes(value))
         self.failed.pop(target.version_id, None)
 
     async def unwant(self, version: str) -> None:
@@ -215,7 +215,7 @@ class Fleet:
 
     async def _report(self, version: str, *, ok: bool, error: str = "") -> None:
         key = f"ready.{names.token(version)}.{names.token(self.host_id)}"
-        await self.kv.put(key, codec.dumps({"host": self.host_id, "ok": ok, "error": error}).encode())
+        await self.kv.put(key, codec.dumps_bytes({"host": self.host_id, "ok": ok, "error": error}))
 
     async def stop_here(self, version: str) -> None:
         # Under the version's lock: a start sent while the agent still stops the same version's

@@ -75,9 +75,9 @@ class Records:
             number = (found[0] if found else 0) + 1
             try:
                 if found is None:
-                    await self.kv.create(names.DEPLOY_SEQ_KEY, codec.dumps(number).encode())
+                    await self.kv.create(names.DEPLOY_SEQ_KEY, codec.dumps_bytes(number))
                 else:
-                    await self.kv.update(names.DEPLOY_SEQ_KEY, codec.dumps(number).encode(), last=found[1])
+                    await self.kv.update(names.DEPLOY_SEQ_KEY, codec.dumps_bytes(number), last=found[1])
                 return int(number)
             except KeyWrongLastSequenceError:
                 continue  # another host took this number: take the next
@@ -86,7 +86,7 @@ class Records:
 
     async def create(self, record: Deployment) -> None:
         key = names.deployment_key(record.id)
-        record._revision = await self.kv.create(key, codec.dumps(record.dump()).encode())
+        record._revision = await self.kv.create(key, codec.dumps_bytes(record.dump()))
 
     async def get(self, deployment_id: str) -> Deployment | None:
         """The record, its activation as the active pointer says (read after the record, so a
@@ -108,7 +108,7 @@ class Records:
             record.updated_at = round(time.time(), 3)
             try:
                 record._revision = await self.kv.update(
-                    key, codec.dumps(record.dump()).encode(), last=record._revision
+                    key, codec.dumps_bytes(record.dump()), last=record._revision
                 )
                 return
             except KeyWrongLastSequenceError:
@@ -143,7 +143,7 @@ class Records:
     # -- env (values never leave the host except to the version's workers) -------
 
     async def put_env(self, deployment_id: str, env: dict[str, str]) -> None:
-        await self.env_kv.put(names.token(deployment_id), codec.dumps(env).encode())
+        await self.env_kv.put(names.token(deployment_id), codec.dumps_bytes(env))
 
     async def get_env(self, deployment_id: str) -> dict[str, str]:
         found = await get_json(self.env_kv, names.token(deployment_id))
@@ -224,7 +224,7 @@ class Records:
     async def flip(self, pointer: dict[str, Any], expected: int) -> int:
         """Point every host at another version: the only irreversible step of a deploy. Raises
         Conflict when the pointer moved since ``expected`` was read."""
-        data = codec.dumps(pointer).encode()
+        data = codec.dumps_bytes(pointer)
         try:
             if expected == 0:
                 return int(await self.kv.create(names.ACTIVE_KEY, data))

@@ -21,7 +21,7 @@ from stephost_host.errors import (
     StepFailed,
     StepUnavailable,
 )
-from stephost_host.http import bodies, cors, fast_json
+from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
 from stephost_host.link.response_stream import ResponseStream
@@ -31,6 +31,7 @@ from stephost_host.router.invoker import Invoker
 from stephost_host.router.registry import Registry
 from stephost_host.router.routes import RouteTable
 from stephost_host.steps.models import ApiStep
+from stephost_wire import codec
 
 log = logging.getLogger("stephost.http")
 TRACE_HEADER = "x-trace-id"
@@ -102,7 +103,7 @@ def encode_reply(
         raise BadReply(f"status {status} is not a final HTTP status (200-599)")
     try:
         if raw is None:
-            payload = fast_json.reply_body(body)
+            payload = codec.dumps_strict_bytes(body)
         else:
             payload = raw.encode() if isinstance(raw, str) else raw
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, lone surrogates, absurd nesting
@@ -486,7 +487,7 @@ class StepHttp:
         try:
             result = await self.invoker.invoke(
                 step,
-                fast_json.request_text(request),
+                codec.dumps(request),
                 trace_id,
                 raw_body=raw,
                 files=body.files,

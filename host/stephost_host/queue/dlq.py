@@ -34,7 +34,7 @@ class DeadLetters:
 
     async def note_failure(self, consumer: str, seq: int) -> None:
         try:
-            await self.failures.create(names.failure_key(consumer, seq), codec.dumps(time.time()).encode())
+            await self.failures.create(names.failure_key(consumer, seq), codec.dumps_bytes(time.time()))
         except KeyWrongLastSequenceError:
             pass  # not the first failure: keep the first time
 
@@ -75,7 +75,7 @@ class DeadLetters:
             "lastFailedAt": now,
             "streamSequence": seq,
         }
-        await self.js.publish(names.dlq_subject(step), codec.dumps(record).encode(), stream=names.DLQ_STREAM)
+        await self.js.publish(names.dlq_subject(step), codec.dumps_bytes(record), stream=names.DLQ_STREAM)
 
     # -- reading and acting on them ------------------------------------------
 
@@ -127,7 +127,7 @@ class DeadLetters:
                 headers[names.HEADER_GROUP] = record["messageGroupId"]
             subject = names.replay_subject(names.consumer_name(record["topic"], record["step"]))
             await self.js.publish(
-                subject, codec.dumps(record.get("data")).encode(), headers=headers, stream=names.EVENTS_STREAM
+                subject, codec.dumps_bytes(record.get("data")), headers=headers, stream=names.EVENTS_STREAM
             )
             await self._drop(record["id"])
             done.append(record["id"])

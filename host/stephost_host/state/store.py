@@ -30,7 +30,7 @@ class StateStore:
         return found[0] if found else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
-        await self._put(names.state_key(group, key), codec.dumps(value).encode())
+        await self._put(names.state_key(group, key), codec.dumps_bytes(value))
         return value
 
     async def _put(self, name: str, data: bytes) -> int:
@@ -47,7 +47,7 @@ class StateStore:
     async def set_if(self, group: str, key: str, value: Any, expected: int | None) -> int | None:
         """Store ``value`` if the key's revision is still ``expected`` (0: it has no value;
         None: whatever it is). The new revision, or None when the revision moved."""
-        name, data = names.state_key(group, key), codec.dumps(value).encode()
+        name, data = names.state_key(group, key), codec.dumps_bytes(value)
         try:
             if expected is None:
                 return await self._put(name, data)

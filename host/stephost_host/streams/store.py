@@ -178,7 +178,7 @@ class Streams:
         definition.check(data, self.schema_mode)
         stored = {**data, "id": item}
         key = names.stream_item_key(stream, group, item)
-        value = codec.dumps(stored).encode()
+        value = codec.dumps_bytes(stored)
         kind = await self._create_or_update(key, value)
         await self._announce(Change(stream, group, item, kind, stored, self._timestamp()))
         return stored
@@ -232,7 +232,7 @@ class Streams:
             "timestamp": change.timestamp,
         }
         await self.nc.publish(
-            names.stream_changes_subject(change.stream, change.group), codec.dumps(doc).encode()
+            names.stream_changes_subject(change.stream, change.group), codec.dumps_bytes(doc)
         )
 
     # -- fan-out -------------------------------------------------------------
