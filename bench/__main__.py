@@ -117,10 +117,10 @@ def bench_orders(
     tmp: Path, codes: list[Code], langs: tuple[str, ...], seconds: int, connections: tuple[int, ...]
 ) -> None:
     """Motia's flow per language, at each connection count, with fsync always and NATS's default."""
-    for sync in (True, False):
+    for section, sync in enumerate((True, False)):
         label = "sync_interval: always" if sync else "JetStream default fsync"
         run = partial(orders_figures, tmp, sync=sync, seconds=seconds, connections=connections)
-        measured = measure(codes, run, langs)
+        measured = measure(codes, run, langs, turn=section * len(langs))
         table(
             f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
         )
@@ -156,9 +156,9 @@ def events_figures(tmp: Path, code: Code, _part: str, *, sync: bool, n: int) -> 
 def bench_events(tmp: Path, codes: list[Code], n: int) -> None:
     """The 2-hop chain beside raw JetStream on a server with sync_interval: always (the host's
     default) and on one with JetStream's default (fsync every 2 minutes)."""
-    for sync in (True, False):
+    for section, sync in enumerate((True, False)):
         label = "sync_interval: always" if sync else "JetStream default fsync"
-        measured = measure(codes, partial(events_figures, tmp, sync=sync, n=n))
+        measured = measure(codes, partial(events_figures, tmp, sync=sync, n=n), turn=section)
         table(f"events, {label}", figures(measured, _digits), codes)
 
 

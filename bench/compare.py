@@ -18,13 +18,20 @@ class Figure:
 
 
 def measure(
-    codes: Sequence[Code], run: Callable[[Code, str], dict[str, float]], parts: Sequence[str] = ("",)
+    codes: Sequence[Code],
+    run: Callable[[Code, str], dict[str, float]],
+    parts: Sequence[str] = ("",),
+    turn: int = 0,
 ) -> dict[str, dict[str, float]]:
     """``run(code, part)`` for every part and code; returns figure name -> {code label -> value},
     in first-seen order. The codes take turns part by part, each part starting with the other
-    code, so a burst of load elsewhere on a shared machine does not fall on one code only."""
+    code, so a burst of load elsewhere on a shared machine does not fall on one code only.
+    ``turn`` continues the turns of an earlier call (the parts it measured): a table measured
+    in sections, such as the orders flow with each fsync setting, then does not start every
+    section with the same code (the first flow after a fresh nats-server's start ran 15-20%
+    slower with fsync always, whichever code it was)."""
     out: dict[str, dict[str, float]] = {}
-    for i, part in enumerate(parts):
+    for i, part in enumerate(parts, start=turn):
         for code in codes[::-1] if i % 2 else codes:
             for name, value in run(code, part).items():
                 out.setdefault(name, {})[code.label] = value

@@ -161,3 +161,26 @@ def test_link_transport_prints_a_row_per_transport_pair() -> None:
         # CPU is read in clock ticks (10 ms): 200 round trips may stay under one tick in either
         # process, the 1,000 pipelined messages (~0.2 ms each) never do.
         assert client >= 0 and server >= 0 and client_busy > 0 and server_busy > 0, row
+
+
+def test_the_codes_take_turns_across_parts_and_sections() -> None:
+    """Each part starts with the other code, and a later section goes on from where the turns
+    of the earlier one left off, so no code is always measured first."""
+    from bench.compare import measure
+    from bench.procs import Code
+
+    codes = [Code("this", "python"), Code("base", "python")]
+    order: list[str] = []
+
+    def run(code: Code, part: str) -> dict[str, float]:
+        order.append(f"{part}:{code.label}")
+        return {part: 1.0}
+
+    measure(codes, run, ["python"], turn=0)
+    measure(codes, run, ["python"], turn=1)
+    measure(codes, run, ["python", "node"], turn=0)
+    assert order == [
+        "python:this", "python:base",
+        "python:base", "python:this",
+        "python:this", "python:base", "node:base", "node:this",
+    ]  # fmt: skip
