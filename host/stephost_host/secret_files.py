@@ -21,7 +21,9 @@ def kept_secret(path: Path, what: str = "secret") -> str:
         if not value:
             raise ConfigError(f"{path} is empty: delete it to have the host make a new {what}") from None
         return value
-    value = secrets.token_urlsafe(32)
+    # Hex: a value pasted after `--secret` must never look like an option. URL-safe base64
+    # started with "-" one time in 64, and `stephost sidecar --secret -x...` failed to parse.
+    value = secrets.token_hex(32)
     with os.fdopen(fd, "w") as f:
         f.write(value + "\n")
     return value

@@ -101,3 +101,14 @@ def test_dev_on_loopback_opens_the_step_list_and_docs_but_not_dead_letters(
         assert httpx.get(host.url + path).status_code == 200, path
     assert httpx.get(host.url + "/__stephost/dlq").status_code == 401
     assert host.log_lines("auth: admin API", "open: `stephost dev` on loopback")
+
+
+def test_a_generated_secret_never_looks_like_a_command_line_option(tmp_path: Path) -> None:
+    """`stephost sidecar --secret VALUE`: a value starting with "-" is read as an option and
+    the sidecar exits with a usage error (base64url secrets did, one time in 64)."""
+    from stephost_host.secret_files import kept_secret
+
+    made = [kept_secret(tmp_path / str(i)) for i in range(300)]
+    assert len(set(made)) == len(made)
+    assert all(len(s) == 64 and not s.startswith("-") and int(s, 16) >= 0 for s in made)
+    assert kept_secret(tmp_path / "7") == made[7]  # kept: read back, not made again
