@@ -210,7 +210,10 @@ class Recorder:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH)
-            self.metrics.refresh()
+            try:
+                self.metrics.refresh()
+            except Exception:  # a gauge's reader failed: its siblings' scrapes keep its last value
+                log.exception("writing this worker's metrics failed; trying again in %gs", REFRESH)
 
     async def _publish(self, batch: list[Item]) -> None:
         records: dict[str, list[dict[str, Any]]] = {"spans": [], "logs": []}
