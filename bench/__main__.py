@@ -120,7 +120,7 @@ def bench_orders(
     for section, sync in enumerate((True, False)):
         label = "sync_interval: always" if sync else "JetStream default fsync"
         run = partial(orders_figures, tmp, sync=sync, seconds=seconds, connections=connections)
-        measured = measure(codes, run, langs, turn=section * len(langs))
+        measured = measure(codes, run, langs, turn=section)
         table(
             f"orders flow (POST /orders -> event -> event, state), {label}", figures(measured, _digits), codes
         )

@@ -26,9 +26,9 @@ def measure(
     """``run(code, part)`` for every part and code; returns figure name -> {code label -> value},
     in first-seen order. The codes take turns part by part, each part starting with the other
     code, so a burst of load elsewhere on a shared machine does not fall on one code only.
-    ``turn`` continues the turns of an earlier call (the parts it measured): a table measured
-    in sections, such as the orders flow with each fsync setting, then does not start every
-    section with the same code (the first flow after a fresh nats-server's start ran 15-20%
+    ``turn`` shifts who goes first: a table measured in sections, such as the orders flow with
+    each fsync setting, passes each section's index, so every part starts with the other code
+    than it did in the section before (the first flow after a fresh nats-server's start ran 15-20%
     slower with fsync always, whichever code it was)."""
     out: dict[str, dict[str, float]] = {}
     for i, part in enumerate(parts, start=turn):

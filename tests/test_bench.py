@@ -164,23 +164,23 @@ def test_link_transport_prints_a_row_per_transport_pair() -> None:
 
 
 def test_the_codes_take_turns_across_parts_and_sections() -> None:
-    """Each part starts with the other code, and a later section goes on from where the turns
-    of the earlier one left off, so no code is always measured first."""
+    """Each part starts with the other code, and in the next section (turn=1) every part starts
+    with the other code than it did before, for any number of parts, so no code is always
+    measured first."""
     from bench.compare import measure
     from bench.procs import Code
 
     codes = [Code("this", "python"), Code("base", "python")]
-    order: list[str] = []
+    for parts in (["python"], ["python", "node"], ["python", "node", "ruby"]):
+        firsts: list[list[str]] = []
+        for section in (0, 1):
+            order: list[str] = []
 
-    def run(code: Code, part: str) -> dict[str, float]:
-        order.append(f"{part}:{code.label}")
-        return {part: 1.0}
+            def run(code: Code, part: str, order: list[str] = order) -> dict[str, float]:
+                order.append(code.label)
+                return {part: 1.0}
 
-    measure(codes, run, ["python"], turn=0)
-    measure(codes, run, ["python"], turn=1)
-    measure(codes, run, ["python", "node"], turn=0)
-    assert order == [
-        "python:this", "python:base",
-        "python:base", "python:this",
-        "python:this", "python:base", "node:base", "node:this",
-    ]  # fmt: skip
+            measure(codes, run, parts, turn=section)
+            firsts.append(order[::2])  # who went first in each part
+        assert all(a != b for a, b in zip(firsts[0], firsts[1], strict=True)), (parts, firsts)
+        assert firsts[0][0] == "this" and firsts[0][1:2] in ([], ["base"]), firsts

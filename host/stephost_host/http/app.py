@@ -487,7 +487,7 @@ class StepHttp:
         try:
             result = await self.invoker.invoke(
                 step,
-                codec.dumps(request),
+                codec.dumps_parsed(request),  # its body went through loads_checked
                 trace_id,
                 raw_body=raw,
                 files=body.files,

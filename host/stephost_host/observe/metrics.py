@@ -159,7 +159,7 @@ class Metrics:
         self.refresh()
         # Every worker's files (this one's included) and the queue gauges, which are JetStream's
         # and the same from any worker; not this process's registry, which would count it twice.
-        shared = CollectorRegistry(auto_describe=True)
+        shared = CollectorRegistry()  # not auto_describe: it would read the files twice
         MultiProcessCollector(shared, self.shared_dir)
         shared.register(self._queues)
         return generate_latest(shared)

@@ -31,7 +31,7 @@ STAMP = "stephost-requirements.sha256"
 SIDECAR_REQUIREMENTS = (
     "grpcio>=1.85.1",
     "protobuf>=7.35.1",
-    "orjson>=3.9,<4",  # stephost_wire/codec.py: the link's JSON
+    "orjson>=3.11.7,<4",  # stephost_wire/codec.py: the link's JSON (3.11.7: 1e+16 as Python writes it)
     'uvloop>=0.19; sys_platform != "win32"',  # optional: the sidecar's faster event loop
 )
 # The packages the sidecar runs from the host's install, linked into the venv.

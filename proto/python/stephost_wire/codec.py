@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import math
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from itertools import accumulate
 from typing import Any, TypeVar
@@ -46,45 +48,63 @@ B = TypeVar("B")
 P = TypeVar("P")
 
 
+def _uuid_or_enum(value: Any) -> Any:
+    """What orjson writes beyond the standard encoder, written the same way by the standard
+    encoder (a fallback must not refuse what orjson took); anything else is refused as
+    ``json.dumps`` refuses it."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 # Built once: json.dumps/json.loads with any non-default option build a new encoder or
 # decoder on every call, and every payload of a busy host crosses these.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_STRICT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_uuid_or_enum)
+_STRICT_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_uuid_or_enum
+)
 
 # orjson writes a small document in a fifth of the standard encoder's time and reads one in a
 # third, and every payload crosses several encodes and decodes (sidecar, host, NATS). The text
-# is the standard encoder's (compact, non-ASCII as is, the same escapes and float digits) but
-# for what these hand to the standard encoder or decoder instead:
-# - NaN and Infinity, which orjson writes as null: any null in its output goes the standard way;
+# is the standard encoder's (compact, non-ASCII as is, the same escapes and float digits, from
+# orjson 3.11.7 on: earlier ones wrote 1e16 for 1e+16) but for what these hand to the standard
+# encoder or decoder instead:
+# - NaN and Infinity, which orjson writes as null: any null in its output goes the standard way
+#   (``dumps_parsed`` skips that check for values that cannot hold them);
 # - floats below 1e-4, which it writes 0.00001 or 1e-9 where Python writes 1e-05 and 1e-09;
 # - what it refuses: integers past 64 bits, non-string keys, lone surrogates, deep nesting,
 #   and (passed through to ``_decline``) dataclasses, datetimes and subclasses of str, int,
 #   dict and list, which the standard encoder writes or refuses its own way;
 # - text with a run of 19 digits, where orjson reads a float for an integer past 64 bits.
 # A value that merely looks like one of these costs a standard encode, never a different byte.
-# What orjson writes that the standard encoder refuses: uuid.UUID (its string) and Enum members
-# (their value).
+# Beyond ``json.dumps``, both ways write a uuid.UUID as its string and an Enum member as its
+# value (``_uuid_or_enum``).
 _STANDARD_ONLY = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
 _MAYBE_DIFFERENT = re.compile(rb"null|0\.0000|e-\d(?!\d)")
+_SMALL_FLOAT = re.compile(rb"0\.0000|e-\d(?!\d)")
 # Every digit as 0, everything else as a space: a run of 19 zeros in the result is a run of 19
-# digits in the text (one C pass, a third of what a regular expression takes).
+# digits in the text (one C pass, a third of what a regular expression takes). Big texts are
+# scanned a chunk at a time (overlapping by 18), so the scan never copies a whole body.
 _DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _NINETEEN_DIGITS = b"0" * 19
+_SCAN_CHUNK = 1 << 20
 
 
 def _decline(value: Any) -> Any:
     raise TypeError
 
 
-def _orjson(value: Any) -> bytes | None:
+def _orjson(value: Any, differs: re.Pattern[bytes] = _MAYBE_DIFFERENT) -> bytes | None:
     """orjson's text of ``value`` where it is the standard encoder's; None elsewhere."""
     try:
         out = orjson.dumps(value, default=_decline, option=_STANDARD_ONLY)
     except TypeError:  # orjson.JSONEncodeError too
         return None
-    return None if _MAYBE_DIFFERENT.search(out) else out
+    return None if differs.search(out) else out
 
 
 def dumps(value: Any) -> str:
@@ -98,8 +118,20 @@ def dumps_bytes(value: Any) -> bytes:
     return _ENCODER.encode(value).encode() if out is None else out
 
 
+def dumps_parsed(value: Any) -> str:
+    """``dumps(value)`` of a value in which no NaN or Infinity can be: one ``loads_checked``
+    returned, or built from such values and text (an api request, a state value). A null in it
+    then needs no second look; GET requests (``"body":null``) are the common case."""
+    out = _orjson(value, _SMALL_FLOAT)
+    return _ENCODER.encode(value) if out is None else out.decode()
+
+
 def _may_hold_a_long_integer(text: str) -> bool:
-    return _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZEROS)
+    for start in range(0, len(text), _SCAN_CHUNK):
+        part = text[start : start + _SCAN_CHUNK + len(_NINETEEN_DIGITS) - 1]
+        if _NINETEEN_DIGITS in part.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZEROS):
+            return True
+    return False
 
 
 def loads(text: str) -> Any:
