@@ -98,7 +98,7 @@ def _decline(value: Any) -> Any:
     raise TypeError
 
 
-def _orjson(value: Any, differs: re.Pattern[bytes] = _MAYBE_DIFFERENT) -> bytes | None:
+def _orjson(value: Any, differs: re.Pattern[bytes]) -> bytes | None:
     """orjson's text of ``value`` where it is the standard encoder's; None elsewhere."""
     try:
         out = orjson.dumps(value, default=_decline, option=_STANDARD_ONLY)
@@ -107,23 +107,31 @@ def _orjson(value: Any, differs: re.Pattern[bytes] = _MAYBE_DIFFERENT) -> bytes 
     return None if differs.search(out) else out
 
 
+def _text(value: Any, standard: json.JSONEncoder, differs: re.Pattern[bytes] = _MAYBE_DIFFERENT) -> str:
+    out = _orjson(value, differs)
+    return standard.encode(value) if out is None else out.decode()
+
+
+def _bytes(value: Any, standard: json.JSONEncoder) -> bytes:
+    """``_text(...).encode()``, without the round trip through str."""
+    out = _orjson(value, _MAYBE_DIFFERENT)
+    return standard.encode(value).encode() if out is None else out
+
+
 def dumps(value: Any) -> str:
-    out = _orjson(value)
-    return _ENCODER.encode(value) if out is None else out.decode()
+    return _text(value, _ENCODER)
 
 
 def dumps_bytes(value: Any) -> bytes:
-    """``dumps(value).encode()``, without the round trip through str."""
-    out = _orjson(value)
-    return _ENCODER.encode(value).encode() if out is None else out
+    """``dumps(value).encode()``."""
+    return _bytes(value, _ENCODER)
 
 
 def dumps_parsed(value: Any) -> str:
     """``dumps(value)`` of a value in which no NaN or Infinity can be: one ``loads_checked``
     returned, or built from such values and text (an api request, a state value). A null in it
     then needs no second look; GET requests (``"body":null``) are the common case."""
-    out = _orjson(value, _SMALL_FLOAT)
-    return _ENCODER.encode(value) if out is None else out.decode()
+    return _text(value, _ENCODER, _SMALL_FLOAT)
 
 
 def _may_hold_a_long_integer(text: str) -> bool:
@@ -134,15 +142,26 @@ def _may_hold_a_long_integer(text: str) -> bool:
     return False
 
 
+_DECLINED = object()  # what ``_orjson_read`` returns for text orjson would read otherwise, or not
+
+
+def _orjson_read(text: str) -> Any:
+    """orjson's value of ``text`` where it is the standard decoder's; ``_DECLINED`` elsewhere
+    (then the standard decoder gives the value, or the error, in its own words: NaN, lone
+    surrogates, overflowing numbers)."""
+    if _may_hold_a_long_integer(text):
+        return _DECLINED
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _DECLINED
+
+
 def loads(text: str) -> Any:
     if not text:
         return None
-    if not _may_hold_a_long_integer(text):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # the standard decoder's answer, or its error (NaN, lone surrogates, ...)
-    return json.loads(text)
+    value = _orjson_read(text)
+    return json.loads(text) if value is _DECLINED else value
 
 
 class JsonRefused(ValueError):
@@ -207,24 +226,18 @@ def loads_checked(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
             raise JsonTooDeep(depth, limit)
     if text.startswith("\ufeff"):  # what json.loads says; the decoder alone would not
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    if not _may_hold_a_long_integer(text):
-        try:  # orjson refuses NaN, Infinity and overflowing numbers too, and deeper than 1024
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # the refusal is worded by the checked decoder, as before
-    return _CHECKED_DECODER.decode(text)
+    value = _orjson_read(text)  # orjson refuses NaN, Infinity and overflowing numbers too
+    return _CHECKED_DECODER.decode(text) if value is _DECLINED else value
 
 
 def dumps_strict(value: Any) -> str:
     """JSON for a client outside: NaN/Infinity raise ValueError instead of becoming invalid JSON."""
-    out = _orjson(value)
-    return _STRICT_ENCODER.encode(value) if out is None else out.decode()
+    return _text(value, _STRICT_ENCODER)
 
 
 def dumps_strict_bytes(value: Any) -> bytes:
-    """``dumps_strict(value).encode()``, without the round trip through str."""
-    out = _orjson(value)
-    return _STRICT_ENCODER.encode(value).encode() if out is None else out
+    """``dumps_strict(value).encode()``."""
+    return _bytes(value, _STRICT_ENCODER)
 
 
 class MessageTooLarge(ValueError):
