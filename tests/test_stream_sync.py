@@ -9,7 +9,7 @@ from typing import Any
 
 from stephost_host.natsio import jetstream
 from stephost_host.streams.definitions import StreamDef
-from stephost_host.streams.store import Change, Streams
+from stephost_host.streams.store import Change, Streams, Synced
 from tests.harness import NatsServer
 
 
@@ -45,3 +45,22 @@ def test_a_late_change_the_sync_already_showed_is_not_repeated(nats_server: Nats
         {"title": "changed", "id": "a"},
     )
     assert (back["type"], back["id"], back["data"]) == ("update", "a", {"title": "first", "id": "a"})
+
+
+def test_a_change_that_only_restates_the_sync_is_dropped_until_the_item_changes() -> None:
+    """A put made before a join's read can reach the joiner after its sync (through NATS): the
+    WebSocket join and ``Streams.subscribe`` both drop it (``Synced``), and pass every change
+    once the item really changed, even one back to the synced value."""
+
+    def change(kind: str, item: str, data: object) -> Change:
+        return Change("todo", "g", item, kind, data, 0)
+
+    first = {"title": "first", "id": "a"}
+    synced = Synced([first, "not an item"])
+    assert not synced.passes(change("create", "a", dict(first)))  # the put the sync already has
+    assert synced.passes(change("create", "b", {"title": "second", "id": "b"}))
+    assert synced.passes(change("update", "a", {"title": "edited", "id": "a"}))
+    assert synced.passes(change("update", "a", dict(first)))  # a real change back: passed on
+    one = Synced({"title": "x", "id": "c"})  # an item subscription's sync: the item itself
+    assert not one.passes(change("update", "c", {"title": "x", "id": "c"}))
+    assert Synced(None).passes(change("create", "c", {"id": "c"}))

@@ -32,7 +32,7 @@ from stephost_host.http.app import multi_dict
 from stephost_host.operations.errors import OperationError, acknowledged
 from stephost_host.operations.rules import Fields, check_name
 from stephost_host.streams.auth import Credentials, Denied, Forbidden, StreamAuth, subscription
-from stephost_host.streams.store import Change, Streams, Subscription, UnknownStream
+from stephost_host.streams.store import Change, Streams, Subscription, Synced, UnknownStream
 from stephost_wire import codec
 
 log = logging.getLogger("stephost.ws")
@@ -270,13 +270,16 @@ class Client:
             self._refuse(scope, "forbidden", str(exc))
             return
         # Watch first, then read, and hold the changes that race the read until the sync is
-        # out: the client sees sync, then every later change, in order, none lost.
+        # out: the client sees sync, then every later change, in order, none lost, and none
+        # that only restates what the sync had (``Synced``: one made before the read can still
+        # arrive after it, through NATS).
         held: list[Change] | None = []
+        synced = Synced([])
 
         def deliver(change: Change) -> None:
             if held is not None:
                 held.append(change)
-            else:
+            elif synced.passes(change):
                 self._deliver(change)
 
         watch = host.watch if host is not None else self.streams.watch
@@ -298,9 +301,10 @@ class Client:
             self._refuse(scope, "unavailable", exc.message)
             return
         self._send({**scope, "timestamp": read_at, "event": {"type": "sync", "data": state}})
+        synced = Synced(state)
         raced, held = held or [], None
         for change in raced:
-            self._deliver(change)
+            deliver(change)
 
     def _leave(self, data: dict[str, Any]) -> None:
         keep = []

@@ -53,6 +53,28 @@ class Change:
         return {"type": self.type, "data": self.data}
 
 
+class Synced:
+    """What a sync sent (a group's items, or one item), to tell a change that only restates it.
+
+    Subscribers watch first and read after, so no change falls in between; but a change made
+    before the read can still arrive after it (it travels through NATS), and the sync already
+    has it. Such a change (a create or update whose item is the synced one) is not passed on;
+    once an item really changed, every later change to it is.
+    """
+
+    def __init__(self, state: Any) -> None:
+        items = state if isinstance(state, list) else [state]
+        self.items: dict[Any, Any] = {i.get("id"): i for i in items if isinstance(i, dict)}
+
+    def passes(self, change: Change) -> bool:
+        if change.id not in self.items:
+            return True
+        if change.type in ("create", "update") and change.data == self.items[change.id]:
+            return False
+        del self.items[change.id]
+        return True
+
+
 @dataclass(eq=False)
 class Subscription:
     stream: str
@@ -271,18 +293,15 @@ class Streams:
         self.definition(stream)
         queue: asyncio.Queue[Change] = asyncio.Queue()
         sub = self.watch(stream, group, item, queue.put_nowait)
-        synced: dict[Any, Any] = {}  # id -> the item as the sync had it, until it changes
+        synced = Synced([])
         try:
             if sync:
                 items = await self.get_group(stream, group)
-                synced = {i.get("id"): i for i in items if isinstance(i, dict)}
+                synced = Synced(items)
                 yield {"type": "sync", "data": items, "timestamp": self._timestamp()}
             while True:
                 change = await queue.get()
-                if change.id in synced:
-                    if change.type in ("create", "update") and change.data == synced[change.id]:
-                        continue
-                    del synced[change.id]
-                yield {**change.event(), "id": change.id, "timestamp": change.timestamp}
+                if synced.passes(change):
+                    yield {**change.event(), "id": change.id, "timestamp": change.timestamp}
         finally:
             sub.close()
