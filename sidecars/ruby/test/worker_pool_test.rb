@@ -17,9 +17,22 @@ class WorkerPoolTest < Minitest::Test
     value || flunk("timed out waiting for #{what}")
   end
 
+  # Counts its flushes, and how many jobs had finished when each ran.
+  class Tally
+    attr_reader :at
+
+    def initialize(finished)
+      @finished = finished
+      @at = Queue.new
+    end
+
+    def flush = @at << @finished.size
+  end
+
   # The point of the lazy wake: quick jobs of a burst run back to back on
-  # one thread (plus the spare), not one thread each, and leave in one flush.
-  def test_a_burst_of_quick_jobs_needs_few_threads_and_one_flush
+  # one thread (plus the spare), not one thread each, and leave in few
+  # flushes: two, typically (see the next test).
+  def test_a_burst_of_quick_jobs_needs_few_threads_and_few_flushes
     out = Flushable.new
     done = Queue.new
     pool = Stephost::WorkerPool.new(64, name: "test") do |job|
@@ -29,10 +42,41 @@ class WorkerPoolTest < Minitest::Test
     50.times { |i| pool.push(i) }
     assert_equal (0...50).to_a, Array.new(50) { done.pop }.sort
     wait_for("a flush") { !out.flushes.empty? }
-    # Typically 2 threads and 1 flush; a loaded machine may preempt the
-    # running thread mid-burst, and then its spare joins in.
+    # A loaded machine may preempt the running thread mid-burst, and then
+    # its spare joins in.
     assert_operator pool.size, :<=, 4
     assert_operator out.flushes.size, :<=, 5
+  end
+
+  # A big burst's first half leaves while the second half runs (SPLIT_FROM),
+  # so the host works on those results meanwhile; a small burst's output
+  # leaves in one flush.
+  def test_a_big_burst_sends_its_first_half_early_and_a_small_one_at_the_end
+    [[50, 2], [Stephost::WorkerPool::SPLIT_FROM + 2, 1]].each do |jobs, flushes|
+      done = Queue.new
+      finished = Queue.new # never popped: its size counts the finished jobs
+      out = Tally.new(finished)
+      gate = Queue.new
+      pool = Stephost::WorkerPool.new(4, name: "test") do |job|
+        gate.pop if job == :hold
+        next if job == :hold
+
+        finished << job
+        done << job
+        pool.defer(out)
+      end
+      # The burst is queued whole before a worker takes any of it.
+      pool.push(:hold)
+      jobs.times { |i| pool.push(i) }
+      gate << :go
+      Array.new(jobs) { done.pop }
+      wait_for("the last flush") { out.at.size >= flushes }
+      sleep 0.05 # a further flush, if there were one, would come now
+      at = Array.new(out.at.size) { out.at.pop }
+      assert_equal flushes, at.size, "#{jobs} jobs: flushes after #{at} jobs done"
+      assert_equal jobs, at.last
+      assert_includes (jobs / 2 - 2)..(jobs / 2 + 2), at.first if flushes == 2
+    end
   end
 
   # A job that blocks must neither stop the jobs behind it nor hold back
