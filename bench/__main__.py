@@ -191,6 +191,12 @@ def bench_ingress_all(tmp: Path, codes: list[Code], n: int) -> None:
                 100 * single.per_second / raw.per_second
             )
             out[f"{label}: unary Emit call, % of raw publish"] = 100 * unary.per_second / raw.per_second
+            # What bounds the unary row: the calling process's own CPU per call. Even with a
+            # whole core to itself, a caller could make no more calls per second than this.
+            out[f"{label}: unary Emit, caller CPU ms/call"] = 1000 * unary.cpu_seconds / unary.count
+            out[f"{label}: unary Emit, caller-bound ceiling, % of raw"] = (
+                100 * (unary.count / unary.cpu_seconds) / raw.per_second
+            )
         return out
 
     table("ingress emits", figures(measure(codes, run), _digits), codes)

@@ -20,6 +20,7 @@ class Rate:
     name: str
     count: int
     seconds: float
+    cpu_seconds: float = 0.0  # the calling (bench) process's user+sys, where measured
 
     @property
     def per_second(self) -> float:

@@ -163,6 +163,39 @@ def test_link_transport_prints_a_row_per_transport_pair() -> None:
         assert client >= 0 and server >= 0 and client_busy > 0 and server_busy > 0, row
 
 
+def test_ingress_section_prints_every_way_in_and_what_a_unary_caller_spends() -> None:
+    """`python -m bench --only ingress`: raw publish, emit(), unary Emit and EmitBatch through a
+    real host into a real subscriber, on both fsync settings, and the unary caller's own CPU
+    per call with the ceiling it sets."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "ingress", "--ingress-events", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = {
+        m.group(1).strip(): float(m.group(2)) for m in re.finditer(rf"^(.+?)\s+({NUMBER})$", out.stdout, re.M)
+    }
+    for sync in ("fsync always", "NATS default fsync"):
+        rates = [
+            rows[f"{sync}: {what}, events/s"]
+            for what in (
+                "raw publish",
+                "client emit(), one event per call",
+                "ingress Emit, a unary gRPC call per event",
+                "ingress EmitBatch",
+            )
+        ]
+        assert all(r > 0 for r in rates), (sync, rates)
+        cpu_ms = rows[f"{sync}: unary Emit, caller CPU ms/call"]
+        assert cpu_ms > 0
+        # The ceiling is the caller's calls per CPU second over the raw publish rate.
+        ceiling = 100 * (1000 / cpu_ms) / rates[0]
+        assert rows[f"{sync}: unary Emit, caller-bound ceiling, % of raw"] == pytest.approx(ceiling, rel=0.1)
+
+
 def test_the_codes_take_turns_across_parts_and_sections() -> None:
     """Each part starts with the other code, and in the next section (turn=1) every part starts
     with the other code than it did before, for any number of parts, so no code is always
