@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NUMBER = r"-?\d+(?:\.\d+)?"
 
 
+def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m <args>`` in this checkout, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def test_cpu_sample_counts_a_hosts_descendants_separately() -> None:
     """A 'host' whose grandchild burns CPU: the burn lands in sidecars, not in host or nats."""
     spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(60)"
@@ -79,25 +86,18 @@ def test_the_busiest_thread_is_told_apart_from_the_process() -> None:
 @pytest.mark.timeout(900)
 def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
     """`python -m bench --only orders,emit --baseline DIR`: every row has both codes and a ratio."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--only",
-            "emit,orders",
-            "--languages",
-            "python",
-            "--seconds",
-            "1",
-            "--order-connections",
-            "2",
-            "--baseline",
-            str(ROOT),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    out = _run(
+        "bench",
+        "--only",
+        "emit,orders",
+        "--languages",
+        "python",
+        "--seconds",
+        "1",
+        "--order-connections",
+        "2",
+        "--baseline",
+        str(ROOT),
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -136,23 +136,16 @@ def test_bench_refuses_an_unknown_language_or_section() -> None:
         ("--languages", "cobol", "--languages: unknown cobol"),
         ("--only", "x", "--only: unknown section(s) x"),
     ):
-        out = subprocess.run(
-            [sys.executable, "-m", "bench", flag, value], cwd=ROOT, capture_output=True, text=True, timeout=60
-        )
+        out = _run("bench", flag, value, timeout=60)
         assert out.returncode == 2 and said in out.stderr
 
 
 def test_link_transport_prints_a_row_per_transport_pair() -> None:
     """The sidecar link's bare transport, measured for grpc's asyncio API and grpclib (a dev
     dependency), each pair a real echo server process and a real client process."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.link_transport", "--messages", "200", "--in-flight", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=True,
-    ).stdout
+    run = _run("bench.link_transport", "--messages", "200", "--in-flight", "4", timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
     for pair in ("grpc / grpc", "grpc / grpclib", "grpclib / grpclib"):
         row = next((line for line in out.splitlines() if line.startswith(pair)), None)
         assert row is not None, out
@@ -167,13 +160,7 @@ def test_ingress_section_prints_every_way_in_and_what_a_unary_caller_spends() ->
     """`python -m bench --only ingress`: raw publish, emit(), unary Emit and EmitBatch through a
     real host into a real subscriber, on both fsync settings, and the unary caller's own CPU
     per call with the ceiling it sets."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench", "--only", "ingress", "--ingress-events", "200"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = _run("bench", "--only", "ingress", "--ingress-events", "200", timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     rows = {
         m.group(1).strip(): float(m.group(2)) for m in re.finditer(rf"^(.+?)\s+({NUMBER})$", out.stdout, re.M)
