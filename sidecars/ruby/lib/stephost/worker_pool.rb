@@ -35,8 +35,8 @@ module Stephost
     # while this sidecar waited for the next batch of invocations, and the
     # other way round, so neither used more than part of a core. Sending
     # the first half early lets them overlap: an api step at 50 connections
-    # served ~25% more requests per second for ~25% more sidecar CPU per
-    # request (bench/, medians of three rounds, three runs).
+    # served 28-56% more requests per second for 11-33% more sidecar CPU per
+    # request (bench/, medians of three rounds, three runs each way).
     SPLIT_FROM = 8
 
     # A parked thread's wake-up call.
