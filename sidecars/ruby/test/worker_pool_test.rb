@@ -57,7 +57,9 @@ class WorkerPoolTest < Minitest::Test
       finished = Queue.new # never popped: its size counts the finished jobs
       out = Tally.new(finished)
       gate = Queue.new
-      pool = Stephost::WorkerPool.new(4, name: "test") do |job|
+      # One thread: it holds :hold while the burst is queued, so no worker takes any of the
+      # burst before all of it is queued.
+      pool = Stephost::WorkerPool.new(1, name: "test") do |job|
         gate.pop if job == :hold
         next if job == :hold
 
@@ -65,7 +67,6 @@ class WorkerPoolTest < Minitest::Test
         done << job
         pool.defer(out)
       end
-      # The burst is queued whole before a worker takes any of it.
       pool.push(:hold)
       jobs.times { |i| pool.push(i) }
       gate << :go
