@@ -84,8 +84,8 @@ _STRICT_ENCODER = json.JSONEncoder(
 _STANDARD_ONLY = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-_MAYBE_DIFFERENT = re.compile(rb"null|0\.0000|e-\d(?!\d)")
 _SMALL_FLOAT = re.compile(rb"0\.0000|e-\d(?!\d)")
+_MAYBE_DIFFERENT = re.compile(rb"null|" + _SMALL_FLOAT.pattern)
 # Every digit as 0, everything else as a space: a run of 19 zeros in the result is a run of 19
 # digits in the text (one C pass, a third of what a regular expression takes). Big texts are
 # scanned a chunk at a time (overlapping by 18), so the scan never copies a whole body.

@@ -3,30 +3,23 @@
 require_relative "test_helper"
 
 class WorkerPoolTest < Minitest::Test
-  # Counts its flushes, and what had been deferred when each ran.
+  # Records each of its flushes: what the block says at the time (by
+  # default, the thread that flushed).
   class Flushable
     attr_reader :flushes
 
-    def initialize = @flushes = Queue.new
-    def flush = @flushes << Thread.current
+    def initialize(&record)
+      @flushes = Queue.new
+      @record = record || -> { Thread.current }
+    end
+
+    def flush = @flushes << @record.call
   end
 
   def wait_for(what, timeout: 5)
     deadline = Time.now + timeout
     sleep 0.005 until (value = yield) || Time.now > deadline
     value || flunk("timed out waiting for #{what}")
-  end
-
-  # Counts its flushes, and how many jobs had finished when each ran.
-  class Tally
-    attr_reader :at
-
-    def initialize(finished)
-      @finished = finished
-      @at = Queue.new
-    end
-
-    def flush = @at << @finished.size
   end
 
   # The point of the lazy wake: quick jobs of a burst run back to back on
@@ -55,7 +48,7 @@ class WorkerPoolTest < Minitest::Test
     [[50, 2], [Stephost::WorkerPool::SPLIT_FROM + 2, 1]].each do |jobs, flushes|
       done = Queue.new
       finished = Queue.new # never popped: its size counts the finished jobs
-      out = Tally.new(finished)
+      out = Flushable.new { finished.size } # how many jobs had finished at each flush
       gate = Queue.new
       # One thread: it holds :hold while the burst is queued, so no worker takes any of the
       # burst before all of it is queued.
@@ -71,9 +64,9 @@ class WorkerPoolTest < Minitest::Test
       jobs.times { |i| pool.push(i) }
       gate << :go
       Array.new(jobs) { done.pop }
-      wait_for("the last flush") { out.at.size >= flushes }
+      wait_for("the last flush") { out.flushes.size >= flushes }
       sleep 0.05 # a further flush, if there were one, would come now
-      at = Array.new(out.at.size) { out.at.pop }
+      at = Array.new(out.flushes.size) { out.flushes.pop }
       assert_equal flushes, at.size, "#{jobs} jobs: flushes after #{at} jobs done"
       assert_equal jobs, at.last
       assert_includes (jobs / 2 - 2)..(jobs / 2 + 2), at.first if flushes == 2
