@@ -16,6 +16,10 @@ class WorkerPoolTest < Minitest::Test
     def flush = @flushes << @record.call
   end
 
+  # A flush_after no test outlives: flushes follow the jobs, not the clock,
+  # however slowly a loaded machine runs them.
+  NO_CLOCK = 3600
+
   def wait_for(what, timeout: 5)
     deadline = Time.now + timeout
     sleep 0.005 until (value = yield) || Time.now > deadline
@@ -28,7 +32,7 @@ class WorkerPoolTest < Minitest::Test
   def test_a_burst_of_quick_jobs_needs_few_threads_and_few_flushes
     out = Flushable.new
     done = Queue.new
-    pool = Stephost::WorkerPool.new(64, name: "test") do |job|
+    pool = Stephost::WorkerPool.new(64, name: "test", flush_after: NO_CLOCK) do |job|
       done << job
       pool.defer(out)
     end
@@ -52,7 +56,7 @@ class WorkerPoolTest < Minitest::Test
       gate = Queue.new
       # One thread: it holds :hold while the burst is queued, so no worker takes any of the
       # burst before all of it is queued.
-      pool = Stephost::WorkerPool.new(1, name: "test") do |job|
+      pool = Stephost::WorkerPool.new(1, name: "test", flush_after: NO_CLOCK) do |job|
         gate.pop if job == :hold
         next if job == :hold
 
@@ -97,22 +101,61 @@ class WorkerPoolTest < Minitest::Test
   # waits for the GVL (the reader with the next batch) queue its jobs, and
   # sends their output with what it owed, in one flush.
   def test_jobs_queued_by_a_thread_waiting_for_the_gvl_leave_with_the_owed_output
+    # The scene needs the first job to hold the GVL through its spin. On a
+    # loaded machine Ruby's timer may hand the GVL over mid-spin, and the
+    # pusher queues :second early; then the scene did not happen and is set
+    # up again.
+    flushes = 5.times.lazy.map { in_fork { gvl_waiter_scene } }.find(&:itself)
+    flunk("the first job never kept the GVL through its spin in 5 tries") unless flushes
+    assert_equal 1, flushes
+  end
+
+  # The number of flushes, or nil if :second was queued during :first's
+  # spin. One worker thread: with more, a spare woken by the push may take
+  # :second while the first thread flushes, a race the pool allows.
+  def gvl_waiter_scene
     out = Flushable.new
     done = Queue.new
-    pool = Stephost::WorkerPool.new(4, name: "test") do |job|
+    pushed = false
+    early = nil
+    pool = Stephost::WorkerPool.new(1, name: "test", flush_after: NO_CLOCK) do |job|
       if job == :first
-        Thread.new { pool.push(:second) } # ready to run, it waits for the GVL
+        Thread.new { pool.push(:second).then { pushed = true } } # ready to run, it waits for the GVL
         spin_until = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 0.05
         nil until Process.clock_gettime(Process::CLOCK_MONOTONIC) > spin_until # holds the GVL
+        early = pushed
       end
       pool.defer(out)
       done << job
     end
     pool.push(:first)
     assert_equal %i[first second], [done.pop, done.pop]
+    return nil if early
+
     wait_for("a flush") { !out.flushes.empty? }
     sleep 0.05 # a second flush, if there were one, would come now
-    assert_equal 1, out.flushes.size
+    out.flushes.size
+  end
+
+  # The block's value, computed in a forked child. A fork has only the
+  # thread that forked: no thread left by another test (a pool's timed
+  # flush, a stream's reader) can take the GVL a worker passes.
+  def in_fork
+    reader, writer = IO.pipe
+    pid = fork do
+      reader.close
+      outcome = begin
+        [:value, yield]
+      rescue Exception => e # rubocop:disable Lint/RescueException -- reported to the parent
+        [:raised, "#{e.class}: #{e.message}"]
+      end
+      writer.write(Marshal.dump(outcome))
+      exit!(0)
+    end
+    writer.close
+    kind, value = Marshal.load(reader.read)
+    Process.wait(pid)
+    kind == :value ? value : flunk("in the forked child: #{value}")
   end
 
   def test_never_more_threads_than_capacity_and_every_job_runs

@@ -43,9 +43,11 @@ module Stephost
     Slot = Struct.new(:ready, :woken)
 
     # mask: Thread.handle_interrupt's setting for the whole thread (the job
-    # itself decides where interrupts may land).
-    def initialize(capacity, name:, mask: {}, &run)
+    # itself decides where interrupts may land). flush_after: FLUSH_AFTER,
+    # unless a test needs flushes that do not depend on the clock.
+    def initialize(capacity, name:, mask: {}, flush_after: FLUSH_AFTER, &run)
       @capacity = capacity
+      @flush_after = flush_after
       @name = name
       @mask = mask
       @run = run
@@ -131,7 +133,7 @@ module Stephost
         owed = nil
         if job.nil? && !passed && !@deferred.empty?
           owed = :pass
-        elsif !@deferred.empty? && (job.nil? || first_half_done? || now - @deferred_since >= FLUSH_AFTER)
+        elsif !@deferred.empty? && (job.nil? || first_half_done? || now - @deferred_since >= @flush_after)
           @split = true if job
           owed = @deferred.keys
           @deferred.clear
