@@ -89,4 +89,13 @@ const quietLog = { debugEnabled: false, debug() {}, info() {}, warn() {}, error(
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
-module.exports = { makeProject, FakeSession, FakeStream, FakeClient, quietLog, tick }
+/** Polls (one event-loop turn at a time, bounded) until `check()` is truthy. */
+async function until(check, what) {
+  const deadline = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+module.exports = { makeProject, FakeSession, FakeStream, FakeClient, quietLog, tick, until }

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const { Readable } = require('node:stream')
 const { Runner } = require('../src/runner')
 const { STREAM_WINDOW, MAX_CHUNK } = require('../src/response-stream')
-const { FakeSession, quietLog, tick } = require('./helpers')
+const { FakeSession, quietLog, tick, until } = require('./helpers')
 
 const request = (extra = {}) => ({ method: 'POST', path: '/x', body: null, headers: {}, pathParams: {}, queryParams: {}, bodyKind: 'empty', ...extra })
 
@@ -21,15 +21,6 @@ function invoke(handler, { payload = request(), rawBody, files, id = 'i1' } = {}
   const session = new FakeSession()
   runner.submit(session, { invocationId: id, step: 'h', traceId: 't', payloadJson: JSON.stringify(payload), rawBody, files })
   return { runner, session }
-}
-
-/** Polls (one event-loop turn at a time, bounded) until `check()` is truthy. */
-async function until(check, what) {
-  const deadline = Date.now() + 5000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
 }
 
 const results = (session) => session.sent.filter((m) => m.result).map((m) => m.result)

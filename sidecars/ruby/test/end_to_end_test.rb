@@ -26,7 +26,10 @@ class EndToEndTest < Minitest::Test
     RUBY
     "steps/slow_step.rb" => <<~RUBY,
       def config = { "type" => "event", "name" => "slow", "subscribes" => ["slow"] }
-      def handler(input, ctx) = sleep(input["seconds"]) && "slept"
+      def handler(input, ctx)
+        ctx.logger.info("sleeping")
+        sleep(input["seconds"]) && "slept"
+      end
     RUBY
     "steps/broken.step.rb" => "def config(\n",
     "steps/todo.stream.rb" => <<~RUBY,
@@ -201,7 +204,7 @@ class EndToEndTest < Minitest::Test
 
         # SIGTERM with a handler in flight: it finishes, then exit 0.
         stream.send(invocation: V1::Invocation.new(invocation_id: "2", step: "slow", payload_json: '{"seconds":0.5}'))
-        sleep 0.2
+        assert_equal "sleeping", stream.next_of(:log).message # the handler is in flight
         Process.kill("TERM", pid)
         assert_equal '"slept"', stream.next_of(:result).result_json
         assert_equal 0, wait_exit(pid)
