@@ -107,7 +107,8 @@ def test_many_big_bodies_under_a_raised_limit_all_cross_the_link(nats: NatsServe
         finally:
             done.set()
             sampler.join()
-        assert [r.status_code for r in responses] == [200] * CONCURRENT, [r.text[:200] for r in responses]
+        failed = [(i, r.status_code, r.text[:300]) for i, r in enumerate(responses) if r.status_code != 200]
+        assert not failed, (failed, host.log()[-4000:])
         assert all(r.json() == {"size": 15 * MB} for r in responses)
         assert [r.status_code for r in echoed] == [200] * 5 and all(r.content == BODY for r in echoed)
         assert_link_never_dropped(host)
