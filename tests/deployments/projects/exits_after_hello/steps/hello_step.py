@@ -10,9 +10,12 @@ async def handler(req, ctx):
 
 
 if "--check" not in sys.argv:
-    # The build's check loads this file and passes; a worker dies a moment after its hello.
+    # The build's check loads this file and passes; a worker dies a moment after its hello
+    # (dialling and the hello take milliseconds), half-way into the host's 1 s settle (on a
+    # very slow machine, before its hello: the deploy fails the same way). At 1.0 s it died
+    # at the settle's very end, and the deploy could count it ready first.
     timer = threading.Timer(
-        1.0, lambda: (print("exiting on purpose", file=sys.stderr, flush=True), os._exit(3))
+        0.5, lambda: (print("exiting on purpose", file=sys.stderr, flush=True), os._exit(3))
     )
     timer.daemon = True
     timer.start()
