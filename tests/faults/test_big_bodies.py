@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stephost_host.config import Settings
 from stephost_host.errors import PayloadTooLarge
 from stephost_host.link.session import Session
 from stephost_wire import codec
@@ -87,10 +88,11 @@ def test_bodies_over_the_default_limit_get_413_before_reaching_the_sidecar(
 
 
 def test_many_big_bodies_under_a_raised_limit_all_cross_the_link(nats: NatsServer, tmp_path: Path) -> None:
-    # The default heartbeat (5 s; the harness's 1 s is for fault tests that wait for a silence):
+    # The default heartbeat (the harness's 1 s is for fault tests that wait for a silence):
     # heartbeats queue behind the bodies on the link. With 1 s a loaded run once lost the link
     # mid-burst (a 502); with 200 ms both ends dropped it for silence in every run.
-    env = {"STEPHOST_MAX_BODY_BYTES": str(16 * MB), "STEPHOST_HEARTBEAT_MS": "5000"}
+    heartbeat_ms = Settings.model_fields["heartbeat_ms"].default
+    env = {"STEPHOST_MAX_BODY_BYTES": str(16 * MB), "STEPHOST_HEARTBEAT_MS": str(heartbeat_ms)}
     host = start(nats, tmp_path, env)
     try:
         assert httpx.post(host.url + "/size", json="warm", timeout=30).status_code == 200

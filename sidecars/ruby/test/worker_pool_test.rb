@@ -120,7 +120,10 @@ class WorkerPoolTest < Minitest::Test
     early = nil
     pool = Stephost::WorkerPool.new(1, name: "test", flush_after: NO_CLOCK) do |job|
       if job == :first
-        Thread.new { pool.push(:second).then { pushed = true } } # ready to run, it waits for the GVL
+        Thread.new do # ready to run, it waits for the GVL
+          pool.push(:second)
+          pushed = true
+        end
         spin_until = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 0.05
         nil until Process.clock_gettime(Process::CLOCK_MONOTONIC) > spin_until # holds the GVL
         early = pushed
