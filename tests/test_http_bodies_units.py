@@ -22,6 +22,23 @@ def test_each_content_type_gets_its_kind() -> None:
     assert (parse(b"\x00", "image/png").kind, parse(b"\x00", "image/png").value) == ("bytes", None)
 
 
+def test_a_json_body_crosses_the_link_in_the_raw_bytes_only_when_every_sidecar_reads_them_alike() -> None:
+    """``in_raw``: the sidecar reads the body from the raw bytes (UTF-8, not blank); anything
+    else is parsed by the host and sent in the payload as before."""
+    assert (parse(' {"é": [1]} '.encode(), None).in_raw, parse(b"[1]", "text/x+json").in_raw) == (True, True)
+    utf16 = parse('{"é": 1}'.encode("utf-16-le"), "application/json")
+    assert (utf16.value, utf16.in_raw) == ({"é": 1}, False)
+    assert (parse(b"  ", "application/json").value, parse(b"  ", "application/json").in_raw) == (None, False)
+    assert not any(
+        parse(raw, ctype).in_raw
+        for raw, ctype in [
+            (b"a=1", "application/x-www-form-urlencoded"),
+            (b"x", "text/plain"),
+            (b"\x00", "image/png"),
+        ]
+    )
+
+
 def test_multipart_files_are_indexed_and_repeated_names_are_lists() -> None:
     request = httpx.Request(
         "POST",

@@ -475,12 +475,13 @@ class StepHttp:
         request = {
             "method": scope["method"],
             "path": scope["path"],
-            "body": body.value,
             "bodyKind": body.kind,
             "headers": headers,
             "pathParams": params,
             "queryParams": query,
         }
+        if not body.in_raw:  # else the sidecar reads it from the raw bytes: sent once, not twice
+            request["body"] = body.value
         # The version that serves: the invoker resolves the step in the active version when it
         # is called, with no await in between, and the call finishes there whatever flips meanwhile.
         own.append(self._version_header())
@@ -491,6 +492,7 @@ class StepHttp:
                 trace_id,
                 raw_body=raw,
                 files=body.files,
+                body_in_raw=body.in_raw,
                 parent=parent,
                 cause="http",
             )

@@ -17,6 +17,7 @@ content type cannot parse is a ``BadBody`` (400) naming the content type.
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class Body:
     kind: str  # json, form, multipart, text, bytes, empty
     value: Any = None
     files: list[bytes] = field(default_factory=list)  # multipart file contents
+    # The raw bytes are the value's JSON text as every language reads it (UTF-8, no BOM, not
+    # blank): the sidecar reads the body there, so it crosses the link once, not twice.
+    in_raw: bool = False
 
 
 def multi_dict(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def parse(raw: bytes, content_type: str | None) -> Body:
     media, options = _media_type(content_type or "")
     if content_type is None or media == "application/json" or media.endswith("+json"):
         # No content type: read as JSON, as every request was before other types were.
-        return Body("json", parse_json(raw))
+        return parse_json_body(raw)
     if media == "application/x-www-form-urlencoded":
         return Body("form", parse_form(raw, options.get("charset", "utf-8"), media))
     if media == "multipart/form-data":
@@ -83,7 +87,27 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
     return media.decode("latin-1").lower(), options
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json_body(raw: bytes) -> Body:
+    """A JSON body; ``in_raw`` when the sidecar can read the same value from the raw bytes."""
+    value = parse_json(raw)
+    return Body("json", value, in_raw=bool(raw.strip()) and _plain_utf8(raw))
+
+
+def _plain_utf8(raw: bytes) -> bool:
+    """UTF-8 with no BOM, which every sidecar's parser reads as the host did (not UTF-16/32,
+    which Python's json detects, nor lone surrogates, which it reads)."""
+    if json.detect_encoding(raw) != "utf-8":  # reads the first four bytes only
+        return False
+    if raw.isascii():  # most bodies: one fast scan, no decode
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def parse_json(raw: bytes | str) -> Any:
     """JSON (blank: None) as every language reads it; BadBody with the message a client gets."""
     if not raw.strip():
         return None

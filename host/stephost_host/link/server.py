@@ -62,12 +62,12 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         return not self.secret or hmac.compare_digest(given.encode(), self.secret.encode())
 
     def _check(self, hello: pb.Hello) -> pb.Rejection | None:
-        if hello.protocol_version != codec.PROTOCOL_VERSION:
+        if not codec.OLDEST_PROTOCOL <= hello.protocol_version <= codec.PROTOCOL_VERSION:
             return pb.Rejection(
                 code="protocol_version",
                 message=(
-                    f"this host speaks protocol version {codec.PROTOCOL_VERSION}, the sidecar "
-                    f"{hello.protocol_version}; upgrade the older side"
+                    f"this host speaks protocol versions {codec.OLDEST_PROTOCOL} to "
+                    f"{codec.PROTOCOL_VERSION}, the sidecar {hello.protocol_version}; upgrade the older side"
                 ),
             )
         if not self._secret_ok(hello.secret):

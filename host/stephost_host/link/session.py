@@ -56,6 +56,7 @@ class Session:
         self.language = hello.language
         self.version = version_of(hello.version)  # what it serves: a deployed version, or "fs"
         self.capacity = max(1, hello.capacity)
+        self.protocol = hello.protocol_version
         self.hooks = list(hello.hooks)
         self.peer = peer
         self.out: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
@@ -133,9 +134,12 @@ class Session:
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
         span: Span | None = None,
+        body_in_raw: bool = False,
     ) -> tuple[str, asyncio.Future[Any]]:
         """Send an invocation. Its future resolves with the ``pb.InvocationResult``, or with a
-        ``ResponseStream`` when the handler streams its response (at the first chunk)."""
+        ``ResponseStream`` when the handler streams its response (at the first chunk).
+        ``body_in_raw``: the api request in ``payload_json`` has no "body", its JSON text is
+        ``raw_body`` (protocol 2)."""
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
@@ -150,6 +154,8 @@ class Session:
         inv.trace_id = trace_id
         inv.attempt = attempt
         inv.deadline_unix_ms = int(deadline * 1000)
+        if body_in_raw and self.protocol < 2:  # that sidecar reads the body in the payload only
+            payload_json = f'{payload_json[:-1]},"body":{raw_body.decode()}}}'
         inv.payload_json = payload_json
         inv.topic = topic
         inv.hook = hook

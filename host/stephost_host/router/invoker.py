@@ -84,6 +84,7 @@ class Invoker:
         origin: str = "",
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
+        body_in_raw: bool = False,
         parent: str = "",
         cause: str = "",
     ) -> Any:
@@ -91,7 +92,8 @@ class Invoker:
 
         An api step's response ``{"status", "headers", "body"}`` may instead carry raw bytes
         as its body, or a ``ResponseStream`` when the handler streams it. ``raw_body`` and
-        ``files`` are the request's exact bytes and its multipart file contents. ``parent``
+        ``files`` are the request's exact bytes and its multipart file contents;
+        ``body_in_raw``: the request in the payload leaves out its JSON body, which is those bytes. ``parent``
         is the span this invocation continues (an emitting step's, a ``traceparent``'s) and
         ``cause`` what started it ("http", "event", "cron"): both only go into its span.
         """
@@ -104,14 +106,14 @@ class Invoker:
         if self.recorder is None:
             return await self._run(
                 sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
-                origin=origin, raw_body=raw_body, files=files,
+                origin=origin, raw_body=raw_body, files=files, body_in_raw=body_in_raw,
             )  # fmt: skip
         span = Span(trace_id, step, entry.language, parent, topic, attempt, cause)
         started = time.perf_counter()
         try:
             result = await self._run(
                 sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
-                origin=origin, raw_body=raw_body, files=files, span=span,
+                origin=origin, raw_body=raw_body, files=files, body_in_raw=body_in_raw, span=span,
             )  # fmt: skip
         except BaseException as exc:
             self.recorder.ended(span, (time.perf_counter() - started) * 1000, exc)
@@ -147,6 +149,7 @@ class Invoker:
         origin: str = "",
         raw_body: bytes = b"",
         files: Sequence[bytes] = (),
+        body_in_raw: bool = False,
         span: Span | None = None,
     ) -> Any:
         """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers).
@@ -159,7 +162,18 @@ class Invoker:
         if not session.has_room:  # the usual case needs no wait, so no coroutine for it
             session = await self._pick(sessions, what, deadline)
         inv_id, fut = session.invoke(
-            step, trace_id, payload_json, attempt, deadline, topic, hook, origin, raw_body, files, span
+            step,
+            trace_id,
+            payload_json,
+            attempt,
+            deadline,
+            topic,
+            hook,
+            origin,
+            raw_body,
+            files,
+            span,
+            body_in_raw,
         )
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(

@@ -15,7 +15,11 @@ from typing import Any, TypeVar
 import orjson
 from google.protobuf.message import Message
 
-PROTOCOL_VERSION = 1
+# 2: an api request's JSON body crosses the link once, in Invocation.raw_body (see
+# docs/protocol.md). A host still serves sidecars of OLDEST_PROTOCOL on: sidecars running as
+# separate containers then keep working while a team upgrades them after the host.
+PROTOCOL_VERSION = 2
+OLDEST_PROTOCOL = 1
 MAX_BATCH = 512
 # The largest gRPC message either end of the sidecar link accepts. Every writer caps its
 # batches by encoded size too, so no message ever reaches it (see ``batches``).
@@ -134,10 +138,12 @@ def dumps_parsed(value: Any) -> str:
     return _text(value, _ENCODER, _SMALL_FLOAT)
 
 
-def _may_hold_a_long_integer(text: str) -> bool:
+def _may_hold_a_long_integer(text: str | bytes) -> bool:
     for start in range(0, len(text), _SCAN_CHUNK):
         part = text[start : start + _SCAN_CHUNK + len(_NINETEEN_DIGITS) - 1]
-        if _NINETEEN_DIGITS in part.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZEROS):
+        if isinstance(part, str):
+            part = part.encode("utf-8", "surrogatepass")
+        if _NINETEEN_DIGITS in part.translate(_DIGITS_AS_ZEROS):
             return True
     return False
 
@@ -145,7 +151,7 @@ def _may_hold_a_long_integer(text: str) -> bool:
 _DECLINED = object()  # what ``_orjson_read`` returns for text orjson would read otherwise, or not
 
 
-def _orjson_read(text: str) -> Any:
+def _orjson_read(text: str | bytes) -> Any:
     """orjson's value of ``text`` where it is the standard decoder's; ``_DECLINED`` elsewhere
     (then the standard decoder gives the value, or the error, in its own words: NaN, lone
     surrogates, overflowing numbers)."""
@@ -157,7 +163,8 @@ def _orjson_read(text: str) -> Any:
         return _DECLINED
 
 
-def loads(text: str) -> Any:
+def loads(text: str | bytes) -> Any:
+    """JSON text (str, or UTF-8 bytes) as a value; empty text is None."""
     if not text:
         return None
     value = _orjson_read(text)
@@ -218,7 +225,15 @@ def loads_checked(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
     ValueErrors. Every door that takes JSON from outside uses this, so all answer alike.
     """
     if isinstance(text, bytes | bytearray):
-        text = text.decode(json.detect_encoding(text), "surrogatepass")
+        encoding = json.detect_encoding(text)
+        # UTF-8 bytes go to orjson as they are (a big body is not decoded to be read), unless
+        # deep enough to need the scan below, or declined by it.
+        if encoding != "utf-8" or text.count(b"[") + text.count(b"{") > limit:
+            return loads_checked(text.decode(encoding, "surrogatepass"), limit)
+        value = _orjson_read(text)
+        return (
+            _CHECKED_DECODER.decode(text.decode(encoding, "surrogatepass")) if value is _DECLINED else value
+        )
     # Fewer opening brackets than the limit cannot nest deeper: skip the scan (the usual case).
     if text.count("[") + text.count("{") > limit:
         depth = json_depth(text)

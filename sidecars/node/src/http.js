@@ -3,7 +3,8 @@
 // body its response has. The host parses the body by content type and says
 // which kind it made in the payload's "bodyKind"; the exact bytes ride beside
 // the JSON in Invocation.raw_body (and multipart file contents in
-// Invocation.files), so they are never re-encoded.
+// Invocation.files), so they are never re-encoded. A JSON body the payload
+// leaves out (protocol 2) is read from those bytes: it crosses the link once.
 
 /** Proto bytes (a Buffer from grpc, a Uint8Array, or absent) -> a Buffer. */
 function toBuffer(bytes) {
@@ -34,7 +35,8 @@ function withFileContents(body, files) {
 /**
  * The request an api handler gets: the payload as the host sent it, with
  * `rawBody` (a Buffer of the exact bytes received) and the body completed
- * for its kind: raw bytes for "bytes", file contents for "multipart".
+ * for its kind: raw bytes for "bytes", file contents for "multipart", the
+ * bytes read as JSON for "json" when the payload leaves it out.
  *
  * A parsed JSON or form object also turns back into the text it was parsed
  * from in a string context (`${req.body}`): Slack's verification code in
@@ -45,6 +47,7 @@ function buildRequest(payload, invocation) {
   const req = payload && typeof payload === 'object' ? payload : {}
   const rawBody = toBuffer(invocation.rawBody)
   const files = invocation.files || []
+  if (req.bodyKind === 'json' && !('body' in req)) req.body = JSON.parse(rawBody.toString('utf8'))
   if (req.bodyKind === 'bytes') req.body = rawBody
   else if (req.bodyKind === 'multipart') req.body = withFileContents(req.body, files)
   else if ((req.bodyKind === 'form' || req.bodyKind === 'json') && isPlainObject(req.body)) {

@@ -7,7 +7,7 @@ const grpc = require('@grpc/grpc-js')
 const protoLoader = require('@grpc/proto-loader')
 
 const PROTO_FILE = path.join(__dirname, '..', 'proto', 'stephost', 'v1', 'sidecar.proto')
-const PROTOCOL_VERSION = 1
+const PROTOCOL_VERSION = 2
 
 // camelCase fields (idiomatic JS); int64 as Number (unix ms fit easily);
 // enums as their names; defaults filled so absent strings read as '';

@@ -157,7 +157,7 @@ test('the hello carries STEPHOST_VERSION (empty: "fs"), the manifests and only p
   }
   const hello = buildHello(loadConfig(['--sidecar-id', 'n1', '--capacity', '3'], { STEPHOST_VERSION: 'v42' }), loaded)
   assert.deepEqual({ ...hello, runtime: undefined }, {
-    protocolVersion: 1, language: 'node', sidecarId: 'n1', capacity: 3, secret: '', runtime: undefined,
+    protocolVersion: 2, language: 'node', sidecarId: 'n1', capacity: 3, secret: '', runtime: undefined,
     steps: [loaded.steps[0].manifest], streams: loaded.streams, loadErrors: loaded.loadErrors,
     hooks: ['stream_authenticate'], version: 'v42',
   })

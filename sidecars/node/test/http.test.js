@@ -30,22 +30,30 @@ const resultOf = async (session) => {
   return results(session)[0]
 }
 
-test('req.rawBody is a Buffer of the exact bytes; a JSON body is unchanged and the req destructures', async () => {
-  const raw = Buffer.from('{ "a" :1,\n"b":[true] }')
-  let seen
-  const { session } = invoke(({ body, rawBody }) => {
-    seen = { body, rawBody, text: `${body}`, json: JSON.stringify(body), keys: Object.keys(body) }
-    return { status: 200, body }
-  }, { payload: request({ body: { a: 1, b: [true] }, bodyKind: 'json' }), rawBody: raw })
-  const result = await resultOf(session)
-  assert.ok(Buffer.isBuffer(seen.rawBody))
-  assert.ok(seen.rawBody.equals(raw))
-  assert.equal(seen.text, raw.toString()) // `${req.body}` is the text received
-  assert.equal(seen.json, '{"a":1,"b":[true]}')
-  assert.deepEqual(seen.keys, ['a', 'b'])
-  assert.deepEqual(JSON.parse(result.resultJson), { status: 200, body: { a: 1, b: [true] }, headers: {} })
-  assert.equal(result.bodyBytes, undefined)
-})
+// Protocol 1 sends a JSON body in the payload; protocol 2 leaves it out and
+// the sidecar reads it from the raw bytes. The handler sees the same either way.
+const jsonPayloads = {
+  'in the payload': request({ body: { a: 1, b: [true] }, bodyKind: 'json' }),
+  'read from the raw bytes': (({ body, ...rest }) => rest)(request({ bodyKind: 'json' })),
+}
+for (const [how, payload] of Object.entries(jsonPayloads)) {
+  test(`req.rawBody is a Buffer of the exact bytes; a JSON body ${how} is unchanged and the req destructures`, async () => {
+    const raw = Buffer.from('{ "a" :1,\n"b":[true] }')
+    let seen
+    const { session } = invoke(({ body, rawBody }) => {
+      seen = { body, rawBody, text: `${body}`, json: JSON.stringify(body), keys: Object.keys(body) }
+      return { status: 200, body }
+    }, { payload, rawBody: raw })
+    const result = await resultOf(session)
+    assert.ok(Buffer.isBuffer(seen.rawBody))
+    assert.ok(seen.rawBody.equals(raw))
+    assert.equal(seen.text, raw.toString()) // `${req.body}` is the text received
+    assert.equal(seen.json, '{"a":1,"b":[true]}')
+    assert.deepEqual(seen.keys, ['a', 'b'])
+    assert.deepEqual(JSON.parse(result.resultJson), { status: 200, body: { a: 1, b: [true] }, headers: {} })
+    assert.equal(result.bodyBytes, undefined)
+  })
+}
 
 test('a form body reads as its fields and, in a string context, as the form text (Slack signing)', async () => {
   const raw = Buffer.from('payload=%7B%22a%22%3A1%7D&x=1&x=2')

@@ -1,6 +1,7 @@
 """HTTP bodies beyond JSON, on the sidecar's side of the wire.
 
-Requests: the host sends the exact bytes received (``Invocation.raw_body``) and multipart
+Requests: the host sends the exact bytes received (``Invocation.raw_body``; a JSON body is
+read from them, not sent twice) and multipart
 file contents (``Invocation.files``) beside the JSON payload; the handler gets them as
 ``req["rawBody"]`` (bytes), as its body when the host could not parse the content type
 (``"bodyKind": "bytes"``), and as each uploaded file's ``"content"``.
@@ -25,7 +26,9 @@ def request_of(inv: pb.Invocation, req: Any) -> Any:
         return req
     req["rawBody"] = inv.raw_body
     kind = req.get("bodyKind")
-    if kind == "bytes":
+    if kind == "json" and "body" not in req:  # protocol 2: a JSON body crosses once, as these bytes
+        req["body"] = codec.loads(inv.raw_body)
+    elif kind == "bytes":
         req["body"] = inv.raw_body
     elif kind == "multipart" and isinstance(req.get("body"), dict):
         req["body"] = {name: _with_content(value, inv.files) for name, value in req["body"].items()}

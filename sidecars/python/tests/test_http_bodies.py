@@ -68,6 +68,22 @@ async def test_the_request_carries_raw_body_bytes_bodies_and_file_contents(chann
     runner.close()
 
 
+async def test_a_json_body_left_out_of_the_payload_is_read_from_the_raw_bytes(channel: MemoryChannel) -> None:
+    """Protocol 2: the host sends a JSON body once, as the raw bytes; one in the payload is kept."""
+    seen: list[Any] = []
+
+    async def handler(req: Any, ctx: Any) -> Any:
+        seen.append(req["body"])
+        return None
+
+    runner = api_runner(channel, handler)
+    raw = '{ "a" :1,\n"é":[true, 12345678901234567890] }'.encode()
+    await run_one(runner, invocation("h", {"bodyKind": "json"}, raw_body=raw))
+    await run_one(runner, invocation("h", {"body": {"kept": 1}, "bodyKind": "json"}, id="i2", raw_body=raw))
+    assert seen == [{"a": 1, "é": [True, 12345678901234567890]}, {"kept": 1}]
+    runner.close()
+
+
 async def test_a_bytes_body_travels_as_body_bytes(channel: MemoryChannel) -> None:
     def handler(req: Any, ctx: Any) -> Any:
         return {"status": 200, "headers": {"content-type": "image/png"}, "body": bytearray(b"\x89PNG")}

@@ -161,7 +161,7 @@ class EndToEndTest < Minitest::Test
       with_host do |host, port|
         pid = spawn_sidecar(port, dir, "--capacity", "4", env: { "STEPHOST_VERSION" => "v3" })
         stream, hello = Timeout.timeout(15) { host.streams.pop }
-        assert_equal ["ruby", "rb-e2e", 4, 1], [hello.language, hello.sidecar_id, hello.capacity, hello.protocol_version]
+        assert_equal ["ruby", "rb-e2e", 4, 2], [hello.language, hello.sidecar_id, hello.capacity, hello.protocol_version]
         assert_equal %w[hello slow], hello.steps.map(&:name)
         assert_equal ["steps/broken.step.rb"], hello.load_errors.map(&:file)
         assert_equal [["todo", "steps/todo.stream.rb"]], hello.streams.map { |m| [m.name, m.file] }

@@ -74,6 +74,21 @@ class HttpTest < Minitest::Test
     refute result.streamed
   end
 
+  # Protocol 2: the host leaves a JSON body out of the payload, and the
+  # handler gets it read from the raw bytes, objects indifferent as ever.
+  def test_a_json_body_left_out_of_the_payload_is_read_from_the_raw_bytes
+    raw = "{ \"a\" :1,\n\"é\":[true, {\"n\": 2.5}] }".b
+    seen = nil
+    payload = request(bodyKind: "json").except(:body)
+    _, session = invoke(payload: payload, raw_body: raw) do |req, _ctx|
+      seen = [req.body, req[:body][:é][1][:n], req.raw_body]
+      { status: 200, body: req.body }
+    end
+    result = result_of(session)
+    assert_equal [{ "a" => 1, "é" => [true, { "n" => 2.5 }] }, 2.5, raw], seen
+    assert_equal({ "a" => 1, "é" => [true, { "n" => 2.5 }] }, JSON.parse(result.result_json)["body"])
+  end
+
   def test_bytes_body_kind_gives_the_raw_bytes_and_empty_gives_an_empty_binary_string
     raw = [0, 1, 255, 254].pack("C*")
     seen = nil

@@ -74,7 +74,7 @@ class OptionsLogTest < Minitest::Test
                Stephost::Hooks::Hook.authenticate(file: "stream_auth.rb", callable: ->(_) {})], []
     )
     hello = Stephost::Connection.hello(options("STEPHOST_VERSION" => "v2"), loader)
-    assert_equal ["ruby", 1, "v2", %w[stream_authenticate]],
+    assert_equal ["ruby", 2, "v2", %w[stream_authenticate]],
                  [hello.language, hello.protocol_version, hello.version, hello.hooks.to_a]
     assert_equal "", Stephost::Connection.hello(options, loader).version
   end

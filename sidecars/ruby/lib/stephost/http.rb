@@ -9,18 +9,21 @@ module Stephost
   # of body its response has. The host parses the body by content type and
   # names the kind in the payload's "bodyKind"; the exact bytes ride beside
   # the JSON in Invocation.raw_body (multipart file contents in
-  # Invocation.files), so they are never re-encoded.
+  # Invocation.files), so they are never re-encoded. A JSON body the payload
+  # leaves out (protocol 2) is read from those bytes: it crosses the link once.
   module Http
     module_function
 
     # The request a handler gets: the payload as the host sent it plus
     # "rawBody" (a binary String of the exact bytes received), with the body
     # completed for its kind: the raw bytes for "bytes", each multipart file
-    # object's "file" index replaced by its "content".
+    # object's "file" index replaced by its "content", the bytes read as JSON
+    # for "json" when the payload leaves the body out.
     def request(payload, invocation)
       req = Request[payload.is_a?(Hash) ? payload : {}]
       raw = binary(invocation.raw_body)
       case req["bodyKind"]
+      when "json" then req["body"] = Wire.parse(raw.dup.force_encoding(Encoding::UTF_8)) unless req.key?("body")
       when "bytes" then req["body"] = raw
       when "multipart" then req["body"] = with_file_contents(req["body"], invocation.files)
       end

@@ -12,5 +12,5 @@ require "stephost/v1/sidecar_services_pb"
 
 module Stephost
   # The stephost.v1 protocol revision this sidecar speaks (Hello.protocol_version).
-  PROTOCOL_VERSION = 1
+  PROTOCOL_VERSION = 2
 end

@@ -15,7 +15,8 @@
 # Messages inside a batch are processed in order.
 #
 # Evolution: add fields and oneof members, never renumber or change types.
-# A breaking change bumps PROTOCOL_VERSION (see Hello.protocol_version).
+# A breaking change bumps PROTOCOL_VERSION (see Hello.protocol_version); a host keeps
+# serving the version before it, so sidecars in their own containers upgrade after it.
 
 require 'grpc'
 require 'stephost/v1/sidecar_pb'
