@@ -16,6 +16,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
+from bench.bodies import BODY_MB, CONCURRENT, body_figures
 from bench.compare import figures, measure, table
 from bench.deploys import bench_deploys
 from bench.emit_latency import ROUNDS, emit_figures
@@ -30,7 +31,7 @@ from bench.streams import fan_out, set_to_socket_latency
 from stephost_host.natsio.embedded import EmbeddedNats
 
 PROJECTS = ROOT / "bench" / "projects"
-SECTIONS = "http,emit,orders,events,streams,ingress,observe,deploys"
+SECTIONS = "http,emit,bodies,orders,events,streams,ingress,observe,deploys"
 
 
 def _digits(name: str) -> int:
@@ -75,6 +76,12 @@ def bench_emit(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ..
         figures(measured, _digits),
         codes,
     )
+
+
+def bench_bodies(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ...]) -> None:
+    measured = measure(codes, partial(body_figures, tmp, nats_url), langs)
+    title = f"big JSON bodies ({CONCURRENT} posts of {BODY_MB} MB at once, POST /size)"
+    table(title, figures(measured, lambda name: 2 if "ms per MB" in name else 0), codes)
 
 
 def _order_rows(lang: str, runs: dict[int, OrderRun]) -> dict[str, float]:
@@ -240,6 +247,8 @@ def main() -> None:
                 bench_http(tmp, url, codes, langs, args.seconds, args.connections)
             if "emit" in only:
                 bench_emit(tmp, url, codes, langs, args.seconds)
+            if "bodies" in only:
+                bench_bodies(tmp, url, codes, langs)
             if "orders" in only:
                 bench_orders(tmp, codes, langs, args.seconds, order_connections)
             if "events" in only:
