@@ -29,6 +29,11 @@ def test_a_json_body_crosses_the_link_in_the_raw_bytes_only_when_every_sidecar_r
     utf16 = parse('{"é": 1}'.encode("utf-16-le"), "application/json")
     assert (utf16.value, utf16.in_raw) == ({"é": 1}, False)
     assert (parse(b"  ", "application/json").value, parse(b"  ", "application/json").in_raw) == (None, False)
+    # An escaped surrogate pair is read by the host and sent in the payload; one alone is a 400.
+    pair = parse(b'{"s": "\\ud83d\\uDE00"}', "application/json")
+    assert (pair.value, pair.in_raw) == ({"s": "\U0001f600"}, False)
+    with pytest.raises(BadBody, match="lone UTF-16 surrogate escape"):
+        parse(b'["ok", "\\udc00"]', "application/json")
     assert not any(
         parse(raw, ctype).in_raw
         for raw, ctype in [

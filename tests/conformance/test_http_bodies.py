@@ -75,6 +75,13 @@ def test_a_json_body_reads_the_same_in_every_language(http: httpx.Client, raw: b
     assert body["body"] == json.loads(raw)
 
 
+def test_a_lone_surrogate_escape_is_a_400_naming_it(http: httpx.Client) -> None:
+    """Python's json reads "\\ud800" as a string, Ruby refuses it and UTF-8 has no form for it:
+    the host answers for every language alike."""
+    r = http.post("/body", content=b'{"a": "x\\ud800"}', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "lone UTF-16 surrogate escape" in r.json()["error"]
+
+
 def test_a_body_without_content_type_is_read_as_json_as_before(http: httpx.Client) -> None:
     body = post_body(http, b'{"n": 1}', None)
     assert body["kind"] == "object" and body["body"] == {"n": 1}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from stephost_wire import codec
 
+# \uD800-\uDFFF in JSON text (JSON's escapes are lower-case \u; the hex digits are either case).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # A form or multipart body with more parts than this is refused: each costs far more
 # than its bytes, so the body size limit alone does not bound the work.
 MAX_FORM_FIELDS = 1000
@@ -90,13 +93,30 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
 def parse_json_body(raw: bytes) -> Body:
     """A JSON body; ``in_raw`` when the sidecar can read the same value from the raw bytes."""
     value = parse_json(raw)
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(value)
     return Body("json", value, in_raw=bool(raw.strip()) and _plain_utf8(raw))
 
 
+def _refuse_lone_surrogates(value: Any) -> None:
+    """Python reads an escaped surrogate without its pair as a string; Ruby refuses it, and it
+    has no UTF-8 form for the sidecar link: the client gets a 400 naming it."""
+    try:
+        codec.dumps(value).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadBody(
+            "request body refused: it holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without "
+            "its pair), which other languages cannot read"
+        ) from None
+
+
 def _plain_utf8(raw: bytes) -> bool:
-    """UTF-8 with no BOM, which every sidecar's parser reads as the host did (not UTF-16/32,
-    which Python's json detects, nor lone surrogates, which it reads)."""
+    """UTF-8 with no BOM, which every sidecar's parser reads as the host did: not UTF-16/32,
+    which Python's json detects, nor surrogates, raw or escaped, which Python reads alone and
+    Ruby refuses (such a body goes in the payload, where a lone one fails alike everywhere)."""
     if json.detect_encoding(raw) != "utf-8":  # reads the first four bytes only
+        return False
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):  # a pair too: rare, and correct either way
         return False
     if raw.isascii():  # most bodies: one fast scan, no decode
         return True
