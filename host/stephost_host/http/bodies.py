@@ -93,9 +93,12 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
 def parse_json_body(raw: bytes) -> Body:
     """A JSON body; ``in_raw`` when the sidecar can read the same value from the raw bytes."""
     value = parse_json(raw)
-    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+    # Python reads surrogate escapes, Ruby refuses one alone: such a body (a valid pair too:
+    # rare, and correct either way) goes in the payload, where a lone one could not.
+    surrogates = b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None
+    if surrogates:
         _refuse_lone_surrogates(value)
-    return Body("json", value, in_raw=bool(raw.strip()) and _plain_utf8(raw))
+    return Body("json", value, in_raw=bool(raw.strip()) and not surrogates and _plain_utf8(raw))
 
 
 def _refuse_lone_surrogates(value: Any) -> None:
@@ -112,11 +115,8 @@ def _refuse_lone_surrogates(value: Any) -> None:
 
 def _plain_utf8(raw: bytes) -> bool:
     """UTF-8 with no BOM, which every sidecar's parser reads as the host did: not UTF-16/32,
-    which Python's json detects, nor surrogates, raw or escaped, which Python reads alone and
-    Ruby refuses (such a body goes in the payload, where a lone one fails alike everywhere)."""
+    which Python's json detects, nor raw surrogates, which it reads with surrogatepass."""
     if json.detect_encoding(raw) != "utf-8":  # reads the first four bytes only
-        return False
-    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):  # a pair too: rare, and correct either way
         return False
     if raw.isascii():  # most bodies: one fast scan, no decode
         return True
