@@ -80,7 +80,10 @@ def bench_emit(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ..
 
 def bench_bodies(tmp: Path, nats_url: str, codes: list[Code], langs: tuple[str, ...]) -> None:
     measured = measure(codes, partial(body_figures, tmp, nats_url), langs)
-    title = f"big JSON bodies ({CONCURRENT} posts of {BODY_MB} MB at once, POST /size)"
+    title = (
+        f"big bodies ({CONCURRENT} posts of {BODY_MB} MB at once: JSON to POST /size, "
+        "a file as multipart/form-data to POST /upload)"
+    )
     table(title, figures(measured, lambda name: 2 if "ms per MB" in name else 0), codes)
 
 

@@ -183,12 +183,13 @@ def test_ingress_section_prints_every_way_in_and_what_a_unary_caller_spends() ->
         assert rows[f"{sync}: unary Emit, caller-bound ceiling, % of raw"] == pytest.approx(ceiling, rel=0.1)
 
 
-def test_bodies_section_carries_big_json_bodies_to_each_language() -> None:
-    """`python -m bench --only bodies`: 4 MB JSON bodies reach an api step in every language
-    (the step answers their size, checked by the bench), with the host's and the sidecar's CPU."""
+def test_bodies_section_carries_big_json_bodies_and_uploads_to_each_language() -> None:
+    """`python -m bench --only bodies`: 4 MB JSON bodies and 4 MB multipart uploads reach an api
+    step in every language (the step answers their size, checked by the bench), with the host's
+    and the sidecar's CPU."""
     out = _run("bench", "--only", "bodies", timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "big JSON bodies (4 posts of 4 MB at once, POST /size)" in out.stdout
+    assert "big bodies (4 posts of 4 MB at once: JSON to POST /size, a file as multipart" in out.stdout
     rows = {
         m.group(1).strip(): float(m.group(2)) for m in re.finditer(rf"^(.+?)\s+({NUMBER})$", out.stdout, re.M)
     }
@@ -196,6 +197,9 @@ def test_bodies_section_carries_big_json_bodies_to_each_language() -> None:
         assert rows[f"{lang}: MB of JSON body per second"] > 0, out.stdout
         # CPU is read in 10 ms ticks: 80 MB of bodies cost the host many of them.
         assert rows[f"{lang}: host CPU ms per MB"] > 0 and rows[f"{lang}: sidecar CPU ms per MB"] >= 0
+        assert rows[f"{lang}: MB of multipart upload per second"] > 0, out.stdout
+        assert rows[f"{lang}: host CPU ms per MB, multipart upload"] > 0
+        assert rows[f"{lang}: sidecar CPU ms per MB, multipart upload"] >= 0
 
 
 def test_the_codes_take_turns_across_parts_and_sections() -> None:

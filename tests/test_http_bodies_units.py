@@ -51,8 +51,11 @@ def test_multipart_files_are_indexed_and_repeated_names_are_lists() -> None:
         data={"f": "1"},
         files=[("up", ("a.txt", b"A", "text/plain")), ("up", ("b.bin", b"BB", "application/x-b"))],
     )
-    body = parse(request.read(), request.headers["content-type"])
-    assert body.kind == "multipart" and body.files == [b"A", b"BB"]
+    raw = request.read()
+    body = parse(raw, request.headers["content-type"])
+    # The files are where they lie in the raw bytes, not copies: an upload crosses the link once.
+    assert body.kind == "multipart" and body.files == []
+    assert [raw[start:end] for start, end in body.file_ranges] == [b"A", b"BB"]
     assert body.value == {
         "f": "1",
         "up": [
@@ -60,6 +63,19 @@ def test_multipart_files_are_indexed_and_repeated_names_are_lists() -> None:
             {"filename": "b.bin", "contentType": "application/x-b", "size": 2, "file": 1},
         ],
     }
+
+
+def test_a_multipart_file_with_boundary_like_bytes_and_an_empty_one_lie_exactly_in_the_raw_bytes() -> None:
+    tricky = b"\r\n--boundar\r\n--\r\n-" + bytes(range(256)) + b"\r\n--b"
+    request = httpx.Request(
+        "POST",
+        "http://h/",
+        files=[("up", ("t.bin", tricky, "application/x-b")), ("none", ("e.txt", b"", "text/plain"))],
+    )
+    raw = request.read()
+    body = parse(raw, request.headers["content-type"])
+    assert [raw[start:end] for start, end in body.file_ranges] == [tricky, b""]
+    assert [body.value["up"]["size"], body.value["none"]["size"]] == [len(tricky), 0]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
-"""Protocol 2 sends an api request's JSON body once, as ``Invocation.raw_body``; a host still
-serves sidecars of protocol 1 (the previous release, upgraded after the host), which get the
-body in the payload as before. Other versions are turned away naming the range."""
+"""Protocol 2 sends an api request's JSON body once, as ``Invocation.raw_body``, and a multipart
+upload's files as ranges of it; a host still serves sidecars of protocol 1 (the previous release,
+upgraded after the host), which get the body in the payload and the files copied as before.
+Other versions are turned away naming the range."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import grpc
 import httpx
 import pytest
 
+from stephost_host.link.raw_body import RawBody
 from stephost_host.link.session import Session
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
@@ -27,35 +29,53 @@ async def _no_calls(*_: Any) -> Any:
     raise AssertionError("no call expected")
 
 
-def sent_payloads(protocol: int, body_in_raw: bool) -> list[dict[str, Any]]:
-    """The payload a session of this protocol puts on the wire for one api request."""
+def sent(protocol: int, request: dict[str, Any], raw: RawBody) -> pb.Invocation:
+    """The invocation a session of this protocol puts on the wire for one api request."""
     hello = pb.Hello(protocol_version=protocol, language="python", sidecar_id="s", capacity=1)
     session = Session(hello, "test", _no_calls)
-    request = (
-        {"method": "POST", "bodyKind": "json"} if body_in_raw else {"method": "POST", "bodyKind": "empty"}
-    )
 
-    async def send() -> list[dict[str, Any]]:
+    async def send() -> list[pb.Invocation]:
         deadline = asyncio.get_running_loop().time() + 60
-        session.invoke(
-            "p", "t", json.dumps(request), 1, deadline, raw_body=BODY.encode(), body_in_raw=body_in_raw
-        )
+        session.invoke("p", "t", json.dumps(request), 1, deadline, raw=raw)
         session.out.put_nowait(None)
         frames = [frame async for frame in session.outgoing()]
-        return [
-            json.loads(m.invocation.payload_json) for f in frames for m in pb.HostBatch.FromString(f).messages
-        ]
+        return [m.invocation for f in frames for m in pb.HostBatch.FromString(f).messages]
 
-    return asyncio.run(send())
+    [invocation] = asyncio.run(send())
+    return invocation
+
+
+def sent_payload(protocol: int, body_in_raw: bool) -> dict[str, Any]:
+    request = {"method": "POST", "bodyKind": "json" if body_in_raw else "empty"}
+    invocation = sent(protocol, request, RawBody(BODY.encode(), json_in_raw=body_in_raw))
+    assert invocation.raw_body == BODY.encode()
+    result: dict[str, Any] = json.loads(invocation.payload_json)
+    return result
 
 
 def test_a_protocol_1_session_gets_the_json_body_in_the_payload_and_protocol_2_does_not() -> None:
-    assert sent_payloads(2, body_in_raw=True) == [{"method": "POST", "bodyKind": "json"}]
-    assert sent_payloads(1, body_in_raw=True) == [
-        {"method": "POST", "bodyKind": "json", "body": json.loads(BODY)}
-    ]
+    assert sent_payload(2, body_in_raw=True) == {"method": "POST", "bodyKind": "json"}
+    assert sent_payload(1, body_in_raw=True) == {
+        "method": "POST",
+        "bodyKind": "json",
+        "body": json.loads(BODY),
+    }
     # A request whose body is not in the raw bytes is sent as built, whatever the protocol.
-    assert sent_payloads(1, body_in_raw=False) == [{"method": "POST", "bodyKind": "empty"}]
+    assert sent_payload(1, body_in_raw=False) == {"method": "POST", "bodyKind": "empty"}
+
+
+def test_a_protocol_1_session_gets_copies_of_the_files_and_protocol_2_their_ranges() -> None:
+    data = b"--b\r\n...ONE...TWO--"
+    raw = RawBody(data, file_ranges=[(8, 11), (14, 17)])
+    request = {"method": "POST", "bodyKind": "multipart"}
+    v2 = sent(2, request, raw)
+    assert not v2.files and [(r.start, r.end) for r in v2.file_ranges] == [(8, 11), (14, 17)]
+    v1 = sent(1, request, raw)
+    assert list(v1.files) == [b"ONE", b"TWO"] and not v1.file_ranges
+    assert v1.raw_body == v2.raw_body == data
+    # Copies (a body the parser could not place in the raw bytes) go as they are, to both.
+    copied = RawBody(data, files=[b"x"])
+    assert [list(sent(p, request, copied).files) for p in (1, 2)] == [[b"x"], [b"x"]]
 
 
 def hello(protocol: int, secret: str) -> pb.Hello:
@@ -105,6 +125,7 @@ def test_a_protocol_1_sidecar_is_served_and_reads_the_body_in_the_payload(
             stream = pb_grpc.SidecarHostStub(channel).Connect(batches())
             welcome = (await stream.read()).messages[0]
             assert welcome.WhichOneof("kind") == "welcome" and not welcome.welcome.rejected_steps
+            assert welcome.welcome.protocol_version == 1  # what this session speaks, not the host's newest
             async with httpx.AsyncClient(base_url=host.url, timeout=30) as client:
                 request = asyncio.create_task(
                     client.post("/old", content=BODY.encode(), headers={"content-type": "application/json"})

@@ -24,6 +24,7 @@ from stephost_host.errors import (
 from stephost_host.http import bodies, cors
 from stephost_host.http.bodies import multi_dict
 from stephost_host.http.streamed import send_streamed
+from stephost_host.link.raw_body import RawBody
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.observe.spans import new_trace_id, parse_traceparent
 from stephost_host.operations.schemas import BodyInvalid, StepSchemas
@@ -490,9 +491,7 @@ class StepHttp:
                 step,
                 codec.dumps_parsed(request),  # its body went through loads_checked
                 trace_id,
-                raw_body=raw,
-                files=body.files,
-                body_in_raw=body.in_raw,
+                raw=RawBody(raw, body.files, body.file_ranges, body.in_raw),
                 parent=parent,
                 cause="http",
             )

@@ -8,7 +8,7 @@ content type cannot parse is a ``BadBody`` (400) naming the content type.
 |---|---|---|
 | none, ``application/json``, ``*+json`` | ``json`` | the JSON value (blank: null) |
 | ``application/x-www-form-urlencoded`` | ``form`` | object; a repeated name gives a list |
-| ``multipart/form-data`` | ``multipart`` | fields as in a form; a file is an object with an index into ``files`` |
+| ``multipart/form-data`` | ``multipart`` | fields as in a form; a file is an object with an index into ``files`` (or ``file_ranges``) |
 | ``text/*`` | ``text`` | the text, decoded with its charset (default UTF-8) |
 | anything else | ``bytes`` | null: the handler's body is the raw bytes |
 | (no bytes at all, any type) | ``empty`` | null |
@@ -49,7 +49,9 @@ class BadBody(ValueError):
 class Body:
     kind: str  # json, form, multipart, text, bytes, empty
     value: Any = None
-    files: list[bytes] = field(default_factory=list)  # multipart file contents
+    files: list[bytes] = field(default_factory=list)  # multipart file contents, or else
+    # where they lie in the raw bytes ([start, end) each): an upload crosses the link once.
+    file_ranges: list[tuple[int, int]] = field(default_factory=list)
     # The raw bytes are the value's JSON text as every language reads it (UTF-8, no BOM, not
     # blank): the sidecar reads the body there, so it crosses the link once, not twice.
     in_raw: bool = False
@@ -171,7 +173,22 @@ def parse_form(raw: bytes, charset: str, media: str) -> dict[str, Any]:
 class _Part:
     def __init__(self) -> None:
         self.headers: dict[str, bytes] = {}
-        self.data: list[bytes] = []
+        self.data: list[tuple[bytes, int, int]] = []  # (buffer, start, end) as the parser gave them
+
+    def content(self) -> bytes:
+        return b"".join(buf[start:end] for buf, start, end in self.data)
+
+    def span_in(self, raw: bytes) -> tuple[int, int] | None:
+        """Where the content lies in ``raw`` when the parser gave it as one run of it: all of
+        a part's bytes are, written in one go; None otherwise (then it is copied)."""
+        if not self.data:
+            return (0, 0)
+        at = self.data[0][1]
+        for buf, start, end in self.data:
+            if buf is not raw or start != at:
+                return None
+            at = end
+        return (self.data[0][1], at)
 
 
 def parse_multipart(raw: bytes, boundary: str, media: str) -> Body:
@@ -198,7 +215,7 @@ def parse_multipart(raw: bytes, boundary: str, media: str) -> Body:
         header[0] = header[1] = b""
 
     def part_data(data: bytes, start: int, end: int) -> None:
-        parts[-1].data.append(data[start:end])
+        parts[-1].data.append((data, start, end))
 
     def end() -> None:
         nonlocal ended
@@ -222,29 +239,31 @@ def parse_multipart(raw: bytes, boundary: str, media: str) -> Body:
         raise BadBody(f"request body is not valid {media}: {exc}") from None
     if not ended:
         raise BadBody(f"request body is not valid {media}: it ends before the closing boundary")
-    return _fields(parts, media)
+    return _fields(parts, raw, media)
 
 
-def _fields(parts: list[_Part], media: str) -> Body:
+def _fields(parts: list[_Part], raw: bytes, media: str) -> Body:
     pairs: list[tuple[str, Any]] = []
-    files: list[bytes] = []
+    uploads: list[_Part] = []
     for part in parts:
         _, disposition = parse_options_header(part.headers.get("content-disposition", b""))
         name = disposition.get(b"name")
         if name is None:
             raise BadBody(f"request body is not valid {media}: a part has no Content-Disposition name")
-        content = b"".join(part.data)
         filename = disposition.get(b"filename")
         if filename is None:
-            value: Any = decode_text(content, "utf-8", media)
+            value: Any = decode_text(part.content(), "utf-8", media)
         else:
             ctype = part.headers.get("content-type", b"application/octet-stream")
             value = {
                 "filename": filename.decode("utf-8", "replace"),
                 "contentType": ctype.decode("latin-1"),
-                "size": len(content),
-                "file": len(files),
+                "size": sum(end - start for _, start, end in part.data),
+                "file": len(uploads),
             }
-            files.append(content)
+            uploads.append(part)
         pairs.append((name.decode("utf-8", "replace"), value))
-    return Body("multipart", multi_dict(pairs), files)
+    ranges = [span for span in (part.span_in(raw) for part in uploads) if span is not None]
+    if len(ranges) == len(uploads):
+        return Body("multipart", multi_dict(pairs), file_ranges=ranges)
+    return Body("multipart", multi_dict(pairs), [part.content() for part in uploads])

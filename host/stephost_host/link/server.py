@@ -129,7 +129,7 @@ class SidecarService(pb_grpc.SidecarHostServicer):
         if hello.agent:
             assert self.agents is not None  # checked above
             self.agents.join(session)
-            session.send(self._welcome())
+            session.send(self._welcome(session))
             log.info("%s agent %s connected from %s", hello.language, hello.sidecar_id, context.peer())
         else:
             self._register(session, hello, context.peer())
@@ -200,7 +200,9 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             load_errors=[(err.file, err.message) for err in hello.load_errors],
         )
         session.send(
-            self._welcome([pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected])
+            self._welcome(
+                session, [pb.StepRejection(step=r.step, file=r.file, reason=r.reason) for r in rejected]
+            )
         )
         log.info(
             "%s sidecar %s (version %s) connected from %s: %d step(s), %d stream(s), capacity %d",
@@ -213,11 +215,12 @@ class SidecarService(pb_grpc.SidecarHostServicer):
             session.capacity,
         )
 
-    def _welcome(self, rejected: list[pb.StepRejection] | None = None) -> pb.HostMessage:
+    def _welcome(self, session: Session, rejected: list[pb.StepRejection] | None = None) -> pb.HostMessage:
         return pb.HostMessage(
             welcome=pb.Welcome(
                 host_id=self.host_id,
-                protocol_version=codec.PROTOCOL_VERSION,
+                # The version this session speaks: the sidecar's (the host serves it or refused it).
+                protocol_version=session.protocol,
                 heartbeat_interval_ms=self.heartbeat_ms,
                 rejected_steps=rejected or [],
             )

@@ -13,11 +13,12 @@ import logging
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from stephost_host.errors import PayloadTooLarge, SidecarLost, StepFailed
+from stephost_host.link.raw_body import RawBody
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.logs import LEVELS
 from stephost_host.observe.spans import Span, traceparent
@@ -131,15 +132,12 @@ class Session:
         topic: str = "",
         hook: str = "",
         origin: str = "",
-        raw_body: bytes = b"",
-        files: Sequence[bytes] = (),
+        raw: RawBody | None = None,
         span: Span | None = None,
-        body_in_raw: bool = False,
     ) -> tuple[str, asyncio.Future[Any]]:
         """Send an invocation. Its future resolves with the ``pb.InvocationResult``, or with a
         ``ResponseStream`` when the handler streams its response (at the first chunk).
-        ``body_in_raw``: the api request in ``payload_json`` has no "body", its JSON text is
-        ``raw_body`` (protocol 2)."""
+        ``raw``: an api request's bytes."""
         if self.closed:
             raise SidecarLost(f"sidecar {self.sidecar_id} is gone")
         inv_id = f"{_ID_PREFIX}-{next(_ids)}"
@@ -154,14 +152,11 @@ class Session:
         inv.trace_id = trace_id
         inv.attempt = attempt
         inv.deadline_unix_ms = int(deadline * 1000)
-        if body_in_raw and self.protocol < 2:  # that sidecar reads the body in the payload only
-            payload_json = f'{payload_json[:-1]},"body":{raw_body.decode()}}}'
+        if raw is not None:
+            payload_json = raw.fill(inv, payload_json, self.protocol)
         inv.payload_json = payload_json
         inv.topic = topic
         inv.hook = hook
-        inv.raw_body = raw_body
-        if files:
-            inv.files.extend(files)
         if span:
             inv.traceparent = traceparent(trace_id, span.span_id)
         self.send(msg)

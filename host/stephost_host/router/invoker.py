@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from stephost_host.errors import InvocationTimeout, StepUnavailable
+from stephost_host.link.raw_body import RawBody
 from stephost_host.link.response_stream import ResponseStream
 from stephost_host.link.session import Session
 from stephost_host.observe import Recorder, Span
@@ -82,18 +82,15 @@ class Invoker:
         topic: str = "",
         timeout: float | None = None,
         origin: str = "",
-        raw_body: bytes = b"",
-        files: Sequence[bytes] = (),
-        body_in_raw: bool = False,
+        raw: RawBody | None = None,
         parent: str = "",
         cause: str = "",
     ) -> Any:
         """Run the step; returns the handler's result (decoded JSON) or raises a HostError.
 
         An api step's response ``{"status", "headers", "body"}`` may instead carry raw bytes
-        as its body, or a ``ResponseStream`` when the handler streams it. ``raw_body`` and
-        ``files`` are the request's exact bytes and its multipart file contents;
-        ``body_in_raw``: the request in the payload leaves out its JSON body, which is those bytes. ``parent``
+        as its body, or a ``ResponseStream`` when the handler streams it. ``raw`` is an api
+        request's bytes (and what of its body they stand for). ``parent``
         is the span this invocation continues (an emitting step's, a ``traceparent``'s) and
         ``cause`` what started it ("http", "event", "cron"): both only go into its span.
         """
@@ -106,14 +103,14 @@ class Invoker:
         if self.recorder is None:
             return await self._run(
                 sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
-                origin=origin, raw_body=raw_body, files=files, body_in_raw=body_in_raw,
+                origin=origin, raw=raw,
             )  # fmt: skip
         span = Span(trace_id, step, entry.language, parent, topic, attempt, cause)
         started = time.perf_counter()
         try:
             result = await self._run(
                 sessions, what, step, payload_json, trace_id, timeout, attempt=attempt, topic=topic,
-                origin=origin, raw_body=raw_body, files=files, body_in_raw=body_in_raw, span=span,
+                origin=origin, raw=raw, span=span,
             )  # fmt: skip
         except BaseException as exc:
             self.recorder.ended(span, (time.perf_counter() - started) * 1000, exc)
@@ -147,9 +144,7 @@ class Invoker:
         topic: str = "",
         hook: str = "",
         origin: str = "",
-        raw_body: bytes = b"",
-        files: Sequence[bytes] = (),
-        body_in_raw: bool = False,
+        raw: RawBody | None = None,
         span: Span | None = None,
     ) -> Any:
         """Invoke on the least-loaded of these sessions (a step's replicas, or a hook's providers).
@@ -170,10 +165,8 @@ class Invoker:
             topic,
             hook,
             origin,
-            raw_body,
-            files,
+            raw,
             span,
-            body_in_raw,
         )
         # A timer on the future is much cheaper than asyncio.wait_for on this hot path.
         timer = asyncio.get_running_loop().call_later(

@@ -2,15 +2,28 @@
 // What an api handler sees of the HTTP request beyond JSON, and what kind of
 // body its response has. The host parses the body by content type and says
 // which kind it made in the payload's "bodyKind"; the exact bytes ride beside
-// the JSON in Invocation.raw_body (and multipart file contents in
-// Invocation.files), so they are never re-encoded. A JSON body the payload
-// leaves out (protocol 2) is read from those bytes: it crosses the link once.
+// the JSON in Invocation.raw_body, so they are never re-encoded. A JSON body
+// the payload leaves out (protocol 2) is read from those bytes, and each
+// multipart file is a range of them (Invocation.file_ranges; copies in
+// Invocation.files from a protocol 1 host): a body crosses the link once.
 
 /** Proto bytes (a Buffer from grpc, a Uint8Array, or absent) -> a Buffer. */
 function toBuffer(bytes) {
   if (Buffer.isBuffer(bytes)) return bytes
   if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return Buffer.alloc(0)
+}
+
+/** Each multipart file's content: a view of its range of the raw bytes, or its copy. */
+function uploadedFiles(invocation, rawBody) {
+  const ranges = invocation.fileRanges || []
+  if (ranges.length === 0) return (invocation.files || []).map(toBuffer)
+  return ranges.map(({ start, end }) => {
+    if (!(start <= end && end <= rawBody.length)) {
+      throw new RangeError(`multipart file range [${start}, ${end}) is outside the ${rawBody.length}-byte body`)
+    }
+    return rawBody.subarray(start, end)
+  })
 }
 
 /**
@@ -25,7 +38,7 @@ function withFileContents(body, files) {
       throw new RangeError(`multipart file index ${value.file} is out of range (${files.length} files in the invocation)`)
     }
     const { file, ...described } = value
-    return { ...described, content: toBuffer(files[file]) }
+    return { ...described, content: files[file] }
   }
   const out = {}
   for (const [name, value] of Object.entries(body)) out[name] = Array.isArray(value) ? value.map(attach) : attach(value)
@@ -46,10 +59,9 @@ function withFileContents(body, files) {
 function buildRequest(payload, invocation) {
   const req = payload && typeof payload === 'object' ? payload : {}
   const rawBody = toBuffer(invocation.rawBody)
-  const files = invocation.files || []
   if (req.bodyKind === 'json' && !('body' in req)) req.body = JSON.parse(rawBody.toString('utf8'))
   if (req.bodyKind === 'bytes') req.body = rawBody
-  else if (req.bodyKind === 'multipart') req.body = withFileContents(req.body, files)
+  else if (req.bodyKind === 'multipart') req.body = withFileContents(req.body, uploadedFiles(invocation, rawBody))
   else if ((req.bodyKind === 'form' || req.bodyKind === 'json') && isPlainObject(req.body)) {
     Object.defineProperty(req.body, 'toString', { value: () => rawBody.toString('utf8'), enumerable: false, writable: true, configurable: true })
   }

@@ -16,10 +16,10 @@ function apiRunner(handler) {
 }
 
 /** Runs one invocation of `handler`; resolves with the session once `done(session)` holds. */
-function invoke(handler, { payload = request(), rawBody, files, id = 'i1' } = {}) {
+function invoke(handler, { payload = request(), rawBody, files, fileRanges, id = 'i1' } = {}) {
   const runner = apiRunner(handler)
   const session = new FakeSession()
-  runner.submit(session, { invocationId: id, step: 'h', traceId: 't', payloadJson: JSON.stringify(payload), rawBody, files })
+  runner.submit(session, { invocationId: id, step: 'h', traceId: 't', payloadJson: JSON.stringify(payload), rawBody, files, fileRanges })
   return { runner, session }
 }
 
@@ -107,6 +107,20 @@ test('multipart file fields get their content from Invocation.files, alone or re
 
   const bad = invoke(() => ({}), { payload: request({ body: { f: { filename: 'x', file: 3 } }, bodyKind: 'multipart' }), files })
   assert.match((await resultOf(bad.session)).error.message, /multipart file index 3 is out of range/)
+})
+
+test('protocol 2: multipart files are ranges of rawBody, read in place', async () => {
+  const rawBody = Buffer.from('onetw')
+  const body = { up: { filename: 'a', size: 3, file: 1 }, many: [{ filename: 'b', size: 2, file: 0 }] }
+  let seen
+  const { session } = invoke((req) => { seen = req.body; return { status: 204 } },
+    { payload: request({ body, bodyKind: 'multipart' }), rawBody, fileRanges: [{ start: 3, end: 5 }, { start: 0, end: 3 }] })
+  await resultOf(session)
+  assert.deepEqual([seen.up.content.toString(), seen.many[0].content.toString()], ['one', 'tw'])
+  assert.equal(seen.up.content.buffer, rawBody.buffer) // a view, not a copy
+
+  const bad = invoke(() => ({}), { payload: request({ body, bodyKind: 'multipart' }), rawBody, fileRanges: [{ start: 2, end: 9 }] })
+  assert.match((await resultOf(bad.session)).error.message, /multipart file range \[2, 9\) is outside the 5-byte body/)
 })
 
 test('a Buffer or Uint8Array body goes out as body_bytes with status and headers only', async () => {

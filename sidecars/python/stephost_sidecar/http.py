@@ -1,8 +1,9 @@
 """HTTP bodies beyond JSON, on the sidecar's side of the wire.
 
 Requests: the host sends the exact bytes received (``Invocation.raw_body``; a JSON body is
-read from them, not sent twice) and multipart
-file contents (``Invocation.files``) beside the JSON payload; the handler gets them as
+read from them, not sent twice) and where in them each multipart file's content lies
+(``Invocation.file_ranges``; or copies in ``Invocation.files``) beside the JSON payload; the
+handler gets them as
 ``req["rawBody"]`` (bytes), as its body when the host could not parse the content type
 (``"bodyKind": "bytes"``), and as each uploaded file's ``"content"``.
 
@@ -31,8 +32,20 @@ def request_of(inv: pb.Invocation, req: Any) -> Any:
     elif kind == "bytes":
         req["body"] = inv.raw_body
     elif kind == "multipart" and isinstance(req.get("body"), dict):
-        req["body"] = {name: _with_content(value, inv.files) for name, value in req["body"].items()}
+        files = uploaded_files(inv)
+        req["body"] = {name: _with_content(value, files) for name, value in req["body"].items()}
     return req
+
+
+def uploaded_files(inv: pb.Invocation) -> Sequence[bytes]:
+    """Each multipart file's content: its range of the raw bytes (protocol 2), or its copy."""
+    if not inv.file_ranges:
+        return inv.files
+    raw = inv.raw_body
+    for r in inv.file_ranges:
+        if not r.start <= r.end <= len(raw):
+            raise ValueError(f"multipart file range [{r.start}, {r.end}) is outside the {len(raw)}-byte body")
+    return [raw[r.start : r.end] for r in inv.file_ranges]
 
 
 def _with_content(value: Any, files: Sequence[bytes]) -> Any:

@@ -20,11 +20,12 @@ class HttpTest < Minitest::Test
   end
 
   # Submits one invocation of `handler`; returns [runner, session].
-  def invoke(payload: request, raw_body: "", files: [], id: "i1", &handler)
+  def invoke(payload: request, raw_body: "", files: [], file_ranges: [], id: "i1", &handler)
     runner = Stephost::Runner.new([api_step(&handler)], capacity: 2, log: Log)
     session = StephostTest::FakeSession.new
     inv = V1::Invocation.new(invocation_id: id, step: "h", trace_id: "t", attempt: 1,
-                             payload_json: JSON.generate(payload), raw_body: raw_body, files: files)
+                             payload_json: JSON.generate(payload), raw_body: raw_body, files: files,
+                             file_ranges: file_ranges)
     runner.submit(session, inv)
     @runners << runner
     [runner, session]
@@ -126,6 +127,22 @@ class HttpTest < Minitest::Test
     _, session = invoke(payload: request(body: { f: { filename: "x", file: 3 } }, bodyKind: "multipart"), files: files,
                         id: "bad") { {} }
     assert_match(/multipart file index 3 is out of range/, result_of(session).error.message)
+  end
+
+  def test_protocol_2_multipart_files_are_ranges_of_the_raw_body
+    body = { up: { filename: "a", size: 3, file: 1 }, many: [{ filename: "b", size: 2, file: 0 }] }
+    ranges = [V1::ByteRange.new(start: 3, end: 5), V1::ByteRange.new(start: 0, end: 3)]
+    seen = nil
+    _, session = invoke(payload: request(body: body, bodyKind: "multipart"), raw_body: "onetw", file_ranges: ranges) do |req|
+      (seen = req.body) && { status: 204 }
+    end
+    result_of(session)
+    assert_equal [["one", Encoding::BINARY], "tw"], [[seen[:up][:content], seen[:up][:content].encoding], seen[:many][0][:content]]
+
+    outside = [V1::ByteRange.new(start: 2, end: 9)]
+    _, session = invoke(payload: request(body: body, bodyKind: "multipart"), raw_body: "onetw", file_ranges: outside,
+                        id: "bad") { {} }
+    assert_match(/multipart file range \[2, 9\) is outside the 5-byte body/, result_of(session).error.message)
   end
 
   def test_a_binary_string_body_goes_out_as_body_bytes_and_text_stays_json

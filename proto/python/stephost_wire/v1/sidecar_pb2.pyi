@@ -164,7 +164,7 @@ class Rejection(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Invocation(_message.Message):
-    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook", "raw_body", "files", "traceparent")
+    __slots__ = ("invocation_id", "step", "trace_id", "attempt", "deadline_unix_ms", "payload_json", "topic", "hook", "raw_body", "files", "traceparent", "file_ranges")
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,7 @@ class Invocation(_message.Message):
     RAW_BODY_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
     TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    FILE_RANGES_FIELD_NUMBER: _ClassVar[int]
     invocation_id: str
     step: str
     trace_id: str
@@ -187,7 +188,16 @@ class Invocation(_message.Message):
     raw_body: bytes
     files: _containers.RepeatedScalarFieldContainer[bytes]
     traceparent: str
-    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ..., raw_body: _Optional[bytes] = ..., files: _Optional[_Iterable[bytes]] = ..., traceparent: _Optional[str] = ...) -> None: ...
+    file_ranges: _containers.RepeatedCompositeFieldContainer[ByteRange]
+    def __init__(self, invocation_id: _Optional[str] = ..., step: _Optional[str] = ..., trace_id: _Optional[str] = ..., attempt: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., payload_json: _Optional[str] = ..., topic: _Optional[str] = ..., hook: _Optional[str] = ..., raw_body: _Optional[bytes] = ..., files: _Optional[_Iterable[bytes]] = ..., traceparent: _Optional[str] = ..., file_ranges: _Optional[_Iterable[_Union[ByteRange, _Mapping]]] = ...) -> None: ...
+
+class ByteRange(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class InvocationResult(_message.Message):
     __slots__ = ("invocation_id", "result_json", "error", "body_bytes", "streamed")

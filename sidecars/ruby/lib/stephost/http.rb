@@ -8,9 +8,10 @@ module Stephost
   # What an api handler sees of the HTTP request beyond JSON, and what kind
   # of body its response has. The host parses the body by content type and
   # names the kind in the payload's "bodyKind"; the exact bytes ride beside
-  # the JSON in Invocation.raw_body (multipart file contents in
-  # Invocation.files), so they are never re-encoded. A JSON body the payload
-  # leaves out (protocol 2) is read from those bytes: it crosses the link once.
+  # the JSON in Invocation.raw_body, so they are never re-encoded. A JSON body
+  # the payload leaves out (protocol 2) is read from those bytes, and each
+  # multipart file is a range of them (Invocation.file_ranges; copies in
+  # Invocation.files from a protocol 1 host): a body crosses the link once.
   module Http
     module_function
 
@@ -25,7 +26,7 @@ module Stephost
       case req["bodyKind"]
       when "json" then req["body"] = Wire.parse(raw.dup.force_encoding(Encoding::UTF_8)) unless req.key?("body")
       when "bytes" then req["body"] = raw
-      when "multipart" then req["body"] = with_file_contents(req["body"], invocation.files)
+      when "multipart" then req["body"] = with_file_contents(req["body"], uploaded_files(invocation, raw))
       end
       req["rawBody"] = raw
       req
@@ -54,6 +55,19 @@ module Stephost
       bytes.encoding == Encoding::BINARY ? bytes : bytes.b
     end
 
+    # Each multipart file's content: its range of the raw bytes, or its copy.
+    def uploaded_files(invocation, raw)
+      return invocation.files.map { |f| binary(f) } if invocation.file_ranges.empty?
+
+      invocation.file_ranges.map do |r|
+        unless r.start <= r.end && r.end <= raw.bytesize
+          raise RangeError, "multipart file range [#{r.start}, #{r.end}) is outside the #{raw.bytesize}-byte body"
+        end
+
+        raw.byteslice(r.start, r.end - r.start)
+      end
+    end
+
     def with_file_contents(body, files)
       return body unless body.is_a?(Hash)
 
@@ -72,7 +86,7 @@ module Stephost
         raise RangeError, "multipart file index #{index} is out of range (#{files.size} files in the invocation)"
       end
 
-      value.except("file").merge("content" => binary(files[index]))
+      value.except("file").merge("content" => files[index])
     end
   end
 end

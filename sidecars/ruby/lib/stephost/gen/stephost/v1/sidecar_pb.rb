@@ -99,6 +99,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :raw_body, :bytes, 9
       repeated :files, :bytes, 10
       optional :traceparent, :string, 11
+      repeated :file_ranges, :message, 12, "stephost.v1.ByteRange"
+    end
+    add_message "stephost.v1.ByteRange" do
+      optional :start, :uint32, 1
+      optional :end, :uint32, 2
     end
     add_message "stephost.v1.InvocationResult" do
       optional :invocation_id, :string, 1
@@ -276,6 +281,7 @@ module Stephost
     StepRejection = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.StepRejection").msgclass
     Rejection = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Rejection").msgclass
     Invocation = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.Invocation").msgclass
+    ByteRange = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.ByteRange").msgclass
     InvocationResult = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.InvocationResult").msgclass
     ResponseChunk = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.ResponseChunk").msgclass
     ChunkAck = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("stephost.v1.ChunkAck").msgclass
