@@ -72,10 +72,18 @@ async def test_the_request_carries_raw_body_bytes_bodies_and_file_contents(chann
         "h", {"body": body, "bodyKind": "multipart"}, id="i3", raw_body=b"onetw", file_ranges=ranges
     )
     await run_one(runner, inv)
-    assert seen[-1]["body"] == {"title": "t", "up": {**meta, "content": b"one"}, "many": [{**meta, "content": b"tw"}]}
+    assert seen[-1]["body"] == {
+        "title": "t",
+        "up": {**meta, "content": b"one"},
+        "many": [{**meta, "content": b"tw"}],
+    }
     outside = [pb.ByteRange(start=2, end=9)]
-    inv = invocation("h", {"body": body, "bodyKind": "multipart"}, id="i4", raw_body=b"onetw", file_ranges=outside)
-    assert "multipart file range [2, 9) is outside the 5-byte body" in (await run_one(runner, inv)).error.message
+    inv = invocation(
+        "h", {"body": body, "bodyKind": "multipart"}, id="i4", raw_body=b"onetw", file_ranges=outside
+    )
+    assert (
+        "multipart file range [2, 9) is outside the 5-byte body" in (await run_one(runner, inv)).error.message
+    )
     runner.close()
 
 
