@@ -25,6 +25,13 @@ class TraceEmitTest < Minitest::Test
     handler = Thread.new { session.call("inv-1", emit: { topic: "t", data_json: "{}" }) }
     sent = link.sent.pop.messages.first
     assert_equal :call, sent.kind
+    # The handler's thread stamps call_sent once the link has the call; a host's answer comes
+    # after that over the network, here it could overtake the stamp: wait for it (deadline).
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+    until recorder.stamped?("inv-1", :call_sent)
+      flunk "call_sent was never stamped" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      Thread.pass
+    end
     session.resolve(V1::CallResult.new(call_id: sent.call.call_id, result_json: "null"))
     assert_nil handler.value
     session.queue(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "inv-1")))

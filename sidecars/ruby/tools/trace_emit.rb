@@ -39,6 +39,7 @@ module Stephost
         end
       end
 
+      def stamped?(invocation_id, name) = @mutex.synchronize { @open.dig(invocation_id, name) ? true : false }
       def owner(call_id, invocation_id) = @mutex.synchronize { @owners[call_id] = invocation_id }
       def owner_of(call_id) = @mutex.synchronize { @owners.delete(call_id) }
 
