@@ -4,14 +4,17 @@ metrics counted in bulk (its JSON: tests/test_json_codec.py)."""
 from __future__ import annotations
 
 import math
+import os
 import random
+from pathlib import Path
 
+import orjson
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from stephost_host.http.app import BadReply, encode_reply
 from stephost_host.http.limits import HeadWithBody
-from stephost_host.observe.metrics import BUCKETS, Metrics, observe_many
+from stephost_host.observe.metrics import BUCKETS, SHARED_DIR_ENV, Metrics, StepStats, observe_many
 from stephost_host.observe.spans import new_trace_id, traceparent
 from stephost_wire import codec
 
@@ -84,6 +87,28 @@ def test_spans_are_counted_per_step_and_outcome_in_a_batch() -> None:
     assert 'stephost_invocations_total{language="python",outcome="error",step="a"} 1.0' in text
     assert 'stephost_invocation_duration_seconds_bucket{language="python",le="0.0025",step="a"} 3.0' in text
     assert metrics.counters()["a"] == {"invocations": 4, "errors": 1, "p50Ms": 2.0}
+
+
+def test_with_workers_the_step_counters_are_the_whole_servers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `stephost start --workers N` each worker writes its per-step counters beside the
+    prometheus files; the one the Workbench asks merges every worker's."""
+    monkeypatch.setenv(SHARED_DIR_ENV, str(tmp_path))
+    metrics = Metrics(lambda: 0)
+    metrics.spans([{"step": "a", "language": "python", "outcome": "ok", "ms": 2.0}] * 3)
+    sibling = {"a": {"invocations": 2, "errors": 1, "recent_ms": [40.0, 50.0]}, "b": StepStats().saved()}
+    (tmp_path / "steps-99999.json").write_bytes(orjson.dumps(sibling))
+    (tmp_path / "steps-99998.json").write_bytes(b"{not json")  # unreadable: skipped, not a 500
+    counters = metrics.counters()
+    assert counters == {
+        "a": {"invocations": 5, "errors": 1, "p50Ms": 2.0},  # the median of 2, 2, 2, 40, 50
+        "b": {"invocations": 0, "errors": 0, "p50Ms": None},
+    }
+    # This worker's own file is what its siblings merge.
+    assert orjson.loads((tmp_path / f"steps-{os.getpid()}.json").read_bytes()) == {
+        "a": {"invocations": 3, "errors": 0, "recent_ms": [2.0, 2.0, 2.0]}
+    }
 
 
 class Transport:

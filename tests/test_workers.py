@@ -66,6 +66,14 @@ def _every_scrape_says(host: HostProcess, series: str, value: float) -> None:
     assert seen == [value] * 10, seen
 
 
+def _invocations_in_flow_view(host: HostProcess, step: str) -> int:
+    """A step's invocations as the Workbench's flow view shows them, on a new connection."""
+    auth = {"authorization": f"Bearer {host.secret}"}
+    flow = httpx.get(host.url + "/__stephost/flows/default", headers=auth, timeout=10).json()
+    [node] = [n for n in flow["nodes"] if n["name"] == step]
+    return int(node["counters"]["invocations"])
+
+
 SUBMITS = 'stephost_http_request_duration_seconds_count{method="POST",route="/submit",status="202"}'
 READS = 'stephost_http_request_duration_seconds_count{method="GET",route="/state/:group",status="200"}'
 SIDECARS = "stephost_sidecars_connected"
@@ -108,6 +116,14 @@ def test_workers_share_the_port_the_queues_and_the_cron(workers: HostProcess) ->
         workers, 'stephost_invocations_total{language="python",outcome="ok",step="submit"}', len(ids)
     )
     _every_scrape_says(workers, SIDECARS, 2)
+    # So does the Workbench's flow view: each step's counters are the whole server's.
+    eventually(
+        lambda: _invocations_in_flow_view(workers, "submit") == len(ids),
+        timeout=30,
+        what="40 in the flow view",
+    )
+    seen_in_view = [_invocations_in_flow_view(workers, "submit") for _ in range(10)]
+    assert seen_in_view == [len(ids)] * 10, seen_in_view
     # Each worker's posture knows the NATS it uses is the project's own, run by the manager.
     assert len(workers.log_lines("auth: NATS: embedded")) == 2
 

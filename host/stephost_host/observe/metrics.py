@@ -6,7 +6,9 @@ Each host has its own registry: the numbers are this process's, as Prometheus ex
 two hosts in one test process do not collide. The workers of `stephost start --workers N` are
 one server behind one port, so whichever takes a scrape answers for all of them:
 prometheus_client's multiprocess mode (``SHARED_DIR_ENV``, set by their manager) keeps each
-worker's counts in files there, and the scrape adds them up.
+worker's counts in files there, and the scrape adds them up. The Workbench's per-step counters
+are shared the same way: each worker writes its own to a file there (``steps-<pid>.json``), and
+whichever worker the Workbench asks merges them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from statistics import median
 from typing import Any, TypeVar
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -29,6 +33,7 @@ PENDING_REQUESTS = 4096  # answered requests noted before they are counted even 
 # prometheus_client's multiprocess switch, read when it is imported: set, every process writes
 # its counts into files in that directory.
 SHARED_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+STEPS_FILE_PREFIX = "steps-"  # each worker's per-step counters, beside prometheus_client's files
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -41,6 +46,16 @@ class StepStats:
     def describe(self) -> dict[str, Any]:
         p50 = median(self.recent_ms) if self.recent_ms else None
         return {"invocations": self.invocations, "errors": self.errors, "p50Ms": p50}
+
+    def saved(self) -> dict[str, Any]:
+        return {"invocations": self.invocations, "errors": self.errors, "recent_ms": list(self.recent_ms)}
+
+    def add(self, saved: dict[str, Any]) -> None:
+        """Another worker's counts (as ``saved`` wrote them) into these; its recent durations
+        join these, so the p50 is taken over every worker's recent invocations."""
+        self.invocations += int(saved["invocations"])
+        self.errors += int(saved["errors"])
+        self.recent_ms = deque([*self.recent_ms, *map(float, saved["recent_ms"])])
 
 
 class Metrics:
@@ -107,6 +122,14 @@ class Metrics:
         self.count_requests()
         for gauge, read in self._live:
             gauge.set(read())
+        self._save_steps()
+
+    def _save_steps(self) -> None:
+        assert self.shared_dir is not None
+        path = Path(self.shared_dir) / f"{STEPS_FILE_PREFIX}{os.getpid()}.json"
+        temp = path.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half
+        temp.write_bytes(orjson.dumps({step: stats.saved() for step, stats in self.steps.items()}))
+        temp.replace(path)
 
     def spans(self, docs: Sequence[dict[str, Any]]) -> None:
         """A batch of published spans: one increment and one histogram update per step,
@@ -150,7 +173,21 @@ class Metrics:
             observe_many(child, values)
 
     def counters(self) -> dict[str, dict[str, Any]]:
-        return {step: stats.describe() for step, stats in self.steps.items()}
+        """Per step: invocations, errors and the p50 of the recent ones (the Workbench's flow
+        view); with workers, of the whole server as of each worker's last ``refresh``."""
+        if self.shared_dir is None:
+            return {step: stats.describe() for step, stats in self.steps.items()}
+        self._save_steps()  # this worker's as of now
+        merged: dict[str, StepStats] = {}
+        # Workers that died keep their file, as their prometheus counts do: totals stay totals.
+        for path in sorted(Path(self.shared_dir).glob(f"{STEPS_FILE_PREFIX}*.json")):
+            try:
+                saved = orjson.loads(path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):  # gone meanwhile (a worker's state cleaned)
+                continue
+            for step, counts in saved.items():
+                merged.setdefault(step, StepStats()).add(counts)
+        return {step: stats.describe() for step, stats in merged.items()}
 
     def exposition(self) -> bytes:
         if self.shared_dir is None:
