@@ -124,9 +124,13 @@ class Metrics:
             gauge.set(read())
         self._save_steps()
 
-    def _save_steps(self) -> None:
+    def _steps_file(self) -> Path:
+        """Where this worker keeps its per-step counters for its siblings."""
         assert self.shared_dir is not None
-        path = Path(self.shared_dir) / f"{STEPS_FILE_PREFIX}{os.getpid()}.json"
+        return Path(self.shared_dir) / f"{STEPS_FILE_PREFIX}{os.getpid()}.json"
+
+    def _save_steps(self) -> None:
+        path = self._steps_file()
         temp = path.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half
         temp.write_bytes(orjson.dumps({step: stats.saved() for step, stats in self.steps.items()}))
         temp.replace(path)
@@ -177,10 +181,14 @@ class Metrics:
         view); with workers, of the whole server as of each worker's last ``refresh``."""
         if self.shared_dir is None:
             return {step: stats.describe() for step, stats in self.steps.items()}
-        self._save_steps()  # this worker's as of now
         merged: dict[str, StepStats] = {}
+        for step, stats in self.steps.items():  # this worker's as of now, from memory
+            merged.setdefault(step, StepStats()).add(stats.saved())
+        own = self._steps_file()
         # Workers that died keep their file, as their prometheus counts do: totals stay totals.
         for path in sorted(Path(self.shared_dir).glob(f"{STEPS_FILE_PREFIX}*.json")):
+            if path == own:
+                continue
             try:
                 saved = orjson.loads(path.read_bytes())
             except (OSError, orjson.JSONDecodeError):  # gone meanwhile (a worker's state cleaned)
