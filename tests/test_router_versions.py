@@ -1,4 +1,5 @@
-"""The registry and the invoker across versions, with real sessions built from real hellos.
+"""The registry and the invoker across versions and under load (a sidecar at capacity), with
+real sessions built from real hellos.
 
 Pure code: no sidecar process runs; an invocation is answered by feeding the session the
 result message a sidecar would send.
@@ -43,13 +44,14 @@ def session(
     language: str = "python",
     streams: dict[str, str] | None = None,
     hooks: tuple[str, ...] = (),
+    capacity: int = 4,
 ) -> Session:
     """A session from the hello a sidecar would send: steps are name -> (file, config_json)."""
     hello = pb.Hello(
         protocol_version=codec.PROTOCOL_VERSION,
         language=language,
         sidecar_id=sidecar_id,
-        capacity=4,
+        capacity=capacity,
         version=version,
         steps=[pb.StepManifest(name=n, file=f, config_json=c) for n, (f, c) in steps.items()],
         streams=[
@@ -87,6 +89,43 @@ async def answer(s: Session, result: Any) -> str:
 
     await s.read(batches())
     return inv.step
+
+
+def result_of(inv: pb.Invocation) -> pb.SidecarBatch:
+    """What the sidecar sends when ``inv``'s handler returns: its payload back as the body."""
+    result = {"status": 200, "body": json.loads(inv.payload_json)}
+    return pb.SidecarBatch(
+        messages=[
+            pb.SidecarMessage(
+                result=pb.InvocationResult(invocation_id=inv.invocation_id, result_json=codec.dumps(result))
+            )
+        ]
+    )
+
+
+async def feed(s: Session, batch: pb.SidecarBatch) -> None:
+    """Hand the session one batch from its sidecar; it is taken before this returns, with no
+    other task running in between (the stream yields it without waiting)."""
+
+    async def one() -> AsyncIterator[pb.SidecarBatch]:
+        yield batch
+
+    await s.read(one())
+
+
+async def sent(s: Session) -> pb.Invocation:
+    msg = await asyncio.wait_for(s.out.get(), 5)
+    assert msg is not None and msg.HasField("invocation")
+    return msg.invocation
+
+
+async def in_line(s: Session, count: int) -> None:
+    """Until ``count`` calls wait for a slot on ``s`` (a deadline in loop turns, never a sleep)."""
+    for _ in range(1000):
+        if sum(not w.done() for w in s.waiters) == count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{count} calls never queued for a slot; {len(s.waiters)} did")
 
 
 HELLO_V1 = {"hello": ("steps/hello_step.py", api("hello"))}
@@ -300,3 +339,67 @@ async def test_a_stream_access_check_runs_where_the_active_version_defines_the_s
     )
     assert await answer(new, True) == "todo"
     assert await task is True and old.out.empty()
+
+
+async def test_a_freed_slot_goes_to_the_call_waiting_longest_not_to_a_newcomer() -> None:
+    registry = Registry()
+    invoker = Invoker(registry)
+    s = join(registry, "a", HELLO_V1, capacity=1)
+    calls = [asyncio.ensure_future(invoker.invoke("hello", '"A"', "tA"))]
+    first = await sent(s)
+    calls += [asyncio.ensure_future(invoker.invoke("hello", f'"{n}"', f"t{n}")) for n in "BC"]
+    await in_line(s, 2)
+
+    async def answer_then_call() -> Any:
+        await feed(s, result_of(first))  # A's slot is freed, and held for B...
+        return await invoker.invoke("hello", '"D"', "tD")  # ...as D arrives, before B resumes
+
+    calls.append(asyncio.ensure_future(answer_then_call()))
+    order = [first.payload_json]
+    for _ in "BCD":
+        inv = await sent(s)
+        order.append(inv.payload_json)
+        await feed(s, result_of(inv))
+    # D queued behind C. (Taking the slot instead sent D first and sent B to the back.)
+    assert order == ['"A"', '"B"', '"C"', '"D"']
+    assert [r["body"] for r in await asyncio.gather(*calls)] == ["A", "B", "C", "D"]
+    assert s.load == 0 and s.held == 0 and s.has_room
+
+
+async def test_a_slot_held_for_a_call_whose_caller_went_away_goes_to_the_next() -> None:
+    registry = Registry()
+    invoker = Invoker(registry)
+    s = join(registry, "a", HELLO_V1, capacity=1)
+    a = asyncio.ensure_future(invoker.invoke("hello", '"A"', "tA"))
+    first = await sent(s)
+    b = asyncio.ensure_future(invoker.invoke("hello", '"B"', "tB"))
+    c = asyncio.ensure_future(invoker.invoke("hello", '"C"', "tC"))
+    await in_line(s, 2)
+
+    await feed(s, result_of(first))  # the slot is held for B...
+    b.cancel()  # ...whose caller goes away before it takes it
+    inv = await sent(s)  # C gets it rather than waiting out its deadline
+    assert inv.payload_json == '"C"'
+    await feed(s, result_of(inv))
+    assert (await a)["body"] == "A" and (await c)["body"] == "C"
+    with pytest.raises(asyncio.CancelledError):
+        await b
+    assert s.load == 0 and s.held == 0 and s.has_room
+
+
+async def test_settled_returns_when_the_last_invocation_ends_or_at_its_limit() -> None:
+    registry = Registry()
+    invoker = Invoker(registry)
+    s = join(registry, "a", HELLO_V1, capacity=2)
+    await asyncio.wait_for(s.settled(5), 1)  # nothing in flight: at once
+    calls = [asyncio.ensure_future(invoker.invoke("hello", f'"{n}"', f"t{n}")) for n in "AB"]
+    first, second = await sent(s), await sent(s)
+    await asyncio.wait_for(s.settled(0.05), 5)  # its own limit ends the wait...
+    assert s.load == 2  # ...with both still running
+    settling = asyncio.ensure_future(s.settled(30))
+    await feed(s, result_of(first))
+    await asyncio.sleep(0)
+    assert not settling.done()  # B still runs
+    await feed(s, result_of(second))
+    await asyncio.wait_for(settling, 5)
+    await asyncio.gather(*calls)

@@ -8,6 +8,7 @@ are answered by the ``CallHandler`` the host wires in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -67,7 +68,13 @@ class Session:
         self.closed = False
         self._calls = calls
         # Invokers waiting for a free slot here (the same waiter may queue on every replica).
-        self.waiters: deque[asyncio.Future[None]] = deque()
+        # A freed slot is held for the longest waiting (``_slot_freed``) until it takes it: a
+        # call arriving meanwhile queues behind it. (Taking it instead left the woken invoker
+        # to queue again at the back, over and over: under load, host CPU spent on waking
+        # and re-queueing, and calls that waited for seconds.)
+        self.waiters: deque[asyncio.Future[Session | None]] = deque()
+        self.held = 0  # slots freed for a woken waiter that has not taken them yet
+        self._idle: list[asyncio.Future[None]] = []  # settled(): woken when nothing is in flight
         # An agent's events (build output, worker states) go to the host's agent pool.
         self.on_agent: Callable[[pb.AgentEvent], None] | None = None
 
@@ -80,21 +87,26 @@ class Session:
 
     @property
     def has_room(self) -> bool:
-        return not self.closed and len(self.inflight) < self.capacity
+        return not self.closed and len(self.inflight) + self.held < self.capacity
+
+    def take_held(self) -> None:
+        """A woken waiter takes the slot held for it (its invocation is sent at once)."""
+        self.held -= 1
+
+    def release_held(self) -> None:
+        """A woken waiter went away without taking its slot: the next in line gets it."""
+        self.held -= 1
+        self._slot_freed()
 
     async def settled(self, within: float) -> None:
         """Returns once nothing is in flight here (or the stream is gone), or after ``within``
         seconds: for a sidecar that gets no new work and is about to be stopped."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while self.inflight and not self.closed:
-            freed: asyncio.Future[None] = loop.create_future()
-            # First in line: an invoker also queued here is queued on the other replicas too.
-            self.waiters.appendleft(freed)
-            try:
-                await asyncio.wait_for(freed, deadline - loop.time())
-            except TimeoutError:
-                return
+        if not self.inflight or self.closed:
+            return
+        idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._idle.append(idle)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(idle, within)
 
     def send(self, msg: pb.HostMessage) -> None:
         self.out.put_nowait(msg)
@@ -201,11 +213,20 @@ class Session:
             entry.future.set_result(entry.stream)
 
     def _slot_freed(self) -> None:
+        if not self.inflight:
+            self._wake_idle()
         while self.waiters:
             waiter = self.waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+            if not waiter.done():  # done: timed out, or woken by another replica
+                self.held += 1
+                waiter.set_result(self)
                 return
+
+    def _wake_idle(self) -> None:
+        for idle in self._idle:
+            if not idle.done():
+                idle.set_result(None)
+        self._idle.clear()
 
     # -- reading -------------------------------------------------------------
 
@@ -281,6 +302,7 @@ class Session:
             if not waiter.done():
                 waiter.set_result(None)
         self.waiters.clear()
+        self._wake_idle()
 
 
 def _error_type(exc: Exception) -> str:

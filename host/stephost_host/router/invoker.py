@@ -26,9 +26,15 @@ from stephost_wire.v1 import sidecar_pb2 as pb
 log = logging.getLogger("stephost.invoke")
 
 
-def _wake(waiter: asyncio.Future[None]) -> None:
+def _wake(waiter: asyncio.Future[Session | None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+def _give_back(waiter: asyncio.Future[Session | None]) -> None:
+    """A waiter is abandoned (its caller cancelled): a slot held for it goes to the next."""
+    if waiter.done() and not waiter.cancelled() and (session := waiter.result()) is not None:
+        session.release_held()
 
 
 def _load(session: Session) -> int:
@@ -53,7 +59,8 @@ class Invoker:
         self.recorder = recorder  # None: no spans (observe off)
 
     async def _pick(self, sessions: list[Session], what: str, deadline: float) -> Session:
-        """The least-loaded session once it has room (``_run`` takes a free one without this)."""
+        """The least-loaded session once it has room, else the first replica to free a slot
+        for this caller, in line (``_run`` takes a free one without this)."""
         loop = asyncio.get_running_loop()
         while True:
             best = _least_loaded(sessions, what)
@@ -62,15 +69,23 @@ class Invoker:
             remaining = deadline - time.time()
             if remaining <= 0:
                 raise InvocationTimeout(f"{what} had no free sidecar slot before its deadline")
-            # Queue on every replica; the first to free a slot wakes us (one waiter per slot).
-            waiter: asyncio.Future[None] = loop.create_future()
+            # Queue on every replica; the first to free a slot holds it for us and wakes us
+            # with itself (None: the deadline, or that replica went away: look again).
+            waiter: asyncio.Future[Session | None] = loop.create_future()
             for session in sessions:
                 session.waiters.append(waiter)
             timer = loop.call_later(remaining, _wake, waiter)
             try:
-                await waiter
+                freed = await waiter
+            except asyncio.CancelledError:
+                _give_back(waiter)
+                raise
             finally:
                 timer.cancel()
+            if freed is not None:
+                freed.take_held()
+                if not freed.closed:  # gone since it woke us: look again
+                    return freed  # the caller sends its invocation there without yielding
 
     async def invoke(
         self,
