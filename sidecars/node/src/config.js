@@ -17,7 +17,7 @@ serves them to a stephost host over one gRPC stream.
   --connect HOST:PORT   the host's sidecar port    (STEPHOST_CONNECT, default 127.0.0.1:7070)
   --secret S            shared secret for the hello (STEPHOST_SECRET)
   --sidecar-id ID       identity in the hello       (STEPHOST_SIDECAR_ID, default node-<hostname>-<pid>)
-  --capacity N          invocations in flight       (STEPHOST_CAPACITY, default 64)
+  --capacity N          invocations in flight       (STEPHOST_CAPACITY, default 256)
   DIR                   project root                (STEPHOST_PROJECT, default .)
   --check               load DIR's steps, print them (and load errors, hooks) as JSON, exit 1 on a load error
   --agent               run no project: build and run the versions the host sends (docs/agents.md)
@@ -103,7 +103,7 @@ function loadConfig(argv, env = process.env) {
     throw new ConfigError(`${connect.source}: expected HOST:PORT, got ${JSON.stringify(connect.value)}`)
   }
 
-  const capacity = pick('capacity', 'STEPHOST_CAPACITY', '64')
+  const capacity = pick('capacity', 'STEPHOST_CAPACITY', '256')
   const capacityValue = Number(capacity.value)
   if (!/^\s*\d+\s*$/.test(String(capacity.value)) || !Number.isSafeInteger(capacityValue) || capacityValue < 1) {
     throw new ConfigError(`${capacity.source}: expected a positive integer, got ${JSON.stringify(capacity.value)}`)

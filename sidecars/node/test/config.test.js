@@ -11,7 +11,7 @@ test('defaults per docs/protocol.md', () => {
   const config = loadConfig([], {})
   assert.equal(config.connect, '127.0.0.1:7070')
   assert.equal(config.secret, '')
-  assert.equal(config.capacity, 64)
+  assert.equal(config.capacity, 256)
   assert.equal(config.sidecarId, `node-${os.hostname()}-${process.pid}`)
   assert.equal(config.project, fs.realpathSync(process.cwd()))
   assert.equal(config.version, '')

@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connect", default=env("STEPHOST_CONNECT", "127.0.0.1:7070"), help="host's sidecar port")
     p.add_argument("--secret", default=env("STEPHOST_SECRET", ""), help="shared secret (or STEPHOST_SECRET)")
     p.add_argument("--sidecar-id", default=env("STEPHOST_SIDECAR_ID", ""))
-    p.add_argument("--capacity", type=int, default=int(env("STEPHOST_CAPACITY", "64")))
+    p.add_argument("--capacity", type=int, default=int(env("STEPHOST_CAPACITY", "256")))
     p.add_argument("--check", action="store_true", help="load the project, print its manifests as JSON, exit")
     p.add_argument(
         "--agent", action="store_true", help="run as an agent: no project, versions arrive as bundles"

@@ -23,6 +23,15 @@ def make_options(target: str) -> Options:
     return Options(target=target, secret="s", sidecar_id="py-1", capacity=4, version="v7")
 
 
+def test_the_defaults_are_the_protocols(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stephost_sidecar.__main__ import options_from, parse_args
+
+    for name in ("STEPHOST_CONNECT", "STEPHOST_CAPACITY"):
+        monkeypatch.delenv(name, raising=False)
+    options = options_from(parse_args([]))
+    assert (options.target, options.capacity) == ("127.0.0.1:7070", 256)  # docs/protocol.md
+
+
 def test_hello_names_version_steps_streams_failures_and_hooks() -> None:
     project = Project(
         steps=[LoadedStep("a", "event", "steps/a_step.py", {}, '{"name": "a"}', print)],

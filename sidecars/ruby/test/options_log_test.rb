@@ -11,7 +11,7 @@ class OptionsLogTest < Minitest::Test
 
   def test_defaults
     o = options
-    assert_equal ["", "info", "text"], [o.version, o.log_level, o.log_format]
+    assert_equal ["", "info", "text", 256], [o.version, o.log_level, o.log_format, o.capacity]
     o = options("STEPHOST_LOG_LEVEL" => "", "STEPHOST_LOG_FORMAT" => "")
     assert_equal %w[info text], [o.log_level, o.log_format]
   end

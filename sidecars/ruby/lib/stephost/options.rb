@@ -18,7 +18,7 @@ module Stephost
     class Invalid < StandardError; end
 
     DEFAULT_CONNECT = "127.0.0.1:7070"
-    DEFAULT_CAPACITY = 64
+    DEFAULT_CAPACITY = 256
 
     FLAGS = %w[--connect --secret --sidecar-id --capacity --work-dir --check --agent --help -h].freeze
 
@@ -41,7 +41,7 @@ module Stephost
         end
         o.on("--secret S", "shared secret sent in the hello (STEPHOST_SECRET)") { |v| value.("--secret", v) }
         o.on("--sidecar-id ID", "identity in the hello (STEPHOST_SIDECAR_ID)") { |v| value.("--sidecar-id", v) }
-        o.on("--capacity N", "invocations in flight at once (STEPHOST_CAPACITY, default 64)") do |v|
+        o.on("--capacity N", "invocations in flight at once (STEPHOST_CAPACITY, default 256)") do |v|
           value.("--capacity", v)
         end
         o.on("--check", "load DIR's steps, print them as JSON, exit 1 on a load error") { flags[:check] = true }
