@@ -403,3 +403,26 @@ async def test_settled_returns_when_the_last_invocation_ends_or_at_its_limit() -
     await feed(s, result_of(second))
     await asyncio.wait_for(settling, 5)
     await asyncio.gather(*calls)
+
+
+async def test_a_slot_held_for_a_waiting_call_counts_as_taken_when_picking_a_replica() -> None:
+    registry = Registry()
+    invoker = Invoker(registry)
+    a = join(registry, "a", HELLO_V1, capacity=1)
+    b = join(registry, "b", HELLO_V1, capacity=1)
+    calls = [asyncio.ensure_future(invoker.invoke("hello", f'"{n}"', f"t{n}")) for n in "12"]
+    on_a, on_b = await sent(a), await sent(b)
+    calls.append(asyncio.ensure_future(invoker.invoke("hello", '"3"', "t3")))
+    await in_line(a, 1)
+
+    async def both_answer_then_call() -> Any:
+        await feed(a, result_of(on_a))  # a's slot is held for call 3...
+        await feed(b, result_of(on_b))  # ...and b's is free, nobody else waiting
+        return await invoker.invoke("hello", '"4"', "t4")
+
+    calls.append(asyncio.ensure_future(both_answer_then_call()))
+    third, fourth = await sent(a), await sent(b)  # 4 went to the free replica at once
+    assert (third.payload_json, fourth.payload_json) == ('"3"', '"4"')
+    await feed(a, result_of(third))
+    await feed(b, result_of(fourth))
+    assert [r["body"] for r in await asyncio.gather(*calls)] == ["1", "2", "3", "4"]

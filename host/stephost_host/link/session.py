@@ -83,11 +83,12 @@ class Session:
 
     @property
     def load(self) -> int:
-        return len(self.inflight)
+        """Slots taken: running, or held for a woken waiter."""
+        return len(self.inflight) + self.held
 
     @property
     def has_room(self) -> bool:
-        return not self.closed and len(self.inflight) + self.held < self.capacity
+        return not self.closed and self.load < self.capacity
 
     def take_held(self) -> None:
         """A woken waiter takes the slot held for it (its invocation is sent at once)."""
