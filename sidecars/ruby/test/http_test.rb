@@ -6,6 +6,8 @@ require_relative "test_helper"
 # beyond JSON (binary Strings, streamed bodies with a window), driven
 # through the runner with protocol-shaped invocations.
 class HttpTest < Minitest::Test
+  include StephostTest::Polling
+
   V1 = Stephost::V1
   Log = Stephost::Log.new(io: StringIO.new)
   WINDOW = Stephost::ResponseStream::WINDOW
@@ -47,16 +49,6 @@ class HttpTest < Minitest::Test
 
   def chunks(session) = sent(session).select(&:chunk).map(&:chunk)
   def results(session) = sent(session).select(&:result).map(&:result)
-
-  def wait_for(what, timeout: 5)
-    deadline = Time.now + timeout
-    until (value = yield)
-      raise "timed out waiting for #{what}" if Time.now > deadline
-
-      sleep 0.005
-    end
-    value
-  end
 
   def result_of(session) = wait_for("the result") { results(session).first }
 

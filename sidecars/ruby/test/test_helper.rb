@@ -43,6 +43,15 @@ module StephostTest
     end
   end
 
+  # Polls for an outcome with a deadline (never a fixed sleep); include it in a test class.
+  module Polling
+    def wait_for(what, timeout: 5)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      sleep 0.005 until (value = yield) || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      value || flunk("timed out waiting for #{what}")
+    end
+  end
+
   # Writes files into a temporary project and removes it afterwards.
   module Project
     def with_project(files)

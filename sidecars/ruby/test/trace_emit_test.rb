@@ -5,6 +5,8 @@ require_relative "session_test" # its FakeLink
 require_relative "../tools/trace_emit"
 
 class TraceEmitTest < Minitest::Test
+  include StephostTest::Polling
+
   V1 = Stephost::V1
 
   # A clock that moves one ms per reading: each stamp is later than the one before.
@@ -27,11 +29,7 @@ class TraceEmitTest < Minitest::Test
     assert_equal :call, sent.kind
     # The handler's thread stamps call_sent once the link has the call; a host's answer comes
     # after that over the network, here it could overtake the stamp: wait for it (deadline).
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    until recorder.stamped?("inv-1", :call_sent)
-      flunk "call_sent was never stamped" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      Thread.pass
-    end
+    wait_for("the call_sent stamp", timeout: 10) { recorder.stamped?("inv-1", :call_sent) }
     session.resolve(V1::CallResult.new(call_id: sent.call.call_id, result_json: "null"))
     assert_nil handler.value
     session.queue(V1::SidecarMessage.new(result: V1::InvocationResult.new(invocation_id: "inv-1")))

@@ -3,6 +3,8 @@
 require_relative "test_helper"
 
 class WorkerPoolTest < Minitest::Test
+  include StephostTest::Polling
+
   # Records each of its flushes: what the block says at the time (by
   # default, the thread that flushed).
   class Flushable
@@ -19,12 +21,6 @@ class WorkerPoolTest < Minitest::Test
   # A flush_after no test outlives: flushes follow the jobs, not the clock,
   # however slowly a loaded machine runs them.
   NO_CLOCK = 3600
-
-  def wait_for(what, timeout: 5)
-    deadline = Time.now + timeout
-    sleep 0.005 until (value = yield) || Time.now > deadline
-    value || flunk("timed out waiting for #{what}")
-  end
 
   # The point of the lazy wake: quick jobs of a burst run back to back on
   # one thread (plus the spare), not one thread each, and leave in few
