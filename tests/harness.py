@@ -93,6 +93,19 @@ def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 
     raise AssertionError(f"timed out after {timeout}s waiting for {what or check}: {last!r}")
 
 
+async def until(check: Callable[[], T], timeout: float = 60.0, what: str = "") -> T:
+    """``eventually`` for a test whose code under test runs on its own event loop: polls
+    without blocking that loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
 class NatsServer:
     """A real nats-server on a free port with its own store; survives restart() on the same store.
 

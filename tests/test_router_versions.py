@@ -22,6 +22,7 @@ from stephost_host.router.routes import RouteTable
 from stephost_host.steps.models import ApiStep, EventStep
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
+from tests.harness import until
 
 
 def api(name: str, path: str = "/hello") -> str:
@@ -120,12 +121,8 @@ async def sent(s: Session) -> pb.Invocation:
 
 
 async def in_line(s: Session, count: int) -> None:
-    """Until ``count`` calls wait for a slot on ``s`` (a deadline in loop turns, never a sleep)."""
-    for _ in range(1000):
-        if sum(not w.done() for w in s.waiters) == count:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"{count} calls never queued for a slot; {len(s.waiters)} did")
+    """Until ``count`` calls wait for a slot on ``s``."""
+    await until(lambda: sum(not w.done() for w in s.waiters) == count, 5, f"{count} calls queued for a slot")
 
 
 HELLO_V1 = {"hello": ("steps/hello_step.py", api("hello"))}

@@ -4,13 +4,11 @@ them only as bundles."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -20,19 +18,6 @@ from stephost_wire import bundle
 from tests.harness import ROOT, STEPHOST, NatsServer, terminate
 
 PROJECTS = Path(__file__).parent / "projects"
-T = TypeVar("T")
-
-
-async def until(check: Callable[[], T], timeout: float = 60.0, what: str = "") -> T:
-    """Poll (without blocking the loop the host runs on) until check() is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        await asyncio.sleep(0.05)
 
 
 def source(language: str, variant: str) -> bytes:
@@ -126,4 +111,4 @@ def agents(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         agent.stop()
 
 
-__all__ = ["ROOT", "AgentProcess", "source", "until"]
+__all__ = ["ROOT", "AgentProcess", "source"]

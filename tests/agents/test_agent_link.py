@@ -12,7 +12,7 @@ from stephost_host.app import Host
 from stephost_wire import codec
 from stephost_wire.v1 import sidecar_pb2 as pb
 from stephost_wire.v1 import sidecar_pb2_grpc as pb_grpc
-from tests.agents.conftest import until
+from tests.harness import until
 
 
 async def _hello(host: Host, hello: pb.Hello) -> pb.HostMessage:

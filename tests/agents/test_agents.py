@@ -23,7 +23,8 @@ import pytest
 from stephost_host.agents import AgentError, WorkerExited, wait_ready
 from stephost_host.app import Host
 from stephost_wire import bundle
-from tests.agents.conftest import source, until
+from tests.agents.conftest import source
+from tests.harness import until
 
 LANGUAGES = ["python", "node", "ruby"]
 # Per language: the api step's file, and the broken variant's file with what its error says.

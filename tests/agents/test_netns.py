@@ -17,7 +17,8 @@ import pytest
 
 from stephost_host.agents import wait_ready
 from stephost_host.app import Host
-from tests.agents.conftest import source, until
+from tests.agents.conftest import source
+from tests.harness import until
 
 
 def _can_unshare() -> bool:

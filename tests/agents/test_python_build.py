@@ -15,7 +15,8 @@ import httpx
 from stephost_host.agents import wait_ready
 from stephost_host.app import Host
 from stephost_wire import bundle
-from tests.agents.conftest import PROJECTS, until
+from tests.agents.conftest import PROJECTS
+from tests.harness import until
 
 
 def _wheel(folder: Path, dist: str, files: dict[str, str]) -> str:
