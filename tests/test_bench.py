@@ -3,6 +3,7 @@ beside a baseline checkout (this checkout stands in for one: it has its own .ven
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -223,3 +224,26 @@ def test_the_codes_take_turns_across_parts_and_sections() -> None:
             firsts.append(order[::2])  # who went first in each part
         assert all(a != b for a, b in zip(firsts[0], firsts[1], strict=True)), (parts, firsts)
         assert firsts[0][0] == "this" and firsts[0][1:2] in ([], ["base"]), firsts
+
+
+def test_store_writes_prints_the_write_ceiling_for_each_fsync_setting_idle_and_busy() -> None:
+    """`python -m bench.store_writes`: a real nats-server per round, written through the host's
+    own store path; a row per fsync setting and machine load, orders/s at four writes each."""
+    run = _run("bench.store_writes", "--seconds", "1", "--rounds", "1", "--in-flight", "16", timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = re.findall(
+        rf"^(fsync always|NATS default fsync), (.+?)\s+({NUMBER})\s+({NUMBER})$", run.stdout, re.M
+    )
+    assert [(sync, where.split()[0]) for sync, where, _, _ in rows] == [
+        ("fsync always", "idle"),
+        ("fsync always", str(len(os.sched_getaffinity(0)))),
+        ("NATS default fsync", "idle"),
+        ("NATS default fsync", str(len(os.sched_getaffinity(0)))),
+    ], run.stdout
+    for _, _, writes, orders in rows:
+        assert float(writes) > 0 and float(orders) == pytest.approx(float(writes) / 4, abs=1), run.stdout
+
+
+def test_store_writes_refuses_a_setting_that_measures_nothing() -> None:
+    run = _run("bench.store_writes", "--streams", "0", timeout=60)
+    assert run.returncode == 2 and "must be positive" in run.stderr, run.stderr
