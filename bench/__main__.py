@@ -98,6 +98,7 @@ def _order_rows(lang: str, runs: dict[int, OrderRun]) -> dict[str, float]:
         out[f"{lang} @{c}: CPU ms/order, nats-server"] = r.cpu.nats * 1000 / r.orders
         out[f"{lang} @{c}: CPU ms/order, sidecar"] = r.cpu.sidecars * 1000 / r.orders
         out[f"{lang} @{c}: machine busy, % of all cores"] = r.load.machine_busy_pct
+        out[f"{lang} @{c}: CPU stolen by the hypervisor, % of all cores"] = r.load.stolen_pct
         out[f"{lang} @{c}: host's busiest thread, % of a core"] = r.load.host_thread_pct
     return out
 

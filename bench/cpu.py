@@ -73,11 +73,29 @@ def busiest_thread_seconds(before: dict[int, float], after: dict[int, float]) ->
     return max((spent - before.get(tid, 0.0) for tid, spent in after.items()), default=0.0)
 
 
+@dataclass(frozen=True)
+class MachineTime:
+    """CPU seconds summed over every core so far (/proc/stat's first line)."""
+
+    busy: float  # running something: the processes measured, and anything else on this machine
+    stolen: float  # a core of ours wanted to run while the hypervisor ran another guest
+
+    def __sub__(self, other: MachineTime) -> MachineTime:
+        return MachineTime(self.busy - other.busy, self.stolen - other.stolen)
+
+
+def machine_seconds() -> MachineTime:
+    # user nice system idle iowait irq softirq steal (guest time is inside user and nice already)
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return MachineTime((user + nice + system + irq + softirq) / TICK, steal / TICK)
+
+
 def machine_busy_seconds() -> float:
-    """CPU time every core spent not idle so far (/proc/stat): what a stretch of time cost the
-    whole machine (the processes measured, and anything else running)."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # minus idle and iowait
+    """CPU time every core spent running something so far: what a stretch of time cost the
+    whole machine (the processes measured, and anything else running; not time stolen)."""
+    return machine_seconds().busy
 
 
 def _host_and_sidecars(pid: int) -> tuple[list[int], list[int]]:

@@ -52,26 +52,29 @@ class OrderRun:
 
 @dataclass(frozen=True)
 class Load:
-    """Shares of the time wrk ran: of every core, the machine's busy time (anything running);
-    of one core, the host's busiest thread's (its event loop). A thread near 100% while the
-    machine has cores to spare is what bounds the rate."""
+    """Shares of the time wrk ran: of every core, the machine's busy time (anything running)
+    and the time the hypervisor gave our cores to another guest (a shared machine's noise: the
+    same code runs slower when it is high); of one core, the host's busiest thread's (its event
+    loop). A thread near 100% while the machine has cores to spare is what bounds the rate."""
 
     machine_busy_pct: float
     host_thread_pct: float
+    stolen_pct: float
 
 
 class LoadMeter:
     def __init__(self, host_pid: int) -> None:
         self.host_pid = host_pid
         self.wall = time.monotonic()
-        self.machine = cpu.machine_busy_seconds()
+        self.machine = cpu.machine_seconds()
         self.threads = cpu.host_threads_cpu_seconds(host_pid)
 
     def read(self) -> Load:
         wall = time.monotonic() - self.wall
-        machine = cpu.machine_busy_seconds() - self.machine
+        machine = cpu.machine_seconds() - self.machine
         thread = cpu.busiest_thread_seconds(self.threads, cpu.host_threads_cpu_seconds(self.host_pid))
-        return Load(100 * machine / (wall * (os.cpu_count() or 1)), 100 * thread / wall)
+        cores = wall * (os.cpu_count() or 1)
+        return Load(100 * machine.busy / cores, 100 * thread / wall, 100 * machine.stolen / cores)
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

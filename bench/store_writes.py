@@ -10,7 +10,8 @@ host, the sidecars and the load generator keep the cores busy (each write waits 
 after its fsync). This measures that ceiling with the host's own write path
 (``natsio.publish.store``, one client, ``--in-flight`` writes outstanding spread over
 ``--streams`` streams), alone and beside one busy-looping process per core, for both fsync
-settings, and prints the orders/s those writes would carry at four per order.
+settings, and prints the orders/s those writes would carry at four per order, and the share of
+the cores the hypervisor gave other guests meanwhile (on a shared machine it moves the figures).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from nats.js.api import StreamConfig
 
+from bench.cpu import machine_seconds
 from stephost_host.natsio import jetstream
 from stephost_host.natsio.embedded import EmbeddedNats
 from stephost_host.natsio.publish import store
@@ -64,9 +66,12 @@ async def _rate(tmp: Path, sync: bool, streams: int, in_flight: int, seconds: fl
         await server.stop()
 
 
-def _measure(sync: bool, busy: int, args: argparse.Namespace) -> float:
-    """The median of ``--rounds`` rates, each on a fresh nats-server, beside ``busy`` spinners."""
+def _measure(sync: bool, busy: int, args: argparse.Namespace) -> tuple[float, float]:
+    """The median of ``--rounds`` rates, each on a fresh nats-server, beside ``busy`` spinners;
+    and the share of all cores the hypervisor gave another guest meanwhile (a shared machine's
+    noise, in percent)."""
     spinners = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(busy)]
+    started, before = time.monotonic(), machine_seconds()
     try:
         rates = []
         for i in range(args.rounds):
@@ -74,7 +79,8 @@ def _measure(sync: bool, busy: int, args: argparse.Namespace) -> float:
                 rates.append(
                     asyncio.run(_rate(Path(tmp) / str(i), sync, args.streams, args.in_flight, args.seconds))
                 )
-        return statistics.median(rates)
+        stolen = (machine_seconds() - before).stolen / ((time.monotonic() - started) * (os.cpu_count() or 1))
+        return statistics.median(rates), 100 * stolen
     finally:
         for p in spinners:
             p.kill()
@@ -97,13 +103,14 @@ def main() -> None:
         f"nats-server stores, {args.streams} streams, {args.in_flight} writes in flight, one client"
         f" (medians of {args.rounds} rounds of {args.seconds:g} s)"
     )
-    print(f"{'setting':<{WIDTH}} {'writes/s':>9} {'orders/s at 4 writes':>21}")
+    print(f"{'setting':<{WIDTH}} {'writes/s':>9} {'orders/s at 4 writes':>21} {'% stolen':>9}")
     for sync, label in ((True, "fsync always"), (False, "NATS default fsync")):
         for busy in (0, cores):
-            rate = _measure(sync, busy, args)
+            rate, stolen = _measure(sync, busy, args)
             where = "idle machine" if busy == 0 else f"{busy} busy processes (one per core)"
             print(
-                f"{label + ', ' + where:<{WIDTH}} {rate:>9.0f} {rate / WRITES_PER_ORDER:>21.0f}", flush=True
+                f"{label + ', ' + where:<{WIDTH}} {rate:>9.0f} {rate / WRITES_PER_ORDER:>21.0f} {stolen:>9.1f}",
+                flush=True,
             )
 
 

@@ -130,6 +130,12 @@ def test_bench_prints_orders_and_emit_figures_beside_a_baseline() -> None:
     # Under wrk the machine and the host's event loop were busy some of the time, never past full.
     for name in ("python @2: machine busy, % of all cores", "python @2: host's busiest thread, % of a core"):
         assert all(0 < v <= 105 for v in rows[name]), (name, rows[name])
+    # Steal is 0 on a machine of its own (its ratio then "-"), never more than all of it.
+    stolen = re.search(
+        rf"^python @2: CPU stolen by the hypervisor, % of all cores\s+({NUMBER})\s+({NUMBER})", text, re.M
+    )
+    assert stolen is not None, text
+    assert all(0 <= float(v) <= 100 for v in stolen.groups()), stolen.group(0)
 
 
 def test_bench_refuses_an_unknown_language_or_section() -> None:
@@ -232,16 +238,19 @@ def test_store_writes_prints_the_write_ceiling_for_each_fsync_setting_idle_and_b
     run = _run("bench.store_writes", "--seconds", "1", "--rounds", "1", "--in-flight", "16", timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
     rows = re.findall(
-        rf"^(fsync always|NATS default fsync), (.+?)\s+({NUMBER})\s+({NUMBER})$", run.stdout, re.M
+        rf"^(fsync always|NATS default fsync), (.+?)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})$",
+        run.stdout,
+        re.M,
     )
-    assert [(sync, where.split()[0]) for sync, where, _, _ in rows] == [
+    assert [(sync, where.split()[0]) for sync, where, *_ in rows] == [
         ("fsync always", "idle"),
         ("fsync always", str(len(os.sched_getaffinity(0)))),
         ("NATS default fsync", "idle"),
         ("NATS default fsync", str(len(os.sched_getaffinity(0)))),
     ], run.stdout
-    for _, _, writes, orders in rows:
+    for _, _, writes, orders, stolen in rows:
         assert float(writes) > 0 and float(orders) == pytest.approx(float(writes) / 4, abs=1), run.stdout
+        assert 0 <= float(stolen) <= 100, run.stdout
 
 
 def test_store_writes_refuses_a_setting_that_measures_nothing() -> None:
