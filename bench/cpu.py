@@ -83,6 +83,11 @@ class MachineTime:
     def __sub__(self, other: MachineTime) -> MachineTime:
         return MachineTime(self.busy - other.busy, self.stolen - other.stolen)
 
+    def percent_of(self, wall: float) -> MachineTime:
+        """These seconds as percentages of what every core had in ``wall`` seconds."""
+        per_percent = wall * (os.cpu_count() or 1) / 100
+        return MachineTime(self.busy / per_percent, self.stolen / per_percent)
+
 
 def machine_seconds() -> MachineTime:
     # user nice system idle iowait irq softirq steal (guest time is inside user and nice already)

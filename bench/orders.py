@@ -71,10 +71,9 @@ class LoadMeter:
 
     def read(self) -> Load:
         wall = time.monotonic() - self.wall
-        machine = cpu.machine_seconds() - self.machine
+        machine = (cpu.machine_seconds() - self.machine).percent_of(wall)
         thread = cpu.busiest_thread_seconds(self.threads, cpu.host_threads_cpu_seconds(self.host_pid))
-        cores = wall * (os.cpu_count() or 1)
-        return Load(100 * machine.busy / cores, 100 * thread / wall, 100 * machine.stolen / cores)
+        return Load(machine.busy, 100 * thread / wall, machine.stolen)
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

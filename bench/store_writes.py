@@ -79,8 +79,8 @@ def _measure(sync: bool, busy: int, args: argparse.Namespace) -> tuple[float, fl
                 rates.append(
                     asyncio.run(_rate(Path(tmp) / str(i), sync, args.streams, args.in_flight, args.seconds))
                 )
-        stolen = (machine_seconds() - before).stolen / ((time.monotonic() - started) * (os.cpu_count() or 1))
-        return statistics.median(rates), 100 * stolen
+        stolen = (machine_seconds() - before).percent_of(time.monotonic() - started).stolen
+        return statistics.median(rates), stolen
     finally:
         for p in spinners:
             p.kill()
