@@ -162,7 +162,12 @@ def test_a_dead_worker_is_started_again_and_a_signal_stops_them_all(workers: Hos
 
     second = eventually(replaced, timeout=90, what="worker 1 started again")
     assert workers.log_lines("worker 1", "exited with -9")
-    assert workers.log_lines(f"worker 1 is back (pid {second})")
+    # The supervisor records the new pid in runtime.json, then logs it: wait for the line too.
+    eventually(
+        lambda: workers.log_lines(f"worker 1 is back (pid {second})"),
+        timeout=10,
+        what="the 'is back' log line",
+    )
     eventually(
         lambda: not [p for p in orphans if _alive(p)], timeout=30, what="the dead worker's sidecar gone"
     )
